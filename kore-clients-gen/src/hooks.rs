@@ -1,0 +1,115 @@
+//! How `kore-clients` attaches authentication, retries and tracing to the generated client.
+//!
+//! progenitor's extension point is the `progenitor_client::ClientHooks` trait,
+//! implemented for the generated `Client`. The orphan rule allows that impl
+//! only in this crate, so it lives here and forwards every request to a
+//! [`RequestHooks`] object carried in the client's "inner" value; downstream
+//! crates implement the small, object-safe [`RequestHooks`] instead.
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use progenitor_client::{ClientHooks, OperationInfo};
+
+/// The future a [`RequestHooks`] implementation returns.
+pub type SendFuture<'a> =
+    Pin<Box<dyn Future<Output = reqwest::Result<reqwest::Response>> + Send + 'a>>;
+
+/// Sends the requests of a generated [`Client`](crate::Client).
+///
+/// The generated code builds each request (URL, query, body) and hands it to
+/// `send`, which decides how it reaches the server: adding the bearer token,
+/// retrying, recording spans. Without hooks, requests are sent as built.
+///
+/// # Example
+///
+/// ```
+/// use kore_clients_gen::hooks::{Hooks, RequestHooks, SendFuture};
+///
+/// /// Adds a fixed bearer token to every request.
+/// struct StaticToken(String);
+///
+/// impl RequestHooks for StaticToken {
+///     fn send<'a>(
+///         &'a self,
+///         http: &'a reqwest::Client,
+///         mut request: reqwest::Request,
+///         _operation_id: &'static str,
+///     ) -> SendFuture<'a> {
+///         let value = format!("Bearer {}", self.0).parse();
+///         Box::pin(async move {
+///             let mut value: reqwest::header::HeaderValue = value.expect("valid header");
+///             value.set_sensitive(true);
+///             request.headers_mut().insert(reqwest::header::AUTHORIZATION, value);
+///             http.execute(request).await
+///         })
+///     }
+/// }
+///
+/// let client = kore_clients_gen::Client::new(
+///     "http://127.0.0.1:8080",
+///     Hooks::new(StaticToken("token".into())),
+/// );
+/// # let _ = client;
+/// ```
+pub trait RequestHooks: Send + Sync {
+    /// Sends `request`, built for the operation `operation_id` (the spec's
+    /// `operationId`, e.g. `"listClient"`), over `http`.
+    fn send<'a>(
+        &'a self,
+        http: &'a reqwest::Client,
+        request: reqwest::Request,
+        operation_id: &'static str,
+    ) -> SendFuture<'a>;
+}
+
+/// The hooks a generated [`Client`](crate::Client) carries: none, or one
+/// shared [`RequestHooks`] object. Cloning is cheap (an `Arc`).
+#[derive(Clone, Default)]
+pub struct Hooks(Option<Arc<dyn RequestHooks>>);
+
+impl Hooks {
+    /// No hooks: requests are sent exactly as generated.
+    pub fn none() -> Self {
+        Self(None)
+    }
+
+    /// Sends every request through `hooks`.
+    pub fn new(hooks: impl RequestHooks + 'static) -> Self {
+        Self(Some(Arc::new(hooks)))
+    }
+
+    /// Sends every request through an already shared `hooks` object.
+    pub fn from_arc(hooks: Arc<dyn RequestHooks>) -> Self {
+        Self(Some(hooks))
+    }
+
+    /// Whether a [`RequestHooks`] object is attached.
+    pub fn is_attached(&self) -> bool {
+        self.0.is_some()
+    }
+}
+
+impl fmt::Debug for Hooks {
+    // Hook objects typically hold credentials; show only whether one is attached.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Hooks")
+            .field("attached", &self.is_attached())
+            .finish()
+    }
+}
+
+impl ClientHooks<Hooks> for crate::Client {
+    async fn exec(
+        &self,
+        request: reqwest::Request,
+        info: &OperationInfo,
+    ) -> reqwest::Result<reqwest::Response> {
+        match &self.inner.0 {
+            Some(hooks) => hooks.send(&self.client, request, info.operation_id).await,
+            None => self.client.execute(request).await,
+        }
+    }
+}

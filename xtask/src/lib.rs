@@ -1,0 +1,151 @@
+//! Workspace automation: the path from KORE's published OpenAPI fragments to
+//! the merged spec that `kore-clients-gen` builds from.
+//!
+//! ```text
+//! docs page (.md) --vendor--> openapi/fragments/*.json
+//!                                  |
+//!                                merge  (+ openapi/corrections.json)
+//!                                  v
+//!          openapi/kore-clients.json  ==  kore-clients-gen/kore-clients.json
+//! ```
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+pub mod corrections;
+pub mod merge;
+pub mod vendor;
+
+#[path = "../../kore-clients-gen/codegen.rs"]
+pub mod codegen;
+
+/// An xtask failure: a message meant for the person at the terminal, naming
+/// the file (and where useful the line or JSON pointer) that caused it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Error(pub String);
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Error {}
+
+/// Shorthand used throughout the xtask.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Builds an [`Error`] from anything displayable.
+pub(crate) fn err(message: impl Into<String>) -> Error {
+    Error(message.into())
+}
+
+/// Where the pipeline's inputs and outputs live, relative to the workspace root.
+#[derive(Debug, Clone)]
+pub struct Layout {
+    root: PathBuf,
+}
+
+impl Layout {
+    /// The layout of the workspace that contains this xtask.
+    pub fn workspace() -> Self {
+        let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
+        Self::at(manifest.parent().unwrap_or(manifest))
+    }
+
+    /// The layout of a workspace rooted at `root` (tests use temporary roots).
+    pub fn at(root: impl Into<PathBuf>) -> Self {
+        Self { root: root.into() }
+    }
+
+    /// The workspace root.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// `openapi/fragments`: one vendored fragment per operation.
+    pub fn fragments_dir(&self) -> PathBuf {
+        self.root.join("openapi").join("fragments")
+    }
+
+    /// `openapi/corrections.json`: the RFC 6902 patch applied after merging.
+    pub fn corrections_file(&self) -> PathBuf {
+        self.root.join("openapi").join("corrections.json")
+    }
+
+    /// Every file the merged spec is written to: the reviewable copy in
+    /// `openapi/`, and the copy inside `kore-clients-gen` that its build
+    /// script reads (a packaged crate cannot read outside its own directory).
+    pub fn merged_outputs(&self) -> [PathBuf; 2] {
+        [
+            self.root.join("openapi").join("kore-clients.json"),
+            self.root.join("kore-clients-gen").join("kore-clients.json"),
+        ]
+    }
+
+    /// Shows `path` relative to the workspace root, for messages.
+    pub fn display(&self, path: &Path) -> String {
+        path.strip_prefix(&self.root)
+            .unwrap_or(path)
+            .display()
+            .to_string()
+    }
+}
+
+/// Reads every fragment and the corrections, merges, corrects, validates,
+/// and returns the merged spec exactly as it is written to disk.
+pub fn build_spec(layout: &Layout) -> Result<String> {
+    let fragments = merge::read_fragments(&layout.fragments_dir())?;
+    let merged = merge::merge(&fragments)?;
+    let corrections_path = layout.corrections_file();
+    let corrections_text = std::fs::read_to_string(&corrections_path)
+        .map_err(|e| err(format!("{}: {e}", layout.display(&corrections_path))))?;
+    let corrections =
+        corrections::Corrections::parse(&layout.display(&corrections_path), &corrections_text)?;
+    let corrected = corrections.apply(merged)?;
+    let text = merge::render(&corrected);
+    merge::validate(&text)?;
+    Ok(text)
+}
+
+/// What `cargo xtask merge --check` found for one output file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Freshness {
+    /// The committed file equals a fresh merge.
+    Fresh,
+    /// The committed file differs from a fresh merge.
+    Stale,
+    /// The file does not exist.
+    Missing,
+}
+
+/// Compares every merged output with a fresh merge, without writing.
+pub fn check(layout: &Layout) -> Result<Vec<(PathBuf, Freshness)>> {
+    let fresh = build_spec(layout)?;
+    Ok(layout
+        .merged_outputs()
+        .into_iter()
+        .map(|path| {
+            let state = match std::fs::read_to_string(&path) {
+                Ok(committed) if committed == fresh => Freshness::Fresh,
+                Ok(_) => Freshness::Stale,
+                Err(_) => Freshness::Missing,
+            };
+            (path, state)
+        })
+        .collect())
+}
+
+/// Writes a fresh merge to every output; returns the files whose content changed.
+pub fn write(layout: &Layout) -> Result<Vec<PathBuf>> {
+    let fresh = build_spec(layout)?;
+    let mut changed = Vec::new();
+    for path in layout.merged_outputs() {
+        if std::fs::read_to_string(&path).ok().as_deref() != Some(fresh.as_str()) {
+            std::fs::write(&path, &fresh)
+                .map_err(|e| err(format!("{}: {e}", layout.display(&path))))?;
+            changed.push(path);
+        }
+    }
+    Ok(changed)
+}

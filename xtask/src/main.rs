@@ -1,0 +1,109 @@
+//! `cargo xtask`: regenerate and check the KORE spec pipeline.
+
+use std::process::ExitCode;
+
+use xtask::{Freshness, Layout, vendor};
+
+const USAGE: &str = "\
+usage: cargo xtask <command>
+
+commands:
+  vendor <docs-page.md>   extract every OpenAPI JSON code block of a KORE docs page
+                          into openapi/fragments/<operationId>.json
+  merge                   merge openapi/fragments/*.json, apply openapi/corrections.json,
+                          validate, and write openapi/kore-clients.json (and the copy
+                          in kore-clients-gen/)
+  merge --check           fail if the committed merged spec differs from a fresh merge
+
+after a spec change: cargo xtask vendor <page.md> && cargo xtask merge && cargo insta review";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let layout = Layout::workspace();
+    let result = match args.as_slice() {
+        ["vendor", page] => run_vendor(&layout, page),
+        ["merge"] => run_merge(&layout),
+        ["merge", "--check"] => run_check(&layout),
+        ["help" | "--help" | "-h"] => {
+            println!("{USAGE}");
+            Ok(())
+        }
+        _ => Err(format!("unknown arguments: {}\n\n{USAGE}", args.join(" "))),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run_vendor(layout: &Layout, page: &str) -> Result<(), String> {
+    let markdown = std::fs::read_to_string(page).map_err(|e| format!("cannot read {page}: {e}"))?;
+    let extracted = vendor::extract(page, &markdown).map_err(|e| e.to_string())?;
+    let dir = layout.fragments_dir();
+    let written = vendor::write(&dir, &extracted).map_err(|e| e.to_string())?;
+    for (path, outcome) in &written {
+        let label = match outcome {
+            vendor::Outcome::Added => "added",
+            vendor::Outcome::Changed => "changed",
+            vendor::Outcome::Unchanged => "unchanged",
+        };
+        println!("{label:>9}  {}", layout.display(path));
+    }
+    let others = std::fs::read_dir(&dir)
+        .map_err(|e| format!("{}: {e}", dir.display()))?
+        .filter_map(|entry| entry.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .filter(|p| !written.iter().any(|(w, _)| w == p));
+    for path in others {
+        println!(
+            "{:>9}  {} (not on this page; left as it is)",
+            "kept",
+            layout.display(&path)
+        );
+    }
+    println!("next: cargo xtask merge && cargo insta review");
+    Ok(())
+}
+
+fn run_merge(layout: &Layout) -> Result<(), String> {
+    let changed = xtask::write(layout).map_err(|e| e.to_string())?;
+    if changed.is_empty() {
+        println!("merged spec unchanged");
+    } else {
+        for path in &changed {
+            println!("wrote {}", layout.display(path));
+        }
+        println!(
+            "next: cargo insta test --review -p kore-clients-tests (review the snapshot diff)"
+        );
+    }
+    Ok(())
+}
+
+fn run_check(layout: &Layout) -> Result<(), String> {
+    let report = xtask::check(layout).map_err(|e| e.to_string())?;
+    let mut stale = Vec::new();
+    for (path, state) in report {
+        match state {
+            Freshness::Fresh => {}
+            Freshness::Stale => stale.push(format!(
+                "{} is stale: it differs from a fresh merge of openapi/fragments",
+                layout.display(&path)
+            )),
+            Freshness::Missing => stale.push(format!("{} is missing", layout.display(&path))),
+        }
+    }
+    if stale.is_empty() {
+        println!("merged spec is up to date");
+        Ok(())
+    } else {
+        Err(format!(
+            "{}\nrun `cargo xtask merge` and commit the result",
+            stale.join("\n")
+        ))
+    }
+}
