@@ -55,8 +55,11 @@ pub type SendFuture<'a> =
 /// # let _ = client;
 /// ```
 pub trait RequestHooks: Send + Sync {
-    /// Sends `request`, built for the operation `operation_id` (the spec's
-    /// `operationId`, e.g. `"listClient"`), over `http`.
+    /// Sends `request`, built for the operation `operation_id`, over `http`.
+    ///
+    /// `operation_id` is the generated method's name, the spec's
+    /// `operationId` in snake case: `"list_client"`, `"create_client"`,
+    /// `"get_client"`, `"get_ping_status"`.
     fn send<'a>(
         &'a self,
         http: &'a reqwest::Client,

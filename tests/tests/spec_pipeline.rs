@@ -1,0 +1,236 @@
+//! The merged spec and the generated client, reviewed as `insta` snapshots.
+//!
+//! Accept an intended change with `cargo insta review` (or
+//! `cargo insta test --review -p kore-clients-tests`).
+
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+
+#[path = "../../kore-clients-gen/codegen.rs"]
+mod codegen;
+
+fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("tests/ sits in the workspace")
+        .to_owned()
+}
+
+/// The spec `kore-clients-gen/build.rs` compiles.
+fn compiled_spec() -> String {
+    std::fs::read_to_string(workspace().join("kore-clients-gen/kore-clients.json")).unwrap()
+}
+
+fn spec_json() -> Value {
+    serde_json::from_str(&compiled_spec()).unwrap()
+}
+
+#[test]
+fn merged_spec_snapshot() {
+    let fresh = xtask::build_spec(&xtask::Layout::at(workspace())).unwrap();
+    insta::assert_snapshot!("merged_spec", fresh);
+}
+
+#[test]
+fn generated_client_snapshot() {
+    // The same function, on the same file, that build.rs uses: the snapshot
+    // is exactly the code that compiles.
+    let source = codegen::generate(&compiled_spec()).unwrap();
+    insta::assert_snapshot!("generated_client", source);
+}
+
+#[test]
+fn committed_spec_copies_are_fresh() {
+    let report = xtask::check(&xtask::Layout::at(workspace())).unwrap();
+    for (path, state) in report {
+        assert_eq!(
+            state,
+            xtask::Freshness::Fresh,
+            "{} is out of date: run `cargo xtask merge`",
+            path.display()
+        );
+    }
+}
+
+#[test]
+fn spec_has_exactly_the_four_kore_operations() {
+    let spec = spec_json();
+    let mut ids: Vec<&str> = spec["paths"]
+        .as_object()
+        .unwrap()
+        .values()
+        .flat_map(|item| item.as_object().unwrap().values())
+        .filter_map(|op| op["operationId"].as_str())
+        .collect();
+    ids.sort_unstable();
+    assert_eq!(
+        ids,
+        ["createClient", "getClient", "getPingStatus", "listClient"]
+    );
+}
+
+#[test]
+fn no_schema_name_starts_with_a_digit() {
+    let spec = spec_json();
+    let names: Vec<&String> = spec["components"]["schemas"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .collect();
+    assert!(
+        names
+            .iter()
+            .all(|n| !n.starts_with(|c: char| c.is_ascii_digit())),
+        "{names:?}"
+    );
+    for expected in [
+        "ClientList",
+        "ClientEnvelope",
+        "CreatedClient",
+        "ClientType",
+        "Product",
+    ] {
+        assert!(
+            names.iter().any(|n| *n == expected),
+            "{expected} missing from {names:?}"
+        );
+    }
+}
+
+#[test]
+fn no_operation_declares_an_authorization_parameter() {
+    let text = compiled_spec();
+    let spec: Value = serde_json::from_str(&text).unwrap();
+    for item in spec["paths"].as_object().unwrap().values() {
+        for (method, op) in item.as_object().unwrap() {
+            for param in op["parameters"].as_array().into_iter().flatten() {
+                assert_ne!(
+                    param["name"]
+                        .as_str()
+                        .map(str::to_ascii_lowercase)
+                        .as_deref(),
+                    Some("authorization"),
+                    "{method}: {param}"
+                );
+            }
+        }
+    }
+    // The scheme itself stays, so documentation still says how to authenticate.
+    assert_eq!(
+        spec["components"]["securitySchemes"]["Auth"]["type"],
+        "oauth2"
+    );
+}
+
+#[test]
+fn page_parameters_have_an_inclusive_minimum_of_1() {
+    let spec = spec_json();
+    let params = spec["paths"]["/v1/clients"]["get"]["parameters"]
+        .as_array()
+        .unwrap();
+    for name in ["page_size", "page_number"] {
+        let param = params.iter().find(|p| p["name"] == name).unwrap();
+        assert_eq!(param["schema"]["minimum"], 1, "{name}");
+        assert!(
+            param["schema"]
+                .get("exclusiveMinimum")
+                .is_none_or(|v| v == false),
+            "{name}: {param}"
+        );
+        assert_eq!(param["required"], true, "{name}");
+    }
+}
+
+#[test]
+fn created_client_date_is_a_plain_string() {
+    let spec = spec_json();
+    let date = &spec["components"]["schemas"]["CreatedClient"]["properties"]["date_created"];
+    assert_eq!(date["type"], "string");
+    assert!(date.get("format").is_none(), "{date}");
+}
+
+/// Reads the contents of a committed snapshot (everything after its header).
+fn committed_snapshot(name: &str) -> String {
+    let path = workspace().join(format!("tests/tests/snapshots/spec_pipeline__{name}.snap"));
+    let text = std::fs::read_to_string(&path).unwrap();
+    let body = text
+        .strip_prefix("---\n")
+        .and_then(|rest| rest.split_once("\n---\n"))
+        .map(|(_, body)| body)
+        .unwrap_or_else(|| panic!("{} has no insta header", path.display()));
+    body.trim_end().to_owned()
+}
+
+#[test]
+fn snapshot_test_fails_when_a_fragment_changes() {
+    // Copy the pipeline's inputs, change one fragment as KORE might, merge.
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    copy_tree(&workspace().join("openapi"), &root.join("openapi"));
+    std::fs::create_dir_all(root.join("kore-clients-gen")).unwrap();
+    let fragment = root.join("openapi/fragments/getClient.json");
+    let mut doc: Value =
+        serde_json::from_str(&std::fs::read_to_string(&fragment).unwrap()).unwrap();
+    doc["components"]["schemas"]["Client"]["properties"]["sim_count"] = serde_json::json!({"type": "integer", "description": "Number of SIMs this client manages."});
+    // The same schema lives in listClient.json; a conflicting copy must not merge...
+    std::fs::write(&fragment, serde_json::to_string_pretty(&doc).unwrap()).unwrap();
+    let layout = xtask::Layout::at(root);
+    let conflict = xtask::build_spec(&layout).unwrap_err().to_string();
+    assert!(
+        conflict.contains("component `schemas/Client` differs"),
+        "{conflict}"
+    );
+    // ...so change it in both, as a real upstream change would.
+    let list = root.join("openapi/fragments/listClient.json");
+    let mut list_doc: Value =
+        serde_json::from_str(&std::fs::read_to_string(&list).unwrap()).unwrap();
+    list_doc["components"]["schemas"]["Client"] = doc["components"]["schemas"]["Client"].clone();
+    std::fs::write(&list, serde_json::to_string_pretty(&list_doc).unwrap()).unwrap();
+
+    // `merge --check` now reports the committed spec as stale...
+    std::fs::copy(
+        workspace().join("kore-clients-gen/kore-clients.json"),
+        root.join("kore-clients-gen/kore-clients.json"),
+    )
+    .unwrap();
+    let report = xtask::check(&layout).unwrap();
+    assert!(
+        report
+            .iter()
+            .all(|(_, state)| *state == xtask::Freshness::Stale),
+        "{report:?}"
+    );
+
+    // ...and both snapshots differ from what a fresh run produces, while the
+    // unchanged inputs reproduce them exactly (so the comparison is live).
+    let committed_spec = committed_snapshot("merged_spec");
+    let committed = committed_snapshot("generated_client");
+    assert_eq!(compiled_spec().trim_end(), committed_spec);
+    assert_eq!(
+        codegen::generate(&compiled_spec()).unwrap().trim_end(),
+        committed
+    );
+    let spec = xtask::build_spec(&layout).unwrap();
+    assert_ne!(spec.trim_end(), committed_spec);
+    let source = codegen::generate(&spec).unwrap();
+    assert_ne!(source.trim_end(), committed);
+    assert!(
+        source.contains("pub sim_count: ::std::option::Option<i64>"),
+        "new field not generated"
+    );
+    assert!(!committed.contains("sim_count"));
+}
+
+fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_tree(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
