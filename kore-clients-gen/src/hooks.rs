@@ -13,15 +13,20 @@ use std::sync::Arc;
 
 use progenitor_client::{ClientHooks, OperationInfo};
 
-/// The future a [`RequestHooks`] implementation returns.
+/// The future [`RequestHooks::send`] returns.
 pub type SendFuture<'a> =
     Pin<Box<dyn Future<Output = reqwest::Result<reqwest::Response>> + Send + 'a>>;
 
+/// The future [`RequestHooks::prepare`] returns.
+pub type PrepareFuture<'a> = Pin<Box<dyn Future<Output = Result<(), String>> + Send + 'a>>;
+
 /// Sends the requests of a generated [`Client`](crate::Client).
 ///
-/// The generated code builds each request (URL, query, body) and hands it to
-/// `send`, which decides how it reaches the server: adding the bearer token,
-/// retrying, recording spans. Without hooks, requests are sent as built.
+/// The generated code builds each request (URL, query, body), lets
+/// [`prepare`](RequestHooks::prepare) amend it (e.g. add the bearer token),
+/// then hands it to [`send`](RequestHooks::send), which decides how it
+/// reaches the server: retrying, refreshing credentials, recording spans.
+/// Without hooks, requests are sent as built.
 ///
 /// # Example
 ///
@@ -55,6 +60,18 @@ pub type SendFuture<'a> =
 /// # let _ = client;
 /// ```
 pub trait RequestHooks: Send + Sync {
+    /// Amends `request` before it is sent. An `Err(message)` aborts the call
+    /// with `Error::Custom(message)` and nothing is sent. The default does
+    /// nothing.
+    fn prepare<'a>(
+        &'a self,
+        request: &'a mut reqwest::Request,
+        operation_id: &'static str,
+    ) -> PrepareFuture<'a> {
+        let _ = (request, operation_id);
+        Box::pin(async { Ok(()) })
+    }
+
     /// Sends `request`, built for the operation `operation_id`, over `http`.
     ///
     /// `operation_id` is the generated method's name, the spec's
@@ -105,6 +122,20 @@ impl fmt::Debug for Hooks {
 }
 
 impl ClientHooks<Hooks> for crate::Client {
+    async fn pre<E>(
+        &self,
+        request: &mut reqwest::Request,
+        info: &OperationInfo,
+    ) -> Result<(), progenitor_client::Error<E>> {
+        match &self.inner.0 {
+            Some(hooks) => hooks
+                .prepare(request, info.operation_id)
+                .await
+                .map_err(progenitor_client::Error::Custom),
+            None => Ok(()),
+        }
+    }
+
     async fn exec(
         &self,
         request: reqwest::Request,

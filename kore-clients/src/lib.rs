@@ -1,8 +1,200 @@
-//! Rust SDK for the KORE Wireless Client API.
+//! Rust SDK for the KORE Wireless Client API: list, create and read the OAuth
+//! API clients of a KORE account.
 //!
-//! This crate is the hand-written layer over [`kore_clients_gen`], the raw
-//! client generated from KORE's spec. For now it re-exports the generated
-//! client and its types; authentication, pagination and retries arrive here.
+//! ```no_run
+//! use futures::TryStreamExt as _;
+//! use kore_clients::{ClientType, Kore, NewClient, Product, SecretString};
+//!
+//! # async fn example() -> Result<(), kore_clients::Error> {
+//! let kore = Kore::builder()
+//!     .client_id("my-client-id")
+//!     .client_secret(SecretString::from("my-client-secret"))
+//!     .build()?; // or Kore::from_env()
+//!
+//! kore.ping().await?;
+//!
+//! // One page, with its paging information.
+//! let page = kore.clients().list().page_size(50).client_type(ClientType::Admin).send().await?;
+//! println!("{} admin clients on page 1", page.clients().len());
+//!
+//! // Every client, fetched page by page as the stream is read.
+//! let all: Vec<_> = kore.clients().list().stream().try_collect().await?;
+//!
+//! let created = kore
+//!     .clients()
+//!     .create(NewClient::new("ci-bot").product(Product::SuperSim).locked(false))
+//!     .await?;
+//! // `created.client_secret()` is shown once by KORE; it never appears in Debug output.
+//! let again = kore.clients().get(created.client_id().unwrap_or_default()).await?;
+//! # let _ = (all, again);
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! What it does for you:
+//! - **Tokens**: OAuth2 client credentials, fetched on first use, shared by
+//!   every clone of [`Kore`], refreshed ahead of expiry by exactly one task,
+//!   and refreshed once more if KORE answers 401 ([`auth`] explains the rules).
+//! - **Pagination**: [`ListClients::stream`] walks pages lazily (optionally
+//!   prefetching), stops at the end, and refuses to loop on a repeating server.
+//! - **Retries**: reads retry timeouts, connection errors, 429 and gateway
+//!   5xx with backoff; `create` is only retried when KORE provably did not
+//!   see it ([`RetryPolicy`]).
+//! - **Errors**: one [`Error`] enum with KORE's status, code and message.
+//! - **Secrets**: the client secret, tokens and created secrets are
+//!   [`SecretString`]s and never appear in `Debug`, `Display`, errors or logs.
+//!
+//! The raw generated client stays reachable through [`Kore::raw`] for
+//! anything this crate does not wrap.
 
+#![warn(missing_docs)]
+
+use std::fmt;
+use std::sync::Arc;
+
+pub mod auth;
+mod clients;
+mod config;
+mod error;
+mod models;
+mod paginate;
+mod retry;
+mod transport;
+
+pub use clients::{Clients, ListClients};
+pub use config::{DEFAULT_BASE_URL, DEFAULT_TOKEN_URL, KoreBuilder};
+pub use error::{AuthError, AuthErrorKind, Error, Operation, Result, UndecodedCreate};
+pub use models::{
+    Client, ClientType, CreatedClient, NewClient, Page, PageMeta, Product, parse_kore_date,
+};
+pub use retry::{RetryPolicy, parse_retry_after};
+pub use secrecy::{ExposeSecret, SecretString};
+
+/// The generated client and its types, for what this crate does not wrap.
 pub use kore_clients_gen as raw;
-pub use kore_clients_gen::types;
+pub use kore_clients_gen::types::PingStatus;
+
+use transport::{Call, Transport};
+
+/// A KORE Client API client. Cheap to clone; clones share the token cache
+/// and the connection pool. `Send + Sync`.
+#[derive(Clone)]
+pub struct Kore {
+    shared: Arc<Shared>,
+}
+
+pub(crate) struct Shared {
+    base_url: String,
+    http: reqwest::Client,
+    transport: Arc<Transport>,
+    raw: kore_clients_gen::Client,
+}
+
+impl fmt::Debug for Kore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Kore")
+            .field("base_url", &self.shared.base_url)
+            .field("tokens", &self.shared.transport.tokens)
+            .field("retry", &self.shared.transport.retry)
+            .finish()
+    }
+}
+
+impl Kore {
+    /// Starts configuring a client.
+    pub fn builder() -> KoreBuilder {
+        KoreBuilder::default()
+    }
+
+    /// A client configured from `KORE_CLIENT_ID`, `KORE_CLIENT_SECRET` and,
+    /// if set, `KORE_BASE_URL` and `KORE_TOKEN_URL`.
+    pub fn from_env() -> Result<Self> {
+        KoreBuilder::default().from_env()?.build()
+    }
+
+    /// The Client API base URL requests go to.
+    pub fn base_url(&self) -> &str {
+        &self.shared.base_url
+    }
+
+    /// The token endpoint.
+    pub fn token_url(&self) -> &str {
+        self.shared.transport.tokens.token_url()
+    }
+
+    /// The OAuth client id (not secret).
+    pub fn client_id(&self) -> &str {
+        self.shared.transport.tokens.client_id()
+    }
+
+    /// Checks that KORE's API gateway is up and the credentials work.
+    pub async fn ping(&self) -> Result<PingStatus> {
+        self.call(Operation::Ping, |raw| async move {
+            raw.get_ping_status().send().await
+        })
+        .await
+    }
+
+    /// The API clients of the account: list, get, create.
+    pub fn clients(&self) -> Clients<'_> {
+        Clients::new(self)
+    }
+
+    /// The generated client, with this client's authentication and retries
+    /// attached. Errors come back in the generated crate's own type.
+    pub fn raw(&self) -> &kore_clients_gen::Client {
+        &self.shared.raw
+    }
+
+    /// The token cache (e.g. to count grants, or to see expiry in `Debug`).
+    pub fn tokens(&self) -> &auth::TokenCache {
+        &self.shared.transport.tokens
+    }
+
+    /// Runs one generated operation with per-call hooks and maps its result.
+    pub(crate) async fn call<T, F, Fut>(&self, operation: Operation, run: F) -> Result<T>
+    where
+        F: FnOnce(kore_clients_gen::Client) -> Fut,
+        Fut: Future<
+            Output = std::result::Result<
+                kore_clients_gen::ResponseValue<T>,
+                kore_clients_gen::Error<kore_clients_gen::types::Error>,
+            >,
+        >,
+    {
+        use tracing::Instrument as _;
+        let span = tracing::info_span!(
+            "kore.operation",
+            operation = operation.operation_id(),
+            status = tracing::field::Empty,
+            attempts = tracing::field::Empty,
+        );
+        async move {
+            let call = Arc::new(Call::new(self.shared.transport.clone()));
+            let raw = kore_clients_gen::Client::new_with_client(
+                &self.shared.base_url,
+                self.shared.http.clone(),
+                kore_clients_gen::hooks::Hooks::from_arc(call.clone()),
+            );
+            let result = run(raw).await;
+            let outcome = call.outcome();
+            let span = tracing::Span::current();
+            span.record("attempts", outcome.attempts);
+            if let Some(status) = outcome.status {
+                span.record("status", status.as_u16());
+            }
+            match result {
+                Ok(value) => Ok(value.into_inner()),
+                Err(error) => {
+                    let tokens = &self.shared.transport.tokens;
+                    let error =
+                        error::from_generated(operation, error, outcome, |t| tokens.scrub(t)).await;
+                    tracing::debug!(error = %error, "operation failed");
+                    Err(error)
+                }
+            }
+        }
+        .instrument(span)
+        .await
+    }
+}

@@ -1,0 +1,318 @@
+//! Building a [`Kore`]: credentials, URLs, timeouts, retries, and what is refused.
+
+use std::fmt;
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use reqwest::Url;
+use secrecy::SecretString;
+
+use crate::auth::TokenCache;
+use crate::error::{Error, Result};
+use crate::retry::RetryPolicy;
+use crate::transport::Transport;
+use crate::{Kore, Shared};
+
+/// KORE's production Client API.
+pub const DEFAULT_BASE_URL: &str = "https://client.api.korewireless.com";
+/// KORE's production token endpoint.
+pub const DEFAULT_TOKEN_URL: &str = "https://api.korewireless.com/api-services/v1/auth/token";
+
+const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Configures and builds a [`Kore`].
+///
+/// ```
+/// use std::time::Duration;
+/// use kore_clients::{Kore, RetryPolicy, SecretString};
+///
+/// let kore = Kore::builder()
+///     .client_id("my-client-id")
+///     .client_secret(SecretString::from("my-client-secret"))
+///     .timeout(Duration::from_secs(10))
+///     .retry(RetryPolicy::default().max_attempts(5))
+///     .build()?;
+/// # Ok::<(), kore_clients::Error>(())
+/// ```
+#[derive(Clone, Default)]
+pub struct KoreBuilder {
+    client_id: Option<String>,
+    client_secret: Option<SecretString>,
+    base_url: Option<String>,
+    token_url: Option<String>,
+    timeout: Option<Duration>,
+    connect_timeout: Option<Duration>,
+    retry: Option<RetryPolicy>,
+    user_agent: Option<String>,
+    http: Option<reqwest::Client>,
+    allow_insecure_http: bool,
+}
+
+impl fmt::Debug for KoreBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("KoreBuilder")
+            .field("client_id", &self.client_id)
+            .field(
+                "client_secret",
+                &self.client_secret.as_ref().map(|_| "[redacted]"),
+            )
+            .field("base_url", &self.base_url)
+            .field("token_url", &self.token_url)
+            .field("timeout", &self.timeout)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("retry", &self.retry)
+            .field("user_agent", &self.user_agent)
+            .field(
+                "http",
+                &self.http.as_ref().map(|_| "caller's reqwest::Client"),
+            )
+            .field("allow_insecure_http", &self.allow_insecure_http)
+            .finish()
+    }
+}
+
+impl KoreBuilder {
+    /// The OAuth client id (required).
+    pub fn client_id(mut self, client_id: impl Into<String>) -> Self {
+        self.client_id = Some(client_id.into());
+        self
+    }
+
+    /// The OAuth client secret (required).
+    pub fn client_secret(mut self, client_secret: SecretString) -> Self {
+        self.client_secret = Some(client_secret);
+        self
+    }
+
+    /// The Client API's base URL (default [`DEFAULT_BASE_URL`]).
+    pub fn base_url(mut self, url: impl Into<String>) -> Self {
+        self.base_url = Some(url.into());
+        self
+    }
+
+    /// The token endpoint (default [`DEFAULT_TOKEN_URL`]).
+    pub fn token_url(mut self, url: impl Into<String>) -> Self {
+        self.token_url = Some(url.into());
+        self
+    }
+
+    /// Timeout for each attempt of a request (default 30 s).
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(timeout);
+        self
+    }
+
+    /// Timeout for establishing a connection (default 10 s).
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = Some(timeout);
+        self
+    }
+
+    /// How failed requests are retried (default [`RetryPolicy::default`]).
+    pub fn retry(mut self, policy: RetryPolicy) -> Self {
+        self.retry = Some(policy);
+        self
+    }
+
+    /// The `User-Agent` sent with every request (default `kore-clients/<version>`).
+    pub fn user_agent(mut self, user_agent: impl Into<String>) -> Self {
+        self.user_agent = Some(user_agent.into());
+        self
+    }
+
+    /// Sends API requests through the caller's own `reqwest::Client` (its
+    /// timeouts, proxies and TLS settings apply; the builder's timeouts and
+    /// user agent do not). Token requests always use a dedicated client that
+    /// never follows redirects, so the secret cannot be replayed elsewhere.
+    pub fn http_client(mut self, client: reqwest::Client) -> Self {
+        self.http = Some(client);
+        self
+    }
+
+    /// Allows `http://` URLs for hosts other than loopback. Credentials and
+    /// tokens then cross the network in clear text: only for test setups.
+    pub fn allow_insecure_http(mut self, allow: bool) -> Self {
+        self.allow_insecure_http = allow;
+        self
+    }
+
+    /// Reads `KORE_CLIENT_ID`, `KORE_CLIENT_SECRET` and, if set,
+    /// `KORE_BASE_URL` and `KORE_TOKEN_URL`, over what the builder has.
+    pub fn from_env(mut self) -> Result<Self> {
+        let var = |name: &str| -> Result<Option<String>> {
+            match std::env::var(name) {
+                Ok(value) if !value.trim().is_empty() => Ok(Some(value)),
+                Ok(_) | Err(std::env::VarError::NotPresent) => Ok(None),
+                Err(std::env::VarError::NotUnicode(_)) => {
+                    Err(Error::config(format!("{name} is not valid UTF-8")))
+                }
+            }
+        };
+        self.client_id = Some(var("KORE_CLIENT_ID")?.ok_or_else(|| {
+            Error::config("KORE_CLIENT_ID is not set; export your KORE API client's id")
+        })?);
+        self.client_secret = Some(SecretString::from(var("KORE_CLIENT_SECRET")?.ok_or_else(
+            || Error::config("KORE_CLIENT_SECRET is not set; export your KORE API client's secret"),
+        )?));
+        if let Some(url) = var("KORE_BASE_URL")? {
+            self.base_url = Some(url);
+        }
+        if let Some(url) = var("KORE_TOKEN_URL")? {
+            self.token_url = Some(url);
+        }
+        Ok(self)
+    }
+
+    /// Checks the configuration and builds the client. Nothing is sent yet:
+    /// the first token is fetched by the first call.
+    pub fn build(self) -> Result<Kore> {
+        let client_id = self
+            .client_id
+            .filter(|id| !id.trim().is_empty())
+            .ok_or_else(|| {
+                Error::config("a client id is required (KoreBuilder::client_id or KORE_CLIENT_ID)")
+            })?;
+        let client_secret = self.client_secret.ok_or_else(|| {
+            Error::config(
+                "a client secret is required (KoreBuilder::client_secret or KORE_CLIENT_SECRET)",
+            )
+        })?;
+        if secrecy::ExposeSecret::expose_secret(&client_secret).is_empty() {
+            return Err(Error::config("the client secret is empty"));
+        }
+        let base_url = checked_url(
+            "base URL",
+            self.base_url.as_deref().unwrap_or(DEFAULT_BASE_URL),
+            self.allow_insecure_http,
+        )?;
+        let token_url = checked_url(
+            "token URL",
+            self.token_url.as_deref().unwrap_or(DEFAULT_TOKEN_URL),
+            self.allow_insecure_http,
+        )?;
+
+        let user_agent = self
+            .user_agent
+            .unwrap_or_else(|| concat!("kore-clients/", env!("CARGO_PKG_VERSION")).to_owned());
+        let timeout = self.timeout.unwrap_or(DEFAULT_TIMEOUT);
+        let connect_timeout = self.connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT);
+        let http_error =
+            |e: reqwest::Error| Error::config(format!("cannot build the HTTP client: {e}"));
+        let http = match self.http {
+            Some(http) => http,
+            None => reqwest::Client::builder()
+                .user_agent(user_agent.clone())
+                .timeout(timeout)
+                .connect_timeout(connect_timeout)
+                .build()
+                .map_err(http_error)?,
+        };
+        let token_http = reqwest::Client::builder()
+            .user_agent(user_agent)
+            .timeout(timeout)
+            .connect_timeout(connect_timeout)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .map_err(http_error)?;
+
+        let tokens = Arc::new(
+            TokenCache::new(client_id, client_secret, token_url.as_str(), token_http)
+                .map_err(Error::config)?,
+        );
+        let transport = Arc::new(Transport {
+            tokens,
+            retry: self.retry.unwrap_or_default(),
+        });
+        let base_url = base_url.as_str().trim_end_matches('/').to_owned();
+        let raw = kore_clients_gen::Client::new_with_client(
+            &base_url,
+            http.clone(),
+            kore_clients_gen::hooks::Hooks::from_arc(transport.clone()),
+        );
+        Ok(Kore {
+            shared: Arc::new(Shared {
+                base_url,
+                http,
+                transport,
+                raw,
+            }),
+        })
+    }
+}
+
+/// Parses `url` and refuses clear-text HTTP to anything but loopback unless
+/// the caller opted in: the token request carries the client secret and
+/// every API request a bearer token.
+fn checked_url(what: &str, url: &str, allow_insecure_http: bool) -> Result<Url> {
+    let parsed = Url::parse(url)
+        .map_err(|e| Error::config(format!("the {what} {url:?} is not a URL: {e}")))?;
+    match parsed.scheme() {
+        "https" => {}
+        "http" if allow_insecure_http || is_loopback(&parsed) => {}
+        "http" => {
+            return Err(Error::config(format!(
+                "the {what} {url} uses http:// to a non-loopback host; credentials would cross the \
+                 network unencrypted. Use https://, or KoreBuilder::allow_insecure_http(true) for a test setup"
+            )));
+        }
+        other => {
+            return Err(Error::config(format!(
+                "the {what} {url} has scheme {other:?}; only https:// (or http:// to loopback) is supported"
+            )));
+        }
+    }
+    if parsed.host().is_none() {
+        return Err(Error::config(format!("the {what} {url} has no host")));
+    }
+    if !parsed.username().is_empty() || parsed.password().is_some() {
+        return Err(Error::config(format!(
+            "the {what} must not embed credentials; use client_id/client_secret"
+        )));
+    }
+    Ok(parsed)
+}
+
+fn is_loopback(url: &Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(domain)) => domain.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => IpAddr::V4(ip).is_loopback(),
+        Some(url::Host::Ipv6(ip)) => IpAddr::V6(ip).is_loopback(),
+        None => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn clear_text_http_is_refused_except_to_loopback() {
+        for ok in [
+            "https://client.api.korewireless.com",
+            "http://127.0.0.1:8080",
+            "http://127.8.9.10",
+            "http://localhost:1234/base",
+            "http://[::1]:99",
+        ] {
+            checked_url("base URL", ok, false).unwrap();
+        }
+        for refused in [
+            "http://client.api.korewireless.com",
+            "http://10.0.0.1",
+            "ftp://127.0.0.1",
+        ] {
+            let message = checked_url("base URL", refused, false)
+                .unwrap_err()
+                .to_string();
+            assert!(message.contains("base URL"), "{message}");
+        }
+        checked_url("base URL", "http://kore.test", true).unwrap();
+        assert!(checked_url("token URL", "ftp://x", true).is_err());
+        let message = checked_url("token URL", "https://user:pw@x.example", false)
+            .unwrap_err()
+            .to_string();
+        assert!(!message.contains("pw"), "{message}");
+    }
+}

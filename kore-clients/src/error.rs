@@ -1,0 +1,612 @@
+//! The one error type users match on, and what each variant carries.
+//!
+//! Every message says what failed, for which operation, and what to try. No
+//! variant's `Debug` or `Display` can contain the client secret or an access
+//! token: bodies quoted from the network are scrubbed of the secret, and the
+//! one body that legitimately holds a secret (an undecodable create response)
+//! is kept in a [`SecretString`] that only [`UndecodedCreate::expose_body`]
+//! reveals.
+
+use std::fmt;
+use std::time::Duration;
+
+use reqwest::StatusCode;
+use secrecy::{ExposeSecret, SecretString};
+
+/// Shorthand for `Result<T, kore_clients::Error>`.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// The KORE operation a request belonged to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Operation {
+    /// `GET /v1/ping` (`getPingStatus`).
+    Ping,
+    /// `GET /v1/clients` (`listClient`).
+    ListClients,
+    /// `POST /v1/clients` (`createClient`).
+    CreateClient,
+    /// `GET /v1/clients/{client_id}` (`getClient`).
+    GetClient,
+    /// Building the client (no request involved).
+    Configure,
+}
+
+impl Operation {
+    /// The spec's `operationId`.
+    pub fn operation_id(self) -> &'static str {
+        match self {
+            Operation::Ping => "getPingStatus",
+            Operation::ListClients => "listClient",
+            Operation::CreateClient => "createClient",
+            Operation::GetClient => "getClient",
+            Operation::Configure => "configure",
+        }
+    }
+
+    /// Maps the generated client's method name back to the operation.
+    pub(crate) fn from_method(method: &str) -> Option<Self> {
+        Some(match method {
+            "get_ping_status" => Operation::Ping,
+            "list_client" => Operation::ListClients,
+            "create_client" => Operation::CreateClient,
+            "get_client" => Operation::GetClient,
+            _ => return None,
+        })
+    }
+
+    /// Whether repeating the request could change server state. KORE has no
+    /// idempotency keys, so a repeated create may create a second client.
+    pub fn is_write(self) -> bool {
+        matches!(self, Operation::CreateClient)
+    }
+}
+
+impl fmt::Display for Operation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Operation::Ping => "ping (GET /v1/ping)",
+            Operation::ListClients => "list clients (GET /v1/clients)",
+            Operation::CreateClient => "create client (POST /v1/clients)",
+            Operation::GetClient => "get client (GET /v1/clients/{client_id})",
+            Operation::Configure => "configure the KORE client",
+        })
+    }
+}
+
+/// Everything that can go wrong talking to KORE.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The builder or the environment holds an unusable setting. Nothing was sent.
+    #[error("invalid configuration: {message}")]
+    Config {
+        /// What is wrong and how to fix it.
+        message: String,
+    },
+
+    /// An argument was rejected before any request was sent.
+    #[error("{operation}: invalid input: {message}")]
+    InvalidInput {
+        /// The operation the input was for.
+        operation: Operation,
+        /// What is wrong with it.
+        message: String,
+    },
+
+    /// No usable access token: the token endpoint refused the credentials,
+    /// could not be reached, or the API rejected a freshly issued token.
+    #[error("{operation}: {source}")]
+    Auth {
+        /// The operation that needed the token.
+        operation: Operation,
+        /// Details, including KORE's `error` / `error_description`.
+        source: AuthError,
+    },
+
+    /// KORE answered with an error status and a JSON error body.
+    #[error("{operation}: KORE returned HTTP {status}{}{}", describe_api(*code, message.as_deref(), info.as_deref()), hint(*status))]
+    Api {
+        /// The operation.
+        operation: Operation,
+        /// The HTTP status.
+        status: StatusCode,
+        /// KORE's numeric error `code`, when the body has one.
+        code: Option<i64>,
+        /// KORE's `message`, when the body has one.
+        message: Option<String>,
+        /// KORE's `info`, when the body has one.
+        info: Option<String>,
+        /// The server's `Retry-After`, when it sent one.
+        retry_after: Option<Duration>,
+    },
+
+    /// An error status whose body is not KORE's JSON error (an API gateway's
+    /// HTML page, a proxy's text).
+    #[error("{operation}: HTTP {status} with a non-JSON body{}: {excerpt}{}", content_type.as_deref().map(|c| format!(" ({c})")).unwrap_or_default(), hint(*status))]
+    UnexpectedResponse {
+        /// The operation.
+        operation: Operation,
+        /// The HTTP status.
+        status: StatusCode,
+        /// The response's `Content-Type`.
+        content_type: Option<String>,
+        /// The start of the body (bounded, secret-scrubbed).
+        excerpt: String,
+        /// The server's `Retry-After`, when it sent one.
+        retry_after: Option<Duration>,
+    },
+
+    /// The request timed out (after all attempts allowed).
+    #[error(
+        "{operation}: timed out after {attempts} attempt(s); raise the timeout with `KoreBuilder::timeout` or retry later"
+    )]
+    Timeout {
+        /// The operation.
+        operation: Operation,
+        /// How many attempts were made.
+        attempts: u32,
+    },
+
+    /// The connection failed (DNS, refused, reset, TLS).
+    #[error(
+        "{operation}: could not reach KORE after {attempts} attempt(s): {}; check the network and the base URL",
+        error_chain(source)
+    )]
+    Transport {
+        /// The operation.
+        operation: Operation,
+        /// How many attempts were made.
+        attempts: u32,
+        /// The underlying error.
+        source: reqwest::Error,
+    },
+
+    /// A success response whose body does not match KORE's documented shape.
+    #[error(
+        "{operation}: HTTP {status} response could not be decoded: {message}; body starts: {excerpt}"
+    )]
+    Decode {
+        /// The operation.
+        operation: Operation,
+        /// The HTTP status.
+        status: StatusCode,
+        /// What the decoder said.
+        message: String,
+        /// The start of the body (bounded, secret-scrubbed).
+        excerpt: String,
+    },
+
+    /// KORE **created the client**, but its response could not be decoded.
+    /// The raw body, which holds the one-time client secret, is kept: see
+    /// [`UndecodedCreate::expose_body`].
+    #[error("create client (POST /v1/clients): KORE created the client{}, but the response could not be decoded ({reason}); the raw response, including the one-time secret, is available from this error's `UndecodedCreate::expose_body` — store it now, KORE will not show the secret again", created.client_id().map(|id| format!(" {id}")).unwrap_or_default())]
+    CreatedButUndecodable {
+        /// The raw response.
+        created: UndecodedCreate,
+        /// What the decoder said.
+        reason: String,
+    },
+
+    /// The server's pagination is inconsistent (e.g. it returned the same page
+    /// twice); the stream stops rather than loop.
+    #[error("{operation}: {message}")]
+    Pagination {
+        /// The operation.
+        operation: Operation,
+        /// What was inconsistent.
+        message: String,
+    },
+}
+
+fn describe_api(code: Option<i64>, message: Option<&str>, info: Option<&str>) -> String {
+    let mut out = String::new();
+    if let Some(message) = message {
+        out.push_str(": ");
+        out.push_str(message);
+    }
+    if let Some(code) = code {
+        out.push_str(&format!(" (code {code})"));
+    }
+    if let Some(info) = info.filter(|i| !i.is_empty()) {
+        out.push_str(&format!(" [{info}]"));
+    }
+    out
+}
+
+fn hint(status: StatusCode) -> &'static str {
+    match status.as_u16() {
+        400 => "; check the request's parameters",
+        403 => "; the credentials lack permission for this operation",
+        404 => "; check the id",
+        429 => "; rate limited: retry after the indicated delay",
+        500..=599 => "; KORE or its gateway failed: retry later",
+        _ => "",
+    }
+}
+
+fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut out = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        out.push_str(": ");
+        out.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    out
+}
+
+impl Error {
+    /// The HTTP status KORE answered with, when there was a response.
+    pub fn status(&self) -> Option<StatusCode> {
+        match self {
+            Error::Api { status, .. }
+            | Error::UnexpectedResponse { status, .. }
+            | Error::Decode { status, .. } => Some(*status),
+            Error::Auth { source, .. } => source.status(),
+            Error::CreatedButUndecodable { .. } => Some(StatusCode::CREATED),
+            _ => None,
+        }
+    }
+
+    /// Whether repeating the same call later may succeed: timeouts,
+    /// connection failures, 429 and 5xx gateway errors.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            Error::Timeout { .. } | Error::Transport { .. } => true,
+            Error::Api { status, .. } | Error::UnexpectedResponse { status, .. } => {
+                crate::retry::is_retryable_status(*status)
+            }
+            Error::Auth { source, .. } => source.kind() == AuthErrorKind::Unreachable,
+            _ => false,
+        }
+    }
+
+    /// The operation that failed.
+    pub fn operation(&self) -> Operation {
+        match self {
+            Error::Config { .. } => Operation::Configure,
+            Error::CreatedButUndecodable { .. } => Operation::CreateClient,
+            Error::InvalidInput { operation, .. }
+            | Error::Auth { operation, .. }
+            | Error::Api { operation, .. }
+            | Error::UnexpectedResponse { operation, .. }
+            | Error::Timeout { operation, .. }
+            | Error::Transport { operation, .. }
+            | Error::Decode { operation, .. }
+            | Error::Pagination { operation, .. } => *operation,
+        }
+    }
+
+    /// How long the server asked to wait before retrying, if it said.
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            Error::Api { retry_after, .. } | Error::UnexpectedResponse { retry_after, .. } => {
+                *retry_after
+            }
+            _ => None,
+        }
+    }
+
+    pub(crate) fn config(message: impl Into<String>) -> Self {
+        Error::Config {
+            message: message.into(),
+        }
+    }
+
+    pub(crate) fn invalid_input(operation: Operation, message: impl Into<String>) -> Self {
+        Error::InvalidInput {
+            operation,
+            message: message.into(),
+        }
+    }
+}
+
+/// What kind of authentication failure happened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum AuthErrorKind {
+    /// The token endpoint refused the credentials (e.g. `invalid_client`).
+    Rejected,
+    /// The API rejected a freshly issued token (a second 401).
+    ApiRejected,
+    /// The token endpoint could not be reached or timed out.
+    Unreachable,
+    /// The token endpoint answered with something that is not a token.
+    InvalidResponse,
+}
+
+/// Why no access token could be obtained or used.
+#[derive(Debug)]
+pub struct AuthError {
+    kind: AuthErrorKind,
+    status: Option<StatusCode>,
+    error: Option<String>,
+    description: Option<String>,
+    source: Option<Box<dyn std::error::Error + Send + Sync>>,
+}
+
+impl AuthError {
+    pub(crate) fn new(kind: AuthErrorKind) -> Self {
+        Self {
+            kind,
+            status: None,
+            error: None,
+            description: None,
+            source: None,
+        }
+    }
+
+    pub(crate) fn with_status(mut self, status: Option<StatusCode>) -> Self {
+        self.status = status;
+        self
+    }
+
+    pub(crate) fn with_error(mut self, error: Option<String>, description: Option<String>) -> Self {
+        self.error = error;
+        self.description = description;
+        self
+    }
+
+    pub(crate) fn with_source(
+        mut self,
+        source: impl Into<Box<dyn std::error::Error + Send + Sync>>,
+    ) -> Self {
+        self.source = Some(source.into());
+        self
+    }
+
+    /// What kind of failure this is.
+    pub fn kind(&self) -> AuthErrorKind {
+        self.kind
+    }
+
+    /// The HTTP status of the response that refused, if any.
+    pub fn status(&self) -> Option<StatusCode> {
+        self.status
+    }
+
+    /// The OAuth2 `error` code (`invalid_client`, `unsupported_grant_type`, ...).
+    pub fn error_code(&self) -> Option<&str> {
+        self.error.as_deref()
+    }
+
+    /// The server's `error_description` (or message).
+    pub fn description(&self) -> Option<&str> {
+        self.description.as_deref()
+    }
+
+    /// Whether the failure is the network's rather than the credentials'.
+    pub fn is_network(&self) -> bool {
+        self.kind == AuthErrorKind::Unreachable
+    }
+}
+
+impl fmt::Display for AuthError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let what = match self.kind {
+            AuthErrorKind::Rejected => "the token endpoint rejected the credentials",
+            AuthErrorKind::ApiRejected => "KORE rejected a freshly issued access token",
+            AuthErrorKind::Unreachable => "could not reach the token endpoint",
+            AuthErrorKind::InvalidResponse => "the token endpoint's answer is not a usable token",
+        };
+        f.write_str(what)?;
+        let mut details = Vec::new();
+        if let Some(status) = self.status {
+            details.push(format!("HTTP {}", status.as_u16()));
+        }
+        if let Some(error) = &self.error {
+            details.push(error.clone());
+        }
+        if !details.is_empty() {
+            write!(f, " ({})", details.join(" "))?;
+        }
+        if let Some(description) = &self.description {
+            write!(f, ": {description}")?;
+        }
+        if let Some(source) = &self.source {
+            write!(f, ": {}", error_chain(source.as_ref()))?;
+        }
+        f.write_str(match self.kind {
+            AuthErrorKind::Rejected | AuthErrorKind::ApiRejected => {
+                "; check KORE_CLIENT_ID and KORE_CLIENT_SECRET (or the builder's credentials) and that the client is not locked"
+            }
+            AuthErrorKind::Unreachable => "; check the network and the token URL",
+            AuthErrorKind::InvalidResponse => "; check the token URL points at KORE's token endpoint",
+        })
+    }
+}
+
+impl std::error::Error for AuthError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.source
+            .as_deref()
+            .map(|s| s as &(dyn std::error::Error + 'static))
+    }
+}
+
+/// The raw body of a create response that could not be decoded. It holds
+/// the new client's one-time secret, so it is redacted everywhere except
+/// [`UndecodedCreate::expose_body`].
+pub struct UndecodedCreate {
+    body: SecretString,
+    client_id: Option<String>,
+}
+
+impl UndecodedCreate {
+    pub(crate) fn new(body: &[u8]) -> Self {
+        let text = String::from_utf8_lossy(body).into_owned();
+        let client_id = serde_json::from_str::<serde_json::Value>(&text)
+            .ok()
+            .and_then(|v| v.get("client_id")?.as_str().map(str::to_owned));
+        Self {
+            body: SecretString::from(text),
+            client_id,
+        }
+    }
+
+    /// The id of the created client, if the body names one.
+    pub fn client_id(&self) -> Option<&str> {
+        self.client_id.as_deref()
+    }
+
+    /// The raw response body, **including the client secret**.
+    pub fn expose_body(&self) -> &str {
+        self.body.expose_secret()
+    }
+}
+
+impl fmt::Debug for UndecodedCreate {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UndecodedCreate")
+            .field("client_id", &self.client_id)
+            .field("body", &"[redacted: holds the client secret]")
+            .finish()
+    }
+}
+
+/// The most of a response body quoted in an error.
+const EXCERPT_LIMIT: usize = 300;
+
+/// Turns the generated client's error, plus what the transport recorded,
+/// into an [`Error`]. `scrub` removes the client secret from quoted bodies.
+pub(crate) async fn from_generated(
+    operation: Operation,
+    error: kore_clients_gen::Error<kore_clients_gen::types::Error>,
+    outcome: crate::transport::Outcome,
+    scrub: impl Fn(&str) -> String,
+) -> Error {
+    use kore_clients_gen::Error as Gen;
+
+    if let Some(mut source) = outcome.auth_error {
+        // A second 401: keep what the API said about it.
+        if source.description().is_none() {
+            let said = match error {
+                Gen::ErrorResponse(body) => body.into_inner().message,
+                Gen::UnexpectedResponse(response) => response
+                    .json::<kore_clients_gen::types::Error>()
+                    .await
+                    .ok()
+                    .and_then(|body| body.message),
+                _ => None,
+            };
+            source = source.with_error(None, said.map(|m| scrub(&m)));
+        }
+        return Error::Auth { operation, source };
+    }
+    let attempts = outcome.attempts.max(1);
+    match error {
+        Gen::InvalidRequest(message) => Error::invalid_input(operation, message),
+        Gen::Custom(message) => Error::Auth {
+            operation,
+            source: AuthError::new(AuthErrorKind::InvalidResponse)
+                .with_error(None, Some(scrub(&message))),
+        },
+        Gen::CommunicationError(source)
+        | Gen::InvalidUpgrade(source)
+        | Gen::ResponseBodyError(source) => {
+            if source.is_timeout() {
+                Error::Timeout {
+                    operation,
+                    attempts,
+                }
+            } else {
+                Error::Transport {
+                    operation,
+                    attempts,
+                    source,
+                }
+            }
+        }
+        Gen::ErrorResponse(response) => {
+            let status = response.status();
+            let retry_after = crate::retry::retry_after(response.headers());
+            let body = response.into_inner();
+            Error::Api {
+                operation,
+                status,
+                code: body.code.map(i64::from),
+                message: body.message.map(|m| scrub(&m)),
+                info: body.info.map(|i| scrub(&i)),
+                retry_after,
+            }
+        }
+        Gen::InvalidResponsePayload(bytes, source) => {
+            let status = outcome.status.unwrap_or(StatusCode::OK);
+            if status.is_success() {
+                if operation == Operation::CreateClient {
+                    Error::CreatedButUndecodable {
+                        created: UndecodedCreate::new(&bytes),
+                        reason: source.to_string(),
+                    }
+                } else {
+                    Error::Decode {
+                        operation,
+                        status,
+                        message: source.to_string(),
+                        excerpt: scrub(&crate::auth::excerpt(&bytes, EXCERPT_LIMIT)),
+                    }
+                }
+            } else {
+                // A documented error status with a body that is not KORE's
+                // JSON error: a gateway page, most likely.
+                Error::UnexpectedResponse {
+                    operation,
+                    status,
+                    content_type: None,
+                    excerpt: scrub(&crate::auth::excerpt(&bytes, EXCERPT_LIMIT)),
+                    retry_after: None,
+                }
+            }
+        }
+        Gen::UnexpectedResponse(response) => from_undocumented(operation, response, scrub).await,
+    }
+}
+
+/// A response whose status the spec does not list (429, 418, 2xx others).
+async fn from_undocumented(
+    operation: Operation,
+    response: reqwest::Response,
+    scrub: impl Fn(&str) -> String,
+) -> Error {
+    let status = response.status();
+    let retry_after = crate::retry::retry_after(response.headers());
+    let content_type = response
+        .headers()
+        .get(reqwest::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let bytes = match response.bytes().await {
+        Ok(bytes) => bytes,
+        Err(source) => {
+            return Error::Transport {
+                operation,
+                attempts: 1,
+                source,
+            };
+        }
+    };
+    if status.is_success() && operation == Operation::CreateClient {
+        return Error::CreatedButUndecodable {
+            created: UndecodedCreate::new(&bytes),
+            reason: format!("KORE answered HTTP {status}, which the spec does not document"),
+        };
+    }
+    match serde_json::from_slice::<kore_clients_gen::types::Error>(&bytes) {
+        Ok(body) if body.message.is_some() || body.code.is_some() => Error::Api {
+            operation,
+            status,
+            code: body.code.map(i64::from),
+            message: body.message.map(|m| scrub(&m)),
+            info: body.info.map(|i| scrub(&i)),
+            retry_after,
+        },
+        _ => Error::UnexpectedResponse {
+            operation,
+            status,
+            content_type,
+            excerpt: scrub(&crate::auth::excerpt(&bytes, EXCERPT_LIMIT)),
+            retry_after,
+        },
+    }
+}

@@ -1,0 +1,346 @@
+//! The API's data as users see it: clients, pages, new-client requests, created clients.
+//!
+//! Each model wraps the generated type, so every field KORE sent is kept
+//! ([`Client::raw`]), and adds what the spec cannot say: integer page
+//! numbers, dates parsed from either of KORE's formats, and a secret that
+//! never prints.
+
+use std::fmt;
+
+use chrono::{DateTime, Utc};
+use kore_clients_gen::types;
+use secrecy::SecretString;
+use serde::{Serialize, Serializer};
+
+pub use kore_clients_gen::types::{ClientType, Product};
+
+/// Parses a KORE date: RFC 1123 (`Fri, 05 Apr 2024 11:08:14 GMT`, what KORE
+/// sends) or RFC 3339 (`2024-04-05T11:08:14Z`, what its spec once declared).
+///
+/// ```
+/// let a = kore_clients::parse_kore_date("Fri, 05 Apr 2024 11:08:14 GMT").unwrap();
+/// let b = kore_clients::parse_kore_date("2024-04-05T11:08:14Z").unwrap();
+/// assert_eq!(a, b);
+/// assert!(kore_clients::parse_kore_date("yesterday").is_none());
+/// ```
+pub fn parse_kore_date(text: &str) -> Option<DateTime<Utc>> {
+    let text = text.trim();
+    DateTime::parse_from_rfc2822(text)
+        .or_else(|_| DateTime::parse_from_rfc3339(text))
+        .ok()
+        .map(|d| d.with_timezone(&Utc))
+}
+
+/// An API client of a KORE account, as `list` and `get` return it.
+#[derive(Debug, Clone)]
+pub struct Client(types::Client);
+
+impl Client {
+    pub(crate) fn from_raw(raw: types::Client) -> Self {
+        Self(raw)
+    }
+
+    /// The client's id (`apiclient_…`).
+    pub fn client_id(&self) -> Option<&str> {
+        self.0.client_id.as_deref()
+    }
+
+    /// The account it belongs to (`acct_…`).
+    pub fn account_id(&self) -> Option<&str> {
+        self.0.account_id.as_deref()
+    }
+
+    /// Its name.
+    pub fn name(&self) -> Option<&str> {
+        self.0.name.as_deref()
+    }
+
+    /// The owner's email address.
+    pub fn client_owner(&self) -> Option<&str> {
+        self.0.client_owner.as_deref()
+    }
+
+    /// `admin` or `standard`.
+    pub fn client_type(&self) -> Option<ClientType> {
+        self.0.client_type
+    }
+
+    /// `Some(true)` locked, `Some(false)` unlocked, `None` never locked.
+    pub fn locked(&self) -> Option<bool> {
+        self.0.locked
+    }
+
+    /// When it was created, parsed from RFC 1123 or RFC 3339; `None` when
+    /// absent or in neither format (the text is in [`Client::date_created_raw`]).
+    pub fn date_created(&self) -> Option<DateTime<Utc>> {
+        self.0.date_created.as_deref().and_then(parse_kore_date)
+    }
+
+    /// `date_created` exactly as KORE sent it.
+    pub fn date_created_raw(&self) -> Option<&str> {
+        self.0.date_created.as_deref()
+    }
+
+    /// The generated type with every field KORE sent.
+    pub fn raw(&self) -> &types::Client {
+        &self.0
+    }
+
+    /// Unwraps into the generated type.
+    pub fn into_raw(self) -> types::Client {
+        self.0
+    }
+}
+
+impl Serialize for Client {
+    /// Serializes with KORE's field names, as the API sent them.
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.0.serialize(serializer)
+    }
+}
+
+/// Paging information of one page of clients, as integers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PageMeta {
+    /// Clients in this page.
+    pub count: Option<u64>,
+    /// This page's number (1-based).
+    pub page_number: Option<u64>,
+    /// The page size the server applied.
+    pub page_size: Option<u64>,
+    /// The previous page's URL, if there is one. Informational: the SDK never
+    /// sends credentials to URLs taken from a response.
+    pub previous_page_url: Option<String>,
+    /// The next page's URL, if there is one (same caveat).
+    pub next_page_url: Option<String>,
+}
+
+/// KORE sends page numbers as JSON numbers (`type: number` in its spec);
+/// only non-negative whole values are page numbers.
+fn whole(value: Option<f64>) -> Option<u64> {
+    value
+        .filter(|v| v.is_finite() && *v >= 0.0 && v.fract() == 0.0 && *v <= u64::MAX as f64)
+        .map(|v| v as u64)
+}
+
+/// One page of clients with its paging information.
+#[derive(Debug, Clone)]
+pub struct Page {
+    clients: Vec<Client>,
+    meta: PageMeta,
+    raw_meta: Option<types::ClientListMeta>,
+}
+
+impl Page {
+    pub(crate) fn from_raw(raw: types::ClientList) -> Self {
+        let meta = raw.meta.as_ref();
+        Self {
+            meta: PageMeta {
+                count: whole(meta.and_then(|m| m.count)),
+                page_number: whole(meta.and_then(|m| m.page_number)),
+                page_size: whole(meta.and_then(|m| m.page_size)),
+                previous_page_url: meta
+                    .and_then(|m| m.previous_page_url.clone())
+                    .filter(|u| !u.is_empty()),
+                next_page_url: meta
+                    .and_then(|m| m.next_page_url.clone())
+                    .filter(|u| !u.is_empty()),
+            },
+            raw_meta: raw.meta,
+            clients: raw.clients.into_iter().map(Client::from_raw).collect(),
+        }
+    }
+
+    /// The clients of this page.
+    pub fn clients(&self) -> &[Client] {
+        &self.clients
+    }
+
+    /// Takes the clients out of the page.
+    pub fn into_clients(self) -> Vec<Client> {
+        self.clients
+    }
+
+    /// Paging information.
+    pub fn meta(&self) -> &PageMeta {
+        &self.meta
+    }
+
+    /// The `meta` object exactly as decoded (numbers as KORE sent them).
+    pub fn raw_meta(&self) -> Option<&types::ClientListMeta> {
+        self.raw_meta.as_ref()
+    }
+
+    /// Whether the server says there is a next page.
+    pub fn has_next(&self) -> bool {
+        self.meta.next_page_url.is_some()
+    }
+}
+
+/// A client to create.
+///
+/// ```
+/// use kore_clients::{NewClient, Product};
+///
+/// let request = NewClient::new("ci-bot")
+///     .product(Product::SuperSim)
+///     .locked(false);
+/// # let _ = request;
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewClient {
+    name: String,
+    locked: bool,
+    products: Vec<Product>,
+    account_id: Option<String>,
+}
+
+impl NewClient {
+    /// A new, unlocked client named `name`, with no product scopes yet.
+    pub fn new(name: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            locked: false,
+            products: Vec::new(),
+            account_id: None,
+        }
+    }
+
+    /// Grants access to `product` (repeat for several).
+    pub fn product(mut self, product: Product) -> Self {
+        if !self.products.contains(&product) {
+            self.products.push(product);
+        }
+        self
+    }
+
+    /// Whether the client starts out locked (default `false`).
+    pub fn locked(mut self, locked: bool) -> Self {
+        self.locked = locked;
+        self
+    }
+
+    /// The account to create it in; KORE defaults to the caller's account.
+    pub fn account_id(mut self, account_id: impl Into<String>) -> Self {
+        self.account_id = Some(account_id.into());
+        self
+    }
+
+    /// Checks the request and builds the API body.
+    pub(crate) fn to_body(&self) -> Result<types::CreateClient, String> {
+        if self.name.trim().is_empty() {
+            return Err("the client name must not be empty".into());
+        }
+        if let Some(account) = &self.account_id
+            && account.trim().is_empty()
+        {
+            return Err("account_id, when given, must not be empty".into());
+        }
+        Ok(types::CreateClient {
+            account_id: self.account_id.clone(),
+            locked: self.locked,
+            name: self.name.clone(),
+            scopes: types::CreateClientScopes {
+                products: self.products.clone(),
+            },
+        })
+    }
+}
+
+/// A client just created, with its one-time secret.
+///
+/// KORE shows the secret only in this response. It is a [`SecretString`]:
+/// `Debug` redacts it, and serializing a `CreatedClient` leaves it out.
+#[derive(Clone)]
+pub struct CreatedClient {
+    raw: types::CreatedClient,
+    client_secret: SecretString,
+}
+
+impl CreatedClient {
+    /// Takes the secret out of the generated type so that no plain `String`
+    /// copy of it stays reachable.
+    pub(crate) fn from_raw(mut raw: types::CreatedClient) -> Self {
+        let client_secret = SecretString::from(raw.client_secret.take().unwrap_or_default());
+        Self { raw, client_secret }
+    }
+
+    /// The new client's id.
+    pub fn client_id(&self) -> Option<&str> {
+        self.raw.client_id.as_deref()
+    }
+
+    /// The one-time secret. Store it now: KORE will not show it again.
+    pub fn client_secret(&self) -> &SecretString {
+        &self.client_secret
+    }
+
+    /// KORE's status message.
+    pub fn message(&self) -> Option<&str> {
+        self.raw.message.as_deref()
+    }
+
+    /// The account it was created in.
+    pub fn account_id(&self) -> Option<&str> {
+        self.raw.account_id.as_deref()
+    }
+
+    /// Its name.
+    pub fn name(&self) -> Option<&str> {
+        self.raw.name.as_deref()
+    }
+
+    /// The owner's email address.
+    pub fn client_owner(&self) -> Option<&str> {
+        self.raw.client_owner.as_deref()
+    }
+
+    /// Its type (KORE documents `standard`).
+    pub fn client_type(&self) -> Option<ClientType> {
+        self.raw.client_type
+    }
+
+    /// Whether it is locked.
+    pub fn locked(&self) -> Option<bool> {
+        self.raw.locked
+    }
+
+    /// When it was created, parsed from RFC 1123 or RFC 3339.
+    pub fn date_created(&self) -> Option<DateTime<Utc>> {
+        self.raw.date_created.as_deref().and_then(parse_kore_date)
+    }
+
+    /// `date_created` exactly as KORE sent it.
+    pub fn date_created_raw(&self) -> Option<&str> {
+        self.raw.date_created.as_deref()
+    }
+
+    /// Every field KORE sent except the secret.
+    pub fn raw_without_secret(&self) -> &types::CreatedClient {
+        &self.raw
+    }
+}
+
+impl fmt::Debug for CreatedClient {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreatedClient")
+            .field("client_id", &self.raw.client_id)
+            .field("client_secret", &"[redacted]")
+            .field("name", &self.raw.name)
+            .field("account_id", &self.raw.account_id)
+            .field("client_type", &self.raw.client_type)
+            .field("client_owner", &self.raw.client_owner)
+            .field("locked", &self.raw.locked)
+            .field("date_created", &self.raw.date_created)
+            .field("message", &self.raw.message)
+            .finish()
+    }
+}
+
+impl Serialize for CreatedClient {
+    /// KORE's fields, without `client_secret`: write the secret where it
+    /// belongs deliberately, with [`CreatedClient::client_secret`].
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.raw.serialize(serializer)
+    }
+}

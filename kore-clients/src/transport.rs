@@ -1,0 +1,267 @@
+//! Sending one operation's requests: the bearer token, retries, the 401 refresh, and a span per attempt.
+//!
+//! This is the [`RequestHooks`] implementation attached to the generated
+//! client. [`Transport`] serves the raw client users can reach; [`Call`]
+//! wraps it for one SDK call and records what happened (which status came
+//! back, how many attempts, why a token could not be had), because the
+//! generated error type cannot carry those.
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use kore_clients_gen::hooks::{PrepareFuture, RequestHooks, SendFuture};
+use reqwest::StatusCode;
+use reqwest::header::AUTHORIZATION;
+use tracing::Instrument as _;
+
+use crate::auth::TokenCache;
+use crate::error::{AuthError, AuthErrorKind, Operation};
+use crate::retry::{self, RetryPolicy};
+
+/// Authentication and retries for every request of one [`crate::Kore`].
+#[derive(Debug)]
+pub(crate) struct Transport {
+    pub(crate) tokens: Arc<TokenCache>,
+    pub(crate) retry: RetryPolicy,
+}
+
+/// What happened while one call was sent.
+#[derive(Debug, Default)]
+pub(crate) struct Outcome {
+    /// Why no (accepted) token could be used, if that is what failed.
+    pub(crate) auth_error: Option<AuthError>,
+    /// The status of the last response.
+    pub(crate) status: Option<StatusCode>,
+    /// Attempts made (the 401 refresh included).
+    pub(crate) attempts: u32,
+}
+
+/// One SDK call's hooks: the shared transport plus a record of the outcome.
+#[derive(Debug)]
+pub(crate) struct Call {
+    transport: Arc<Transport>,
+    outcome: Mutex<Outcome>,
+}
+
+impl Call {
+    pub(crate) fn new(transport: Arc<Transport>) -> Self {
+        Self {
+            transport,
+            outcome: Mutex::new(Outcome::default()),
+        }
+    }
+
+    /// Takes the recorded outcome.
+    pub(crate) fn outcome(&self) -> Outcome {
+        std::mem::take(&mut *self.outcome.lock().unwrap_or_else(|e| e.into_inner()))
+    }
+}
+
+impl RequestHooks for Transport {
+    fn prepare<'a>(
+        &'a self,
+        request: &'a mut reqwest::Request,
+        _operation_id: &'static str,
+    ) -> PrepareFuture<'a> {
+        Box::pin(async move {
+            self.authorize(request, Recorder(None))
+                .await
+                .map_err(|e| e.to_string())
+        })
+    }
+
+    fn send<'a>(
+        &'a self,
+        http: &'a reqwest::Client,
+        request: reqwest::Request,
+        operation_id: &'static str,
+    ) -> SendFuture<'a> {
+        Box::pin(self.send_recorded(http, request, operation_id, Recorder(None)))
+    }
+}
+
+impl RequestHooks for Call {
+    fn prepare<'a>(
+        &'a self,
+        request: &'a mut reqwest::Request,
+        _operation_id: &'static str,
+    ) -> PrepareFuture<'a> {
+        Box::pin(async move {
+            self.transport
+                .authorize(request, Recorder(Some(&self.outcome)))
+                .await
+                .map_err(|e| e.to_string())
+        })
+    }
+
+    fn send<'a>(
+        &'a self,
+        http: &'a reqwest::Client,
+        request: reqwest::Request,
+        operation_id: &'static str,
+    ) -> SendFuture<'a> {
+        Box::pin(self.transport.send_recorded(
+            http,
+            request,
+            operation_id,
+            Recorder(Some(&self.outcome)),
+        ))
+    }
+}
+
+/// Where a send records its outcome: a [`Call`]'s slot, or nowhere for the
+/// raw client.
+#[derive(Clone, Copy)]
+struct Recorder<'a>(Option<&'a Mutex<Outcome>>);
+
+impl Recorder<'_> {
+    fn attempt(self, attempt: u32, status: Option<StatusCode>) {
+        if let Some(slot) = self.0 {
+            let mut outcome = slot.lock().unwrap_or_else(|e| e.into_inner());
+            outcome.attempts = attempt;
+            outcome.status = status;
+        }
+    }
+
+    fn auth_error(self, error: AuthError) {
+        if let Some(slot) = self.0 {
+            slot.lock().unwrap_or_else(|e| e.into_inner()).auth_error = Some(error);
+        }
+    }
+}
+
+impl Transport {
+    /// Puts a current bearer token on `request`.
+    async fn authorize(
+        &self,
+        request: &mut reqwest::Request,
+        outcome: Recorder<'_>,
+    ) -> Result<(), String> {
+        match self.tokens.bearer().await {
+            Ok(token) => {
+                request
+                    .headers_mut()
+                    .insert(AUTHORIZATION, token.header().clone());
+                Ok(())
+            }
+            Err(error) => {
+                let message = error.to_string();
+                outcome.auth_error(error);
+                Err(message)
+            }
+        }
+    }
+
+    async fn send_recorded(
+        &self,
+        http: &reqwest::Client,
+        mut request: reqwest::Request,
+        operation_id: &'static str,
+        outcome: Recorder<'_>,
+    ) -> reqwest::Result<reqwest::Response> {
+        // An operation we do not know is treated as a write: never repeated
+        // unless provably unsent.
+        let write = Operation::from_method(operation_id).is_none_or(Operation::is_write);
+        let max_attempts = self.retry.attempts();
+        let mut attempt: u32 = 0;
+        let mut retries_used: u32 = 0;
+        let mut refreshed_after_401 = false;
+        loop {
+            attempt += 1;
+            // A body that cannot be cloned (a stream) cannot be sent twice.
+            let spare = request.try_clone();
+            let span = tracing::debug_span!(
+                "kore.attempt",
+                operation = operation_id,
+                attempt,
+                status = tracing::field::Empty,
+                latency_ms = tracing::field::Empty,
+            );
+            let started = Instant::now();
+            let result = http.execute(request).instrument(span.clone()).await;
+            span.record("latency_ms", started.elapsed().as_millis() as u64);
+            let status = result.as_ref().ok().map(reqwest::Response::status);
+            if let Some(status) = status {
+                span.record("status", status.as_u16());
+            }
+            outcome.attempt(attempt, status);
+
+            match result {
+                Ok(response) if response.status() == StatusCode::UNAUTHORIZED => {
+                    let Some(mut next) = spare.filter(|_| !refreshed_after_401) else {
+                        outcome.auth_error(
+                            AuthError::new(AuthErrorKind::ApiRejected)
+                                .with_status(Some(StatusCode::UNAUTHORIZED)),
+                        );
+                        return Ok(response);
+                    };
+                    // The token was rejected: drop it (if nobody replaced it
+                    // yet), get a new one, and try once more.
+                    refreshed_after_401 = true;
+                    if let Some(used) = next.headers().get(AUTHORIZATION) {
+                        self.tokens.invalidate(used);
+                    }
+                    tracing::debug!(operation = operation_id, "401: refreshing the token once");
+                    if self.authorize(&mut next, outcome).await.is_err() {
+                        return Ok(response);
+                    }
+                    request = next;
+                }
+                Ok(response) => {
+                    let status = response.status();
+                    let Some(mut next) = spare.filter(|_| {
+                        retries_used + 1 < max_attempts && retry::should_retry_status(status, write)
+                    }) else {
+                        return Ok(response);
+                    };
+                    let delay = match retry::retry_after(response.headers()) {
+                        Some(asked) => match self.retry.server_delay(asked) {
+                            Some(delay) => delay,
+                            None => return Ok(response),
+                        },
+                        None => self.retry.backoff(retries_used + 1),
+                    };
+                    tracing::debug!(
+                        operation = operation_id,
+                        status = status.as_u16(),
+                        delay_ms = delay.as_millis() as u64,
+                        "retrying"
+                    );
+                    sleep(delay).await;
+                    // The token may have aged during the wait.
+                    if self.authorize(&mut next, outcome).await.is_err() {
+                        return Ok(response);
+                    }
+                    retries_used += 1;
+                    request = next;
+                }
+                Err(error) => {
+                    let Some(mut next) = spare.filter(|_| {
+                        retries_used + 1 < max_attempts && retry::should_retry_error(&error, write)
+                    }) else {
+                        return Err(error);
+                    };
+                    let delay = self.retry.backoff(retries_used + 1);
+                    tracing::debug!(
+                        operation = operation_id,
+                        error = %error,
+                        delay_ms = delay.as_millis() as u64,
+                        "retrying"
+                    );
+                    sleep(delay).await;
+                    if self.authorize(&mut next, outcome).await.is_err() {
+                        return Err(error);
+                    }
+                    retries_used += 1;
+                    request = next;
+                }
+            }
+        }
+    }
+}
+
+async fn sleep(delay: Duration) {
+    if !delay.is_zero() {
+        tokio::time::sleep(delay).await;
+    }
+}

@@ -1,0 +1,357 @@
+//! `list().send()` and `list().stream()` against kore-mock.
+
+mod common;
+
+use std::collections::HashSet;
+use std::time::Duration;
+
+use futures::{StreamExt as _, TryStreamExt as _};
+use kore_clients::{ClientType, Error, Kore, SecretString};
+use kore_mock::{MockKore, Route};
+use serde_json::json;
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+#[tokio::test]
+async fn send_returns_one_page_with_integer_meta() {
+    let (mock, kore) = common::start(MockKore::builder().clients(25)).await;
+    let page = kore
+        .clients()
+        .list()
+        .page_size(10)
+        .page_number(2)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.clients().len(), 10);
+    let meta = page.meta();
+    assert_eq!(
+        (meta.count, meta.page_number, meta.page_size),
+        (Some(10), Some(2), Some(10))
+    );
+    assert!(
+        meta.next_page_url
+            .as_deref()
+            .unwrap()
+            .contains("page_number=3")
+    );
+    assert!(
+        meta.previous_page_url
+            .as_deref()
+            .unwrap()
+            .contains("page_number=1")
+    );
+    let query = mock
+        .last_request(Route::ListClients)
+        .unwrap()
+        .query
+        .unwrap();
+    assert!(
+        query.contains("page_size=10") && query.contains("page_number=2"),
+        "{query}"
+    );
+}
+
+#[tokio::test]
+async fn default_page_size_is_100() {
+    let (mock, kore) = common::start(MockKore::builder().clients(3)).await;
+    kore.clients().list().send().await.unwrap();
+    let query = mock
+        .last_request(Route::ListClients)
+        .unwrap()
+        .query
+        .unwrap();
+    assert!(
+        query.contains("page_size=100") && query.contains("page_number=1"),
+        "{query}"
+    );
+}
+
+#[tokio::test]
+async fn stream_yields_every_client_once_in_order_and_stops_on_the_short_page() {
+    let (mock, kore) = common::start(MockKore::builder().clients(250)).await;
+    let all: Vec<_> = kore
+        .clients()
+        .list()
+        .page_size(100)
+        .stream()
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(all.len(), 250);
+    let ids: HashSet<_> = all
+        .iter()
+        .map(|c| c.client_id().unwrap().to_owned())
+        .collect();
+    assert_eq!(ids.len(), 250);
+    assert_eq!(
+        mock.requests(Route::ListClients),
+        3,
+        "100 + 100 + 50, then stop"
+    );
+    // Same order as fetching pages one by one.
+    let page2 = kore
+        .clients()
+        .list()
+        .page_size(100)
+        .page_number(2)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(all[100].client_id(), page2.clients()[0].client_id());
+}
+
+#[tokio::test]
+async fn stream_stops_on_a_missing_next_page_url_even_if_the_page_is_full() {
+    let (mock, kore) = common::start(MockKore::builder().clients(200)).await;
+    let all: Vec<_> = kore
+        .clients()
+        .list()
+        .page_size(100)
+        .stream()
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(all.len(), 200);
+    assert_eq!(
+        mock.requests(Route::ListClients),
+        2,
+        "page 2 is full but has no next page"
+    );
+}
+
+#[tokio::test]
+async fn stream_stops_on_an_empty_page() {
+    let (mock, kore) = common::start(MockKore::builder().clients(0)).await;
+    let all: Vec<_> = kore.clients().list().stream().try_collect().await.unwrap();
+    assert!(all.is_empty());
+    assert_eq!(mock.requests(Route::ListClients), 1);
+}
+
+#[tokio::test]
+async fn stream_fetches_lazily() {
+    let (mock, kore) = common::start(MockKore::builder().clients(50)).await;
+    let mut stream = Box::pin(kore.clients().list().page_size(10).stream());
+    for _ in 0..10 {
+        stream.next().await.unwrap().unwrap();
+    }
+    assert_eq!(
+        mock.requests(Route::ListClients),
+        1,
+        "only the first page so far"
+    );
+    stream.next().await.unwrap().unwrap();
+    assert_eq!(mock.requests(Route::ListClients), 2);
+}
+
+#[tokio::test]
+async fn limit_stops_without_fetching_further_pages() {
+    let (mock, kore) = common::start(MockKore::builder().clients(500)).await;
+    let first: Vec<_> = kore
+        .clients()
+        .list()
+        .page_size(100)
+        .limit(10)
+        .stream()
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(first.len(), 10);
+    assert_eq!(mock.requests(Route::ListClients), 1);
+    let more: Vec<_> = kore
+        .clients()
+        .list()
+        .page_size(100)
+        .limit(150)
+        .concurrency(8)
+        .stream()
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(more.len(), 150);
+    assert_eq!(
+        mock.requests(Route::ListClients),
+        3,
+        "pages 1 and 2 only, even with concurrency"
+    );
+    let none: Vec<_> = kore
+        .clients()
+        .list()
+        .limit(0)
+        .stream()
+        .try_collect()
+        .await
+        .unwrap();
+    assert!(none.is_empty());
+    assert_eq!(mock.requests(Route::ListClients), 3);
+}
+
+#[tokio::test]
+async fn concurrency_prefetches_and_preserves_order() {
+    let (mock, kore) = common::start(
+        MockKore::builder()
+            .clients(1000)
+            .latency(Route::ListClients, Duration::from_millis(20)),
+    )
+    .await;
+    let sequential: Vec<_> = kore
+        .clients()
+        .list()
+        .page_size(50)
+        .stream()
+        .try_collect()
+        .await
+        .unwrap();
+    let sequential_requests = mock.requests(Route::ListClients);
+    let concurrent: Vec<_> = kore
+        .clients()
+        .list()
+        .page_size(50)
+        .concurrency(8)
+        .stream()
+        .try_collect()
+        .await
+        .unwrap();
+    let ids = |v: &[kore_clients::Client]| {
+        v.iter()
+            .map(|c| c.client_id().unwrap().to_owned())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(ids(&sequential), ids(&concurrent));
+    assert_eq!(concurrent.len(), 1000);
+    let concurrent_requests = mock.requests(Route::ListClients) - sequential_requests;
+    // 20 pages; up to 7 speculative requests past the end.
+    assert!(
+        (20..=27).contains(&concurrent_requests),
+        "{concurrent_requests}"
+    );
+}
+
+#[tokio::test]
+async fn client_type_filter_is_sent_and_applied() {
+    let (mock, kore) = common::start(MockKore::builder().clients(40)).await;
+    let admins: Vec<_> = kore
+        .clients()
+        .list()
+        .client_type(ClientType::Admin)
+        .stream()
+        .try_collect()
+        .await
+        .unwrap();
+    assert!(!admins.is_empty());
+    assert!(
+        admins
+            .iter()
+            .all(|c| c.client_type() == Some(ClientType::Admin))
+    );
+    let query = mock
+        .last_request(Route::ListClients)
+        .unwrap()
+        .query
+        .unwrap();
+    assert!(query.contains("client_type=admin"), "{query}");
+}
+
+#[tokio::test]
+async fn zero_page_size_or_number_is_rejected_before_any_request() {
+    let (mock, kore) = common::start(MockKore::builder()).await;
+    for list in [
+        kore.clients().list().page_size(0),
+        kore.clients().list().page_number(0),
+    ] {
+        let error = list.clone().send().await.unwrap_err();
+        assert!(matches!(error, Error::InvalidInput { .. }), "{error:?}");
+        assert!(error.to_string().contains("must be at least 1"), "{error}");
+        let streamed: Vec<_> = list.stream().collect().await;
+        assert!(matches!(
+            streamed.as_slice(),
+            [Err(Error::InvalidInput { .. })]
+        ));
+    }
+    assert_eq!(mock.requests(Route::ListClients), 0);
+    assert_eq!(mock.requests(Route::Token), 0, "not even a token");
+}
+
+#[tokio::test]
+async fn a_foreign_next_page_url_never_receives_the_token() {
+    let (mock, kore) =
+        common::start(MockKore::builder().clients(30).foreign_next_page_url(true)).await;
+    let page = kore.clients().list().page_size(10).send().await.unwrap();
+    assert!(
+        page.meta()
+            .next_page_url
+            .as_deref()
+            .unwrap()
+            .contains(".invalid")
+    );
+    let all: Vec<_> = kore
+        .clients()
+        .list()
+        .page_size(10)
+        .stream()
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(
+        all.len(),
+        30,
+        "pages are fetched by number from the configured base URL"
+    );
+    assert_eq!(mock.requests(Route::ListClients), 1 + 3);
+}
+
+#[tokio::test]
+async fn a_server_repeating_the_same_page_ends_the_stream_with_an_error() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/token"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"access_token": "t", "expires_in": 3600})),
+        )
+        .mount(&server)
+        .await;
+    let clients: Vec<_> = (0..2)
+        .map(|i| json!({"client_id": format!("apiclient_{i}")}))
+        .collect();
+    Mock::given(method("GET"))
+        .and(path("/v1/clients"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "meta": {"count": 2, "page_size": 2, "next_page_url": "http://127.0.0.1/next"},
+            "clients": clients
+        })))
+        .mount(&server)
+        .await;
+    let kore = Kore::builder()
+        .client_id("c")
+        .client_secret(SecretString::from("s"))
+        .base_url(server.uri())
+        .token_url(format!("{}/token", server.uri()))
+        .build()
+        .unwrap();
+    let results: Vec<_> = kore.clients().list().page_size(2).stream().collect().await;
+    assert_eq!(results.len(), 3, "two clients, then the error");
+    let error = results[2].as_ref().unwrap_err();
+    assert!(matches!(error, Error::Pagination { .. }), "{error:?}");
+    assert!(error.to_string().contains("repeats page 1"), "{error}");
+}
+
+#[tokio::test]
+async fn a_page_error_ends_the_stream_after_the_clients_already_yielded() {
+    let (mock, kore) = common::start(MockKore::builder().clients(30)).await;
+    mock.faults().script(
+        Route::ListClients,
+        [kore_mock::Fault::Pass, kore_mock::Fault::Status(404)],
+    );
+    let results: Vec<_> = kore.clients().list().page_size(10).stream().collect().await;
+    assert_eq!(results.len(), 11);
+    assert!(results[..10].iter().all(Result::is_ok));
+    assert_eq!(
+        results[10]
+            .as_ref()
+            .unwrap_err()
+            .status()
+            .map(|s| s.as_u16()),
+        Some(404)
+    );
+}

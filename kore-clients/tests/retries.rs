@@ -1,0 +1,216 @@
+//! Retry behaviour: reads retry transient failures, creates never risk a duplicate.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use kore_clients::{Error, NewClient, Product, RetryPolicy};
+use kore_mock::{Fault, MockKore, Route};
+
+#[tokio::test]
+async fn reads_retry_503_then_succeed() {
+    let (mock, kore) = common::start(MockKore::builder()).await;
+    mock.faults().push_statuses(Route::ListClients, [503, 503]);
+    let page = kore.clients().list().page_size(5).send().await.unwrap();
+    assert_eq!(page.clients().len(), 5);
+    assert_eq!(mock.requests(Route::ListClients), 3);
+}
+
+#[tokio::test]
+async fn reads_retry_every_transient_status() {
+    let (mock, kore) = common::start(MockKore::builder()).await;
+    for status in [429, 500, 502, 503, 504] {
+        mock.faults().push_statuses(Route::Ping, [status]);
+        kore.ping()
+            .await
+            .unwrap_or_else(|e| panic!("{status}: {e}"));
+    }
+    assert_eq!(mock.requests(Route::Ping), 10);
+}
+
+#[tokio::test]
+async fn reads_give_up_after_the_configured_attempts() {
+    let (mock, kore) = common::start(MockKore::builder()).await;
+    mock.faults()
+        .push_statuses(Route::GetClient, [503, 503, 503, 503]);
+    let error = kore.clients().get("apiclient_any").await.unwrap_err();
+    assert_eq!(error.status().map(|s| s.as_u16()), Some(503));
+    assert!(error.is_retryable());
+    assert_eq!(mock.requests(Route::GetClient), 3, "default: 3 attempts");
+}
+
+#[tokio::test]
+async fn retries_can_be_disabled() {
+    let mock = MockKore::builder().start().await;
+    let kore = common::builder_for(&mock)
+        .retry(RetryPolicy::disabled())
+        .build()
+        .unwrap();
+    mock.faults().push_statuses(Route::Ping, [503]);
+    assert!(kore.ping().await.is_err());
+    assert_eq!(mock.requests(Route::Ping), 1);
+}
+
+#[tokio::test]
+async fn non_transient_errors_are_not_retried() {
+    let (mock, kore) = common::start(MockKore::builder()).await;
+    mock.faults().push_statuses(Route::ListClients, [400]);
+    mock.faults().push_statuses(Route::GetClient, [403]);
+    assert!(kore.clients().list().send().await.is_err());
+    assert!(kore.clients().get("apiclient_x").await.is_err());
+    assert_eq!(mock.requests(Route::ListClients), 1);
+    assert_eq!(mock.requests(Route::GetClient), 1);
+}
+
+#[tokio::test]
+async fn retry_after_is_honoured() {
+    let (mock, kore) = common::start(MockKore::builder()).await;
+    mock.faults().push(
+        Route::Ping,
+        Fault::TooManyRequests {
+            retry_after_secs: Some(1),
+        },
+    );
+    let started = Instant::now();
+    kore.ping().await.unwrap();
+    assert!(
+        started.elapsed() >= Duration::from_secs(1),
+        "waited what the server asked"
+    );
+    assert_eq!(mock.requests(Route::Ping), 2);
+}
+
+#[tokio::test]
+async fn retry_after_beyond_the_cap_returns_the_429() {
+    let (mock, kore) = common::start(MockKore::builder()).await;
+    mock.faults().push(
+        Route::Ping,
+        Fault::TooManyRequests {
+            retry_after_secs: Some(3600),
+        },
+    );
+    let error = kore.ping().await.unwrap_err();
+    assert_eq!(error.status().map(|s| s.as_u16()), Some(429));
+    assert_eq!(error.retry_after(), Some(Duration::from_secs(3600)));
+    assert_eq!(mock.requests(Route::Ping), 1);
+}
+
+#[tokio::test]
+async fn read_timeouts_are_retried() {
+    let mock = MockKore::builder().start().await;
+    let kore = common::builder_for(&mock)
+        .timeout(Duration::from_millis(200))
+        .build()
+        .unwrap();
+    kore.ping().await.unwrap(); // warm the token
+    mock.faults()
+        .push(Route::Ping, Fault::Delay(Duration::from_secs(2)));
+    kore.ping().await.unwrap();
+    assert_eq!(mock.requests(Route::Ping), 3);
+}
+
+#[tokio::test]
+async fn read_timeouts_after_all_attempts_are_timeout_errors() {
+    let mock = MockKore::builder().start().await;
+    let kore = common::builder_for(&mock)
+        .timeout(Duration::from_millis(100))
+        .build()
+        .unwrap();
+    kore.ping().await.unwrap();
+    mock.faults().script(
+        Route::Ping,
+        std::iter::repeat_n(Fault::Delay(Duration::from_secs(2)), 3),
+    );
+    let error = kore.ping().await.unwrap_err();
+    assert!(
+        matches!(error, Error::Timeout { attempts: 3, .. }),
+        "{error:?}"
+    );
+    assert!(error.to_string().contains("ping"), "{error}");
+}
+
+#[tokio::test]
+async fn create_is_never_retried_after_a_5xx() {
+    let (mock, kore) = common::start(MockKore::builder()).await;
+    for status in [500, 502, 503, 504] {
+        mock.faults().push_statuses(Route::CreateClient, [status]);
+        let before = mock.requests(Route::CreateClient);
+        let error = kore
+            .clients()
+            .create(NewClient::new("once"))
+            .await
+            .unwrap_err();
+        assert_eq!(error.status().map(|s| s.as_u16()), Some(status));
+        assert_eq!(mock.requests(Route::CreateClient) - before, 1, "{status}");
+    }
+    mock.faults()
+        .push(Route::CreateClient, Fault::BadGatewayHtml);
+    assert!(kore.clients().create(NewClient::new("once")).await.is_err());
+    assert_eq!(mock.requests(Route::CreateClient), 5);
+}
+
+#[tokio::test]
+async fn create_is_never_retried_after_a_timeout() {
+    let mock = MockKore::builder().clients(0).start().await;
+    let kore = common::builder_for(&mock)
+        .timeout(Duration::from_millis(300))
+        .build()
+        .unwrap();
+    kore.ping().await.unwrap();
+    mock.faults().push(
+        Route::CreateClient,
+        Fault::Delay(Duration::from_millis(600)),
+    );
+    let error = kore
+        .clients()
+        .create(NewClient::new("slow"))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(error, Error::Timeout { attempts: 1, .. }),
+        "{error:?}"
+    );
+    // One request only: KORE may have created the client before the
+    // timeout, and a second request could have created another.
+    assert_eq!(mock.requests(Route::CreateClient), 1);
+}
+
+#[tokio::test]
+async fn create_is_retried_on_429() {
+    let (mock, kore) = common::start(MockKore::builder().clients(0)).await;
+    mock.faults().push(
+        Route::CreateClient,
+        Fault::TooManyRequests {
+            retry_after_secs: Some(0),
+        },
+    );
+    let created = kore
+        .clients()
+        .create(NewClient::new("patient").product(Product::SuperSim))
+        .await
+        .unwrap();
+    assert_eq!(created.name(), Some("patient"));
+    assert_eq!(mock.requests(Route::CreateClient), 2);
+    let page = kore.clients().list().send().await.unwrap();
+    assert_eq!(page.clients().len(), 1, "exactly one client was created");
+}
+
+#[tokio::test]
+async fn create_is_retried_when_the_connection_was_never_made() {
+    // Nothing listens on this port: the request provably never left.
+    let mock = MockKore::builder().start().await;
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let dead = format!("http://{}", closed.local_addr().unwrap());
+    drop(closed);
+    let kore = common::builder_for(&mock).base_url(dead).build().unwrap();
+    let error = kore
+        .clients()
+        .create(NewClient::new("x"))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(error, Error::Transport { attempts: 3, .. }),
+        "{error:?}"
+    );
+    assert!(error.is_retryable());
+}

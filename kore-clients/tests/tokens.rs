@@ -1,0 +1,289 @@
+//! Token behaviour against kore-mock (and wiremock for narrow faults).
+
+mod common;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::future::join_all;
+use kore_clients::{AuthErrorKind, Error, Kore, SecretString};
+use kore_mock::{MockKore, Route};
+use serde_json::json;
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+#[tokio::test]
+async fn token_is_cached_and_reused_across_calls_and_clones() {
+    let (mock, kore) = common::start(MockKore::builder()).await;
+    kore.ping().await.unwrap();
+    let clone = kore.clone();
+    clone.clients().list().page_size(5).send().await.unwrap();
+    kore.ping().await.unwrap();
+    assert_eq!(mock.token_grants(), 1);
+    assert_eq!(mock.requests(Route::Token), 1);
+    assert_eq!(kore.tokens().grants(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_thousand_concurrent_first_calls_make_one_token_request() {
+    let (mock, kore) = common::start(MockKore::builder().clients(3)).await;
+    let kore = Arc::new(kore);
+    let calls = (0..1000).map(|_| {
+        let kore = kore.clone();
+        tokio::spawn(async move { kore.tokens().bearer().await.map(|_| ()) })
+    });
+    for result in join_all(calls).await {
+        result.unwrap().unwrap();
+    }
+    assert_eq!(mock.requests(Route::Token), 1);
+    assert_eq!(mock.token_grants(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_api_calls_on_a_cold_cache_share_one_grant() {
+    let (mock, kore) = common::start(MockKore::builder().clients(3)).await;
+    let calls = (0..100).map(|_| {
+        let kore = kore.clone();
+        tokio::spawn(async move { kore.ping().await })
+    });
+    for result in join_all(calls).await {
+        result.unwrap().unwrap();
+    }
+    assert_eq!(mock.token_grants(), 1);
+    assert_eq!(mock.requests(Route::Ping), 100);
+}
+
+#[tokio::test]
+async fn expires_in_as_a_numeric_string_is_accepted() {
+    let (mock, kore) = common::start(MockKore::builder().expires_in_as_string(true)).await;
+    kore.ping().await.unwrap();
+    kore.ping().await.unwrap();
+    assert_eq!(
+        mock.token_grants(),
+        1,
+        "the string lifetime was understood and cached"
+    );
+}
+
+#[tokio::test]
+async fn credentials_go_in_the_form_body_never_basic_auth() {
+    let (mock, kore) = common::start(MockKore::builder()).await;
+    kore.ping().await.unwrap();
+    let request = mock.last_request(Route::Token).unwrap();
+    assert_eq!(request.method, "POST");
+    assert!(request.header("authorization").is_none());
+    assert_eq!(
+        request.header("content-type"),
+        Some("application/x-www-form-urlencoded")
+    );
+    let body = String::from_utf8(request.body).unwrap();
+    assert!(body.contains("grant_type=client_credentials"), "{body}");
+    assert!(
+        body.contains(&format!("client_id={}", mock.client_id())),
+        "{body}"
+    );
+    assert!(body.contains("client_secret="), "{body}");
+}
+
+#[tokio::test]
+async fn a_401_refreshes_the_token_once_and_retries() {
+    let (mock, kore) = common::start(MockKore::builder()).await;
+    kore.ping().await.unwrap();
+    let first = common::last_bearer(&mock, Route::Ping);
+    mock.expire_tokens();
+    kore.ping().await.unwrap();
+    assert_eq!(mock.token_grants(), 2);
+    assert_eq!(mock.requests(Route::Ping), 3, "ok, 401, retried ok");
+    assert_ne!(common::last_bearer(&mock, Route::Ping), first);
+}
+
+#[tokio::test]
+async fn tokens_that_expire_early_are_replaced_transparently() {
+    let (mock, kore) = common::start(
+        MockKore::builder()
+            .token_lifetime(Duration::from_secs(3600))
+            .tokens_expire_after(Duration::from_millis(200)),
+    )
+    .await;
+    kore.ping().await.unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    kore.clients().list().page_size(2).send().await.unwrap();
+    assert_eq!(mock.token_grants(), 2);
+}
+
+#[tokio::test]
+async fn a_second_401_is_an_auth_error() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/token"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(
+            json!({"access_token": "rejected-token", "expires_in": 3600, "token_type": "Bearer"}),
+        ))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/v1/ping"))
+        .respond_with(ResponseTemplate::new(401).set_body_json(json!({"message": "Unauthorized"})))
+        .mount(&server)
+        .await;
+    let kore = wiremock_kore(&server).build().unwrap();
+    let error = kore.ping().await.unwrap_err();
+    let Error::Auth { source, .. } = &error else {
+        panic!("expected an auth error, got {error:?}")
+    };
+    assert_eq!(source.kind(), AuthErrorKind::ApiRejected);
+    assert_eq!(error.status().map(|s| s.as_u16()), Some(401));
+    assert_eq!(source.description(), Some("Unauthorized"), "{error:?}");
+    let pings = server
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .filter(|r| r.url.path() == "/v1/ping")
+        .count();
+    assert_eq!(pings, 2, "one retry after a refresh, no more");
+    assert!(!error.to_string().contains("rejected-token"));
+}
+
+#[tokio::test]
+async fn wrong_credentials_surface_kores_error_without_the_secret() {
+    let mock = MockKore::builder().start().await;
+    let wrong_secret = "definitely-the-wrong-secret";
+    let kore = common::builder_for(&mock)
+        .client_secret(SecretString::from(wrong_secret))
+        .build()
+        .unwrap();
+    let error = kore.clients().get("apiclient_x").await.unwrap_err();
+    let Error::Auth { source, operation } = &error else {
+        panic!("expected an auth error, got {error:?}")
+    };
+    assert_eq!(*operation, kore_clients::Operation::GetClient);
+    assert_eq!(source.kind(), AuthErrorKind::Rejected);
+    assert_eq!(source.error_code(), Some("invalid_client"));
+    assert!(source.description().is_some());
+    assert_eq!(error.status().map(|s| s.as_u16()), Some(401));
+    for rendered in [
+        error.to_string(),
+        format!("{error:?}"),
+        format!("{error:#?}"),
+    ] {
+        assert!(!rendered.contains(wrong_secret), "{rendered}");
+    }
+    let display = error.to_string();
+    assert!(display.contains("get client"), "{display}");
+    assert!(display.contains("invalid_client"), "{display}");
+    assert_eq!(
+        mock.requests(Route::GetClient),
+        0,
+        "no API call without a token"
+    );
+}
+
+#[tokio::test]
+async fn an_unreachable_token_endpoint_is_a_network_auth_error() {
+    let mock = MockKore::builder().start().await;
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let dead_url = format!("http://{}/token", closed.local_addr().unwrap());
+    drop(closed);
+    let kore = common::builder_for(&mock)
+        .token_url(dead_url)
+        .build()
+        .unwrap();
+    let error = kore.ping().await.unwrap_err();
+    let Error::Auth { source, .. } = &error else {
+        panic!("expected an auth error, got {error:?}")
+    };
+    assert!(source.is_network(), "{error}");
+    assert!(error.is_retryable());
+}
+
+#[tokio::test]
+async fn a_failed_refresh_keeps_the_still_valid_token_serving() {
+    // A 2 s token is refreshed about 1 s before it expires.
+    let (mock, kore) =
+        common::start(MockKore::builder().token_lifetime(Duration::from_secs(2))).await;
+    kore.ping().await.unwrap();
+    mock.faults().push_statuses(Route::Token, [503]);
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    kore.ping().await.expect("the old token is still valid");
+    assert_eq!(mock.requests(Route::Token), 2, "a refresh was attempted");
+    assert_eq!(mock.token_grants(), 1, "and it failed");
+    assert_eq!(mock.requests(Route::Ping), 2);
+}
+
+#[tokio::test]
+async fn token_requests_never_follow_redirects() {
+    let elsewhere = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(
+            json!({"access_token": "stolen", "expires_in": 3600, "token_type": "Bearer"}),
+        ))
+        .mount(&elsewhere)
+        .await;
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/token"))
+        .respond_with(
+            ResponseTemplate::new(307)
+                .insert_header("location", format!("{}/token", elsewhere.uri())),
+        )
+        .mount(&server)
+        .await;
+    let kore = wiremock_kore(&server).build().unwrap();
+    let error = kore.ping().await.unwrap_err();
+    assert!(matches!(error, Error::Auth { .. }), "{error:?}");
+    assert!(
+        elsewhere.received_requests().await.unwrap().is_empty(),
+        "the secret went elsewhere"
+    );
+}
+
+#[tokio::test]
+async fn missing_expires_in_falls_back_to_the_jwt_exp_claim() {
+    use base64::Engine as _;
+    let engine = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let exp = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        + 1800;
+    let jwt = format!(
+        "{}.{}.sig",
+        engine.encode(br#"{"alg":"RS256"}"#),
+        engine.encode(json!({"exp": exp}).to_string())
+    );
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/token"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"access_token": jwt, "token_type": "Bearer"})),
+        )
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/v1/ping"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"status": "OK"})))
+        .mount(&server)
+        .await;
+    let kore = wiremock_kore(&server).build().unwrap();
+    kore.ping().await.unwrap();
+    let debug = format!("{:?}", kore.tokens());
+    // About 30 minutes, not the 5-minute fallback.
+    let token = kore.tokens().bearer().await.unwrap();
+    let left = token.expires_at() - std::time::Instant::now();
+    assert!(
+        left > Duration::from_secs(1700) && left <= Duration::from_secs(1800),
+        "{left:?}"
+    );
+    assert!(!debug.contains(&jwt));
+}
+
+fn wiremock_kore(server: &MockServer) -> kore_clients::KoreBuilder {
+    Kore::builder()
+        .client_id("wiremock-client")
+        .client_secret(SecretString::from("wiremock-secret"))
+        .base_url(server.uri())
+        .token_url(format!("{}/token", server.uri()))
+        .retry(common::fast_retries())
+}

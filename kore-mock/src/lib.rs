@@ -1,0 +1,439 @@
+//! Builder and handle for `kore-mock`, a stateful mock of KORE Wireless's OAuth
+//! token endpoint and Client API.
+//!
+//! One server serves both the token path (`/api-services/v1/auth/token`) and the
+//! Client API (`/v1/...`). State lives in memory, is seeded deterministically, and
+//! every route can be told to misbehave through [`Faults`].
+//!
+//! ```
+//! use std::time::Duration;
+//! use kore_mock::{Fault, MockKore, Route};
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let mock = MockKore::builder()
+//!     .clients(250)
+//!     .latency(Route::ListClients, Duration::from_millis(20))
+//!     .start()
+//!     .await;
+//! // The next GET of a client fails twice with 503, then behaves.
+//! mock.faults().push_statuses(Route::GetClient, [503, 503]);
+//!
+//! let http = reqwest::Client::new();
+//! let token: serde_json::Value = http
+//!     .post(mock.token_url())
+//!     .form(&[
+//!         ("grant_type", "client_credentials"),
+//!         ("client_id", mock.client_id()),
+//!         ("client_secret", mock.client_secret()),
+//!     ])
+//!     .send()
+//!     .await?
+//!     .json()
+//!     .await?;
+//! let page: serde_json::Value = http
+//!     .get(format!("{}/v1/clients?page_size=100&page_number=3", mock.base_url()))
+//!     .bearer_auth(token["access_token"].as_str().unwrap())
+//!     .send()
+//!     .await?
+//!     .json()
+//!     .await?;
+//! assert_eq!(page["meta"]["count"], 50);
+//! assert_eq!(page["meta"]["next_page_url"], serde_json::Value::Null);
+//! assert_eq!(mock.requests(Route::ListClients), 1);
+//! assert_eq!(mock.token_grants(), 1);
+//! # Ok(())
+//! # }
+//! ```
+#![warn(missing_docs)]
+
+mod api;
+mod faults;
+mod recording;
+mod server;
+mod state;
+mod token;
+
+use std::fmt;
+use std::io;
+use std::net::{Ipv4Addr, SocketAddr};
+use std::str::FromStr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+pub use faults::{Fault, Faults};
+pub use recording::RecordedRequest;
+
+use recording::Recorder;
+use state::{Config, Shared, Store};
+
+/// Path of the OAuth token endpoint, as KORE serves it under `https://api.korewireless.com`.
+pub const TOKEN_PATH: &str = "/api-services/v1/auth/token";
+/// Client id the mock accepts unless [`MockKoreBuilder::credentials`] says otherwise.
+pub const DEFAULT_CLIENT_ID: &str = "apiclient_01hv3m0ckadm1n000000000000";
+/// Client secret the mock accepts unless [`MockKoreBuilder::credentials`] says otherwise.
+pub const DEFAULT_CLIENT_SECRET: &str = "kore-mock-client-secret";
+/// Number of clients seeded unless [`MockKoreBuilder::clients`] says otherwise.
+pub const DEFAULT_CLIENTS: usize = 25;
+/// Seed of the deterministic data unless [`MockKoreBuilder::seed`] says otherwise.
+pub const DEFAULT_SEED: u64 = 0x4b4f_5245;
+/// Advertised token lifetime unless [`MockKoreBuilder::token_lifetime`] says otherwise.
+pub const DEFAULT_TOKEN_LIFETIME: Duration = Duration::from_secs(3600);
+
+/// One endpoint of the mock; faults, counters and recorded requests are kept per route.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Route {
+    /// `POST /api-services/v1/auth/token`
+    Token,
+    /// `GET /v1/ping`
+    Ping,
+    /// `GET /v1/clients`
+    ListClients,
+    /// `POST /v1/clients`
+    CreateClient,
+    /// `GET /v1/clients/{client_id}`
+    GetClient,
+}
+
+impl Route {
+    /// Every route, in a fixed order.
+    pub const ALL: [Route; 5] = [
+        Route::Token,
+        Route::Ping,
+        Route::ListClients,
+        Route::CreateClient,
+        Route::GetClient,
+    ];
+
+    /// Kebab-case name, as accepted by [`FromStr`] and the binary's `--fault` flag.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Route::Token => "token",
+            Route::Ping => "ping",
+            Route::ListClients => "list-clients",
+            Route::CreateClient => "create-client",
+            Route::GetClient => "get-client",
+        }
+    }
+
+    pub(crate) fn index(self) -> usize {
+        self as usize
+    }
+}
+
+impl fmt::Display for Route {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Route {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Route::ALL
+            .into_iter()
+            .find(|route| route.as_str() == s)
+            .ok_or_else(|| {
+                format!("unknown route `{s}` (expected token, ping, list-clients, create-client or get-client)")
+            })
+    }
+}
+
+/// Configures a [`MockKore`] before it starts; obtained from [`MockKore::builder`].
+///
+/// ```
+/// use std::time::Duration;
+/// use kore_mock::{Fault, MockKore, Route};
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// let mock = MockKore::builder()
+///     .clients(40)
+///     .seed(7)
+///     .credentials("my-client", "my-secret")
+///     .token_lifetime(Duration::from_secs(300))
+///     .tokens_expire_after(Duration::from_secs(60))
+///     .script(Route::Token, [Fault::TooManyRequests { retry_after_secs: Some(2) }])
+///     .start()
+///     .await;
+/// assert!(mock.base_url().starts_with("http://127.0.0.1:"));
+/// assert_eq!(mock.token_url(), format!("{}/api-services/v1/auth/token", mock.base_url()));
+/// assert_eq!(mock.client_id(), "my-client");
+/// assert_eq!(mock.faults().pending(Route::Token), 1);
+/// # }
+/// ```
+pub struct MockKoreBuilder {
+    addr: SocketAddr,
+    clients: usize,
+    seed: u64,
+    client_id: String,
+    client_secret: String,
+    token_lifetime: Duration,
+    faults: Faults,
+}
+
+impl fmt::Debug for MockKoreBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MockKoreBuilder")
+            .field("addr", &self.addr)
+            .field("clients", &self.clients)
+            .field("seed", &self.seed)
+            .field("client_id", &self.client_id)
+            .field("token_lifetime", &self.token_lifetime)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for MockKoreBuilder {
+    fn default() -> Self {
+        Self {
+            addr: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
+            clients: DEFAULT_CLIENTS,
+            seed: DEFAULT_SEED,
+            client_id: DEFAULT_CLIENT_ID.to_owned(),
+            client_secret: DEFAULT_CLIENT_SECRET.to_owned(),
+            token_lifetime: DEFAULT_TOKEN_LIFETIME,
+            faults: Faults::new(),
+        }
+    }
+}
+
+impl MockKoreBuilder {
+    /// Address to bind; defaults to `127.0.0.1:0` (an ephemeral port).
+    pub fn addr(mut self, addr: SocketAddr) -> Self {
+        self.addr = addr;
+        self
+    }
+
+    /// Port to bind on the configured address (`0` picks a free one).
+    pub fn port(mut self, port: u16) -> Self {
+        self.addr.set_port(port);
+        self
+    }
+
+    /// Number of clients seeded into the account (default [`DEFAULT_CLIENTS`]).
+    pub fn clients(mut self, count: usize) -> Self {
+        self.clients = count;
+        self
+    }
+
+    /// Seed for ids, names, owners, dates and types: the same seed and count give the same data.
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.seed = seed;
+        self
+    }
+
+    /// Credentials the token endpoint accepts (besides those of clients created through the API).
+    pub fn credentials(
+        mut self,
+        client_id: impl Into<String>,
+        client_secret: impl Into<String>,
+    ) -> Self {
+        self.client_id = client_id.into();
+        self.client_secret = client_secret.into();
+        self
+    }
+
+    /// Token lifetime advertised in `expires_in` and in the JWT's `exp` (default one hour).
+    pub fn token_lifetime(mut self, lifetime: Duration) -> Self {
+        self.token_lifetime = lifetime;
+        self
+    }
+
+    /// Adds `latency` before every request of `route` is answered.
+    pub fn latency(self, route: Route, latency: Duration) -> Self {
+        self.faults.set_latency(route, latency);
+        self
+    }
+
+    /// Queues `faults` for the next requests of `route`, one per request; see [`Faults::script`].
+    pub fn script(self, route: Route, faults: impl IntoIterator<Item = Fault>) -> Self {
+        self.faults.script(route, faults);
+        self
+    }
+
+    /// Sends `expires_in` as a numeric string (`"3600"`), as KORE's auth guide shows it.
+    pub fn expires_in_as_string(self, enabled: bool) -> Self {
+        self.faults.set_expires_in_as_string(enabled);
+        self
+    }
+
+    /// Makes the server reject tokens `after` their issuance, whatever `expires_in` advertised.
+    pub fn tokens_expire_after(self, after: Duration) -> Self {
+        self.faults.set_tokens_expire_after(Some(after));
+        self
+    }
+
+    /// Points every `next_page_url` at `http://evil.example.invalid`, a host nobody may follow.
+    pub fn foreign_next_page_url(self, enabled: bool) -> Self {
+        self.faults.set_foreign_next_page_url(enabled);
+        self
+    }
+
+    /// Binds the listener and starts serving on the current Tokio runtime.
+    ///
+    /// # Errors
+    /// Fails when the address cannot be bound.
+    pub async fn try_start(self) -> io::Result<MockKore> {
+        let listener = tokio::net::TcpListener::bind(self.addr).await?;
+        let addr = listener.local_addr()?;
+        let shutdown = CancellationToken::new();
+        let store = Store::seeded(self.seed, self.clients);
+        let shared = Shared {
+            config: Arc::new(Config {
+                account_id: store.account_id.clone(),
+                client_id: self.client_id,
+                client_secret: self.client_secret,
+                token_lifetime: self.token_lifetime,
+                local_addr: addr,
+            }),
+            store: Arc::new(Mutex::new(store)),
+            faults: self.faults,
+            recorder: Arc::new(Recorder::default()),
+            shutdown: shutdown.clone(),
+        };
+        let task = tokio::spawn(server::serve(listener, shared.clone(), shutdown.clone()));
+        Ok(MockKore {
+            shared,
+            addr,
+            shutdown,
+            task: Some(task),
+        })
+    }
+
+    /// Like [`try_start`](Self::try_start), for tests.
+    ///
+    /// # Panics
+    /// Panics when the address cannot be bound.
+    pub async fn start(self) -> MockKore {
+        let addr = self.addr;
+        self.try_start()
+            .await
+            .unwrap_or_else(|err| panic!("kore-mock could not bind {addr}: {err}"))
+    }
+}
+
+/// A running mock; dropping it shuts the server down.
+pub struct MockKore {
+    shared: Shared,
+    addr: SocketAddr,
+    shutdown: CancellationToken,
+    task: Option<JoinHandle<io::Result<()>>>,
+}
+
+impl fmt::Debug for MockKore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MockKore")
+            .field("addr", &self.addr)
+            .field("client_id", &self.shared.config.client_id)
+            .finish_non_exhaustive()
+    }
+}
+
+impl MockKore {
+    /// Starts configuring a mock.
+    pub fn builder() -> MockKoreBuilder {
+        MockKoreBuilder::default()
+    }
+
+    /// Starts a mock with the default configuration on `127.0.0.1:0`.
+    pub async fn start() -> MockKore {
+        Self::builder().start().await
+    }
+
+    /// Address the server listens on.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Base URL of the Client API, e.g. `http://127.0.0.1:PORT`; the SDK appends `/v1/...`.
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Full URL of the token endpoint, e.g. `http://127.0.0.1:PORT/api-services/v1/auth/token`.
+    pub fn token_url(&self) -> String {
+        format!("http://{}{TOKEN_PATH}", self.addr)
+    }
+
+    /// Client id the token endpoint accepts.
+    pub fn client_id(&self) -> &str {
+        &self.shared.config.client_id
+    }
+
+    /// Client secret the token endpoint accepts (a test credential; the mock never logs it).
+    pub fn client_secret(&self) -> &str {
+        &self.shared.config.client_secret
+    }
+
+    /// Id of the account that owns every seeded client.
+    pub fn account_id(&self) -> &str {
+        &self.shared.config.account_id
+    }
+
+    /// Fault injection knobs, changeable while the server runs.
+    pub fn faults(&self) -> &Faults {
+        &self.shared.faults
+    }
+
+    /// Requests received on `route` so far, including those answered by an injected fault.
+    pub fn requests(&self, route: Route) -> u64 {
+        self.shared.recorder.requests(route)
+    }
+
+    /// Access tokens issued so far.
+    pub fn token_grants(&self) -> u64 {
+        self.shared.recorder.token_grants()
+    }
+
+    /// The most recent request received on `route`, with its headers and body.
+    pub fn last_request(&self, route: Route) -> Option<RecordedRequest> {
+        self.shared.recorder.last_request(route)
+    }
+
+    /// Expires every token issued so far; the next API call with one of them gets a 401.
+    pub fn expire_tokens(&self) {
+        self.shared.store().expire_tokens();
+    }
+
+    /// Stops accepting connections, lets in-flight requests finish, and waits for the server task.
+    ///
+    /// # Errors
+    /// Returns the server's I/O error, if it failed while serving.
+    pub async fn shutdown(mut self) -> io::Result<()> {
+        self.shutdown.cancel();
+        match self.task.take() {
+            Some(task) => task.await.map_err(io::Error::other)?,
+            None => Ok(()),
+        }
+    }
+
+    /// Serves until `signal` completes (e.g. `tokio::signal::ctrl_c()`), then shuts down.
+    ///
+    /// # Errors
+    /// Returns the server's I/O error, if it failed while serving.
+    pub async fn run_until<F: Future>(mut self, signal: F) -> io::Result<()> {
+        let Some(mut task) = self.task.take() else {
+            return Ok(());
+        };
+        tokio::select! {
+            _ = signal => {}
+            finished = &mut task => return finished.map_err(io::Error::other)?,
+        }
+        self.shutdown.cancel();
+        task.await.map_err(io::Error::other)?
+    }
+}
+
+impl Drop for MockKore {
+    fn drop(&mut self) {
+        // Drop cannot await; cancelling is enough because the server task watches the
+        // token and bounds its graceful phase, so it ends on its own.
+        self.shutdown.cancel();
+    }
+}

@@ -1,0 +1,141 @@
+//! Router assembly, the per-route interception that records requests and applies
+//! faults, the request log, and the serve loop with its bounded graceful shutdown.
+
+use std::io;
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::body::{Body, to_bytes};
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::{Method, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+
+use crate::api::{self, ApiError};
+use crate::faults::{self, Fault};
+use crate::state::Shared;
+use crate::{Route, TOKEN_PATH, token};
+
+/// Largest request body the mock buffers; KORE's bodies are tiny.
+const MAX_BODY_BYTES: usize = 1024 * 1024;
+/// How long in-flight requests may take to finish once shutdown starts.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(2);
+
+pub(crate) fn router(shared: Shared) -> Router {
+    Router::new()
+        .route(TOKEN_PATH, post(token::issue))
+        .route("/v1/ping", get(api::ping))
+        .route(
+            "/v1/clients",
+            get(api::list_clients).post(api::create_client),
+        )
+        .route("/v1/clients/{client_id}", get(api::get_client))
+        .route_layer(middleware::from_fn_with_state(shared.clone(), intercept))
+        .fallback(api::no_route)
+        .layer(middleware::from_fn(log_request))
+        .with_state(shared)
+}
+
+pub(crate) async fn serve(
+    listener: TcpListener,
+    shared: Shared,
+    shutdown: CancellationToken,
+) -> io::Result<()> {
+    let app = router(shared);
+    let graceful = axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown.clone().cancelled_owned())
+        .into_future();
+    // Graceful shutdown waits for every open connection; a client that never finishes
+    // its request must not keep the task (and a test) alive.
+    tokio::select! {
+        result = graceful => result,
+        () = async {
+            shutdown.cancelled().await;
+            tokio::time::sleep(SHUTDOWN_GRACE).await;
+        } => Ok(()),
+    }
+}
+
+fn route_of(method: &Method, matched_path: &str) -> Option<Route> {
+    match (method, matched_path) {
+        (&Method::POST, TOKEN_PATH) => Some(Route::Token),
+        (&Method::GET, "/v1/ping") => Some(Route::Ping),
+        (&Method::GET, "/v1/clients") => Some(Route::ListClients),
+        (&Method::POST, "/v1/clients") => Some(Route::CreateClient),
+        (&Method::GET, "/v1/clients/{client_id}") => Some(Route::GetClient),
+        _ => None,
+    }
+}
+
+/// Counts and records the request, then applies the route's latency and next fault.
+async fn intercept(
+    State(shared): State<Shared>,
+    matched: MatchedPath,
+    request: Request,
+    next: Next,
+) -> Response {
+    let Some(route) = route_of(request.method(), matched.as_str()) else {
+        return next.run(request).await;
+    };
+    let (parts, body) = request.into_parts();
+    let body = match to_bytes(body, MAX_BODY_BYTES).await {
+        Ok(body) => body,
+        Err(_) => {
+            shared.recorder.record(route, &parts, &[]);
+            return ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "Payload Too Large",
+                format!("Request bodies are limited to {MAX_BODY_BYTES} bytes"),
+            )
+            .into_response();
+        }
+    };
+    shared.recorder.record(route, &parts, &body);
+
+    let (latency, fault) = shared.faults.next_for(route);
+    pause(latency, &shared.shutdown).await;
+    let request = Request::from_parts(parts, Body::from(body));
+    match fault {
+        None | Some(Fault::Pass) => next.run(request).await,
+        Some(Fault::Delay(delay)) => {
+            pause(delay, &shared.shutdown).await;
+            next.run(request).await
+        }
+        Some(Fault::TruncatedJson) => faults::truncate_body(next.run(request).await).await,
+        Some(Fault::Status(status)) => faults::status_response(route, status),
+        Some(Fault::TooManyRequests { retry_after_secs }) => {
+            faults::too_many_requests(retry_after_secs)
+        }
+        Some(Fault::BadGatewayHtml) => faults::bad_gateway_html(),
+    }
+}
+
+/// Sleeps, but wakes early on shutdown so injected delays never hold the server open.
+async fn pause(duration: Duration, shutdown: &CancellationToken) {
+    if !duration.is_zero() {
+        tokio::select! {
+            () = tokio::time::sleep(duration) => {}
+            () = shutdown.cancelled() => {}
+        }
+    }
+}
+
+/// One line per request: method, path, status, latency. Never headers, query or body,
+/// which carry secrets and tokens.
+async fn log_request(request: Request, next: Next) -> Response {
+    let method = request.method().clone();
+    let path = request.uri().path().to_owned();
+    let started = Instant::now();
+    let response = next.run(request).await;
+    tracing::info!(
+        %method,
+        path,
+        status = response.status().as_u16(),
+        latency_ms = started.elapsed().as_millis() as u64,
+        "request"
+    );
+    response
+}

@@ -1,0 +1,313 @@
+//! Counters and recorded requests, runtimes, shutdown, and the `kore-mock` binary.
+
+mod common;
+
+use std::io::{BufRead, BufReader, Read};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::{VALID_CREATE, create, get, http, token};
+use kore_mock::{Fault, MockKore, Route};
+use reqwest::StatusCode;
+use serde_json::Value;
+
+/// Waits (bounded) until nothing accepts connections on `addr` any more.
+async fn assert_stops_listening(addr: std::net::SocketAddr) {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while tokio::net::TcpStream::connect(addr).await.is_ok() {
+        assert!(
+            Instant::now() < deadline,
+            "{addr} still accepts connections"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test]
+async fn counters_track_requests_per_route_and_successful_grants() {
+    let mock = MockKore::start().await;
+    let token = token(&mock).await;
+    let refused = common::request_token(&mock, &[("grant_type", "client_credentials")]).await;
+    assert_eq!(refused.status(), StatusCode::UNAUTHORIZED);
+    mock.faults().push_statuses(Route::Ping, [503]);
+    get(&mock, &token, "/v1/ping").await;
+    get(&mock, &token, "/v1/ping").await;
+    get(&mock, &token, "/v1/clients?page_size=1&page_number=1").await;
+    get(&mock, &token, "/v1/no-such-route").await;
+
+    assert_eq!(mock.requests(Route::Token), 2);
+    assert_eq!(mock.token_grants(), 1);
+    assert_eq!(
+        mock.requests(Route::Ping),
+        2,
+        "injected faults count as requests"
+    );
+    assert_eq!(mock.requests(Route::ListClients), 1);
+    assert_eq!(mock.requests(Route::CreateClient), 0);
+    assert_eq!(mock.requests(Route::GetClient), 0);
+}
+
+#[tokio::test]
+async fn last_request_exposes_headers_and_body_per_route() {
+    let mock = MockKore::start().await;
+    assert!(mock.last_request(Route::Token).is_none());
+    let token = token(&mock).await;
+    create(&mock, &token, VALID_CREATE).await;
+    get(&mock, &token, "/v1/clients?page_size=2&page_number=1").await;
+
+    let grant = mock.last_request(Route::Token).unwrap();
+    assert_eq!(
+        (grant.method.as_str(), grant.path.as_str()),
+        ("POST", kore_mock::TOKEN_PATH)
+    );
+    assert_eq!(
+        grant.header("Content-Type"),
+        Some("application/x-www-form-urlencoded")
+    );
+    assert!(grant.body_text().contains("grant_type=client_credentials"));
+
+    let created = mock.last_request(Route::CreateClient).unwrap();
+    assert_eq!(
+        created.header("authorization"),
+        Some(format!("Bearer {token}").as_str())
+    );
+    assert_eq!(created.body_json(), serde_json::from_str(VALID_CREATE).ok());
+
+    let listed = mock.last_request(Route::ListClients).unwrap();
+    assert_eq!(listed.query.as_deref(), Some("page_size=2&page_number=1"));
+    assert!(listed.body.is_empty());
+}
+
+#[tokio::test]
+async fn dropping_the_handle_stops_the_server() {
+    let mock = MockKore::start().await;
+    let addr = mock.addr();
+    assert_eq!(
+        get(&mock, "none", "/v1/ping").await.0,
+        StatusCode::UNAUTHORIZED
+    );
+    drop(mock);
+    assert_stops_listening(addr).await;
+}
+
+#[tokio::test]
+async fn shutdown_finishes_promptly_despite_a_request_in_flight() {
+    let mock = MockKore::start().await;
+    let addr = mock.addr();
+    mock.faults()
+        .push(Route::Ping, Fault::Delay(Duration::from_secs(600)));
+    let url = format!("{}/v1/ping", mock.base_url());
+    let in_flight = tokio::spawn(async move {
+        http()
+            .get(url)
+            .send()
+            .await
+            .map(|response| response.status())
+    });
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while mock.requests(Route::Ping) == 0 {
+        assert!(Instant::now() < deadline, "request never arrived");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+
+    tokio::time::timeout(Duration::from_secs(5), mock.shutdown())
+        .await
+        .expect("shutdown must not wait for the injected delay")
+        .expect("server ended cleanly");
+    assert_stops_listening(addr).await;
+    // The held request is released rather than dropped silently.
+    let status = tokio::time::timeout(Duration::from_secs(5), in_flight)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(status.ok(), Some(StatusCode::UNAUTHORIZED));
+}
+
+#[tokio::test]
+async fn run_until_serves_until_the_signal_then_stops() {
+    let mock = MockKore::start().await;
+    let addr = mock.addr();
+    assert_eq!(
+        get(&mock, "none", "/v1/ping").await.0,
+        StatusCode::UNAUTHORIZED
+    );
+    tokio::time::timeout(
+        Duration::from_secs(5),
+        mock.run_until(tokio::time::sleep(Duration::from_millis(50))),
+    )
+    .await
+    .expect("run_until returns after its signal")
+    .expect("server ended cleanly");
+    assert_stops_listening(addr).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_requests_on_a_multi_thread_runtime_consume_scripts_exactly() {
+    let mock = MockKore::start().await;
+    let token = token(&mock).await;
+    mock.faults()
+        .push_statuses(Route::ListClients, [503, 503, 503]);
+    let requests = (0..12).map(|_| {
+        let url = format!("{}/v1/clients?page_size=3&page_number=1", mock.base_url());
+        let token = token.clone();
+        tokio::spawn(async move {
+            http()
+                .get(url)
+                .bearer_auth(token)
+                .send()
+                .await
+                .unwrap()
+                .status()
+        })
+    });
+    let mut failures = 0;
+    for request in requests.collect::<Vec<_>>() {
+        if request.await.unwrap() == StatusCode::SERVICE_UNAVAILABLE {
+            failures += 1;
+        }
+    }
+    assert_eq!(failures, 3);
+    assert_eq!(mock.requests(Route::ListClients), 12);
+}
+
+#[tokio::test]
+async fn binding_a_taken_port_is_an_error() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let result = MockKore::builder()
+        .addr(taken.local_addr().unwrap())
+        .try_start()
+        .await;
+    assert!(result.is_err());
+}
+
+/// Kills the child on drop so a failing assertion never leaves the binary running.
+struct Spawned(Child);
+
+impl Drop for Spawned {
+    fn drop(&mut self) {
+        if self.0.try_wait().ok().flatten().is_none() {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+}
+
+#[tokio::test]
+async fn binary_prints_its_urls_logs_requests_without_secrets_and_stops_on_ctrl_c() {
+    let secret = "cli-secret-value-1234";
+    let child = Command::new(env!("CARGO_BIN_EXE_kore-mock"))
+        .args([
+            "--port",
+            "0",
+            "--clients",
+            "3",
+            "--client-id",
+            "cli-id",
+            "--client-secret",
+            secret,
+        ])
+        .args(["--fault", "ping=503", "--expires-in-as-string"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn kore-mock");
+    let mut child = Spawned(child);
+    let stdout = child.0.stdout.take().unwrap();
+    let banner = tokio::time::timeout(
+        Duration::from_secs(30),
+        tokio::task::spawn_blocking(move || {
+            BufReader::new(stdout)
+                .lines()
+                .map_while(Result::ok)
+                .take(6)
+                .collect::<Vec<_>>()
+        }),
+    )
+    .await
+    .expect("banner within 30 s")
+    .unwrap();
+    let value_of = |label: &str| {
+        banner
+            .iter()
+            .find_map(|line| line.trim().strip_prefix(label))
+            .unwrap_or_else(|| panic!("no `{label}` in {banner:?}"))
+            .trim()
+            .to_owned()
+    };
+    let base_url = value_of("base URL:");
+    let token_url = value_of("token URL:");
+    assert!(base_url.starts_with("http://127.0.0.1:"), "{base_url}");
+    assert_eq!(token_url, format!("{base_url}{}", kore_mock::TOKEN_PATH));
+    assert_eq!(value_of("client_id:"), "cli-id");
+    assert_eq!(value_of("client_secret:"), secret);
+
+    let grant: Value = http()
+        .post(&token_url)
+        .form(&[
+            ("grant_type", "client_credentials"),
+            ("client_id", "cli-id"),
+            ("client_secret", secret),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(grant["expires_in"], "3600");
+    let access_token = grant["access_token"].as_str().unwrap();
+    let ping = |expected: StatusCode| {
+        let url = format!("{base_url}/v1/ping");
+        async move {
+            let status = http()
+                .get(url)
+                .bearer_auth(access_token)
+                .send()
+                .await
+                .unwrap()
+                .status();
+            assert_eq!(status, expected);
+        }
+    };
+    ping(StatusCode::SERVICE_UNAVAILABLE).await;
+    ping(StatusCode::OK).await;
+
+    let interrupted = Command::new("kill")
+        .args(["-INT", &child.0.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(interrupted.success());
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let exit = loop {
+        if let Some(exit) = child.0.try_wait().unwrap() {
+            break exit;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "kore-mock did not stop on SIGINT"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert!(exit.success(), "{exit:?}");
+
+    let mut log = String::new();
+    child
+        .0
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut log)
+        .unwrap();
+    assert!(
+        log.contains("method=GET path=\"/v1/ping\" status=503"),
+        "{log}"
+    );
+    assert!(
+        log.contains(&format!("path=\"{}\" status=200", kore_mock::TOKEN_PATH)),
+        "{log}"
+    );
+    assert!(log.contains("latency_ms="), "{log}");
+    assert!(!log.contains(secret), "secret leaked into the log");
+    assert!(!log.contains(access_token), "token leaked into the log");
+    assert!(!log.to_lowercase().contains("bearer"), "{log}");
+}
