@@ -31,32 +31,36 @@ pub type PrepareFuture<'a> = Pin<Box<dyn Future<Output = Result<(), String>> + S
 /// # Example
 ///
 /// ```
-/// use kore_clients_gen::hooks::{Hooks, RequestHooks, SendFuture};
+/// use kore_clients_gen::hooks::{Hooks, PrepareFuture, RequestHooks, SendFuture};
 ///
-/// /// Adds a fixed bearer token to every request.
-/// struct StaticToken(String);
+/// /// Adds a fixed bearer token to every request and sends it once.
+/// struct StaticToken(reqwest::header::HeaderValue);
 ///
 /// impl RequestHooks for StaticToken {
+///     fn prepare<'a>(
+///         &'a self,
+///         request: &'a mut reqwest::Request,
+///         _operation_id: &'static str,
+///     ) -> PrepareFuture<'a> {
+///         request
+///             .headers_mut()
+///             .insert(reqwest::header::AUTHORIZATION, self.0.clone());
+///         Box::pin(async { Ok(()) })
+///     }
+///
 ///     fn send<'a>(
 ///         &'a self,
 ///         http: &'a reqwest::Client,
-///         mut request: reqwest::Request,
+///         request: reqwest::Request,
 ///         _operation_id: &'static str,
 ///     ) -> SendFuture<'a> {
-///         let value = format!("Bearer {}", self.0).parse();
-///         Box::pin(async move {
-///             let mut value: reqwest::header::HeaderValue = value.expect("valid header");
-///             value.set_sensitive(true);
-///             request.headers_mut().insert(reqwest::header::AUTHORIZATION, value);
-///             http.execute(request).await
-///         })
+///         Box::pin(http.execute(request))
 ///     }
 /// }
 ///
-/// let client = kore_clients_gen::Client::new(
-///     "http://127.0.0.1:8080",
-///     Hooks::new(StaticToken("token".into())),
-/// );
+/// let mut token = reqwest::header::HeaderValue::from_static("Bearer token");
+/// token.set_sensitive(true);
+/// let client = kore_clients_gen::Client::new("http://127.0.0.1:8080", Hooks::new(StaticToken(token)));
 /// # let _ = client;
 /// ```
 pub trait RequestHooks: Send + Sync {

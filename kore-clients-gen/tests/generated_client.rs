@@ -212,3 +212,39 @@ fn hooks_debug_does_not_show_the_hook_object() {
     assert_eq!(format!("{hooks:?}"), "Hooks { attached: true }");
     assert_eq!(format!("{:?}", Hooks::none()), "Hooks { attached: false }");
 }
+
+/// Refuses every request before it is sent.
+struct Refuse;
+
+impl RequestHooks for Refuse {
+    fn prepare<'a>(
+        &'a self,
+        _request: &'a mut reqwest::Request,
+        operation_id: &'static str,
+    ) -> kore_clients_gen::hooks::PrepareFuture<'a> {
+        Box::pin(async move { Err(format!("no credentials for {operation_id}")) })
+    }
+
+    fn send<'a>(
+        &'a self,
+        http: &'a reqwest::Client,
+        request: reqwest::Request,
+        _operation_id: &'static str,
+    ) -> SendFuture<'a> {
+        Box::pin(http.execute(request))
+    }
+}
+
+#[tokio::test]
+async fn a_failing_prepare_hook_aborts_before_anything_is_sent() {
+    let server = MockServer::start().await;
+    let client = Client::new(&server.uri(), Hooks::new(Refuse));
+    let err = client.get_ping_status().send().await.unwrap_err();
+    match err {
+        kore_clients_gen::Error::Custom(message) => {
+            assert_eq!(message, "no credentials for get_ping_status")
+        }
+        other => panic!("expected Error::Custom, got {other:?}"),
+    }
+    assert!(server.received_requests().await.unwrap().is_empty());
+}

@@ -470,7 +470,7 @@ pub(crate) fn excerpt(body: &[u8], limit: usize) -> String {
 }
 
 /// How long a token lives: `expires_in` if KORE sent a usable one, else the
-/// JWT's `exp` claim, else [`FALLBACK_LIFETIME`]; never above [`MAX_LIFETIME`].
+/// JWT's `exp` claim, else 5 minutes; never above 7 days.
 pub fn token_lifetime(expires_in: Option<u64>, access_token: &str, now: SystemTime) -> Duration {
     let from_jwt = || {
         let exp = jwt_expiry(access_token)?;

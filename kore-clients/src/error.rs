@@ -438,7 +438,8 @@ impl UndecodedCreate {
         let text = String::from_utf8_lossy(body).into_owned();
         let client_id = serde_json::from_str::<serde_json::Value>(&text)
             .ok()
-            .and_then(|v| v.get("client_id")?.as_str().map(str::to_owned));
+            .and_then(|v| v.get("client_id")?.as_str().map(str::to_owned))
+            .or_else(|| scan_string_member(&text, "client_id"));
         Self {
             body: SecretString::from(text),
             client_id,
@@ -454,6 +455,28 @@ impl UndecodedCreate {
     pub fn expose_body(&self) -> &str {
         self.body.expose_secret()
     }
+}
+
+/// Finds `"name": "value"` in text that may not be valid (e.g. truncated)
+/// JSON, so a half-received create response still names the new client.
+fn scan_string_member(text: &str, name: &str) -> Option<String> {
+    let key = format!("\"{name}\"");
+    let rest = &text[text.find(&key)? + key.len()..];
+    let rest = rest
+        .trim_start()
+        .strip_prefix(':')?
+        .trim_start()
+        .strip_prefix('"')?;
+    let mut value = String::new();
+    let mut chars = rest.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '"' => return Some(value),
+            '\\' => value.push(chars.next()?),
+            c => value.push(c),
+        }
+    }
+    None
 }
 
 impl fmt::Debug for UndecodedCreate {

@@ -36,6 +36,12 @@ fn make_exact(schema: &mut Value) {
     let Some(object) = schema.as_object_mut() else {
         return;
     };
+    // OpenAPI 3.0's `nullable: true` is JSON Schema's `"type": [T, "null"]`.
+    if object.remove("nullable") == Some(Value::Bool(true))
+        && let Some(Value::String(kind)) = object.get("type").cloned()
+    {
+        object.insert("type".into(), json!([kind, "null"]));
+    }
     if let Some(Value::Object(properties)) = object.get_mut("properties") {
         for property in properties.values_mut() {
             make_exact(property);
@@ -49,15 +55,7 @@ fn make_exact(schema: &mut Value) {
 }
 
 fn validator(spec_path: &str, schema_name: &str) -> Validator {
-    let mut components = components(spec_path);
-    if schema_name == "ClientList" {
-        // KORE answers `null` where there is no previous/next page, but the merged spec
-        // types both URLs as plain `string` (no `nullable: true`); allow exactly that.
-        let meta = &mut components["schemas"]["ClientList"]["properties"]["meta"]["properties"];
-        for url in ["previous_page_url", "next_page_url"] {
-            meta[url]["type"] = json!(["string", "null"]);
-        }
-    }
+    let components = components(spec_path);
     let schema =
         json!({"$ref": format!("#/components/schemas/{schema_name}"), "components": components});
     jsonschema::draft4::new(&schema).unwrap_or_else(|err| panic!("schema {schema_name}: {err}"))

@@ -1,0 +1,180 @@
+//! Configuration: environment variables, transport security, custom HTTP clients.
+
+mod common;
+
+use std::process::Command;
+
+use kore_clients::{Error, Kore, SecretString};
+use kore_mock::{MockKore, Route};
+
+/// Runs `test` of this binary in a child process with `vars` as its whole
+/// KORE environment (edition 2024 makes changing our own environment unsafe).
+fn run_child(test: &str, vars: &[(&str, &str)]) {
+    let mut command = Command::new(std::env::current_exe().unwrap());
+    command.args([test, "--exact", "--quiet", "--test-threads=1"]);
+    for name in [
+        "KORE_CLIENT_ID",
+        "KORE_CLIENT_SECRET",
+        "KORE_BASE_URL",
+        "KORE_TOKEN_URL",
+    ] {
+        command.env_remove(name);
+    }
+    command
+        .env("KORE_CONFIG_TEST_CHILD", "1")
+        .envs(vars.iter().copied());
+    let output = command.output().unwrap();
+    assert!(
+        output.status.success(),
+        "child {test} failed:\n{}\n{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+fn is_child() -> bool {
+    std::env::var_os("KORE_CONFIG_TEST_CHILD").is_some()
+}
+
+#[test]
+fn from_env_reads_credentials_and_urls() {
+    if !is_child() {
+        return run_child(
+            "from_env_reads_credentials_and_urls",
+            &[
+                ("KORE_CLIENT_ID", "env-client"),
+                ("KORE_CLIENT_SECRET", "env-secret"),
+                ("KORE_BASE_URL", "http://127.0.0.1:9/"),
+                ("KORE_TOKEN_URL", "http://127.0.0.1:9/token"),
+            ],
+        );
+    }
+    let kore = Kore::from_env().unwrap();
+    assert_eq!(kore.client_id(), "env-client");
+    assert_eq!(kore.base_url(), "http://127.0.0.1:9");
+    assert_eq!(kore.token_url(), "http://127.0.0.1:9/token");
+    assert!(!format!("{kore:?}").contains("env-secret"));
+}
+
+#[test]
+fn from_env_defaults_to_kore_production() {
+    if !is_child() {
+        return run_child(
+            "from_env_defaults_to_kore_production",
+            &[("KORE_CLIENT_ID", "id"), ("KORE_CLIENT_SECRET", "secret")],
+        );
+    }
+    let kore = Kore::from_env().unwrap();
+    assert_eq!(kore.base_url(), kore_clients::DEFAULT_BASE_URL);
+    assert_eq!(kore.token_url(), kore_clients::DEFAULT_TOKEN_URL);
+}
+
+#[test]
+fn from_env_names_the_missing_variable() {
+    if !is_child() {
+        return run_child(
+            "from_env_names_the_missing_variable",
+            &[("KORE_CLIENT_ID", "id")],
+        );
+    }
+    let error = Kore::from_env().unwrap_err();
+    assert!(matches!(error, Error::Config { .. }), "{error:?}");
+    assert!(error.to_string().contains("KORE_CLIENT_SECRET"), "{error}");
+}
+
+#[test]
+fn builder_requires_credentials() {
+    let error = Kore::builder().build().unwrap_err();
+    assert!(error.to_string().contains("client id"), "{error}");
+    let error = Kore::builder().client_id("id").build().unwrap_err();
+    assert!(error.to_string().contains("client secret"), "{error}");
+    let error = Kore::builder()
+        .client_id("id")
+        .client_secret(SecretString::from(""))
+        .build()
+        .unwrap_err();
+    assert!(error.to_string().contains("empty"), "{error}");
+}
+
+#[test]
+fn clear_text_http_to_a_remote_host_is_refused_unless_opted_in() {
+    let builder = Kore::builder()
+        .client_id("id")
+        .client_secret(SecretString::from("secret"))
+        .base_url("http://client.api.korewireless.com");
+    let error = builder.clone().build().unwrap_err();
+    assert!(matches!(error, Error::Config { .. }));
+    assert!(error.to_string().contains("allow_insecure_http"), "{error}");
+    let error = Kore::builder()
+        .client_id("id")
+        .client_secret(SecretString::from("secret"))
+        .token_url("http://api.korewireless.com/api-services/v1/auth/token")
+        .build()
+        .unwrap_err();
+    assert!(error.to_string().contains("token URL"), "{error}");
+    builder.allow_insecure_http(true).build().unwrap();
+}
+
+#[tokio::test]
+async fn a_callers_reqwest_client_and_user_agent_are_used() {
+    let mock = MockKore::builder().start().await;
+    let kore = common::builder_for(&mock)
+        .user_agent("my-app/1.2")
+        .build()
+        .unwrap();
+    kore.ping().await.unwrap();
+    assert_eq!(
+        mock.last_request(Route::Ping).unwrap().header("user-agent"),
+        Some("my-app/1.2")
+    );
+    assert_eq!(
+        mock.last_request(Route::Token)
+            .unwrap()
+            .header("user-agent"),
+        Some("my-app/1.2")
+    );
+
+    let own = reqwest::Client::builder()
+        .user_agent("callers-client")
+        .build()
+        .unwrap();
+    let kore = common::builder_for(&mock).http_client(own).build().unwrap();
+    kore.ping().await.unwrap();
+    assert_eq!(
+        mock.last_request(Route::Ping).unwrap().header("user-agent"),
+        Some("callers-client")
+    );
+}
+
+#[tokio::test]
+async fn kore_is_cheap_to_clone_and_shares_its_token_across_tasks() {
+    fn assert_send_sync<T: Send + Sync + Clone + 'static>() {}
+    assert_send_sync::<Kore>();
+    let (mock, kore) = common::start(MockKore::builder()).await;
+    let clone = kore.clone();
+    tokio::spawn(async move { clone.ping().await.unwrap() })
+        .await
+        .unwrap();
+    kore.ping().await.unwrap();
+    assert_eq!(mock.token_grants(), 1);
+}
+
+#[tokio::test]
+async fn the_raw_client_has_authentication_attached() {
+    let (mock, kore) = common::start(MockKore::builder().clients(3)).await;
+    let page = kore
+        .raw()
+        .list_client()
+        .page_size(2)
+        .page_number(1)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.clients.len(), 2);
+    assert!(
+        mock.last_request(Route::ListClients)
+            .unwrap()
+            .header("authorization")
+            .is_some()
+    );
+}

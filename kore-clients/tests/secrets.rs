@@ -1,0 +1,142 @@
+//! No secret — client secret, access token, created client's secret — in any
+//! rendered output: Debug, Display, errors, or TRACE-level tracing.
+
+mod common;
+
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+
+use kore_clients::{ExposeSecret as _, Kore, NewClient, Product, SecretString};
+use kore_mock::{Fault, MockKore, Route};
+use tracing_subscriber::fmt::format::FmtSpan;
+
+/// Collects everything a subscriber writes.
+#[derive(Clone, Default)]
+struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Captured {
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
+    }
+}
+
+fn assert_hidden(rendered: &str, secrets: &[&str]) {
+    for secret in secrets {
+        assert!(!secret.is_empty());
+        assert!(
+            !rendered.contains(secret),
+            "a secret leaked into:\n{rendered}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn no_secret_appears_in_debug_display_errors_or_trace_logs() {
+    let captured = Captured::default();
+    let writer = captured.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_span_events(FmtSpan::FULL)
+        .with_ansi(false)
+        .with_writer(move || writer.clone())
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    let mock = MockKore::builder().clients(5).start().await;
+    let builder = common::builder_for(&mock);
+    let kore = builder.clone().build().unwrap();
+    let client_secret = mock.client_secret().to_owned();
+
+    // Exercise every path that logs: success, 401 refresh, retries, errors.
+    kore.ping().await.unwrap();
+    let first_token = common::last_bearer(&mock, Route::Ping);
+    mock.expire_tokens();
+    kore.clients().list().page_size(2).send().await.unwrap();
+    let second_token = common::last_bearer(&mock, Route::ListClients);
+    mock.faults().push_statuses(Route::GetClient, [503]);
+    let missing = kore.clients().get("apiclient_missing").await.unwrap_err();
+    let created = kore
+        .clients()
+        .create(NewClient::new("secret-keeper").product(Product::SuperSim))
+        .await
+        .unwrap();
+    let created_secret = created.client_secret().expose_secret().to_owned();
+    mock.faults()
+        .push(Route::CreateClient, Fault::TruncatedJson);
+    let undecodable = kore
+        .clients()
+        .create(NewClient::new("half"))
+        .await
+        .unwrap_err();
+    let wrong = common::builder_for(&mock)
+        .client_secret(SecretString::from("wrong-secret-value"))
+        .build()
+        .unwrap();
+    let rejected = wrong.ping().await.unwrap_err();
+
+    let secrets = [
+        client_secret.as_str(),
+        first_token.as_str(),
+        second_token.as_str(),
+        created_secret.as_str(),
+        "wrong-secret-value",
+    ];
+    let token = kore.tokens().bearer().await.unwrap();
+    let rendered = [
+        format!("{kore:?}"),
+        format!("{kore:#?}"),
+        format!("{builder:?}"),
+        format!("{:?}", kore.tokens()),
+        format!("{token:?}"),
+        format!("{:?}", token.header()),
+        format!("{created:?}"),
+        serde_json::to_string(&created).unwrap(),
+        format!("{missing} {missing:?}"),
+        format!("{undecodable} {undecodable:?}"),
+        format!("{rejected} {rejected:?}"),
+        format!("{:?}", kore.raw()),
+        format!("{wrong:?}"),
+    ];
+    for text in &rendered {
+        assert_hidden(text, &secrets);
+    }
+    drop(_guard);
+    let logs = captured.text();
+    assert!(
+        logs.contains("kore.operation"),
+        "spans were captured:\n{logs}"
+    );
+    assert!(logs.contains("kore.attempt"), "{logs}");
+    assert!(
+        logs.contains("status=401") || logs.contains("status=503"),
+        "{logs}"
+    );
+    assert_hidden(&logs, &secrets);
+    // The undecodable create's own secret is only reachable explicitly.
+    let kore_clients::Error::CreatedButUndecodable { created: raw, .. } = &undecodable else {
+        panic!("{undecodable:?}")
+    };
+    assert!(raw.expose_body().contains("client_secret"));
+}
+
+#[test]
+fn builder_and_client_debug_redact_the_secret() {
+    let builder = Kore::builder()
+        .client_id("id")
+        .client_secret(SecretString::from("hunter2-super-secret"));
+    let kore = builder.clone().build().unwrap();
+    for text in [format!("{builder:?}"), format!("{kore:?}")] {
+        assert!(!text.contains("hunter2-super-secret"), "{text}");
+        assert!(text.contains("[redacted]"), "{text}");
+    }
+}
