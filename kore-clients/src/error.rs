@@ -544,15 +544,7 @@ pub(crate) async fn from_generated(
         Gen::ErrorResponse(response) => {
             let status = response.status();
             let retry_after = crate::retry::retry_after(response.headers());
-            let body = response.into_inner();
-            Error::Api {
-                operation,
-                status,
-                code: body.code.map(i64::from),
-                message: body.message.map(|m| scrub(&m)),
-                info: body.info.map(|i| scrub(&i)),
-                retry_after,
-            }
+            api_error(operation, status, response.into_inner(), retry_after, scrub)
         }
         Gen::InvalidResponsePayload(bytes, source) => {
             let status = outcome.status.unwrap_or(StatusCode::OK);
@@ -586,6 +578,24 @@ pub(crate) async fn from_generated(
     }
 }
 
+/// KORE's JSON error body as an [`Error::Api`].
+fn api_error(
+    operation: Operation,
+    status: StatusCode,
+    body: kore_clients_gen::types::Error,
+    retry_after: Option<Duration>,
+    scrub: impl Fn(&str) -> String,
+) -> Error {
+    Error::Api {
+        operation,
+        status,
+        code: body.code.map(i64::from),
+        message: body.message.map(|m| scrub(&m)),
+        info: body.info.map(|i| scrub(&i)),
+        retry_after,
+    }
+}
+
 /// A response whose status the spec does not list (429, 418, 2xx others).
 async fn from_undocumented(
     operation: Operation,
@@ -616,14 +626,9 @@ async fn from_undocumented(
         };
     }
     match serde_json::from_slice::<kore_clients_gen::types::Error>(&bytes) {
-        Ok(body) if body.message.is_some() || body.code.is_some() => Error::Api {
-            operation,
-            status,
-            code: body.code.map(i64::from),
-            message: body.message.map(|m| scrub(&m)),
-            info: body.info.map(|i| scrub(&i)),
-            retry_after,
-        },
+        Ok(body) if body.message.is_some() || body.code.is_some() => {
+            api_error(operation, status, body, retry_after, scrub)
+        }
         _ => Error::UnexpectedResponse {
             operation,
             status,

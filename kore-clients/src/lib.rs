@@ -168,8 +168,10 @@ impl Kore {
             operation = operation.operation_id(),
             status = tracing::field::Empty,
             attempts = tracing::field::Empty,
+            latency_ms = tracing::field::Empty,
         );
         async move {
+            let started = std::time::Instant::now();
             let call = Arc::new(Call::new(self.shared.transport.clone()));
             let raw = kore_clients_gen::Client::new_with_client(
                 &self.shared.base_url,
@@ -180,6 +182,7 @@ impl Kore {
             let outcome = call.outcome();
             let span = tracing::Span::current();
             span.record("attempts", outcome.attempts);
+            span.record("latency_ms", started.elapsed().as_millis() as u64);
             if let Some(status) = outcome.status {
                 span.record("status", status.as_u16());
             }

@@ -264,22 +264,13 @@ impl Merger {
                     self.operation_ids
                         .insert(operation_id.to_owned(), name.to_owned());
                     merged.insert(member.clone(), value.clone());
-                } else {
+                } else if let Err((first, at)) =
                     // Path-level parameters, summary, servers: shared like components.
-                    match merged.get(member) {
-                        None => {
-                            merged.insert(member.clone(), value.clone());
-                            self.origins.insert(pointer, name.to_owned());
-                        }
-                        Some(existing) if existing != value => {
-                            let first = self.origins.get(&pointer).cloned().unwrap_or_default();
-                            let at = first_difference(existing, value, &pointer);
-                            return Err(err(format!(
-                                "{name}: path item member differs from {first} at {at}"
-                            )));
-                        }
-                        Some(_) => {}
-                    }
+                    keep_once(&mut self.origins, merged, member, value, pointer, name)
+                {
+                    return Err(err(format!(
+                        "{name}: path item member differs from {first} at {at}"
+                    )));
                 }
             }
         }
@@ -302,20 +293,13 @@ impl Merger {
                 .expect("component kinds are always inserted as objects");
             for (component, value) in entries {
                 let pointer = format!("/components/{}/{}", escape(kind), escape(component));
-                match merged.get(component) {
-                    None => {
-                        merged.insert(component.clone(), value.clone());
-                        self.origins.insert(pointer, name.to_owned());
-                    }
-                    Some(existing) if existing != value => {
-                        let first = self.origins.get(&pointer).cloned().unwrap_or_default();
-                        let at = first_difference(existing, value, &pointer);
-                        return Err(err(format!(
-                            "component `{kind}/{component}` differs between {first} and {name} \
-                             at {at}; a shared component must be identical in every fragment"
-                        )));
-                    }
-                    Some(_) => {}
+                if let Err((first, at)) =
+                    keep_once(&mut self.origins, merged, component, value, pointer, name)
+                {
+                    return Err(err(format!(
+                        "component `{kind}/{component}` differs between {first} and {name} \
+                         at {at}; a shared component must be identical in every fragment"
+                    )));
                 }
             }
         }
@@ -342,6 +326,31 @@ impl Merger {
             out.insert("components".into(), Value::Object(self.components));
         }
         Ok(Value::Object(out))
+    }
+}
+
+/// Inserts `key: value` into `merged` unless it is there already. An equal
+/// copy is dropped (de-duplication); a different one is the error
+/// `(file that defined it first, pointer of the first difference)`.
+fn keep_once(
+    origins: &mut BTreeMap<String, String>,
+    merged: &mut Map<String, Value>,
+    key: &str,
+    value: &Value,
+    pointer: String,
+    file: &str,
+) -> std::result::Result<(), (String, String)> {
+    match merged.get(key) {
+        None => {
+            merged.insert(key.to_owned(), value.clone());
+            origins.insert(pointer, file.to_owned());
+            Ok(())
+        }
+        Some(existing) if existing != value => {
+            let at = first_difference(existing, value, &pointer);
+            Err((origins.get(&pointer).cloned().unwrap_or_default(), at))
+        }
+        Some(_) => Ok(()),
     }
 }
 
