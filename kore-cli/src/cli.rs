@@ -1,0 +1,331 @@
+//! The command line: every flag, subcommand and help text, and nothing else.
+//!
+//! Parsing is clap's (derive API); its own usage errors exit with code 2,
+//! which is also what this CLI uses for invalid input, so scripts see one
+//! code for "you called it wrong".
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use kore_clients::{ClientType, Product};
+
+/// Shown after `--help`: what scripts need to know.
+const AFTER_HELP: &str = "\
+Credentials:
+  KORE_CLIENT_ID and KORE_CLIENT_SECRET, or --client-id with the secret from
+  KORE_CLIENT_SECRET or --client-secret-stdin. A secret is never accepted as a
+  plain flag value (it would show in `ps` and shell history).
+  KORE_BASE_URL and KORE_TOKEN_URL are read when --base-url / --token-url are absent.
+
+Exit codes:
+  0  success
+  1  local failure (writing the output or the secret file, binding `kore mock`'s port)
+  2  usage or invalid input (bad flags, missing credentials, KORE rejected the
+     input with 400/422, --secret-file already exists)
+  3  authentication failed (the token endpoint or the API rejected the credentials, 401/403)
+  4  not found (unknown client id)
+  5  other API error (5xx after retries, undecodable answers, broken pagination)
+  6  network or timeout (KORE or its token endpoint could not be reached in time)
+
+Errors are one or two lines on stderr (what failed and why, then a hint);
+-v adds the full error details. Secrets never appear in errors or logs.";
+
+/// Command-line client for the KORE Wireless Client API.
+#[derive(Debug, Parser)]
+#[command(name = "kore", version, after_help = AFTER_HELP)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: Global,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Where to send requests, with which credentials, and how to log.
+#[derive(Debug, Args)]
+pub struct Global {
+    /// Run the command against an in-process kore-mock instead of KORE.
+    ///
+    /// The mock lives only as long as the command: a client created with
+    /// `--mock` is gone afterwards (use `kore mock` for a server that stays up).
+    #[arg(long, global = true, conflicts_with_all = ["base_url", "token_url", "client_id", "client_secret_stdin"])]
+    pub mock: bool,
+
+    /// Clients seeded into the `--mock` account.
+    #[arg(long, global = true, value_name = "N", requires = "mock", default_value_t = kore_mock::DEFAULT_CLIENTS)]
+    pub mock_clients: usize,
+
+    /// Client API base URL [env: KORE_BASE_URL] [default: KORE's production API].
+    #[arg(long, global = true, value_name = "URL")]
+    pub base_url: Option<String>,
+
+    /// OAuth token endpoint [env: KORE_TOKEN_URL] [default: KORE's production endpoint].
+    #[arg(long, global = true, value_name = "URL")]
+    pub token_url: Option<String>,
+
+    /// OAuth client id [env: KORE_CLIENT_ID]; the secret comes from
+    /// KORE_CLIENT_SECRET or --client-secret-stdin.
+    #[arg(long, global = true, value_name = "ID")]
+    pub client_id: Option<String>,
+
+    /// Read the client secret from the first line of stdin instead of KORE_CLIENT_SECRET.
+    #[arg(long, global = true)]
+    pub client_secret_stdin: bool,
+
+    /// Timeout of each HTTP attempt: seconds (`30`) or with a unit (`500ms`, `30s`, `2m`).
+    #[arg(long, global = true, value_name = "DURATION", value_parser = parse_timeout)]
+    pub timeout: Option<Duration>,
+
+    /// Log to stderr: -v for the SDK's operations and error details, -vv for every
+    /// attempt. RUST_LOG, when set, overrides the level.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+}
+
+/// What to do.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Check that KORE is reachable and the credentials work.
+    Ping,
+
+    /// List, read and create the account's API clients.
+    #[command(subcommand)]
+    Clients(ClientsCommand),
+
+    /// Run the embedded kore-mock server for local experiments (stops on Ctrl-C).
+    Mock(MockArgs),
+}
+
+/// `kore clients ...`
+#[derive(Debug, Subcommand)]
+pub enum ClientsCommand {
+    /// List clients: one page with its paging information, or every page with --all.
+    List(ListArgs),
+    /// Show one client.
+    Get(GetArgs),
+    /// Create a client and store its one-time secret.
+    Create(CreateArgs),
+}
+
+/// `kore clients list`
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    /// Only clients of this type.
+    #[arg(long = "type", value_name = "TYPE")]
+    pub client_type: Option<ClientTypeArg>,
+
+    /// Clients per page requested from KORE.
+    #[arg(long, value_name = "N", default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..=i64::from(i32::MAX)))]
+    pub page_size: u32,
+
+    /// The page to show (numbered from 1).
+    #[arg(long, value_name = "N", conflicts_with = "all", value_parser = clap::value_parser!(u32).range(1..=i64::from(i32::MAX)))]
+    pub page: Option<u32>,
+
+    /// Every client, fetched page by page as it is printed (progress on stderr
+    /// when it is a terminal).
+    #[arg(long)]
+    pub all: bool,
+
+    /// With --all: stop after N clients, fetching no further page.
+    #[arg(long, value_name = "N", requires = "all")]
+    pub limit: Option<usize>,
+
+    /// Output format. json: `{"meta": {...}, "clients": [...]}` for one page, an
+    /// array for --all; ndjson: one client object per line, streamed.
+    #[arg(long, short, value_enum, default_value_t = ListFormat::Table)]
+    pub output: ListFormat,
+}
+
+/// `kore clients get`
+#[derive(Debug, Args)]
+pub struct GetArgs {
+    /// The client's id (`apiclient_…`).
+    // Not named `client_id`: clap identifies arguments by name, and the
+    // global `--client-id` (the caller's credential) already has that one.
+    #[arg(value_name = "CLIENT_ID")]
+    pub id: String,
+
+    /// Output format. json: the client object with KORE's field names.
+    #[arg(long, short, value_enum, default_value_t = Format::Table)]
+    pub output: Format,
+}
+
+/// `kore clients create`
+#[derive(Debug, Args)]
+pub struct CreateArgs {
+    /// The new client's name.
+    #[arg(long)]
+    pub name: String,
+
+    /// Create the client locked (it cannot request tokens until unlocked).
+    #[arg(long)]
+    pub locked: bool,
+
+    /// A product the client may use (repeat for several).
+    #[arg(long = "product", value_name = "PRODUCT", required = true, value_enum)]
+    pub products: Vec<ProductArg>,
+
+    /// The account to create it in (default: the caller's account).
+    #[arg(long, value_name = "ID")]
+    pub account_id: Option<String>,
+
+    /// Write the one-time client secret to this new file (mode 0600; an
+    /// existing file is never overwritten). Without it the secret is printed
+    /// on stdout.
+    #[arg(long, value_name = "PATH")]
+    pub secret_file: Option<PathBuf>,
+
+    /// Output format. json: `{"client": {...}, "secret_file": PATH}` with
+    /// --secret-file, `{"client": {...}, "client_secret": "..."}` without.
+    #[arg(long, short, value_enum, default_value_t = Format::Table)]
+    pub output: Format,
+}
+
+/// `kore mock`
+#[derive(Debug, Args)]
+pub struct MockArgs {
+    /// Port to listen on, on 127.0.0.1 (0 picks a free one).
+    #[arg(long, default_value_t = 8080)]
+    pub port: u16,
+
+    /// Clients seeded into the account.
+    #[arg(long, value_name = "N", default_value_t = kore_mock::DEFAULT_CLIENTS)]
+    pub clients: usize,
+
+    /// Seed of the generated ids, names, owners and dates.
+    #[arg(long, default_value_t = kore_mock::DEFAULT_SEED)]
+    pub seed: u64,
+}
+
+/// Output of commands that show one thing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// Aligned columns for humans.
+    Table,
+    /// Pretty-printed JSON with KORE's field names.
+    Json,
+}
+
+/// Output of `clients list`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ListFormat {
+    /// Aligned columns for humans.
+    Table,
+    /// Pretty-printed JSON with KORE's field names.
+    Json,
+    /// One compact JSON object per line, written as pages arrive.
+    Ndjson,
+}
+
+/// `--type`
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ClientTypeArg {
+    /// Admin clients.
+    Admin,
+    /// Standard clients.
+    Standard,
+}
+
+impl From<ClientTypeArg> for ClientType {
+    fn from(value: ClientTypeArg) -> Self {
+        match value {
+            ClientTypeArg::Admin => ClientType::Admin,
+            ClientTypeArg::Standard => ClientType::Standard,
+        }
+    }
+}
+
+/// `--product`
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ProductArg {
+    /// Super SIM.
+    SuperSim,
+    /// Programmable Wireless.
+    ProgrammableWireless,
+}
+
+impl From<ProductArg> for Product {
+    fn from(value: ProductArg) -> Self {
+        match value {
+            ProductArg::SuperSim => Product::SuperSim,
+            ProductArg::ProgrammableWireless => Product::ProgrammableWireless,
+        }
+    }
+}
+
+/// Parses `--timeout`: a whole number of seconds, or a whole number with
+/// `ms`, `s` or `m`. Zero is refused: the HTTP client would then time out
+/// every request at once.
+pub fn parse_timeout(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let usage = || format!("`{text}` is not a timeout; use seconds (`30`) or `500ms`, `30s`, `2m`");
+    let value: u64 = number.parse().map_err(|_| usage())?;
+    let duration = match unit.trim() {
+        "" | "s" => Duration::from_secs(value),
+        "ms" => Duration::from_millis(value),
+        "m" => Duration::from_secs(value.checked_mul(60).ok_or_else(usage)?),
+        _ => return Err(usage()),
+    };
+    if duration.is_zero() {
+        return Err("the timeout must be longer than zero".into());
+    }
+    Ok(duration)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory as _;
+
+    #[test]
+    fn the_command_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn timeouts_take_seconds_or_a_unit() {
+        assert_eq!(parse_timeout("30"), Ok(Duration::from_secs(30)));
+        assert_eq!(parse_timeout("30s"), Ok(Duration::from_secs(30)));
+        assert_eq!(parse_timeout("250ms"), Ok(Duration::from_millis(250)));
+        assert_eq!(parse_timeout("2m"), Ok(Duration::from_secs(120)));
+        for bad in ["", "s", "0", "0ms", "1h", "-1", "1.5s", "ten"] {
+            assert!(parse_timeout(bad).is_err(), "{bad:?} was accepted");
+        }
+    }
+
+    #[test]
+    fn limit_needs_all_and_page_excludes_it() {
+        assert!(Cli::try_parse_from(["kore", "clients", "list", "--limit", "3"]).is_err());
+        assert!(Cli::try_parse_from(["kore", "clients", "list", "--all", "--page", "2"]).is_err());
+        assert!(Cli::try_parse_from(["kore", "clients", "list", "--all", "--limit", "3"]).is_ok());
+    }
+
+    #[test]
+    fn the_client_id_to_get_is_not_the_caller_s_client_id() {
+        let parsed =
+            Cli::try_parse_from(["kore", "--client-id", "me", "clients", "get", "other"]).unwrap();
+        assert_eq!(parsed.global.client_id.as_deref(), Some("me"));
+        let Command::Clients(ClientsCommand::Get(get)) = parsed.command else {
+            panic!("parsed as {:?}", parsed.command);
+        };
+        assert_eq!(get.id, "other");
+        let parsed = Cli::try_parse_from(["kore", "clients", "get", "other"]).unwrap();
+        assert_eq!(parsed.global.client_id, None);
+    }
+
+    #[test]
+    fn mock_excludes_real_endpoints() {
+        let parsed = Cli::try_parse_from(["kore", "--mock", "--base-url", "https://x", "ping"]);
+        assert!(parsed.is_err());
+        let parsed =
+            Cli::try_parse_from(["kore", "ping", "--mock", "--mock-clients", "3"]).unwrap();
+        assert!(parsed.global.mock);
+        assert_eq!(parsed.global.mock_clients, 3);
+    }
+}

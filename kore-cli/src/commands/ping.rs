@@ -1,0 +1,20 @@
+//! `kore ping`
+
+use std::io::Write;
+
+use kore_clients::Kore;
+
+use crate::exit::Failure;
+
+/// Pings KORE (which needs a token, so the credentials are checked too).
+pub async fn run(kore: &Kore, out: &mut impl Write) -> Result<(), Failure> {
+    let status = kore.ping().await?;
+    writeln!(
+        out,
+        "KORE is up at {}: status {}, authenticated as {}",
+        kore.base_url(),
+        status.status.as_deref().unwrap_or("unknown"),
+        kore.client_id()
+    )
+    .map_err(Failure::io("stdout"))
+}

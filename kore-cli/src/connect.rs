@@ -1,0 +1,170 @@
+//! From the global flags and the environment to a ready [`Kore`]: which
+//! endpoints, which credentials, which timeout — or an in-process mock.
+//!
+//! Precedence: a flag, then its `KORE_*` variable, then the SDK's default
+//! (KORE's production endpoints). The secret is only ever read from
+//! `KORE_CLIENT_SECRET` or stdin, never from a flag, and goes straight into a
+//! `SecretString`.
+
+use std::io::{BufRead, IsTerminal};
+use std::time::Duration;
+
+use kore_clients::{Kore, SecretString};
+use kore_mock::MockKore;
+
+use crate::cli::Global;
+use crate::exit::Failure;
+
+/// The connect timeout never exceeds this, so an unreachable host fails
+/// in reasonable time even with a long `--timeout`.
+const MAX_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// A configured client, plus the in-process mock it talks to under `--mock`
+/// (kept here so the mock lives exactly as long as the command).
+pub struct Connection {
+    /// The SDK client.
+    pub kore: Kore,
+    /// The `--mock` server, if any.
+    _mock: Option<MockKore>,
+}
+
+/// Builds the client the global flags describe; starts the mock for `--mock`.
+pub async fn connect(global: &Global) -> Result<Connection, Failure> {
+    let mut builder = Kore::builder().user_agent(concat!("kore-cli/", env!("CARGO_PKG_VERSION")));
+    if let Some(timeout) = global.timeout {
+        builder = builder
+            .timeout(timeout)
+            .connect_timeout(timeout.min(MAX_CONNECT_TIMEOUT));
+    }
+
+    if global.mock {
+        let mock = MockKore::builder()
+            .clients(global.mock_clients)
+            .try_start()
+            .await
+            .map_err(|source| Failure::MockStart {
+                addr: "127.0.0.1:0".into(),
+                source,
+            })?;
+        tracing::info!(base_url = %mock.base_url(), clients = global.mock_clients, "started an in-process kore-mock");
+        let kore = builder
+            .base_url(mock.base_url())
+            .token_url(mock.token_url())
+            .client_id(mock.client_id())
+            .client_secret(SecretString::from(mock.client_secret().to_owned()))
+            .build()?;
+        return Ok(Connection {
+            kore,
+            _mock: Some(mock),
+        });
+    }
+
+    if let Some(url) = flag_or_env(global.base_url.as_deref(), "KORE_BASE_URL")? {
+        builder = builder.base_url(url);
+    }
+    if let Some(url) = flag_or_env(global.token_url.as_deref(), "KORE_TOKEN_URL")? {
+        builder = builder.token_url(url);
+    }
+    let client_id =
+        flag_or_env(global.client_id.as_deref(), "KORE_CLIENT_ID")?.ok_or_else(|| {
+            Failure::usage(
+                "no credentials: KORE_CLIENT_ID is not set and --client-id was not given",
+                "export KORE_CLIENT_ID and KORE_CLIENT_SECRET (or try it out with --mock)",
+            )
+        })?;
+    let secret =
+        if global.client_secret_stdin {
+            let stdin = std::io::stdin();
+            read_secret(stdin.lock(), stdin.is_terminal())?
+        } else {
+            env("KORE_CLIENT_SECRET")?.map(SecretString::from).ok_or_else(|| {
+            Failure::usage(
+                "no credentials: KORE_CLIENT_SECRET is not set",
+                "export KORE_CLIENT_SECRET, or pipe the secret in with --client-secret-stdin",
+            )
+        })?
+        };
+    let kore = builder.client_id(client_id).client_secret(secret).build()?;
+    tracing::debug!(
+        base_url = kore.base_url(),
+        token_url = kore.token_url(),
+        client_id = kore.client_id(),
+        "configured"
+    );
+    Ok(Connection { kore, _mock: None })
+}
+
+/// The flag if given, else the environment variable if set and not blank.
+fn flag_or_env(flag: Option<&str>, name: &str) -> Result<Option<String>, Failure> {
+    match flag {
+        Some(value) => Ok(Some(value.to_owned())),
+        None => env(name),
+    }
+}
+
+fn env(name: &str) -> Result<Option<String>, Failure> {
+    match std::env::var(name) {
+        Ok(value) if !value.trim().is_empty() => Ok(Some(value)),
+        Ok(_) | Err(std::env::VarError::NotPresent) => Ok(None),
+        Err(std::env::VarError::NotUnicode(_)) => Err(Failure::usage(
+            format!("{name} is not valid UTF-8"),
+            format!("set {name} to a UTF-8 value"),
+        )),
+    }
+}
+
+/// The first line of `input`, without its line ending. An `interactive`
+/// stdin is refused: typing a secret at an echoing prompt would show it on
+/// screen.
+fn read_secret(mut input: impl BufRead, interactive: bool) -> Result<SecretString, Failure> {
+    if interactive {
+        return Err(Failure::usage(
+            "--client-secret-stdin reads the secret from a pipe, but stdin is a terminal",
+            "pipe it in, e.g. `pass show kore | kore --client-id ID --client-secret-stdin ping`",
+        ));
+    }
+    let mut line = String::new();
+    input.read_line(&mut line).map_err(|e| {
+        Failure::usage(
+            format!("cannot read the client secret from stdin: {e}"),
+            "pipe the secret into stdin",
+        )
+    })?;
+    let secret = line.trim_end_matches(['\r', '\n']);
+    if secret.is_empty() {
+        return Err(Failure::usage(
+            "--client-secret-stdin: stdin held no secret",
+            "pipe the secret into stdin, on its first line",
+        ));
+    }
+    Ok(SecretString::from(secret.to_owned()))
+}
+
+#[cfg(test)]
+mod tests {
+    use kore_clients::ExposeSecret as _;
+
+    use super::*;
+
+    #[test]
+    fn the_secret_is_the_first_line_without_its_ending() {
+        let secret = read_secret(&b"s3cr3t\r\nsecond line\n"[..], false).unwrap();
+        assert_eq!(secret.expose_secret(), "s3cr3t");
+        assert!(read_secret(&b"\n"[..], false).is_err());
+        assert!(read_secret(&b""[..], false).is_err());
+        let refused = read_secret(&b"s3cr3t\n"[..], true).unwrap_err();
+        assert!(refused.report().message.contains("terminal"));
+    }
+
+    #[test]
+    fn a_flag_wins_over_the_environment() {
+        assert_eq!(
+            flag_or_env(Some("https://flag.example"), "KORE_CLI_TEST_UNSET_VARIABLE").unwrap(),
+            Some("https://flag.example".to_owned())
+        );
+        assert_eq!(
+            flag_or_env(None, "KORE_CLI_TEST_UNSET_VARIABLE").unwrap(),
+            None
+        );
+    }
+}

@@ -1,0 +1,601 @@
+//! Failure → exit code and the one or two lines a human reads on stderr.
+//!
+//! Every failure of a command becomes a [`Failure`]; [`Failure::exit`] is the
+//! one place that decides the exit code, and [`Failure::report`] the one
+//! place that words the message. Secrets cannot end up here: the SDK's
+//! errors are scrubbed of the client secret, and the CLI's own failures only
+//! ever name paths and flags.
+
+use std::fmt;
+use std::io;
+use std::path::PathBuf;
+
+use kore_clients::{AuthErrorKind, Error, Operation};
+
+/// The exit codes documented in `kore --help`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exit {
+    /// 0: the command did what was asked.
+    Success = 0,
+    /// 1: a local failure (writing the output or the secret file).
+    Local = 1,
+    /// 2: usage or invalid input.
+    Usage = 2,
+    /// 3: the token endpoint or the API rejected the credentials.
+    Auth = 3,
+    /// 4: the client (or route) does not exist.
+    NotFound = 4,
+    /// 5: any other API failure, including 5xx after retries.
+    Api = 5,
+    /// 6: KORE or its token endpoint could not be reached in time.
+    Network = 6,
+}
+
+impl Exit {
+    /// The process exit code.
+    pub fn code(self) -> u8 {
+        self as u8
+    }
+}
+
+impl From<Exit> for std::process::ExitCode {
+    fn from(exit: Exit) -> Self {
+        std::process::ExitCode::from(exit.code())
+    }
+}
+
+/// Why a command failed.
+#[derive(Debug)]
+pub enum Failure {
+    /// The SDK's error, as KORE or the network caused it.
+    Kore(Error),
+    /// Input the CLI refuses before sending anything (missing credentials, ...).
+    Usage {
+        /// What is wrong.
+        message: String,
+        /// What to do instead.
+        hint: Option<String>,
+    },
+    /// `--secret-file` cannot be created; nothing was sent to KORE.
+    SecretFile {
+        /// The path given.
+        path: PathBuf,
+        /// Why it cannot be created.
+        source: io::Error,
+    },
+    /// A local I/O failure after the request (writing stdout or the secret).
+    Io {
+        /// What was being written.
+        context: String,
+        /// The I/O error.
+        source: io::Error,
+    },
+    /// The in-process mock could not start (port taken, ...).
+    MockStart {
+        /// The address it tried.
+        addr: String,
+        /// Why it failed.
+        source: io::Error,
+    },
+}
+
+impl From<Error> for Failure {
+    fn from(error: Error) -> Self {
+        Failure::Kore(error)
+    }
+}
+
+impl Failure {
+    /// A usage failure with a hint.
+    pub fn usage(message: impl Into<String>, hint: impl Into<String>) -> Self {
+        Failure::Usage {
+            message: message.into(),
+            hint: Some(hint.into()),
+        }
+    }
+
+    /// A failure writing `context` (stdout, a file).
+    pub fn io(context: impl Into<String>) -> impl FnOnce(io::Error) -> Self {
+        let context = context.into();
+        move |source| Failure::Io { context, source }
+    }
+
+    /// Whether the reader of stdout went away (`kore ... | head`): the
+    /// command stops, and that is not an error worth a message.
+    pub fn is_broken_pipe(&self) -> bool {
+        matches!(self, Failure::Io { source, .. } if source.kind() == io::ErrorKind::BrokenPipe)
+    }
+
+    /// The exit code for this failure.
+    pub fn exit(&self) -> Exit {
+        match self {
+            Failure::Kore(error) => classify(error),
+            Failure::Usage { .. } | Failure::SecretFile { .. } => Exit::Usage,
+            Failure::Io { .. } | Failure::MockStart { .. } => Exit::Local,
+        }
+    }
+
+    /// The lines for stderr: what failed and why, then what to try.
+    pub fn report(&self) -> Report {
+        match self {
+            Failure::Kore(error) => report(error),
+            Failure::Usage { message, hint } => Report {
+                message: message.clone(),
+                hint: hint.clone(),
+            },
+            Failure::SecretFile { path, source } => Report {
+                message: format!(
+                    "cannot create the secret file {}: {source}; no client was created",
+                    path.display()
+                ),
+                hint: Some(if source.kind() == io::ErrorKind::AlreadyExists {
+                    "choose a new path: an existing file is never overwritten".to_owned()
+                } else {
+                    "check that the directory exists and is writable".to_owned()
+                }),
+            },
+            Failure::Io { context, source } => Report {
+                message: format!("cannot write {context}: {source}"),
+                hint: None,
+            },
+            Failure::MockStart { addr, source } => Report {
+                message: format!("kore-mock cannot listen on {addr}: {source}"),
+                hint: Some("choose another --port, or --port 0 for a free one".to_owned()),
+            },
+        }
+    }
+
+    /// The underlying error, for the `-v` details.
+    pub fn source_error(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Failure::Kore(error) => Some(error),
+            Failure::SecretFile { source, .. }
+            | Failure::Io { source, .. }
+            | Failure::MockStart { source, .. } => Some(source),
+            Failure::Usage { .. } => None,
+        }
+    }
+}
+
+/// What a human reads: one line saying what failed and why, and optionally
+/// a second one saying what to try.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Report {
+    /// What failed and why.
+    pub message: String,
+    /// What to try.
+    pub hint: Option<String>,
+}
+
+impl fmt::Display for Report {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "error: {}", self.message)?;
+        if let Some(hint) = &self.hint {
+            write!(f, "\nhint: {hint}")?;
+        }
+        Ok(())
+    }
+}
+
+/// The exit code for an SDK error: the one mapping from
+/// `kore_clients::Error` to the documented codes.
+pub fn classify(error: &Error) -> Exit {
+    match error {
+        Error::Config { .. } | Error::InvalidInput { .. } => Exit::Usage,
+        Error::Auth { source, .. } => classify_auth(source.kind()),
+        Error::Api { status, .. } => classify_status(status.as_u16()),
+        // A non-JSON error page is a gateway's or a proxy's, not KORE's
+        // verdict on the id, so only credentials keep their meaning.
+        Error::UnexpectedResponse { status, .. } => match status.as_u16() {
+            401 | 403 => Exit::Auth,
+            _ => Exit::Api,
+        },
+        Error::Timeout { .. } | Error::Transport { .. } => Exit::Network,
+        Error::Decode { .. } | Error::CreatedButUndecodable { .. } | Error::Pagination { .. } => {
+            Exit::Api
+        }
+        // The SDK's enum is non-exhaustive; a future variant is an API failure
+        // until this function learns better.
+        _ => Exit::Api,
+    }
+}
+
+/// Token failures: refused credentials are the user's to fix (3), an
+/// unreachable endpoint is the network's (6), and a token endpoint that
+/// answers nonsense (or 5xx) is an API failure (5).
+pub fn classify_auth(kind: AuthErrorKind) -> Exit {
+    match kind {
+        AuthErrorKind::Rejected | AuthErrorKind::ApiRejected => Exit::Auth,
+        AuthErrorKind::Unreachable => Exit::Network,
+        _ => Exit::Api,
+    }
+}
+
+/// KORE's JSON error answers by status.
+pub fn classify_status(status: u16) -> Exit {
+    match status {
+        400 | 422 => Exit::Usage,
+        401 | 403 => Exit::Auth,
+        404 => Exit::NotFound,
+        _ => Exit::Api,
+    }
+}
+
+/// Words an SDK error for the terminal. The SDK's own messages are complete
+/// but speak of builder methods; where they do, the CLI says it with flags.
+pub fn report(error: &Error) -> Report {
+    let hint = |text: &str| Some(text.to_owned());
+    match error {
+        Error::Config { message } => Report {
+            message: format!("invalid configuration: {message}"),
+            hint: hint(
+                "check --base-url / KORE_BASE_URL and --token-url / KORE_TOKEN_URL (https://, or http:// to 127.0.0.1)",
+            ),
+        },
+        Error::Auth { operation, source } => {
+            let mut what = match source.kind() {
+                AuthErrorKind::Rejected => "the token endpoint rejected the credentials".to_owned(),
+                AuthErrorKind::ApiRejected => {
+                    "KORE rejected a freshly issued access token".to_owned()
+                }
+                AuthErrorKind::Unreachable => "could not reach the token endpoint".to_owned(),
+                _ => "the token endpoint's answer is not a usable token".to_owned(),
+            };
+            let details: Vec<String> = source
+                .status()
+                .map(|s| format!("HTTP {}", s.as_u16()))
+                .into_iter()
+                .chain(source.error_code().map(str::to_owned))
+                .collect();
+            if !details.is_empty() {
+                what.push_str(&format!(" ({})", details.join(" ")));
+            }
+            if let Some(description) = source.description() {
+                what.push_str(&format!(": {description}"));
+            }
+            if let Some(cause) = std::error::Error::source(source) {
+                what.push_str(&format!(": {}", chain(cause)));
+            }
+            Report {
+                message: format!("{}: {what}", short(*operation)),
+                hint: match source.kind() {
+                    AuthErrorKind::Rejected | AuthErrorKind::ApiRejected => hint(
+                        "check KORE_CLIENT_ID and KORE_CLIENT_SECRET (or --client-id with --client-secret-stdin) and that the client is not locked",
+                    ),
+                    AuthErrorKind::Unreachable => {
+                        hint("check the network and --token-url / KORE_TOKEN_URL")
+                    }
+                    _ => hint(
+                        "check that --token-url points at KORE's token endpoint, or retry later",
+                    ),
+                },
+            }
+        }
+        Error::Timeout {
+            operation,
+            attempts,
+        } => Report {
+            message: format!(
+                "{}: timed out after {attempts} attempt(s)",
+                short(*operation)
+            ),
+            hint: hint("raise --timeout, or retry later"),
+        },
+        Error::Transport {
+            operation,
+            attempts,
+            source,
+        } => Report {
+            message: format!(
+                "{}: could not reach KORE after {attempts} attempt(s): {}",
+                short(*operation),
+                chain(source)
+            ),
+            hint: hint("check the network and --base-url / KORE_BASE_URL"),
+        },
+        Error::CreatedButUndecodable { created, reason } => Report {
+            message: format!(
+                "create client: KORE created the client{}, but its answer could not be decoded ({reason})",
+                created
+                    .client_id()
+                    .map(|id| format!(" {id}"))
+                    .unwrap_or_default()
+            ),
+            hint: hint(
+                "do not simply retry: the client exists. Its raw answer, with the one-time secret, was saved as reported above",
+            ),
+        },
+        Error::Api { status, .. } => Report {
+            message: error.to_string(),
+            hint: match status.as_u16() {
+                404 if error.operation() == Operation::GetClient => {
+                    hint("list the account's clients with `kore clients list`")
+                }
+                404 => hint("check --base-url / KORE_BASE_URL"),
+                // Reads were already retried with backoff by the SDK.
+                500..=599 if !error.operation().is_write() => {
+                    hint("it failed on every attempt; -v shows each retry")
+                }
+                // A create is never retried after a 5xx: KORE may have
+                // created the client anyway.
+                500..=599 => hint(
+                    "KORE may have created the client anyway: check `kore clients list` before retrying",
+                ),
+                _ => None,
+            },
+        },
+        Error::UnexpectedResponse { .. } => Report {
+            message: error.to_string(),
+            hint: hint("check that --base-url points at KORE's Client API"),
+        },
+        Error::Decode { .. } | Error::Pagination { .. } => Report {
+            message: error.to_string(),
+            hint: hint(
+                "KORE's answer does not match its documented shape; rerun with -v and report it",
+            ),
+        },
+        _ => Report {
+            message: error.to_string(),
+            hint: None,
+        },
+    }
+}
+
+/// The operation as a user calls it.
+fn short(operation: Operation) -> &'static str {
+    match operation {
+        Operation::Ping => "ping",
+        Operation::ListClients => "list clients",
+        Operation::CreateClient => "create client",
+        Operation::GetClient => "get client",
+        _ => "configure",
+    }
+}
+
+/// `error: cause: cause...`, de-duplicated: reqwest repeats its cause in
+/// its own message on some platforms.
+pub fn chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut out = error.to_string();
+    let mut next = error.source();
+    while let Some(cause) = next {
+        let text = cause.to_string();
+        if !out.contains(&text) {
+            out.push_str(": ");
+            out.push_str(&text);
+        }
+        next = cause.source();
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use std::net::TcpListener;
+    use std::time::Duration;
+
+    use http::StatusCode;
+    use kore_clients::{Kore, RetryPolicy, SecretString};
+    use kore_mock::{Fault, MockKore, Route};
+
+    use super::*;
+
+    /// A port nothing listens on: bound, then released.
+    fn closed_port() -> u16 {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap().port()
+    }
+
+    fn kore(base_url: &str, token_url: &str, id: &str, secret: &str) -> Kore {
+        Kore::builder()
+            .client_id(id)
+            .client_secret(SecretString::from(secret.to_owned()))
+            .base_url(base_url)
+            .token_url(token_url)
+            .timeout(Duration::from_secs(5))
+            .retry(RetryPolicy::default().initial_backoff(Duration::from_millis(1)))
+            .build()
+            .unwrap()
+    }
+
+    fn for_mock(mock: &MockKore) -> Kore {
+        kore(
+            &mock.base_url(),
+            &mock.token_url(),
+            mock.client_id(),
+            mock.client_secret(),
+        )
+    }
+
+    fn api(status: StatusCode) -> Error {
+        Error::Api {
+            operation: Operation::GetClient,
+            status,
+            code: Some(i64::from(status.as_u16())),
+            message: Some("Client not found".into()),
+            info: None,
+            retry_after: None,
+        }
+    }
+
+    #[test]
+    fn invalid_input_and_configuration_are_usage_errors() {
+        let config = Error::Config {
+            message: "the base URL \"x\" is not a URL".into(),
+        };
+        assert_eq!(classify(&config), Exit::Usage);
+        assert!(report(&config).hint.unwrap().contains("--base-url"));
+        let input = Error::InvalidInput {
+            operation: Operation::ListClients,
+            message: "page_size must be at least 1".into(),
+        };
+        assert_eq!(classify(&input), Exit::Usage);
+        assert_eq!(classify(&api(StatusCode::BAD_REQUEST)), Exit::Usage);
+    }
+
+    #[test]
+    fn api_statuses_map_to_their_classes() {
+        assert_eq!(classify(&api(StatusCode::UNAUTHORIZED)), Exit::Auth);
+        assert_eq!(classify(&api(StatusCode::FORBIDDEN)), Exit::Auth);
+        assert_eq!(classify(&api(StatusCode::NOT_FOUND)), Exit::NotFound);
+        assert_eq!(classify(&api(StatusCode::SERVICE_UNAVAILABLE)), Exit::Api);
+        assert_eq!(classify(&api(StatusCode::TOO_MANY_REQUESTS)), Exit::Api);
+        let not_found = report(&api(StatusCode::NOT_FOUND));
+        assert!(not_found.message.contains("404"), "{not_found:?}");
+        assert!(not_found.hint.unwrap().contains("kore clients list"));
+    }
+
+    #[test]
+    fn gateway_pages_and_undecodable_answers_are_api_errors() {
+        let page = |status| Error::UnexpectedResponse {
+            operation: Operation::ListClients,
+            status,
+            content_type: Some("text/html".into()),
+            excerpt: "<html>502 Bad Gateway</html>".into(),
+            retry_after: None,
+        };
+        assert_eq!(classify(&page(StatusCode::BAD_GATEWAY)), Exit::Api);
+        assert_eq!(classify(&page(StatusCode::NOT_FOUND)), Exit::Api);
+        assert_eq!(classify(&page(StatusCode::FORBIDDEN)), Exit::Auth);
+        let decode = Error::Decode {
+            operation: Operation::ListClients,
+            status: StatusCode::OK,
+            message: "EOF while parsing".into(),
+            excerpt: "{\"clients\": [".into(),
+        };
+        assert_eq!(classify(&decode), Exit::Api);
+        let pagination = Error::Pagination {
+            operation: Operation::ListClients,
+            message: "page 2 repeated page 1".into(),
+        };
+        assert_eq!(classify(&pagination), Exit::Api);
+    }
+
+    #[test]
+    fn timeouts_are_network_errors() {
+        let timeout = Error::Timeout {
+            operation: Operation::Ping,
+            attempts: 3,
+        };
+        assert_eq!(classify(&timeout), Exit::Network);
+        assert_eq!(
+            report(&timeout),
+            Report {
+                message: "ping: timed out after 3 attempt(s)".into(),
+                hint: Some("raise --timeout, or retry later".into()),
+            }
+        );
+    }
+
+    #[test]
+    fn auth_kinds_map_to_their_classes() {
+        assert_eq!(classify_auth(AuthErrorKind::Rejected), Exit::Auth);
+        assert_eq!(classify_auth(AuthErrorKind::ApiRejected), Exit::Auth);
+        assert_eq!(classify_auth(AuthErrorKind::Unreachable), Exit::Network);
+        assert_eq!(classify_auth(AuthErrorKind::InvalidResponse), Exit::Api);
+    }
+
+    // The variants below carry types only the SDK can build (`AuthError`,
+    // `reqwest::Error`), so they are produced the real way, against a mock.
+
+    #[tokio::test]
+    async fn rejected_credentials_exit_3_without_the_secret() {
+        let mock = MockKore::start().await;
+        let secret = "wrong-secret-5f1e0c";
+        let error = kore(
+            &mock.base_url(),
+            &mock.token_url(),
+            mock.client_id(),
+            secret,
+        )
+        .ping()
+        .await
+        .unwrap_err();
+        assert_eq!(classify(&error), Exit::Auth);
+        let text = report(&error).to_string();
+        assert!(text.contains("rejected the credentials"), "{text}");
+        assert!(!text.contains(secret), "{text}");
+        assert!(!format!("{error:?}").contains(secret));
+    }
+
+    #[tokio::test]
+    async fn an_unreachable_token_endpoint_exits_6() {
+        let mock = MockKore::start().await;
+        let token_url = format!("http://127.0.0.1:{}/token", closed_port());
+        let error = kore(&mock.base_url(), &token_url, mock.client_id(), "s")
+            .ping()
+            .await
+            .unwrap_err();
+        assert_eq!(classify(&error), Exit::Network);
+        assert!(report(&error).hint.unwrap().contains("--token-url"));
+    }
+
+    #[tokio::test]
+    async fn a_token_endpoint_failing_with_5xx_exits_5() {
+        let mock = MockKore::builder()
+            .script(Route::Token, [Fault::Status(500)])
+            .start()
+            .await;
+        let error = for_mock(&mock).ping().await.unwrap_err();
+        assert!(
+            matches!(&error, Error::Auth { source, .. } if source.kind() == AuthErrorKind::InvalidResponse),
+            "{error:?}"
+        );
+        assert_eq!(classify(&error), Exit::Api);
+    }
+
+    #[tokio::test]
+    async fn an_unreachable_api_exits_6() {
+        let mock = MockKore::start().await;
+        let base_url = format!("http://127.0.0.1:{}", closed_port());
+        let error = kore(
+            &base_url,
+            &mock.token_url(),
+            mock.client_id(),
+            mock.client_secret(),
+        )
+        .ping()
+        .await
+        .unwrap_err();
+        assert!(matches!(error, Error::Transport { .. }), "{error:?}");
+        assert_eq!(classify(&error), Exit::Network);
+        let report = report(&error);
+        assert!(
+            report
+                .message
+                .starts_with("ping: could not reach KORE after 3 attempt(s)")
+        );
+    }
+
+    #[tokio::test]
+    async fn an_undecodable_create_exits_5() {
+        let mock = MockKore::builder()
+            .script(Route::CreateClient, [Fault::TruncatedJson])
+            .start()
+            .await;
+        let error = for_mock(&mock)
+            .clients()
+            .create(kore_clients::NewClient::new("x").product(kore_clients::Product::SuperSim))
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(error, Error::CreatedButUndecodable { .. }),
+            "{error:?}"
+        );
+        assert_eq!(classify(&error), Exit::Api);
+        assert!(report(&error).message.contains("KORE created the client"));
+    }
+
+    #[test]
+    fn local_failures_have_their_own_codes() {
+        let exists = Failure::SecretFile {
+            path: "secret.txt".into(),
+            source: io::Error::from(io::ErrorKind::AlreadyExists),
+        };
+        assert_eq!(exists.exit(), Exit::Usage);
+        assert!(exists.report().message.contains("no client was created"));
+        let pipe = Failure::io("stdout")(io::Error::from(io::ErrorKind::BrokenPipe));
+        assert!(pipe.is_broken_pipe());
+        assert_eq!(pipe.exit(), Exit::Local);
+        assert_eq!(Failure::usage("x", "y").exit(), Exit::Usage);
+    }
+}

@@ -1,0 +1,73 @@
+//! `kore`: a command-line client for the KORE Wireless Client API, built on
+//! the `kore-clients` SDK, with the `kore-mock` server embedded for
+//! experiments (`--mock`, `kore mock`). See `kore --help` and the README.
+
+mod cli;
+mod commands;
+mod connect;
+mod exit;
+mod logging;
+mod output;
+mod progress;
+mod secret_file;
+mod table;
+
+use std::io::{BufWriter, Write as _};
+use std::process::ExitCode;
+
+use clap::Parser as _;
+
+use crate::cli::{Cli, Command};
+use crate::exit::{Exit, Failure};
+
+fn main() -> ExitCode {
+    // clap prints its own usage errors and exits with 2.
+    let cli = Cli::parse();
+    let verbose = cli.global.verbose;
+    logging::init(verbose, matches!(cli.command, Command::Mock(_)));
+
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(source) => {
+            return fail(
+                &Failure::Io {
+                    context: "the async runtime".into(),
+                    source,
+                },
+                verbose,
+            );
+        }
+    };
+    let stdout = std::io::stdout();
+    let mut out = BufWriter::new(stdout.lock());
+    let result = runtime
+        .block_on(commands::run(cli, &mut out))
+        .and_then(|()| out.flush().map_err(Failure::io("stdout")));
+    // Whatever was written before a failure (a partial listing) still goes out.
+    let _ = out.flush();
+    match result {
+        Ok(()) => Exit::Success.into(),
+        // The reader left (`kore clients list --all | head`): stop quietly.
+        Err(failure) if failure.is_broken_pipe() => Exit::Success.into(),
+        Err(failure) => fail(&failure, verbose),
+    }
+}
+
+/// Prints the failure on stderr and returns its exit code.
+fn fail(failure: &Failure, verbose: u8) -> ExitCode {
+    eprintln!("{}", failure.report());
+    if verbose > 0
+        && let Some(error) = failure.source_error()
+    {
+        let mut cause = error.source();
+        while let Some(error) = cause {
+            eprintln!("caused by: {error}");
+            cause = error.source();
+        }
+        eprintln!("details: {error:#?}");
+    }
+    failure.exit().into()
+}

@@ -1,0 +1,275 @@
+//! Rendering: tables for humans, JSON and NDJSON for programs.
+//!
+//! The JSON shapes are part of the CLI's interface (documented in the
+//! README): clients are serialized by the SDK with KORE's own field names,
+//! one object per client; the CLI only adds small envelopes around them.
+
+use std::io::{self, Write};
+
+use kore_clients::{Client, CreatedClient, PageMeta};
+use serde::Serialize;
+
+use crate::table::Table;
+
+/// Column titles of every client table.
+const COLUMNS: [&str; 6] = ["ID", "NAME", "TYPE", "LOCKED", "OWNER", "CREATED"];
+
+/// How `CREATED` is shown: RFC 3339 in UTC, whatever form KORE sent.
+const DATE_FORMAT: &str = "%Y-%m-%dT%H:%M:%SZ";
+
+/// Shown for a field KORE left out.
+const MISSING: &str = "-";
+
+/// The row of one listed or fetched client.
+fn client_row(client: &Client) -> [String; 6] {
+    row(
+        client.client_id(),
+        client.name(),
+        client.client_type().map(|t| t.to_string()),
+        client.locked(),
+        client.client_owner(),
+        // An unparsable date is shown as sent rather than hidden.
+        client
+            .date_created()
+            .map(|d| d.format(DATE_FORMAT).to_string())
+            .or_else(|| client.date_created_raw().map(str::to_owned)),
+    )
+}
+
+/// The row of a just-created client.
+fn created_row(client: &CreatedClient) -> [String; 6] {
+    row(
+        client.client_id(),
+        client.name(),
+        client.client_type().map(|t| t.to_string()),
+        client.locked(),
+        client.client_owner(),
+        client
+            .date_created()
+            .map(|d| d.format(DATE_FORMAT).to_string())
+            .or_else(|| client.date_created_raw().map(str::to_owned)),
+    )
+}
+
+fn row(
+    id: Option<&str>,
+    name: Option<&str>,
+    client_type: Option<String>,
+    locked: Option<bool>,
+    owner: Option<&str>,
+    created: Option<String>,
+) -> [String; 6] {
+    let text = |value: Option<&str>| value.unwrap_or(MISSING).to_owned();
+    [
+        text(id),
+        text(name),
+        client_type.unwrap_or_else(|| MISSING.to_owned()),
+        // KORE's `locked: null` means "never locked", which is unlocked.
+        match locked {
+            Some(true) => "yes".to_owned(),
+            Some(false) | None => "no".to_owned(),
+        },
+        text(owner),
+        created.unwrap_or_else(|| MISSING.to_owned()),
+    ]
+}
+
+/// A table of clients.
+pub fn clients_table<'a>(
+    clients: impl IntoIterator<Item = &'a Client>,
+    out: &mut impl Write,
+) -> io::Result<()> {
+    let mut table = Table::new(COLUMNS);
+    for client in clients {
+        table.push(client_row(client));
+    }
+    table.write_to(out)
+}
+
+/// A one-row table of a created client.
+pub fn created_table(client: &CreatedClient, out: &mut impl Write) -> io::Result<()> {
+    let mut table = Table::new(COLUMNS);
+    table.push(created_row(client));
+    table.write_to(out)
+}
+
+/// The line under a one-page table: which clients these are and how to
+/// get more. `requested` is the page asked for, used where KORE's `meta`
+/// leaves a number out.
+pub fn page_summary(meta: &PageMeta, shown: usize, requested: (u32, u32)) -> String {
+    let page = meta.page_number.unwrap_or(u64::from(requested.0));
+    let size = meta.page_size.unwrap_or(u64::from(requested.1));
+    let count = meta.count.unwrap_or(shown as u64);
+    let first = page.saturating_sub(1).saturating_mul(size) + 1;
+    let which = match count {
+        0 => "no clients".to_owned(),
+        1 => format!("client {first}"),
+        n => format!("clients {first}-{}", first + n - 1),
+    };
+    let next = if meta.next_page_url.is_some() {
+        format!("more: --page {}, or --all for every client", page + 1)
+    } else if count == 0 && page > 1 {
+        "past the last page".to_owned()
+    } else {
+        "the last page".to_owned()
+    };
+    format!("Page {page}: {which} (page size {size}); {next}.")
+}
+
+/// `N clients.` under an `--all` table.
+pub fn total_line(count: usize) -> String {
+    match count {
+        1 => "1 client.".to_owned(),
+        n => format!("{n} clients."),
+    }
+}
+
+/// `--output json` of one page.
+#[derive(Serialize)]
+pub struct PageJson<'a> {
+    /// KORE's paging information, as integers.
+    pub meta: &'a PageMeta,
+    /// The page's clients.
+    pub clients: &'a [Client],
+}
+
+/// `--output json` of `clients create`: the client without its secret, and
+/// either where the secret went or (without `--secret-file`) the secret.
+#[derive(Serialize)]
+pub struct CreatedJson<'a> {
+    /// KORE's fields of the new client, `client_secret` excluded.
+    pub client: &'a CreatedClient,
+    /// The file holding the secret, with `--secret-file`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub secret_file: Option<String>,
+    /// The one-time secret, only without `--secret-file`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_secret: Option<&'a str>,
+}
+
+/// Pretty-printed JSON and a newline.
+pub fn json(value: &impl Serialize, out: &mut impl Write) -> io::Result<()> {
+    serde_json::to_writer_pretty(&mut *out, value)?;
+    writeln!(out)
+}
+
+/// One compact JSON value on its own line.
+pub fn ndjson(value: &impl Serialize, out: &mut impl Write) -> io::Result<()> {
+    serde_json::to_writer(&mut *out, value)?;
+    writeln!(out)
+}
+
+/// Writes a pretty-printed JSON array one element at a time, byte for byte
+/// what `serde_json::to_writer_pretty` writes for the whole array, so
+/// `--all --output json` needs no more memory than one client.
+pub struct JsonArray<W> {
+    out: W,
+    written: usize,
+}
+
+impl<W: Write> JsonArray<W> {
+    /// Starts an array on `out` (nothing is written until the first element
+    /// or [`finish`](Self::finish)).
+    pub fn new(out: W) -> Self {
+        Self { out, written: 0 }
+    }
+
+    /// Appends one element.
+    pub fn push(&mut self, value: &impl Serialize) -> io::Result<()> {
+        self.out
+            .write_all(if self.written == 0 { b"[\n" } else { b",\n" })?;
+        let element = serde_json::to_string_pretty(value)?;
+        for (index, line) in element.lines().enumerate() {
+            if index > 0 {
+                self.out.write_all(b"\n")?;
+            }
+            write!(self.out, "  {line}")?;
+        }
+        self.written += 1;
+        Ok(())
+    }
+
+    /// Closes the array and adds a newline.
+    pub fn finish(mut self) -> io::Result<W> {
+        self.out
+            .write_all(if self.written == 0 { b"[]\n" } else { b"\n]\n" })?;
+        Ok(self.out)
+    }
+
+    /// The writer, e.g. to flush it between pages.
+    pub fn writer(&mut self) -> &mut W {
+        &mut self.out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn a_streamed_array_is_what_serde_json_writes_for_the_whole_array() {
+        let values = [
+            json!({"client_id": "apiclient_1", "locked": null, "nested": {"a": [1, 2]}}),
+            json!({"client_id": "apiclient_2", "name": "line\nbreak"}),
+            json!({}),
+        ];
+        for n in 0..=values.len() {
+            let mut array = JsonArray::new(Vec::new());
+            for value in &values[..n] {
+                array.push(value).unwrap();
+            }
+            let streamed = String::from_utf8(array.finish().unwrap()).unwrap();
+            let whole = serde_json::to_string_pretty(&values[..n]).unwrap() + "\n";
+            assert_eq!(streamed, whole);
+        }
+    }
+
+    fn meta(count: u64, page: u64, size: u64, next: bool) -> PageMeta {
+        PageMeta {
+            count: Some(count),
+            page_number: Some(page),
+            page_size: Some(size),
+            previous_page_url: None,
+            next_page_url: next.then(|| "https://example.invalid/next".to_owned()),
+        }
+    }
+
+    #[test]
+    fn the_page_summary_says_where_the_page_is_and_how_to_go_on() {
+        assert_eq!(
+            page_summary(&meta(5, 2, 5, true), 5, (2, 5)),
+            "Page 2: clients 6-10 (page size 5); more: --page 3, or --all for every client."
+        );
+        assert_eq!(
+            page_summary(&meta(1, 3, 5, false), 1, (3, 5)),
+            "Page 3: client 11 (page size 5); the last page."
+        );
+        assert_eq!(
+            page_summary(&meta(0, 9, 5, false), 0, (9, 5)),
+            "Page 9: no clients (page size 5); past the last page."
+        );
+        let unknown = PageMeta {
+            count: None,
+            page_number: None,
+            page_size: None,
+            previous_page_url: None,
+            next_page_url: None,
+        };
+        assert_eq!(
+            page_summary(&unknown, 2, (1, 100)),
+            "Page 1: clients 1-2 (page size 100); the last page."
+        );
+        assert_eq!(total_line(1), "1 client.");
+        assert_eq!(total_line(250), "250 clients.");
+    }
+
+    #[test]
+    fn missing_fields_show_as_a_dash_and_null_lock_as_unlocked() {
+        assert_eq!(
+            row(None, Some("n"), None, None, None, None),
+            ["-", "n", "-", "no", "-", "-"].map(str::to_owned)
+        );
+    }
+}

@@ -1,0 +1,143 @@
+//! Shared set-up: a kore-mock on a runtime owned by the test, and the `kore`
+//! binary pointed at it. The binary is run blocking from the test thread
+//! while the runtime's worker serves the mock.
+#![allow(dead_code)]
+
+use std::net::TcpListener;
+use std::time::Duration;
+
+use assert_cmd::Command;
+use kore_mock::{MockKore, MockKoreBuilder};
+use tokio::runtime::Runtime;
+
+/// Every run of the binary is killed after this, so no test can hang.
+const COMMAND_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Variables a developer's shell might have set that would change what the
+/// binary does.
+const AMBIENT: [&str; 5] = [
+    "KORE_BASE_URL",
+    "KORE_TOKEN_URL",
+    "KORE_CLIENT_ID",
+    "KORE_CLIENT_SECRET",
+    "RUST_LOG",
+];
+
+/// A running mock. Fields drop in order: the mock stops before its runtime.
+pub struct Mock {
+    pub mock: MockKore,
+    runtime: Runtime,
+}
+
+impl Mock {
+    /// The default account (25 clients, the default seed).
+    pub fn start() -> Self {
+        Self::with(MockKore::builder())
+    }
+
+    /// A mock with `n` clients.
+    pub fn with_clients(n: usize) -> Self {
+        Self::with(MockKore::builder().clients(n))
+    }
+
+    pub fn with(builder: MockKoreBuilder) -> Self {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .expect("a tokio runtime");
+        let mock = runtime.block_on(builder.start());
+        Self { mock, runtime }
+    }
+
+    /// `kore --base-url … --token-url …` with the mock's credentials in
+    /// `KORE_CLIENT_ID` / `KORE_CLIENT_SECRET`.
+    pub fn kore(&self) -> Command {
+        let mut command = self.kore_without_credentials();
+        command
+            .env("KORE_CLIENT_ID", self.mock.client_id())
+            .env("KORE_CLIENT_SECRET", self.mock.client_secret());
+        command
+    }
+
+    /// `kore --base-url … --token-url …`, no credentials.
+    pub fn kore_without_credentials(&self) -> Command {
+        let mut command = kore();
+        command.args([
+            "--base-url",
+            &self.mock.base_url(),
+            "--token-url",
+            &self.mock.token_url(),
+        ]);
+        command
+    }
+}
+
+/// The `kore` binary with a clean environment and a timeout.
+pub fn kore() -> Command {
+    let mut command = Command::cargo_bin("kore").expect("the kore binary is built");
+    for name in AMBIENT {
+        command.env_remove(name);
+    }
+    command.timeout(COMMAND_TIMEOUT);
+    command
+}
+
+/// A 127.0.0.1 port nothing listens on (bound, then released).
+pub fn closed_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .expect("a free port")
+        .port()
+}
+
+/// Stdout of a finished command, as text.
+pub fn stdout(output: &std::process::Output) -> String {
+    String::from_utf8(output.stdout.clone()).expect("UTF-8 stdout")
+}
+
+/// Stderr of a finished command, as text.
+pub fn stderr(output: &std::process::Output) -> String {
+    String::from_utf8(output.stderr.clone()).expect("UTF-8 stderr")
+}
+
+/// Parses every stdout line as JSON.
+pub fn ndjson(output: &std::process::Output) -> Vec<serde_json::Value> {
+    stdout(output)
+        .lines()
+        .map(|line| serde_json::from_str(line).expect("each line is one JSON value"))
+        .collect()
+}
+
+/// Stdout as one JSON value.
+pub fn json(output: &std::process::Output) -> serde_json::Value {
+    serde_json::from_slice(&output.stdout).expect("stdout is one JSON document")
+}
+
+/// Insta filters for what changes between runs: the mock's port.
+pub fn port_filters() -> Vec<(&'static str, &'static str)> {
+    vec![(r"127\.0\.0\.1:\d+", "127.0.0.1:[PORT]")]
+}
+
+/// The field names KORE's `Client` object has, and nothing else.
+pub const CLIENT_FIELDS: [&str; 7] = [
+    "account_id",
+    "client_id",
+    "client_owner",
+    "client_type",
+    "date_created",
+    "locked",
+    "name",
+];
+
+/// The keys of a JSON object, sorted.
+pub fn keys(value: &serde_json::Value) -> Vec<String> {
+    let mut keys: Vec<String> = value
+        .as_object()
+        .expect("a JSON object")
+        .keys()
+        .cloned()
+        .collect();
+    keys.sort();
+    keys
+}
