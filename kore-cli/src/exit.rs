@@ -239,6 +239,7 @@ pub fn report(error: &Error) -> Report {
                     "KORE rejected a freshly issued access token".to_owned()
                 }
                 AuthErrorKind::Unreachable => "could not reach the token endpoint".to_owned(),
+                AuthErrorKind::Unavailable => "the token endpoint is unavailable".to_owned(),
                 _ => "the token endpoint's answer is not a usable token".to_owned(),
             };
             let details: Vec<String> = source
@@ -537,7 +538,7 @@ mod tests {
             .await;
         let error = for_mock(&mock).ping().await.unwrap_err();
         assert!(
-            matches!(&error, Error::Auth { source, .. } if source.kind() == AuthErrorKind::InvalidResponse),
+            matches!(&error, Error::Auth { source, .. } if source.kind() == AuthErrorKind::Unavailable),
             "{error:?}"
         );
         assert_eq!(classify(&error), Exit::Api);

@@ -227,13 +227,12 @@ mod tests {
     }
 
     fn meta(count: u64, page: u64, size: u64, next: bool) -> PageMeta {
-        PageMeta {
-            count: Some(count),
-            page_number: Some(page),
-            page_size: Some(size),
-            previous_page_url: None,
-            next_page_url: next.then(|| "https://example.invalid/next".to_owned()),
-        }
+        let mut meta = PageMeta::default();
+        meta.count = Some(count);
+        meta.page_number = Some(page);
+        meta.page_size = Some(size);
+        meta.next_page_url = next.then(|| "https://example.invalid/next".to_owned());
+        meta
     }
 
     #[test]
@@ -250,13 +249,7 @@ mod tests {
             page_summary(&meta(0, 9, 5, false), 0, (9, 5)),
             "Page 9: no clients (page size 5); past the last page."
         );
-        let unknown = PageMeta {
-            count: None,
-            page_number: None,
-            page_size: None,
-            previous_page_url: None,
-            next_page_url: None,
-        };
+        let unknown = PageMeta::default();
         assert_eq!(
             page_summary(&unknown, 2, (1, 100)),
             "Page 1: clients 1-2 (page size 100); the last page."

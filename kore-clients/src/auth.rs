@@ -5,8 +5,9 @@
 //!   needs a token while it runs waits for that one result [a thousand
 //!   concurrent first calls would otherwise stampede the token endpoint].
 //! - A token is refreshed `margin` before it expires, where `margin` is the
-//!   larger of 60 s and 10 % of its lifetime (at most half of it), plus up to
-//!   10 % jitter [clients started together would otherwise refresh together].
+//!   larger of 60 s and 10 % of its lifetime, plus up to 10 % jitter, all
+//!   capped at half the lifetime [clients started together would otherwise
+//!   refresh together].
 //!   During that window the old token keeps serving everyone but the one
 //!   caller doing the refresh, so nobody waits on a refresh they don't need.
 //! - A failed refresh while the old token is still valid is not an error:
@@ -22,6 +23,7 @@
 //!   token ever reaches `Debug`, `Display`, an error or a log line.
 
 use std::fmt;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -127,7 +129,15 @@ fn lenient_seconds<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<
                 .filter(|f| f.is_finite() && *f >= 0.0)
                 .map(|f| f as u64)
         }),
-        serde_json::Value::String(s) => s.trim().parse::<u64>().ok(),
+        serde_json::Value::String(s) => {
+            let s = s.trim();
+            s.parse::<u64>().ok().or_else(|| {
+                s.parse::<f64>()
+                    .ok()
+                    .filter(|f| f.is_finite() && *f >= 0.0)
+                    .map(|f| f as u64)
+            })
+        }
         _ => None,
     })
 }
@@ -170,6 +180,12 @@ struct State {
     token: Option<Arc<Token>>,
     /// After a failed refresh with a still-valid token: no new attempt before this.
     retry_refresh_at: Option<Instant>,
+    /// Token requests completed so far, successful or not. A caller that
+    /// waited for the refresh lock compares it with the value it saw before
+    /// waiting: if it moved, the attempt it waited for is its answer.
+    fetches: u64,
+    /// How the most recent token request failed, if it did.
+    last_error: Option<AuthError>,
 }
 
 /// The shared, self-refreshing token store. See the module docs for its invariants.
@@ -181,7 +197,7 @@ pub struct TokenCache {
     http: reqwest::Client,
     state: RwLock<State>,
     refresh: tokio::sync::Mutex<()>,
-    grants: Mutex<u64>,
+    grants: AtomicU64,
 }
 
 impl fmt::Debug for TokenCache {
@@ -219,7 +235,7 @@ impl TokenCache {
             http,
             state: RwLock::new(State::default()),
             refresh: tokio::sync::Mutex::new(()),
-            grants: Mutex::new(0),
+            grants: AtomicU64::new(0),
         })
     }
 
@@ -235,22 +251,20 @@ impl TokenCache {
 
     /// How many tokens this cache has obtained.
     pub fn grants(&self) -> u64 {
-        *self.grants.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    fn current(&self) -> Option<Arc<Token>> {
-        self.state
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .token
-            .clone()
+        self.grants.load(Ordering::Relaxed)
     }
 
     /// A token to send now: the cached one while fresh, otherwise one fetched
     /// by exactly one caller while the rest wait (or keep using the old one).
+    /// Callers that waited for a token request share its outcome, success
+    /// or failure: a failing token endpoint sees one request, not one per
+    /// waiting caller.
     pub async fn bearer(&self) -> Result<Arc<Token>, AuthError> {
         let now = Instant::now();
-        let current = self.current();
+        let (current, seen_fetches) = {
+            let state = self.state.read().unwrap_or_else(|e| e.into_inner());
+            (state.token.clone(), state.fetches)
+        };
         if let Some(token) = current.as_ref().filter(|t| t.is_fresh(now)) {
             return Ok(token.clone());
         }
@@ -270,23 +284,38 @@ impl TokenCache {
             None => self.refresh.lock().await,
         };
 
-        // Whoever held the lock before us may have refreshed already.
-        let now = Instant::now();
-        if let Some(token) = self.current().filter(|t| t.is_fresh(now)) {
-            return Ok(token);
+        {
+            let now = Instant::now();
+            let state = self.state.read().unwrap_or_else(|e| e.into_inner());
+            if let Some(token) = state.token.as_ref().filter(|t| t.is_fresh(now)) {
+                return Ok(token.clone());
+            }
+            if state.fetches != seen_fetches {
+                // A request completed while we waited: use its result rather
+                // than asking again.
+                if let Some(token) = state.token.as_ref().filter(|t| t.is_valid(now)) {
+                    return Ok(token.clone());
+                }
+                if let Some(error) = &state.last_error {
+                    return Err(error.clone());
+                }
+            }
         }
 
-        match self.fetch().await {
+        let result = self.fetch().await;
+        let now = Instant::now();
+        let mut state = self.state.write().unwrap_or_else(|e| e.into_inner());
+        state.fetches += 1;
+        match result {
             Ok(token) => {
                 let token = Arc::new(token);
-                let mut state = self.state.write().unwrap_or_else(|e| e.into_inner());
                 state.token = Some(token.clone());
                 state.retry_refresh_at = None;
+                state.last_error = None;
                 Ok(token)
             }
             Err(error) => {
-                let now = Instant::now();
-                let mut state = self.state.write().unwrap_or_else(|e| e.into_inner());
+                state.last_error = Some(error.clone());
                 match state.token.clone().filter(|t| t.is_valid(now)) {
                     Some(old) => {
                         tracing::warn!(
@@ -350,7 +379,6 @@ impl TokenCache {
             .await;
         let status = *status.lock().unwrap_or_else(|e| e.into_inner());
         let response = result.map_err(|e| self.describe(e, status))?;
-        *self.grants.lock().unwrap_or_else(|e| e.into_inner()) += 1;
 
         let secret = response.access_token.secret();
         if secret.is_empty() {
@@ -367,6 +395,7 @@ impl TokenCache {
                 )
         })?;
         header.set_sensitive(true);
+        self.grants.fetch_add(1, Ordering::Relaxed);
 
         let lifetime = token_lifetime(response.expires_in, secret, SystemTime::now());
         let expires_at = started + lifetime;
@@ -386,42 +415,66 @@ impl TokenCache {
         error: RequestTokenError<reqwest::Error, BasicErrorResponse>,
         status: Option<StatusCode>,
     ) -> AuthError {
+        // 408, 429 and 5xx say "not now", not "not you": retryable, and not
+        // a reason to doubt the credentials.
+        let transient = status.is_some_and(|s| {
+            s.is_server_error()
+                || s == StatusCode::TOO_MANY_REQUESTS
+                || s == StatusCode::REQUEST_TIMEOUT
+        });
         match error {
             RequestTokenError::ServerResponse(response) => {
-                let code = response.error().as_ref().to_owned();
-                let description = response.error_description().map(|d| self.scrub(d));
-                let kind = if status.is_some_and(|s| s.is_server_error()) {
-                    AuthErrorKind::InvalidResponse
+                let kind = if transient {
+                    AuthErrorKind::Unavailable
                 } else {
                     AuthErrorKind::Rejected
                 };
-                AuthError::new(kind)
-                    .with_status(status)
-                    .with_error(Some(code), description)
+                AuthError::new(kind).with_status(status).with_error(
+                    Some(response.error().as_ref().to_owned()),
+                    response.error_description().map(|d| self.scrub(d)),
+                )
             }
             RequestTokenError::Request(e) => {
                 AuthError::new(AuthErrorKind::Unreachable).with_source(e)
             }
             RequestTokenError::Parse(e, body) => {
                 let kind = match status {
-                    Some(s) if s == StatusCode::UNAUTHORIZED || s == StatusCode::FORBIDDEN => {
+                    _ if transient => AuthErrorKind::Unavailable,
+                    Some(StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN) => {
                         AuthErrorKind::Rejected
                     }
                     _ => AuthErrorKind::InvalidResponse,
                 };
-                AuthError::new(kind).with_status(status).with_error(
-                    None,
-                    Some(format!(
-                        "{}; body starts: {}",
-                        e.inner(),
-                        self.scrub(&excerpt(&body, EXCERPT_LIMIT))
-                    )),
-                )
+                // Where the decoder stopped, but not what it saw: serde's
+                // messages quote values, and a success body holds the token.
+                let inner = e.inner();
+                let mut what = format!(
+                    "{:?} error at `{}` (line {}, column {})",
+                    inner.classify(),
+                    e.path(),
+                    inner.line(),
+                    inner.column()
+                );
+                if !status.is_some_and(|s| s.is_success()) {
+                    what.push_str(&format!("; body starts: {}", self.excerpt(&body)));
+                }
+                AuthError::new(kind)
+                    .with_status(status)
+                    .with_error(None, Some(what))
             }
-            RequestTokenError::Other(message) => AuthError::new(AuthErrorKind::InvalidResponse)
-                .with_status(status)
-                .with_error(None, Some(self.scrub(&message))),
+            RequestTokenError::Other(message) => AuthError::new(if transient {
+                AuthErrorKind::Unavailable
+            } else {
+                AuthErrorKind::InvalidResponse
+            })
+            .with_status(status)
+            .with_error(None, Some(self.scrub(&message))),
         }
+    }
+
+    /// A bounded, secret-scrubbed excerpt of a body quoted in an error.
+    pub(crate) fn excerpt(&self, body: &[u8]) -> String {
+        excerpt(body, EXCERPT_LIMIT, |text| self.scrub(text))
     }
 
     /// Removes the client secret from text quoted from the network (a
@@ -458,12 +511,15 @@ fn url_encode(text: &str) -> String {
     out
 }
 
-/// The first `limit` characters of `body` as text, whitespace collapsed.
-pub(crate) fn excerpt(body: &[u8], limit: usize) -> String {
-    let text = String::from_utf8_lossy(body);
+/// The first `limit` characters of `body` as text, whitespace collapsed,
+/// with `scrub` applied before truncating (so a secret cut in half by the
+/// limit cannot leave its first half behind). Reads a bounded prefix only.
+pub(crate) fn excerpt(body: &[u8], limit: usize, scrub: impl Fn(&str) -> String) -> String {
+    let prefix = &body[..body.len().min(limit * 4 + 1024)];
+    let text = scrub(&String::from_utf8_lossy(prefix));
     let collapsed: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
     let mut out: String = collapsed.chars().take(limit).collect();
-    if collapsed.chars().count() > limit {
+    if collapsed.chars().count() > limit || prefix.len() < body.len() {
         out.push('…');
     }
     out
@@ -547,6 +603,10 @@ mod tests {
                 Some(3600),
             ),
             (
+                r#"{"access_token":"t","token_type":"Bearer","expires_in":"3600.0"}"#,
+                Some(3600),
+            ),
+            (
                 r#"{"access_token":"t","token_type":"Bearer","expires_in":"soon"}"#,
                 None,
             ),
@@ -625,8 +685,12 @@ mod tests {
     #[test]
     fn excerpt_is_bounded() {
         let body = "<html>\n  <body>502   Bad Gateway</body></html>".repeat(50);
-        let short = excerpt(body.as_bytes(), 40);
+        let short = excerpt(body.as_bytes(), 40, str::to_owned);
         assert_eq!(short.chars().count(), 41);
         assert!(short.starts_with("<html> <body>502 Bad Gateway"));
+        let secret = "s3cr3t-value";
+        let body = format!("{}{secret}", "x".repeat(36));
+        let cut = excerpt(body.as_bytes(), 40, |t| scrub_secret(t, secret));
+        assert!(!cut.contains("s3cr"), "{cut}");
     }
 }

@@ -71,7 +71,11 @@ impl<'a> Clients<'a> {
                 raw.create_client().body(body).send().await
             })
             .await?;
-        Ok(CreatedClient::from_raw(created))
+        CreatedClient::from_raw(created).map_err(|client_id| Error::CreatedWithoutSecret {
+            client_id,
+            status: reqwest::StatusCode::CREATED,
+            reason: "the response has no client_secret".into(),
+        })
     }
 }
 

@@ -138,29 +138,41 @@ impl KoreBuilder {
         self
     }
 
-    /// Reads `KORE_CLIENT_ID`, `KORE_CLIENT_SECRET` and, if set,
-    /// `KORE_BASE_URL` and `KORE_TOKEN_URL`, over what the builder has.
+    /// Takes `KORE_CLIENT_ID`, `KORE_CLIENT_SECRET`, `KORE_BASE_URL` and
+    /// `KORE_TOKEN_URL` from the environment where they are set (a set
+    /// variable wins over what the builder has). Fails only if the client
+    /// id or secret is then missing from both.
     pub fn from_env(mut self) -> Result<Self> {
         let var = |name: &str| -> Result<Option<String>> {
             match std::env::var(name) {
-                Ok(value) if !value.trim().is_empty() => Ok(Some(value)),
+                Ok(value) if !value.trim().is_empty() => Ok(Some(value.trim().to_owned())),
                 Ok(_) | Err(std::env::VarError::NotPresent) => Ok(None),
                 Err(std::env::VarError::NotUnicode(_)) => {
                     Err(Error::config(format!("{name} is not valid UTF-8")))
                 }
             }
         };
-        self.client_id = Some(var("KORE_CLIENT_ID")?.ok_or_else(|| {
-            Error::config("KORE_CLIENT_ID is not set; export your KORE API client's id")
-        })?);
-        self.client_secret = Some(SecretString::from(var("KORE_CLIENT_SECRET")?.ok_or_else(
-            || Error::config("KORE_CLIENT_SECRET is not set; export your KORE API client's secret"),
-        )?));
+        if let Some(id) = var("KORE_CLIENT_ID")? {
+            self.client_id = Some(id);
+        }
+        if let Some(secret) = var("KORE_CLIENT_SECRET")? {
+            self.client_secret = Some(SecretString::from(secret));
+        }
         if let Some(url) = var("KORE_BASE_URL")? {
             self.base_url = Some(url);
         }
         if let Some(url) = var("KORE_TOKEN_URL")? {
             self.token_url = Some(url);
+        }
+        if self.client_id.is_none() {
+            return Err(Error::config(
+                "KORE_CLIENT_ID is not set; export your KORE API client's id",
+            ));
+        }
+        if self.client_secret.is_none() {
+            return Err(Error::config(
+                "KORE_CLIENT_SECRET is not set; export your KORE API client's secret",
+            ));
         }
         Ok(self)
     }
@@ -187,6 +199,11 @@ impl KoreBuilder {
             self.base_url.as_deref().unwrap_or(DEFAULT_BASE_URL),
             self.allow_insecure_http,
         )?;
+        if base_url.query().is_some() || base_url.fragment().is_some() {
+            return Err(Error::config(format!(
+                "the base URL {base_url} has a query or fragment; give the scheme, host and path prefix only"
+            )));
+        }
         let token_url = checked_url(
             "token URL",
             self.token_url.as_deref().unwrap_or(DEFAULT_TOKEN_URL),
@@ -202,14 +219,14 @@ impl KoreBuilder {
             |e: reqwest::Error| Error::config(format!("cannot build the HTTP client: {e}"));
         let http = match self.http {
             Some(http) => http,
-            None => reqwest::Client::builder()
+            None => with_tls(reqwest::Client::builder())
                 .user_agent(user_agent.clone())
                 .timeout(timeout)
                 .connect_timeout(connect_timeout)
                 .build()
                 .map_err(http_error)?,
         };
-        let token_http = reqwest::Client::builder()
+        let token_http = with_tls(reqwest::Client::builder())
             .user_agent(user_agent)
             .timeout(timeout)
             .connect_timeout(connect_timeout)
@@ -242,12 +259,32 @@ impl KoreBuilder {
     }
 }
 
+/// Pins the TLS backend in code, so that another crate in the build turning
+/// on a different reqwest backend cannot silently switch ours: rustls by
+/// default, the platform's library when the `native-tls` feature is chosen.
+fn with_tls(builder: reqwest::ClientBuilder) -> reqwest::ClientBuilder {
+    #[cfg(feature = "native-tls")]
+    let builder = builder.tls_backend_native();
+    #[cfg(all(feature = "rustls", not(feature = "native-tls")))]
+    let builder = builder.tls_backend_rustls();
+    builder
+}
+
 /// Parses `url` and refuses clear-text HTTP to anything but loopback unless
 /// the caller opted in: the token request carries the client secret and
 /// every API request a bearer token.
 fn checked_url(what: &str, url: &str, allow_insecure_http: bool) -> Result<Url> {
-    let parsed = Url::parse(url)
-        .map_err(|e| Error::config(format!("the {what} {url:?} is not a URL: {e}")))?;
+    let parsed = Url::parse(url).map_err(|e| {
+        Error::config(format!(
+            "the {what} {:?} is not a URL: {e}",
+            redact_userinfo(url)
+        ))
+    })?;
+    if !parsed.username().is_empty() || parsed.password().is_some() {
+        return Err(Error::config(format!(
+            "the {what} must not embed credentials; use client_id/client_secret"
+        )));
+    }
     match parsed.scheme() {
         "https" => {}
         "http" if allow_insecure_http || is_loopback(&parsed) => {}
@@ -266,12 +303,18 @@ fn checked_url(what: &str, url: &str, allow_insecure_http: bool) -> Result<Url> 
     if parsed.host().is_none() {
         return Err(Error::config(format!("the {what} {url} has no host")));
     }
-    if !parsed.username().is_empty() || parsed.password().is_some() {
-        return Err(Error::config(format!(
-            "the {what} must not embed credentials; use client_id/client_secret"
-        )));
-    }
     Ok(parsed)
+}
+
+/// `url` with anything between `://` and `@` replaced, for messages about
+/// text that failed to parse as a URL.
+fn redact_userinfo(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => {
+            format!("{}[redacted]{}", &url[..scheme_end + 3], &url[at..])
+        }
+        _ => url.to_owned(),
+    }
 }
 
 fn is_loopback(url: &Url) -> bool {
@@ -310,9 +353,16 @@ mod tests {
         }
         checked_url("base URL", "http://kore.test", true).unwrap();
         assert!(checked_url("token URL", "ftp://x", true).is_err());
-        let message = checked_url("token URL", "https://user:pw@x.example", false)
-            .unwrap_err()
-            .to_string();
-        assert!(!message.contains("pw"), "{message}");
+        for with_credentials in [
+            "https://user:pw@x.example",
+            "http://user:pw@10.0.0.1",
+            "ftp://user:pw@x",
+            "https://user:pw@[bad",
+        ] {
+            let message = checked_url("token URL", with_credentials, false)
+                .unwrap_err()
+                .to_string();
+            assert!(!message.contains("pw"), "{message}");
+        }
     }
 }

@@ -8,6 +8,7 @@
 //! reveals.
 
 use std::fmt;
+use std::sync::Arc;
 use std::time::Duration;
 
 use reqwest::StatusCode;
@@ -33,7 +34,8 @@ pub enum Operation {
 }
 
 impl Operation {
-    /// The spec's `operationId`.
+    /// The spec's `operationId` (`"configure"` for [`Operation::Configure`],
+    /// which is no API operation).
     pub fn operation_id(self) -> &'static str {
         match self {
             Operation::Ping => "getPingStatus",
@@ -139,7 +141,8 @@ pub enum Error {
 
     /// The request timed out (after all attempts allowed).
     #[error(
-        "{operation}: timed out after {attempts} attempt(s); raise the timeout with `KoreBuilder::timeout` or retry later"
+        "{operation}: timed out after {attempts} attempt(s){}; raise the timeout with `KoreBuilder::timeout` or retry later",
+        write_caution(*operation)
     )]
     Timeout {
         /// The operation.
@@ -150,8 +153,9 @@ pub enum Error {
 
     /// The connection failed (DNS, refused, reset, TLS).
     #[error(
-        "{operation}: could not reach KORE after {attempts} attempt(s): {}; check the network and the base URL",
-        error_chain(source)
+        "{operation}: could not reach KORE after {attempts} attempt(s): {}{}; check the network and the base URL",
+        error_chain(source),
+        if source.is_connect() { "" } else { write_caution(*operation) }
     )]
     Transport {
         /// The operation.
@@ -188,6 +192,19 @@ pub enum Error {
         reason: String,
     },
 
+    /// KORE **created the client** (it answered with a success status), but
+    /// its one-time secret did not arrive: the body was cut off, or it had
+    /// no `client_secret`. The client exists without a secret anyone holds.
+    #[error("create client (POST /v1/clients): KORE created the client{} (HTTP {status}), but its one-time secret was not received: {reason}; the client cannot be used without it — delete it in KORE's console and create another", client_id.as_deref().map(|id| format!(" {id}")).unwrap_or_default())]
+    CreatedWithoutSecret {
+        /// The new client's id, if it was received.
+        client_id: Option<String>,
+        /// The success status KORE answered with.
+        status: StatusCode,
+        /// What went wrong.
+        reason: String,
+    },
+
     /// The server's pagination is inconsistent (e.g. it returned the same page
     /// twice); the stream stops rather than loop.
     #[error("{operation}: {message}")]
@@ -197,6 +214,15 @@ pub enum Error {
         /// What was inconsistent.
         message: String,
     },
+}
+
+/// For a write whose outcome is unknown: say so, so nobody retries blindly.
+fn write_caution(operation: Operation) -> &'static str {
+    if operation.is_write() {
+        "; KORE may have created the client anyway: list the clients before trying again"
+    } else {
+        ""
+    }
 }
 
 fn describe_api(code: Option<i64>, message: Option<&str>, info: Option<&str>) -> String {
@@ -237,7 +263,8 @@ fn error_chain(error: &dyn std::error::Error) -> String {
 }
 
 impl Error {
-    /// The HTTP status KORE answered with, when there was a response.
+    /// The HTTP status of the response that caused the error, if any: KORE's
+    /// API, or for [`Error::Auth`] the token endpoint.
     pub fn status(&self) -> Option<StatusCode> {
         match self {
             Error::Api { status, .. }
@@ -245,19 +272,30 @@ impl Error {
             | Error::Decode { status, .. } => Some(*status),
             Error::Auth { source, .. } => source.status(),
             Error::CreatedButUndecodable { .. } => Some(StatusCode::CREATED),
+            Error::CreatedWithoutSecret { status, .. } => Some(*status),
             _ => None,
         }
     }
 
-    /// Whether repeating the same call later may succeed: timeouts,
-    /// connection failures, 429 and 5xx gateway errors.
+    /// Whether repeating the same call later may succeed **and is safe**.
+    ///
+    /// For reads: timeouts, connection failures, 429 and 5xx gateway
+    /// errors, and a token endpoint that was unreachable or unavailable.
+    /// For `create` (no idempotency key at KORE) only what proves KORE did
+    /// not act: a connection never established, a 429, or no token — never
+    /// a timeout or a 5xx, after which KORE may have created the client.
     pub fn is_retryable(&self) -> bool {
+        let write = self.operation().is_write();
         match self {
-            Error::Timeout { .. } | Error::Transport { .. } => true,
+            Error::Timeout { .. } => !write,
+            Error::Transport { source, .. } => !write || source.is_connect(),
             Error::Api { status, .. } | Error::UnexpectedResponse { status, .. } => {
-                crate::retry::is_retryable_status(*status)
+                crate::retry::should_retry_status(*status, write)
             }
-            Error::Auth { source, .. } => source.kind() == AuthErrorKind::Unreachable,
+            Error::Auth { source, .. } => matches!(
+                source.kind(),
+                AuthErrorKind::Unreachable | AuthErrorKind::Unavailable
+            ),
             _ => false,
         }
     }
@@ -266,7 +304,9 @@ impl Error {
     pub fn operation(&self) -> Operation {
         match self {
             Error::Config { .. } => Operation::Configure,
-            Error::CreatedButUndecodable { .. } => Operation::CreateClient,
+            Error::CreatedButUndecodable { .. } | Error::CreatedWithoutSecret { .. } => {
+                Operation::CreateClient
+            }
             Error::InvalidInput { operation, .. }
             | Error::Auth { operation, .. }
             | Error::Api { operation, .. }
@@ -312,18 +352,21 @@ pub enum AuthErrorKind {
     ApiRejected,
     /// The token endpoint could not be reached or timed out.
     Unreachable,
+    /// The token endpoint answered "not now" (429, 408 or 5xx).
+    Unavailable,
     /// The token endpoint answered with something that is not a token.
     InvalidResponse,
 }
 
-/// Why no access token could be obtained or used.
-#[derive(Debug)]
+/// Why no access token could be obtained or used. Cloning is cheap; callers
+/// that waited for the same failed token request each get a copy.
+#[derive(Debug, Clone)]
 pub struct AuthError {
     kind: AuthErrorKind,
     status: Option<StatusCode>,
     error: Option<String>,
     description: Option<String>,
-    source: Option<Box<dyn std::error::Error + Send + Sync>>,
+    source: Option<Arc<dyn std::error::Error + Send + Sync>>,
 }
 
 impl AuthError {
@@ -350,9 +393,14 @@ impl AuthError {
 
     pub(crate) fn with_source(
         mut self,
-        source: impl Into<Box<dyn std::error::Error + Send + Sync>>,
+        source: impl std::error::Error + Send + Sync + 'static,
     ) -> Self {
-        self.source = Some(source.into());
+        self.source = Some(Arc::new(source));
+        self
+    }
+
+    pub(crate) fn with_description(mut self, description: Option<String>) -> Self {
+        self.description = description;
         self
     }
 
@@ -388,6 +436,7 @@ impl fmt::Display for AuthError {
             AuthErrorKind::Rejected => "the token endpoint rejected the credentials",
             AuthErrorKind::ApiRejected => "KORE rejected a freshly issued access token",
             AuthErrorKind::Unreachable => "could not reach the token endpoint",
+            AuthErrorKind::Unavailable => "the token endpoint is unavailable",
             AuthErrorKind::InvalidResponse => "the token endpoint's answer is not a usable token",
         };
         f.write_str(what)?;
@@ -412,6 +461,7 @@ impl fmt::Display for AuthError {
                 "; check KORE_CLIENT_ID and KORE_CLIENT_SECRET (or the builder's credentials) and that the client is not locked"
             }
             AuthErrorKind::Unreachable => "; check the network and the token URL",
+            AuthErrorKind::Unavailable => "; retry later",
             AuthErrorKind::InvalidResponse => "; check the token URL points at KORE's token endpoint",
         })
     }
@@ -503,7 +553,7 @@ pub(crate) async fn from_generated(
 
     if let Some(mut source) = outcome.auth_error {
         // A second 401: keep what the API said about it.
-        if source.description().is_none() {
+        if source.kind() == AuthErrorKind::ApiRejected && source.description().is_none() {
             let said = match error {
                 Gen::ErrorResponse(body) => body.into_inner().message,
                 Gen::UnexpectedResponse(response) => response
@@ -513,11 +563,12 @@ pub(crate) async fn from_generated(
                     .and_then(|body| body.message),
                 _ => None,
             };
-            source = source.with_error(None, said.map(|m| scrub(&m)));
+            source = source.with_description(said.map(|m| scrub(&m)));
         }
         return Error::Auth { operation, source };
     }
     let attempts = outcome.attempts.max(1);
+    let excerpt = |bytes: &[u8]| crate::auth::excerpt(bytes, EXCERPT_LIMIT, &scrub);
     match error {
         Gen::InvalidRequest(message) => Error::invalid_input(operation, message),
         Gen::Custom(message) => Error::Auth {
@@ -525,6 +576,17 @@ pub(crate) async fn from_generated(
             source: AuthError::new(AuthErrorKind::InvalidResponse)
                 .with_error(None, Some(scrub(&message))),
         },
+        // The status line of a create arrived and said success, then the
+        // body broke off: the client exists, its secret is gone.
+        Gen::ResponseBodyError(source)
+            if operation.is_write() && outcome.status.is_some_and(|s| s.is_success()) =>
+        {
+            Error::CreatedWithoutSecret {
+                client_id: None,
+                status: outcome.status.unwrap_or(StatusCode::CREATED),
+                reason: format!("the response body broke off: {}", error_chain(&source)),
+            }
+        }
         Gen::CommunicationError(source)
         | Gen::InvalidUpgrade(source)
         | Gen::ResponseBodyError(source) => {
@@ -548,19 +610,17 @@ pub(crate) async fn from_generated(
         }
         Gen::InvalidResponsePayload(bytes, source) => {
             let status = outcome.status.unwrap_or(StatusCode::OK);
-            if status.is_success() {
-                if operation == Operation::CreateClient {
-                    Error::CreatedButUndecodable {
-                        created: UndecodedCreate::new(&bytes),
-                        reason: source.to_string(),
-                    }
-                } else {
-                    Error::Decode {
-                        operation,
-                        status,
-                        message: source.to_string(),
-                        excerpt: scrub(&crate::auth::excerpt(&bytes, EXCERPT_LIMIT)),
-                    }
+            if status.is_success() && operation == Operation::CreateClient {
+                Error::CreatedButUndecodable {
+                    created: UndecodedCreate::new(&bytes),
+                    reason: decode_reason(&source),
+                }
+            } else if status.is_success() {
+                Error::Decode {
+                    operation,
+                    status,
+                    message: decode_reason(&source),
+                    excerpt: excerpt(&bytes),
                 }
             } else {
                 // A documented error status with a body that is not KORE's
@@ -568,14 +628,27 @@ pub(crate) async fn from_generated(
                 Error::UnexpectedResponse {
                     operation,
                     status,
-                    content_type: None,
-                    excerpt: scrub(&crate::auth::excerpt(&bytes, EXCERPT_LIMIT)),
-                    retry_after: None,
+                    content_type: outcome.content_type,
+                    excerpt: excerpt(&bytes),
+                    retry_after: outcome.retry_after,
                 }
             }
         }
-        Gen::UnexpectedResponse(response) => from_undocumented(operation, response, scrub).await,
+        Gen::UnexpectedResponse(response) => {
+            from_undocumented(operation, response, attempts, scrub).await
+        }
     }
+}
+
+/// What a decoder error says, without the values it quotes (a create
+/// response's values include the secret).
+fn decode_reason(error: &serde_json::Error) -> String {
+    format!(
+        "{:?} error at line {}, column {}",
+        error.classify(),
+        error.line(),
+        error.column()
+    )
 }
 
 /// KORE's JSON error body as an [`Error::Api`].
@@ -600,6 +673,7 @@ fn api_error(
 async fn from_undocumented(
     operation: Operation,
     response: reqwest::Response,
+    attempts: u32,
     scrub: impl Fn(&str) -> String,
 ) -> Error {
     let status = response.status();
@@ -614,7 +688,7 @@ async fn from_undocumented(
         Err(source) => {
             return Error::Transport {
                 operation,
-                attempts: 1,
+                attempts,
                 source,
             };
         }
@@ -633,7 +707,7 @@ async fn from_undocumented(
             operation,
             status,
             content_type,
-            excerpt: scrub(&crate::auth::excerpt(&bytes, EXCERPT_LIMIT)),
+            excerpt: crate::auth::excerpt(&bytes, EXCERPT_LIMIT, &scrub),
             retry_after,
         },
     }

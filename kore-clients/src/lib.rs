@@ -61,12 +61,14 @@ mod paginate;
 mod retry;
 mod transport;
 
-pub use clients::{Clients, ListClients};
+pub use clients::{Clients, DEFAULT_PAGE_SIZE, ListClients};
 pub use config::{DEFAULT_BASE_URL, DEFAULT_TOKEN_URL, KoreBuilder};
 pub use error::{AuthError, AuthErrorKind, Error, Operation, Result, UndecodedCreate};
 pub use models::{
     Client, ClientType, CreatedClient, NewClient, Page, PageMeta, Product, parse_kore_date,
 };
+/// The HTTP client crate this SDK uses (for [`KoreBuilder::http_client`]).
+pub use reqwest;
 pub use retry::{RetryPolicy, parse_retry_after};
 pub use secrecy::{ExposeSecret, SecretString};
 
@@ -142,6 +144,11 @@ impl Kore {
 
     /// The generated client, with this client's authentication and retries
     /// attached. Errors come back in the generated crate's own type.
+    ///
+    /// The raw layer does not protect secrets: its `types::CreatedClient`
+    /// holds `client_secret` as a plain `String` (with a derived `Debug`),
+    /// and its decode errors print response bodies. Prefer
+    /// [`Clients::create`] for creating clients.
     pub fn raw(&self) -> &kore_clients_gen::Client {
         &self.shared.raw
     }

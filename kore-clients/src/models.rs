@@ -100,7 +100,8 @@ impl Serialize for Client {
 }
 
 /// Paging information of one page of clients, as integers.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct PageMeta {
     /// Clients in this page.
     pub count: Option<u64>,
@@ -259,10 +260,16 @@ pub struct CreatedClient {
 
 impl CreatedClient {
     /// Takes the secret out of the generated type so that no plain `String`
-    /// copy of it stays reachable.
-    pub(crate) fn from_raw(mut raw: types::CreatedClient) -> Self {
-        let client_secret = SecretString::from(raw.client_secret.take().unwrap_or_default());
-        Self { raw, client_secret }
+    /// copy of it stays reachable. Without a (non-empty) secret, the error
+    /// is the new client's id, if KORE sent one.
+    pub(crate) fn from_raw(mut raw: types::CreatedClient) -> Result<Self, Option<String>> {
+        match raw.client_secret.take().filter(|s| !s.is_empty()) {
+            Some(secret) => Ok(Self {
+                raw,
+                client_secret: SecretString::from(secret),
+            }),
+            None => Err(raw.client_id),
+        }
     }
 
     /// The new client's id.

@@ -119,7 +119,8 @@ pub(crate) fn should_retry_error(error: &reqwest::Error, write: bool) -> bool {
         // never saw the request; a timeout or reset may come after it did.
         error.is_connect()
     } else {
-        error.is_connect() || error.is_timeout() || error.is_request() || error.is_body()
+        // `is_request` covers a connection closed before the response came.
+        error.is_connect() || error.is_timeout() || error.is_request()
     }
 }
 

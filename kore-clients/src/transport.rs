@@ -34,6 +34,11 @@ pub(crate) struct Outcome {
     pub(crate) status: Option<StatusCode>,
     /// Attempts made (the 401 refresh included).
     pub(crate) attempts: u32,
+    /// The last response's `Retry-After`, kept because a documented error
+    /// status with an undecodable body reaches the mapping without headers.
+    pub(crate) retry_after: Option<Duration>,
+    /// The last response's `Content-Type`, for the same reason.
+    pub(crate) content_type: Option<String>,
 }
 
 /// One SDK call's hooks: the shared transport plus a record of the outcome.
@@ -115,11 +120,16 @@ impl RequestHooks for Call {
 struct Recorder<'a>(Option<&'a Mutex<Outcome>>);
 
 impl Recorder<'_> {
-    fn attempt(self, attempt: u32, status: Option<StatusCode>) {
+    fn attempt(self, attempt: u32, response: Option<&reqwest::Response>) {
         if let Some(slot) = self.0 {
             let mut outcome = slot.lock().unwrap_or_else(|e| e.into_inner());
             outcome.attempts = attempt;
-            outcome.status = status;
+            outcome.status = response.map(reqwest::Response::status);
+            outcome.retry_after = response.and_then(|r| retry::retry_after(r.headers()));
+            outcome.content_type = response
+                .and_then(|r| r.headers().get(reqwest::header::CONTENT_TYPE))
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned);
         }
     }
 
@@ -161,7 +171,9 @@ impl Transport {
     ) -> reqwest::Result<reqwest::Response> {
         // An operation we do not know is treated as a write: never repeated
         // unless provably unsent.
-        let write = Operation::from_method(operation_id).is_none_or(Operation::is_write);
+        let operation = Operation::from_method(operation_id);
+        let write = operation.is_none_or(Operation::is_write);
+        let span_name = operation.map_or(operation_id, Operation::operation_id);
         let max_attempts = self.retry.attempts();
         let mut attempt: u32 = 0;
         let mut retries_used: u32 = 0;
@@ -170,9 +182,10 @@ impl Transport {
             attempt += 1;
             // A body that cannot be cloned (a stream) cannot be sent twice.
             let spare = request.try_clone();
+            let used_token = request.headers().get(AUTHORIZATION).cloned();
             let span = tracing::debug_span!(
                 "kore.attempt",
-                operation = operation_id,
+                operation = span_name,
                 attempt,
                 status = tracing::field::Empty,
                 latency_ms = tracing::field::Empty,
@@ -184,10 +197,15 @@ impl Transport {
             if let Some(status) = status {
                 span.record("status", status.as_u16());
             }
-            outcome.attempt(attempt, status);
+            outcome.attempt(attempt, result.as_ref().ok());
 
             match result {
                 Ok(response) if response.status() == StatusCode::UNAUTHORIZED => {
+                    // The token was rejected: drop it (unless someone already
+                    // replaced it), so no later call sends it again.
+                    if let Some(used) = &used_token {
+                        self.tokens.invalidate(used);
+                    }
                     let Some(mut next) = spare.filter(|_| !refreshed_after_401) else {
                         outcome.auth_error(
                             AuthError::new(AuthErrorKind::ApiRejected)
@@ -195,12 +213,8 @@ impl Transport {
                         );
                         return Ok(response);
                     };
-                    // The token was rejected: drop it (if nobody replaced it
-                    // yet), get a new one, and try once more.
+                    // Get a new token and try once more.
                     refreshed_after_401 = true;
-                    if let Some(used) = next.headers().get(AUTHORIZATION) {
-                        self.tokens.invalidate(used);
-                    }
                     tracing::debug!(operation = operation_id, "401: refreshing the token once");
                     if self.authorize(&mut next, outcome).await.is_err() {
                         return Ok(response);

@@ -183,3 +183,127 @@ async fn ping_reports_status() {
     let status = kore.ping().await.unwrap();
     assert_eq!(status.status.as_deref(), Some("OK"));
 }
+
+mod created_without_a_secret {
+    use super::common;
+    use kore_clients::{Error, Kore, NewClient, SecretString};
+    use serde_json::json;
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    use wiremock::matchers::{method, path};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+
+    async fn kore_with_token(server: &MockServer) -> Kore {
+        Mock::given(method("POST"))
+            .and(path("/token"))
+            .respond_with(
+                ResponseTemplate::new(200)
+                    .set_body_json(json!({"access_token": "t", "expires_in": 3600})),
+            )
+            .mount(server)
+            .await;
+        Kore::builder()
+            .client_id("c")
+            .client_secret(SecretString::from("s"))
+            .base_url(server.uri())
+            .token_url(format!("{}/token", server.uri()))
+            .retry(common::fast_retries())
+            .build()
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_201_without_a_secret_is_not_a_success() {
+        let server = MockServer::start().await;
+        Mock::given(method("POST"))
+            .and(path("/v1/clients"))
+            .respond_with(ResponseTemplate::new(201).set_body_json(
+                json!({"client_id": "apiclient_nosecret", "client_type": "standard"}),
+            ))
+            .mount(&server)
+            .await;
+        let kore = kore_with_token(&server).await;
+        let error = kore
+            .clients()
+            .create(NewClient::new("x"))
+            .await
+            .unwrap_err();
+        let Error::CreatedWithoutSecret { client_id, .. } = &error else {
+            panic!("expected CreatedWithoutSecret, got {error:?}")
+        };
+        assert_eq!(client_id.as_deref(), Some("apiclient_nosecret"));
+        assert!(
+            error
+                .to_string()
+                .contains("KORE created the client apiclient_nosecret")
+        );
+        assert!(!error.is_retryable());
+    }
+
+    #[tokio::test]
+    async fn a_decoder_error_never_quotes_the_secret() {
+        let server = MockServer::start().await;
+        Mock::given(method("POST"))
+            .and(path("/v1/clients"))
+            .respond_with(ResponseTemplate::new(201).set_body_json(
+                json!({"client_id": "apiclient_n", "client_secret": 987654321987u64}),
+            ))
+            .mount(&server)
+            .await;
+        let kore = kore_with_token(&server).await;
+        let error = kore
+            .clients()
+            .create(NewClient::new("x"))
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(error, Error::CreatedButUndecodable { .. }),
+            "{error:?}"
+        );
+        for rendered in [error.to_string(), format!("{error:?}")] {
+            assert!(!rendered.contains("987654321987"), "{rendered}");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_201_whose_body_breaks_off_says_the_client_exists() {
+        // A server that answers the create with a 201 and half a body.
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let api = format!("http://{}", listener.local_addr().unwrap());
+        let server_task = tokio::spawn(async move {
+            let (mut socket, _) = listener.accept().await.unwrap();
+            let mut request = vec![0u8; 8192];
+            let _ = socket.read(&mut request).await.unwrap();
+            socket
+                .write_all(
+                    b"HTTP/1.1 201 Created\r\ncontent-type: application/json\r\ncontent-length: 500\r\n\r\n{\"client_id\":\"apiclient_cut\",\"client_sec",
+                )
+                .await
+                .unwrap();
+            socket.shutdown().await.unwrap();
+        });
+        let tokens = MockServer::start().await;
+        let kore = kore_with_token(&tokens).await;
+        let kore = Kore::builder()
+            .client_id("c")
+            .client_secret(SecretString::from("s"))
+            .base_url(api)
+            .token_url(kore.token_url().to_owned())
+            .build()
+            .unwrap();
+        let error = kore
+            .clients()
+            .create(NewClient::new("x"))
+            .await
+            .unwrap_err();
+        server_task.await.unwrap();
+        assert!(
+            matches!(error, Error::CreatedWithoutSecret { .. }),
+            "{error:?}"
+        );
+        assert_eq!(error.status().map(|s| s.as_u16()), Some(201));
+        assert!(
+            !error.is_retryable(),
+            "retrying would create a second client"
+        );
+    }
+}

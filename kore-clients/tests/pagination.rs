@@ -228,6 +228,58 @@ async fn concurrency_prefetches_and_preserves_order() {
 }
 
 #[tokio::test]
+async fn concurrency_sends_k_requests_before_the_first_page_is_read() {
+    let (mock, kore) = common::start(
+        MockKore::builder()
+            .clients(1000)
+            .latency(Route::ListClients, Duration::from_millis(100)),
+    )
+    .await;
+    kore.ping().await.unwrap();
+    let mut stream = Box::pin(kore.clients().list().page_size(50).concurrency(8).stream());
+    stream.next().await.unwrap().unwrap();
+    assert_eq!(
+        mock.requests(Route::ListClients),
+        8,
+        "pages 1-8 requested together"
+    );
+    let mut sequential = Box::pin(kore.clients().list().page_size(50).stream());
+    sequential.next().await.unwrap().unwrap();
+    assert_eq!(mock.requests(Route::ListClients), 9, "one page at a time");
+}
+
+#[tokio::test]
+async fn limit_counts_from_the_starting_page() {
+    let (mock, kore) = common::start(MockKore::builder().clients(100)).await;
+    let clients: Vec<_> = kore
+        .clients()
+        .list()
+        .page_size(10)
+        .page_number(3)
+        .limit(15)
+        .concurrency(4)
+        .stream()
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(clients.len(), 15);
+    let page3 = kore
+        .clients()
+        .list()
+        .page_size(10)
+        .page_number(3)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(clients[0].client_id(), page3.clients()[0].client_id());
+    assert_eq!(
+        mock.requests(Route::ListClients),
+        2 + 1,
+        "pages 3 and 4, then the check"
+    );
+}
+
+#[tokio::test]
 async fn client_type_filter_is_sent_and_applied() {
     let (mock, kore) = common::start(MockKore::builder().clients(40)).await;
     let admins: Vec<_> = kore
@@ -354,4 +406,98 @@ async fn a_page_error_ends_the_stream_after_the_clients_already_yielded() {
             .map(|s| s.as_u16()),
         Some(404)
     );
+}
+
+/// A wiremock KORE whose list answers with `pages(page_number)`.
+async fn scripted_list(
+    pages: impl Fn(u64) -> serde_json::Value + Send + Sync + 'static,
+) -> (MockServer, Kore) {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/token"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"access_token": "t", "expires_in": 3600})),
+        )
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/v1/clients"))
+        .respond_with(move |request: &wiremock::Request| {
+            let number: u64 = request
+                .url
+                .query_pairs()
+                .find(|(k, _)| k == "page_number")
+                .and_then(|(_, v)| v.parse().ok())
+                .unwrap_or(1);
+            ResponseTemplate::new(200).set_body_json(pages(number))
+        })
+        .mount(&server)
+        .await;
+    let kore = Kore::builder()
+        .client_id("c")
+        .client_secret(SecretString::from("s"))
+        .base_url(server.uri())
+        .token_url(format!("{}/token", server.uri()))
+        .build()
+        .unwrap();
+    (server, kore)
+}
+
+#[tokio::test]
+async fn a_server_that_caps_the_page_size_is_walked_to_the_end() {
+    // Asked for 100 per page, the server sends 50 (and says so) over 3 pages.
+    let (_server, kore) = scripted_list(|number| {
+        let clients: Vec<_> = (0..50)
+            .map(|i| json!({"client_id": format!("apiclient_{number}_{i}")}))
+            .collect();
+        let next =
+            (number < 3).then(|| format!("http://127.0.0.1/next?page_number={}", number + 1));
+        json!({
+            "meta": {"count": 50, "page_number": number, "page_size": 50, "next_page_url": next},
+            "clients": clients
+        })
+    })
+    .await;
+    let all: Vec<_> = kore
+        .clients()
+        .list()
+        .page_size(100)
+        .stream()
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(all.len(), 150);
+    let limited: Vec<_> = kore
+        .clients()
+        .list()
+        .page_size(100)
+        .limit(120)
+        .stream()
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(limited.len(), 120, "the limit is met across capped pages");
+}
+
+#[tokio::test]
+async fn pages_of_clients_without_ids_are_not_mistaken_for_repeats() {
+    let (_server, kore) = scripted_list(|number| {
+        let clients = if number <= 2 {
+            vec![json!({"name": "anonymous"}), json!({"name": "anonymous"})]
+        } else {
+            vec![]
+        };
+        json!({"meta": {"page_number": number, "next_page_url": "http://127.0.0.1/next"}, "clients": clients})
+    })
+    .await;
+    let all: Vec<_> = kore
+        .clients()
+        .list()
+        .page_size(2)
+        .stream()
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(all.len(), 4);
 }

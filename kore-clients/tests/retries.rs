@@ -141,6 +141,7 @@ async fn create_is_never_retried_after_a_5xx() {
             .await
             .unwrap_err();
         assert_eq!(error.status().map(|s| s.as_u16()), Some(status));
+        assert!(!error.is_retryable(), "{status}");
         assert_eq!(mock.requests(Route::CreateClient) - before, 1, "{status}");
     }
     mock.faults()
@@ -169,6 +170,14 @@ async fn create_is_never_retried_after_a_timeout() {
     assert!(
         matches!(error, Error::Timeout { attempts: 1, .. }),
         "{error:?}"
+    );
+    assert!(
+        !error.is_retryable(),
+        "retrying a create after a timeout is unsafe"
+    );
+    assert!(
+        error.to_string().contains("may have created the client"),
+        "{error}"
     );
     // One request only: KORE may have created the client before the
     // timeout, and a second request could have created another.

@@ -287,3 +287,109 @@ fn wiremock_kore(server: &MockServer) -> kore_clients::KoreBuilder {
         .token_url(format!("{}/token", server.uri()))
         .retry(common::fast_retries())
 }
+
+#[tokio::test]
+async fn an_unparsable_token_answer_never_quotes_the_token() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/token"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"access_token": "ACCESS-TOKEN-123", "token_type": 5})),
+        )
+        .mount(&server)
+        .await;
+    let kore = wiremock_kore(&server).build().unwrap();
+    let error = kore.ping().await.unwrap_err();
+    let Error::Auth { source, .. } = &error else {
+        panic!("expected an auth error, got {error:?}")
+    };
+    assert_eq!(source.kind(), AuthErrorKind::InvalidResponse);
+    for rendered in [error.to_string(), format!("{error:?}")] {
+        assert!(!rendered.contains("ACCESS-TOKEN-123"), "{rendered}");
+    }
+    assert!(
+        error.to_string().contains("token_type"),
+        "says where it failed: {error}"
+    );
+}
+
+#[tokio::test]
+async fn an_oauth_error_without_description_keeps_its_code() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/token"))
+        .respond_with(ResponseTemplate::new(401).set_body_json(json!({"error": "invalid_client"})))
+        .mount(&server)
+        .await;
+    let kore = wiremock_kore(&server).build().unwrap();
+    let error = kore.ping().await.unwrap_err();
+    let Error::Auth { source, .. } = &error else {
+        panic!("expected an auth error, got {error:?}")
+    };
+    assert_eq!(source.kind(), AuthErrorKind::Rejected);
+    assert_eq!(source.error_code(), Some("invalid_client"));
+    assert!(!error.is_retryable());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn callers_waiting_on_a_failing_token_request_share_its_failure() {
+    // A slow token endpoint, so that every caller is waiting on the first request.
+    let (mock, kore) =
+        common::start(MockKore::builder().latency(Route::Token, Duration::from_millis(300))).await;
+    mock.faults().push_statuses(Route::Token, [503]);
+    let calls = (0..50).map(|_| {
+        let kore = kore.clone();
+        tokio::spawn(async move { kore.tokens().bearer().await.map(|_| ()) })
+    });
+    let results: Vec<_> = join_all(calls)
+        .await
+        .into_iter()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(
+        mock.requests(Route::Token),
+        1,
+        "one request, its failure shared"
+    );
+    for result in &results {
+        let error = result.as_ref().unwrap_err();
+        assert_eq!(error.kind(), AuthErrorKind::Unavailable);
+        assert_eq!(error.status().map(|s| s.as_u16()), Some(503));
+    }
+    // The next caller tries again, and succeeds.
+    kore.ping().await.unwrap();
+    assert_eq!(mock.token_grants(), 1);
+}
+
+#[tokio::test]
+async fn a_token_endpoint_503_is_retryable_not_a_credentials_problem() {
+    let (mock, kore) = common::start(MockKore::builder()).await;
+    mock.faults().push_statuses(Route::Token, [503]);
+    let error = kore.ping().await.unwrap_err();
+    assert!(error.is_retryable(), "{error}");
+    assert!(
+        !error.to_string().contains("check KORE_CLIENT_ID"),
+        "{error}"
+    );
+    kore.ping().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_401s_cause_exactly_one_refresh() {
+    let (mock, kore) = common::start(MockKore::builder()).await;
+    kore.ping().await.unwrap();
+    mock.expire_tokens();
+    let calls = (0..50).map(|_| {
+        let kore = kore.clone();
+        tokio::spawn(async move { kore.ping().await })
+    });
+    for result in join_all(calls).await {
+        result.unwrap().unwrap();
+    }
+    assert_eq!(
+        mock.token_grants(),
+        2,
+        "a late 401 for the old token must not discard the new one"
+    );
+}
