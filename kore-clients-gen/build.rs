@@ -6,23 +6,19 @@
 
 use std::path::PathBuf;
 
-#[path = "codegen.rs"]
-mod codegen;
-
-/// Every input generation reads. Listing them turns off Cargo's default of
+/// The one file generation reads. Naming it turns off Cargo's default of
 /// re-running on any change in the package, so an edit elsewhere never
-/// regenerates. (A change to this build script re-runs it regardless.)
-const INPUTS: [&str; 2] = ["kore-clients.json", "codegen.rs"];
+/// regenerates. (A change to this script or to the generator crate,
+/// `kore-clients-codegen`, re-runs it regardless.)
+const SPEC: &str = "kore-clients.json";
 
 fn main() {
     let manifest_dir = PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").expect("set by cargo"));
-    for input in INPUTS {
-        println!("cargo::rerun-if-changed={input}");
-    }
-    let spec_path = manifest_dir.join(INPUTS[0]);
+    println!("cargo::rerun-if-changed={SPEC}");
+    let spec_path = manifest_dir.join(SPEC);
     let spec = std::fs::read_to_string(&spec_path)
         .unwrap_or_else(|e| panic!("cannot read {}: {e}", spec_path.display()));
-    let source = codegen::generate(&spec).unwrap_or_else(|e| {
+    let source = kore_clients_codegen::generate(&spec).unwrap_or_else(|e| {
         panic!(
             "{}: {e}\nFix a fragment or openapi/corrections.json, then run `cargo xtask merge`; \
              never edit generated code",

@@ -7,8 +7,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
-#[path = "../../kore-clients-gen/codegen.rs"]
-mod codegen;
+use kore_clients_codegen as codegen;
 
 fn workspace() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))

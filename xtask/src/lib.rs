@@ -16,9 +16,6 @@ pub mod corrections;
 pub mod merge;
 pub mod vendor;
 
-#[path = "../../kore-clients-gen/codegen.rs"]
-pub mod codegen;
-
 /// An xtask failure: a message meant for the person at the terminal, naming
 /// the file (and where useful the line or JSON pointer) that caused it.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -453,7 +453,7 @@ pub fn validate(text: &str) -> Result<()> {
             "merged spec does not parse as openapiv3::OpenAPI: {e}"
         ))
     })?;
-    crate::codegen::generate(text).map_err(|e| err(format!("merged spec: {e}")))?;
+    kore_clients_codegen::generate(text).map_err(|e| err(format!("merged spec: {e}")))?;
     Ok(())
 }
 

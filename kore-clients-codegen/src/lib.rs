@@ -1,18 +1,23 @@
 //! The one function that turns the merged KORE spec into Rust source.
 //!
-//! This file is compiled three times, always from this same text, so that
-//! the code the snapshot test reviews is byte-for-byte the code that builds:
-//! - by `kore-clients-gen/build.rs`, which writes the crate's client;
-//! - by the `tests` crate, which snapshots the output with `insta`;
-//! - by `xtask`, which proves a freshly merged spec still generates.
+//! Three callers share it, so that the code the snapshot test reviews is
+//! byte-for-byte the code that builds:
+//! - `kore-clients-gen/build.rs`, which writes the crate's client;
+//! - the workspace's `tests` crate, which snapshots the output with `insta`;
+//! - `xtask`, which proves a freshly merged spec still generates.
 //!
 //! Change generator settings here and nowhere else.
+//!
+//! ```
+//! let spec = r#"{"openapi": "3.0.1", "info": {"title": "t", "version": "1"}, "paths": {}}"#;
+//! let source = kore_clients_codegen::generate(spec).unwrap();
+//! assert!(source.contains("pub struct Client"));
+//! ```
 
 use std::error::Error;
 
-/// The path, relative to the generated module, of the type the generated
-/// `Client` carries as its "inner" value. `kore-clients-gen/src/hooks.rs`
-/// defines it; its `ClientHooks` impl is what lets `kore-clients` attach
+/// The path of the type the generated `Client` carries as its "inner"
+/// value. `kore-clients-gen/src/hooks.rs` defines it; its `ClientHooks` impl is what lets `kore-clients` attach
 /// authentication and retries.
 const INNER_TYPE: &str = "crate::hooks::Hooks";
 
