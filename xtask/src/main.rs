@@ -14,6 +14,8 @@ commands:
                           validate, and write openapi/kore-clients.json (and the copy
                           in kore-clients-gen/)
   merge --check           fail if the committed merged spec differs from a fresh merge
+  bench                   run kore-bench's benchmarks and memory test and write
+                          kore-bench/REPORT.md (ratios, spreads, targets, machine)
 
 after a spec change: cargo xtask vendor <page.md> && cargo xtask merge && cargo insta review";
 
@@ -25,6 +27,7 @@ fn main() -> ExitCode {
         ["vendor", page] => run_vendor(&layout, page),
         ["merge"] => run_merge(&layout),
         ["merge", "--check"] => run_check(&layout),
+        ["bench"] => run_bench(&layout),
         ["help" | "--help" | "-h"] => {
             println!("{USAGE}");
             Ok(())
@@ -106,4 +109,10 @@ fn run_check(layout: &Layout) -> Result<(), String> {
             stale.join("\n")
         ))
     }
+}
+
+fn run_bench(layout: &Layout) -> Result<(), String> {
+    let report = xtask::bench::run(layout).map_err(|e| e.to_string())?;
+    println!("wrote {}", layout.display(&report));
+    Ok(())
 }

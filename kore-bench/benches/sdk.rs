@@ -1,0 +1,473 @@
+//! Criterion benchmarks of kore-clients against kore-mock: per-call overhead
+//! versus raw reqwest, the cost of a cached token, and pagination sequential
+//! versus concurrent. All run in one process, one after another, so their
+//! ratios (computed by `cargo xtask bench`) compare like with like.
+//!
+//! The mock runs in a child process (`kore-bench-mock`, single-threaded), so
+//! the counting allocator below sees only client allocations. The client
+//! side runs on a current-thread Tokio runtime, and the benchmark pins
+//! itself to one CPU before starting the mock, which inherits the pin: every
+//! round trip is then two context switches on one core. Without the pin, on
+//! a 2-vCPU VM each round trip wakes the other, idle vCPU twice, which adds
+//! tens of microseconds that vary with whatever else the machine does and
+//! would dilute the SDK's own cost in the ratio.
+//!
+//! Besides criterion's own output (`$CRITERION_HOME` or
+//! `target/criterion`), the benchmark records allocations per call, the
+//! interleaved SDK-to-raw ratios and whether concurrent pagination kept the
+//! order, in `extras.json` under `$KORE_BENCH_OUT` when set.
+
+use std::alloc::System;
+use std::hint::black_box;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use criterion::{Criterion, SamplingMode};
+use futures::TryStreamExt as _;
+use kore_bench::{MockOptions, MockProcess};
+use kore_clients::Kore;
+use kore_clients::raw::types::{ClientEnvelope, ClientList};
+use reqwest::header::{AUTHORIZATION, HeaderValue};
+use serde_json::json;
+use stats_alloc::{INSTRUMENTED_SYSTEM, Region, StatsAlloc};
+use tokio::runtime::Runtime;
+
+#[global_allocator]
+static GLOBAL: &StatsAlloc<System> = &INSTRUMENTED_SYSTEM;
+
+/// Pagination workload of the issue: 10,000 clients, 100 per page, 20 ms per page.
+const PAGINATED_CLIENTS: usize = 10_000;
+const PAGE_SIZE: u32 = 100;
+const PAGE_LATENCY: Duration = Duration::from_millis(20);
+const CONCURRENCY: usize = 8;
+/// Calls per block in the interleaved SDK-versus-raw rounds.
+const PAIRED_CALLS_PER_BLOCK: usize = 250;
+
+fn main() {
+    // First, so that every thread and child process started later inherits it.
+    let pinned_cpu = pin_to_one_cpu();
+    let mut criterion = Criterion::default().configure_from_args();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a Tokio runtime");
+    let binary = Path::new(env!("CARGO_BIN_EXE_kore-bench-mock"));
+
+    let mut extras = serde_json::Map::new();
+    extras.insert("pinned_cpu".into(), json!(pinned_cpu));
+    extras.insert(
+        "get_client".into(),
+        per_call_overhead(&mut criterion, &runtime, binary),
+    );
+    extras.insert(
+        "token_cache".into(),
+        token_cache(&mut criterion, &runtime, binary),
+    );
+    extras.insert(
+        "pagination".into(),
+        pagination(&mut criterion, &runtime, binary),
+    );
+    kore_bench::record("extras", &serde_json::Value::Object(extras)).expect("extras are written");
+    criterion.final_summary();
+}
+
+/// `kore.clients().get(id)` against a hand-written reqwest GET of the same
+/// URL that decodes the same body type, each with its own warm connection
+/// pool. The raw client gets the SDK's transport settings (timeouts, user
+/// agent) and a bearer header built once, so what differs is only the SDK's
+/// own work: the token-cache lookup, the generated request builder and its
+/// extra headers, the retry loop, tracing spans, and error mapping.
+fn per_call_overhead(
+    criterion: &mut Criterion,
+    runtime: &Runtime,
+    binary: &Path,
+) -> serde_json::Value {
+    let mock = MockProcess::spawn(binary, MockOptions::clients(25)).expect("kore-bench-mock");
+    let kore = mock.kore();
+    let id = runtime.block_on(first_client_id(&kore));
+
+    let raw = reqwest::Client::builder()
+        .user_agent(concat!("kore-clients/", env!("CARGO_PKG_VERSION")))
+        .timeout(Duration::from_secs(30))
+        .connect_timeout(Duration::from_secs(10))
+        .build()
+        .expect("a reqwest client");
+    // The same token the SDK holds, as a fixed header: the raw side never
+    // consults a cache.
+    let bearer: HeaderValue = runtime
+        .block_on(kore.tokens().bearer())
+        .expect("a token")
+        .header()
+        .clone();
+    let url_base = mock.base_url().to_owned();
+    let raw_get = || {
+        let request = raw
+            .get(format!("{url_base}/v1/clients/{id}"))
+            .header(AUTHORIZATION, bearer.clone());
+        async move {
+            let response = request.send().await.expect("raw GET");
+            assert!(response.status().is_success(), "{}", response.status());
+            let body = response.bytes().await.expect("raw body");
+            let envelope: ClientEnvelope = serde_json::from_slice(&body).expect("a client");
+            envelope.client.expect("a client object")
+        }
+    };
+    let sdk_get = || async { kore.clients().get(&id).await.expect("SDK get") };
+    // The generated client behind the SDK, with the SDK's token and retry
+    // hooks but without the per-call wrapper (span, outcome record, error
+    // mapping): splits the SDK's overhead between generated code and wrapper.
+    let generated_get = || async {
+        kore.raw()
+            .get_client()
+            .client_id(id.as_str())
+            .send()
+            .await
+            .expect("generated get")
+            .into_inner()
+    };
+
+    // The generated client alone: no hooks, the bearer as a default header
+    // of its own reqwest client. Separates progenitor's share of the
+    // overhead (extra headers, response header copy) from the SDK's hooks.
+    let bare = kore_clients::raw::Client::new_with_client(
+        mock.base_url(),
+        reqwest::Client::builder()
+            .user_agent(concat!("kore-clients/", env!("CARGO_PKG_VERSION")))
+            .timeout(Duration::from_secs(30))
+            .connect_timeout(Duration::from_secs(10))
+            .default_headers([(AUTHORIZATION, bearer.clone())].into_iter().collect())
+            .build()
+            .expect("a reqwest client"),
+        kore_clients::raw::hooks::Hooks::none(),
+    );
+    let bare_get = || async {
+        bare.get_client()
+            .client_id(id.as_str())
+            .send()
+            .await
+            .expect("generated get without hooks")
+            .into_inner()
+    };
+
+    // Warm every pool (and the SDK's token) before anything is measured.
+    runtime.block_on(async {
+        for _ in 0..50 {
+            black_box(raw_get().await);
+            black_box(sdk_get().await);
+            black_box(generated_get().await);
+            black_box(bare_get().await);
+        }
+    });
+
+    let mut group = criterion.benchmark_group("get_client");
+    group.bench_function("raw_reqwest", |b| {
+        b.to_async(runtime)
+            .iter(|| async { black_box(raw_get().await) })
+    });
+    group.bench_function("sdk", |b| {
+        b.to_async(runtime)
+            .iter(|| async { black_box(sdk_get().await) })
+    });
+    group.bench_function("generated", |b| {
+        b.to_async(runtime)
+            .iter(|| async { black_box(generated_get().await) })
+    });
+    group.bench_function("generated_no_hooks", |b| {
+        b.to_async(runtime)
+            .iter(|| async { black_box(bare_get().await) })
+    });
+    group.finish();
+
+    let paired = runtime.block_on(paired_ratios(
+        || async {
+            black_box(raw_get().await);
+        },
+        || async {
+            black_box(sdk_get().await);
+        },
+    ));
+    let paired_generated = runtime.block_on(paired_ratios(
+        || async {
+            black_box(raw_get().await);
+        },
+        || async {
+            black_box(generated_get().await);
+        },
+    ));
+    let paired_bare = runtime.block_on(paired_ratios(
+        || async {
+            black_box(raw_get().await);
+        },
+        || async {
+            black_box(bare_get().await);
+        },
+    ));
+
+    const CALLS: u64 = 1_000;
+    let raw_allocs = allocations_per_call(runtime, CALLS, || async {
+        black_box(raw_get().await);
+    });
+    let sdk_allocs = allocations_per_call(runtime, CALLS, || async {
+        black_box(sdk_get().await);
+    });
+    let generated_allocs = allocations_per_call(runtime, CALLS, || async {
+        black_box(generated_get().await);
+    });
+    let bare_allocs = allocations_per_call(runtime, CALLS, || async {
+        black_box(bare_get().await);
+    });
+    json!({
+        "raw_allocations_per_call": raw_allocs.0,
+        "raw_bytes_per_call": raw_allocs.1,
+        "sdk_allocations_per_call": sdk_allocs.0,
+        "sdk_bytes_per_call": sdk_allocs.1,
+        "generated_allocations_per_call": generated_allocs.0,
+        "generated_bytes_per_call": generated_allocs.1,
+        "generated_no_hooks_allocations_per_call": bare_allocs.0,
+        "generated_no_hooks_bytes_per_call": bare_allocs.1,
+        "paired_rounds": paired.len(),
+        "paired_calls_per_block": PAIRED_CALLS_PER_BLOCK,
+        "paired_ratio_p10": percentile(&paired, 0.10),
+        "paired_ratio_median": percentile(&paired, 0.50),
+        "paired_ratio_p90": percentile(&paired, 0.90),
+        "paired_generated_ratio_p10": percentile(&paired_generated, 0.10),
+        "paired_generated_ratio_median": percentile(&paired_generated, 0.50),
+        "paired_generated_ratio_p90": percentile(&paired_generated, 0.90),
+        "paired_generated_no_hooks_ratio_median": percentile(&paired_bare, 0.50),
+    })
+}
+
+/// Time ratios (`sdk` over `raw`, sorted) from interleaved rounds: each
+/// round times a block of raw calls and a block of the other side's calls
+/// back to back (alternating which goes first), so a slow spell on the
+/// shared machine hits both sides of a round alike. Criterion's separate
+/// runs lack that protection; the report shows this as a cross-check of
+/// criterion's ratio.
+async fn paired_ratios<R, RF, S, SF>(raw: R, sdk: S) -> Vec<f64>
+where
+    R: Fn() -> RF,
+    RF: Future<Output = ()>,
+    S: Fn() -> SF,
+    SF: Future<Output = ()>,
+{
+    const ROUNDS: usize = 40;
+    let mut ratios = Vec::with_capacity(ROUNDS);
+    for round in 0..ROUNDS {
+        let mut raw_time = Duration::ZERO;
+        let mut sdk_time = Duration::ZERO;
+        for sdk_turn in [round % 2 == 0, round % 2 == 1] {
+            let started = Instant::now();
+            for _ in 0..PAIRED_CALLS_PER_BLOCK {
+                if sdk_turn {
+                    sdk().await;
+                } else {
+                    raw().await;
+                }
+            }
+            let elapsed = started.elapsed();
+            if sdk_turn {
+                sdk_time = elapsed;
+            } else {
+                raw_time = elapsed;
+            }
+        }
+        ratios.push(sdk_time.as_secs_f64() / raw_time.as_secs_f64());
+    }
+    ratios.sort_by(f64::total_cmp);
+    ratios
+}
+
+/// The `q` quantile (0 to 1) of sorted `values`, by nearest rank.
+fn percentile(sorted: &[f64], q: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    let rank = (q * (sorted.len() - 1) as f64).round() as usize;
+    sorted[rank.min(sorted.len() - 1)]
+}
+
+/// A cached bearer token: the read-lock-and-`Arc`-clone path every request
+/// takes. It should allocate nothing: the header value is built once per
+/// token, not per call.
+fn token_cache(criterion: &mut Criterion, runtime: &Runtime, binary: &Path) -> serde_json::Value {
+    let mock = MockProcess::spawn(binary, MockOptions::clients(1)).expect("kore-bench-mock");
+    let kore = mock.kore();
+    runtime
+        .block_on(kore.tokens().bearer())
+        .expect("the first token");
+
+    let mut group = criterion.benchmark_group("token_cache");
+    group.bench_function("bearer_cached", |b| {
+        b.to_async(runtime)
+            .iter(|| async { black_box(kore.tokens().bearer().await.expect("cached token")) })
+    });
+    group.finish();
+
+    const CALLS: u64 = 100_000;
+    let (allocations, bytes) = allocations_per_call(runtime, CALLS, || async {
+        black_box(kore.tokens().bearer().await.expect("cached token"));
+    });
+    assert_eq!(
+        kore.tokens().grants(),
+        1,
+        "every call was served from the cache"
+    );
+    json!({ "allocations_per_call": allocations, "bytes_per_call": bytes })
+}
+
+/// 10,000 clients in 100 pages of 100, each page answered after 20 ms:
+/// reading them one page at a time versus with 8 page requests in flight.
+fn pagination(criterion: &mut Criterion, runtime: &Runtime, binary: &Path) -> serde_json::Value {
+    let mock = MockProcess::spawn(
+        binary,
+        MockOptions::clients(PAGINATED_CLIENTS).list_latency(PAGE_LATENCY),
+    )
+    .expect("kore-bench-mock");
+    let kore = mock.kore();
+
+    // Correctness first, outside the timing: the concurrent stream must
+    // yield exactly the sequential stream's clients, in the same order.
+    let sequential_ids = runtime.block_on(all_ids(&kore, 1));
+    let concurrent_ids = runtime.block_on(all_ids(&kore, CONCURRENCY));
+    let order_preserved =
+        sequential_ids.len() == PAGINATED_CLIENTS && sequential_ids == concurrent_ids;
+
+    let count = |concurrency: usize| {
+        let kore = kore.clone();
+        async move {
+            let n = kore
+                .clients()
+                .list()
+                .page_size(PAGE_SIZE)
+                .concurrency(concurrency)
+                .stream()
+                .try_fold(0_usize, |n, client| {
+                    black_box(client);
+                    futures::future::ready(Ok(n + 1))
+                })
+                .await
+                .expect("every page");
+            assert_eq!(n, PAGINATED_CLIENTS);
+        }
+    };
+
+    // The same 100 pages fetched by a hand-written loop: what the mock's
+    // latency (which tokio's 1 ms timer rounds up) and page building cost
+    // without the SDK, to tell the SDK's share of the sequential time apart.
+    let raw = reqwest::Client::new();
+    let bearer: HeaderValue = runtime
+        .block_on(kore.tokens().bearer())
+        .expect("a token")
+        .header()
+        .clone();
+    let url_base = mock.base_url().to_owned();
+    let raw_walk = || {
+        let (raw, bearer, url_base) = (raw.clone(), bearer.clone(), url_base.clone());
+        async move {
+            let mut n = 0;
+            for number in 1.. {
+                let body = raw
+                    .get(format!(
+                        "{url_base}/v1/clients?page_size={PAGE_SIZE}&page_number={number}"
+                    ))
+                    .header(AUTHORIZATION, bearer.clone())
+                    .send()
+                    .await
+                    .expect("raw page")
+                    .bytes()
+                    .await
+                    .expect("raw page body");
+                let page: ClientList = serde_json::from_slice(&body).expect("a page");
+                n += page.clients.len();
+                let last = page.meta.and_then(|m| m.next_page_url).is_none();
+                black_box(page.clients);
+                if last {
+                    break;
+                }
+            }
+            assert_eq!(n, PAGINATED_CLIENTS);
+        }
+    };
+
+    let mut group = criterion.benchmark_group("pagination");
+    // Each iteration takes seconds: ten samples of one iteration each, and a
+    // token warm-up (the correctness pass above already warmed the pool).
+    group
+        .sample_size(10)
+        .sampling_mode(SamplingMode::Flat)
+        .warm_up_time(Duration::from_millis(1));
+    group.measurement_time(Duration::from_secs(22));
+    group.bench_function("sequential", |b| b.to_async(runtime).iter(|| count(1)));
+    group.bench_function("raw_sequential", |b| b.to_async(runtime).iter(raw_walk));
+    group.measurement_time(Duration::from_secs(6));
+    group.bench_function(format!("concurrency_{CONCURRENCY}"), |b| {
+        b.to_async(runtime).iter(|| count(CONCURRENCY))
+    });
+    group.finish();
+
+    let pages = PAGINATED_CLIENTS.div_ceil(PAGE_SIZE as usize);
+    json!({
+        "clients": PAGINATED_CLIENTS,
+        "page_size": PAGE_SIZE,
+        "pages": pages,
+        "latency_ms": PAGE_LATENCY.as_millis() as u64,
+        "concurrency": CONCURRENCY,
+        "ideal_sequential_ns": (PAGE_LATENCY * pages as u32).as_nanos() as u64,
+        "order_preserved": order_preserved,
+    })
+}
+
+/// Pins the calling thread to the first CPU it may run on; returns that
+/// CPU, or `None` (and the benchmark runs unpinned) where that fails.
+fn pin_to_one_cpu() -> Option<usize> {
+    let cpu = *core_affinity::get_core_ids()?.first()?;
+    core_affinity::set_for_current(cpu).then_some(cpu.id)
+}
+
+async fn first_client_id(kore: &Kore) -> String {
+    let page = kore
+        .clients()
+        .list()
+        .page_size(1)
+        .send()
+        .await
+        .expect("the first page");
+    page.clients()[0]
+        .client_id()
+        .expect("seeded clients have ids")
+        .to_owned()
+}
+
+async fn all_ids(kore: &Kore, concurrency: usize) -> Vec<String> {
+    kore.clients()
+        .list()
+        .page_size(PAGE_SIZE)
+        .concurrency(concurrency)
+        .stream()
+        .map_ok(|client| client.client_id().unwrap_or_default().to_owned())
+        .try_collect()
+        .await
+        .expect("every page")
+}
+
+/// Allocations and allocated bytes per call of `call`, averaged over `calls`
+/// calls run back to back on `runtime`. Counts every thread's allocations;
+/// the client side has only the runtime's thread, and the mock is in
+/// another process.
+fn allocations_per_call<F, Fut>(runtime: &Runtime, calls: u64, call: F) -> (f64, f64)
+where
+    F: Fn() -> Fut,
+    Fut: Future<Output = ()>,
+{
+    runtime.block_on(async {
+        let region = Region::new(GLOBAL);
+        for _ in 0..calls {
+            call().await;
+        }
+        let change = region.change();
+        (
+            change.allocations as f64 / calls as f64,
+            change.bytes_allocated as f64 / calls as f64,
+        )
+    })
+}
