@@ -68,11 +68,7 @@ impl RequestHooks for Transport {
         request: &'a mut reqwest::Request,
         _operation_id: &'static str,
     ) -> PrepareFuture<'a> {
-        Box::pin(async move {
-            self.authorize(request, Recorder(None))
-                .await
-                .map_err(|e| e.to_string())
-        })
+        Box::pin(self.authorize(request, Recorder(None)))
     }
 
     fn send<'a>(
@@ -91,12 +87,10 @@ impl RequestHooks for Call {
         request: &'a mut reqwest::Request,
         _operation_id: &'static str,
     ) -> PrepareFuture<'a> {
-        Box::pin(async move {
+        Box::pin(
             self.transport
-                .authorize(request, Recorder(Some(&self.outcome)))
-                .await
-                .map_err(|e| e.to_string())
-        })
+                .authorize(request, Recorder(Some(&self.outcome))),
+        )
     }
 
     fn send<'a>(

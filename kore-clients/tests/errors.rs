@@ -192,25 +192,6 @@ mod created_without_a_secret {
     use wiremock::matchers::{method, path};
     use wiremock::{Mock, MockServer, ResponseTemplate};
 
-    async fn kore_with_token(server: &MockServer) -> Kore {
-        Mock::given(method("POST"))
-            .and(path("/token"))
-            .respond_with(
-                ResponseTemplate::new(200)
-                    .set_body_json(json!({"access_token": "t", "expires_in": 3600})),
-            )
-            .mount(server)
-            .await;
-        Kore::builder()
-            .client_id("c")
-            .client_secret(SecretString::from("s"))
-            .base_url(server.uri())
-            .token_url(format!("{}/token", server.uri()))
-            .retry(common::fast_retries())
-            .build()
-            .unwrap()
-    }
-
     #[tokio::test]
     async fn a_201_without_a_secret_is_not_a_success() {
         let server = MockServer::start().await;
@@ -221,7 +202,7 @@ mod created_without_a_secret {
             ))
             .mount(&server)
             .await;
-        let kore = kore_with_token(&server).await;
+        let kore = common::wiremock_kore(&server).await;
         let error = kore
             .clients()
             .create(NewClient::new("x"))
@@ -249,7 +230,7 @@ mod created_without_a_secret {
             ))
             .mount(&server)
             .await;
-        let kore = kore_with_token(&server).await;
+        let kore = common::wiremock_kore(&server).await;
         let error = kore
             .clients()
             .create(NewClient::new("x"))
@@ -282,7 +263,7 @@ mod created_without_a_secret {
             socket.shutdown().await.unwrap();
         });
         let tokens = MockServer::start().await;
-        let kore = kore_with_token(&tokens).await;
+        let kore = common::wiremock_kore(&tokens).await;
         let kore = Kore::builder()
             .client_id("c")
             .client_secret(SecretString::from("s"))

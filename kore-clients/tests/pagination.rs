@@ -2,11 +2,13 @@
 
 mod common;
 
+use common::CollectAll as _;
+
 use std::collections::HashSet;
 use std::time::Duration;
 
-use futures::{StreamExt as _, TryStreamExt as _};
-use kore_clients::{ClientType, Error, Kore, SecretString};
+use futures::StreamExt as _;
+use kore_clients::{ClientType, Error, Kore};
 use kore_mock::{MockKore, Route};
 use serde_json::json;
 use wiremock::matchers::{method, path};
@@ -41,11 +43,7 @@ async fn send_returns_one_page_with_integer_meta() {
             .unwrap()
             .contains("page_number=1")
     );
-    let query = mock
-        .last_request(Route::ListClients)
-        .unwrap()
-        .query
-        .unwrap();
+    let query = common::last_query(&mock, Route::ListClients);
     assert!(
         query.contains("page_size=10") && query.contains("page_number=2"),
         "{query}"
@@ -56,11 +54,7 @@ async fn send_returns_one_page_with_integer_meta() {
 async fn default_page_size_is_100() {
     let (mock, kore) = common::start(MockKore::builder().clients(3)).await;
     kore.clients().list().send().await.unwrap();
-    let query = mock
-        .last_request(Route::ListClients)
-        .unwrap()
-        .query
-        .unwrap();
+    let query = common::last_query(&mock, Route::ListClients);
     assert!(
         query.contains("page_size=100") && query.contains("page_number=1"),
         "{query}"
@@ -70,14 +64,7 @@ async fn default_page_size_is_100() {
 #[tokio::test]
 async fn stream_yields_every_client_once_in_order_and_stops_on_the_short_page() {
     let (mock, kore) = common::start(MockKore::builder().clients(250)).await;
-    let all: Vec<_> = kore
-        .clients()
-        .list()
-        .page_size(100)
-        .stream()
-        .try_collect()
-        .await
-        .unwrap();
+    let all: Vec<_> = kore.clients().list().page_size(100).all().await;
     assert_eq!(all.len(), 250);
     let ids: HashSet<_> = all
         .iter()
@@ -104,14 +91,7 @@ async fn stream_yields_every_client_once_in_order_and_stops_on_the_short_page() 
 #[tokio::test]
 async fn stream_stops_on_a_missing_next_page_url_even_if_the_page_is_full() {
     let (mock, kore) = common::start(MockKore::builder().clients(200)).await;
-    let all: Vec<_> = kore
-        .clients()
-        .list()
-        .page_size(100)
-        .stream()
-        .try_collect()
-        .await
-        .unwrap();
+    let all: Vec<_> = kore.clients().list().page_size(100).all().await;
     assert_eq!(all.len(), 200);
     assert_eq!(
         mock.requests(Route::ListClients),
@@ -123,7 +103,7 @@ async fn stream_stops_on_a_missing_next_page_url_even_if_the_page_is_full() {
 #[tokio::test]
 async fn stream_stops_on_an_empty_page() {
     let (mock, kore) = common::start(MockKore::builder().clients(0)).await;
-    let all: Vec<_> = kore.clients().list().stream().try_collect().await.unwrap();
+    let all: Vec<_> = kore.clients().list().all().await;
     assert!(all.is_empty());
     assert_eq!(mock.requests(Route::ListClients), 1);
 }
@@ -147,15 +127,7 @@ async fn stream_fetches_lazily() {
 #[tokio::test]
 async fn limit_stops_without_fetching_further_pages() {
     let (mock, kore) = common::start(MockKore::builder().clients(500)).await;
-    let first: Vec<_> = kore
-        .clients()
-        .list()
-        .page_size(100)
-        .limit(10)
-        .stream()
-        .try_collect()
-        .await
-        .unwrap();
+    let first: Vec<_> = kore.clients().list().page_size(100).limit(10).all().await;
     assert_eq!(first.len(), 10);
     assert_eq!(mock.requests(Route::ListClients), 1);
     let more: Vec<_> = kore
@@ -164,24 +136,15 @@ async fn limit_stops_without_fetching_further_pages() {
         .page_size(100)
         .limit(150)
         .concurrency(8)
-        .stream()
-        .try_collect()
-        .await
-        .unwrap();
+        .all()
+        .await;
     assert_eq!(more.len(), 150);
     assert_eq!(
         mock.requests(Route::ListClients),
         3,
         "pages 1 and 2 only, even with concurrency"
     );
-    let none: Vec<_> = kore
-        .clients()
-        .list()
-        .limit(0)
-        .stream()
-        .try_collect()
-        .await
-        .unwrap();
+    let none: Vec<_> = kore.clients().list().limit(0).all().await;
     assert!(none.is_empty());
     assert_eq!(mock.requests(Route::ListClients), 3);
 }
@@ -194,24 +157,15 @@ async fn concurrency_prefetches_and_preserves_order() {
             .latency(Route::ListClients, Duration::from_millis(20)),
     )
     .await;
-    let sequential: Vec<_> = kore
-        .clients()
-        .list()
-        .page_size(50)
-        .stream()
-        .try_collect()
-        .await
-        .unwrap();
+    let sequential: Vec<_> = kore.clients().list().page_size(50).all().await;
     let sequential_requests = mock.requests(Route::ListClients);
     let concurrent: Vec<_> = kore
         .clients()
         .list()
         .page_size(50)
         .concurrency(8)
-        .stream()
-        .try_collect()
-        .await
-        .unwrap();
+        .all()
+        .await;
     let ids = |v: &[kore_clients::Client]| {
         v.iter()
             .map(|c| c.client_id().unwrap().to_owned())
@@ -258,10 +212,8 @@ async fn limit_counts_from_the_starting_page() {
         .page_number(3)
         .limit(15)
         .concurrency(4)
-        .stream()
-        .try_collect()
-        .await
-        .unwrap();
+        .all()
+        .await;
     assert_eq!(clients.len(), 15);
     let page3 = kore
         .clients()
@@ -286,21 +238,15 @@ async fn client_type_filter_is_sent_and_applied() {
         .clients()
         .list()
         .client_type(ClientType::Admin)
-        .stream()
-        .try_collect()
-        .await
-        .unwrap();
+        .all()
+        .await;
     assert!(!admins.is_empty());
     assert!(
         admins
             .iter()
             .all(|c| c.client_type() == Some(ClientType::Admin))
     );
-    let query = mock
-        .last_request(Route::ListClients)
-        .unwrap()
-        .query
-        .unwrap();
+    let query = common::last_query(&mock, Route::ListClients);
     assert!(query.contains("client_type=admin"), "{query}");
 }
 
@@ -336,14 +282,7 @@ async fn a_foreign_next_page_url_never_receives_the_token() {
             .unwrap()
             .contains(".invalid")
     );
-    let all: Vec<_> = kore
-        .clients()
-        .list()
-        .page_size(10)
-        .stream()
-        .try_collect()
-        .await
-        .unwrap();
+    let all: Vec<_> = kore.clients().list().page_size(10).all().await;
     assert_eq!(
         all.len(),
         30,
@@ -355,14 +294,6 @@ async fn a_foreign_next_page_url_never_receives_the_token() {
 #[tokio::test]
 async fn a_server_repeating_the_same_page_ends_the_stream_with_an_error() {
     let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path("/token"))
-        .respond_with(
-            ResponseTemplate::new(200)
-                .set_body_json(json!({"access_token": "t", "expires_in": 3600})),
-        )
-        .mount(&server)
-        .await;
     let clients: Vec<_> = (0..2)
         .map(|i| json!({"client_id": format!("apiclient_{i}")}))
         .collect();
@@ -374,13 +305,7 @@ async fn a_server_repeating_the_same_page_ends_the_stream_with_an_error() {
         })))
         .mount(&server)
         .await;
-    let kore = Kore::builder()
-        .client_id("c")
-        .client_secret(SecretString::from("s"))
-        .base_url(server.uri())
-        .token_url(format!("{}/token", server.uri()))
-        .build()
-        .unwrap();
+    let kore = common::wiremock_kore(&server).await;
     let results: Vec<_> = kore.clients().list().page_size(2).stream().collect().await;
     assert_eq!(results.len(), 3, "two clients, then the error");
     let error = results[2].as_ref().unwrap_err();
@@ -413,14 +338,6 @@ async fn scripted_list(
     pages: impl Fn(u64) -> serde_json::Value + Send + Sync + 'static,
 ) -> (MockServer, Kore) {
     let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path("/token"))
-        .respond_with(
-            ResponseTemplate::new(200)
-                .set_body_json(json!({"access_token": "t", "expires_in": 3600})),
-        )
-        .mount(&server)
-        .await;
     Mock::given(method("GET"))
         .and(path("/v1/clients"))
         .respond_with(move |request: &wiremock::Request| {
@@ -434,13 +351,7 @@ async fn scripted_list(
         })
         .mount(&server)
         .await;
-    let kore = Kore::builder()
-        .client_id("c")
-        .client_secret(SecretString::from("s"))
-        .base_url(server.uri())
-        .token_url(format!("{}/token", server.uri()))
-        .build()
-        .unwrap();
+    let kore = common::wiremock_kore(&server).await;
     (server, kore)
 }
 
@@ -459,24 +370,9 @@ async fn a_server_that_caps_the_page_size_is_walked_to_the_end() {
         })
     })
     .await;
-    let all: Vec<_> = kore
-        .clients()
-        .list()
-        .page_size(100)
-        .stream()
-        .try_collect()
-        .await
-        .unwrap();
+    let all: Vec<_> = kore.clients().list().page_size(100).all().await;
     assert_eq!(all.len(), 150);
-    let limited: Vec<_> = kore
-        .clients()
-        .list()
-        .page_size(100)
-        .limit(120)
-        .stream()
-        .try_collect()
-        .await
-        .unwrap();
+    let limited: Vec<_> = kore.clients().list().page_size(100).limit(120).all().await;
     assert_eq!(limited.len(), 120, "the limit is met across capped pages");
 }
 
@@ -491,13 +387,6 @@ async fn pages_of_clients_without_ids_are_not_mistaken_for_repeats() {
         json!({"meta": {"page_number": number, "next_page_url": "http://127.0.0.1/next"}, "clients": clients})
     })
     .await;
-    let all: Vec<_> = kore
-        .clients()
-        .list()
-        .page_size(2)
-        .stream()
-        .try_collect()
-        .await
-        .unwrap();
+    let all: Vec<_> = kore.clients().list().page_size(2).all().await;
     assert_eq!(all.len(), 4);
 }

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use futures::future::join_all;
-use kore_clients::{AuthErrorKind, Error, Kore, SecretString};
+use kore_clients::{AuthErrorKind, Error, SecretString};
 use kore_mock::{MockKore, Route};
 use serde_json::json;
 use wiremock::matchers::{method, path};
@@ -126,7 +126,7 @@ async fn a_second_401_is_an_auth_error() {
         .respond_with(ResponseTemplate::new(401).set_body_json(json!({"message": "Unauthorized"})))
         .mount(&server)
         .await;
-    let kore = wiremock_kore(&server).build().unwrap();
+    let kore = common::wiremock_builder(&server).build().unwrap();
     let error = kore.ping().await.unwrap_err();
     let Error::Auth { source, .. } = &error else {
         panic!("expected an auth error, got {error:?}")
@@ -229,7 +229,7 @@ async fn token_requests_never_follow_redirects() {
         )
         .mount(&server)
         .await;
-    let kore = wiremock_kore(&server).build().unwrap();
+    let kore = common::wiremock_builder(&server).build().unwrap();
     let error = kore.ping().await.unwrap_err();
     assert!(matches!(error, Error::Auth { .. }), "{error:?}");
     assert!(
@@ -266,7 +266,7 @@ async fn missing_expires_in_falls_back_to_the_jwt_exp_claim() {
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({"status": "OK"})))
         .mount(&server)
         .await;
-    let kore = wiremock_kore(&server).build().unwrap();
+    let kore = common::wiremock_builder(&server).build().unwrap();
     kore.ping().await.unwrap();
     let debug = format!("{:?}", kore.tokens());
     // About 30 minutes, not the 5-minute fallback.
@@ -277,15 +277,6 @@ async fn missing_expires_in_falls_back_to_the_jwt_exp_claim() {
         "{left:?}"
     );
     assert!(!debug.contains(&jwt));
-}
-
-fn wiremock_kore(server: &MockServer) -> kore_clients::KoreBuilder {
-    Kore::builder()
-        .client_id("wiremock-client")
-        .client_secret(SecretString::from("wiremock-secret"))
-        .base_url(server.uri())
-        .token_url(format!("{}/token", server.uri()))
-        .retry(common::fast_retries())
 }
 
 #[tokio::test]
@@ -299,7 +290,7 @@ async fn an_unparsable_token_answer_never_quotes_the_token() {
         )
         .mount(&server)
         .await;
-    let kore = wiremock_kore(&server).build().unwrap();
+    let kore = common::wiremock_builder(&server).build().unwrap();
     let error = kore.ping().await.unwrap_err();
     let Error::Auth { source, .. } = &error else {
         panic!("expected an auth error, got {error:?}")
@@ -322,7 +313,7 @@ async fn an_oauth_error_without_description_keeps_its_code() {
         .respond_with(ResponseTemplate::new(401).set_body_json(json!({"error": "invalid_client"})))
         .mount(&server)
         .await;
-    let kore = wiremock_kore(&server).build().unwrap();
+    let kore = common::wiremock_builder(&server).build().unwrap();
     let error = kore.ping().await.unwrap_err();
     let Error::Auth { source, .. } = &error else {
         panic!("expected an auth error, got {error:?}")

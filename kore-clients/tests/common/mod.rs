@@ -37,3 +37,55 @@ pub fn last_bearer(mock: &MockKore, route: kore_mock::Route) -> String {
         .and_then(|h| h.strip_prefix("Bearer ").map(str::to_owned))
         .expect("the request carried a bearer token")
 }
+
+/// The query string of the last request the mock saw on `route`.
+pub fn last_query(mock: &MockKore, route: kore_mock::Route) -> String {
+    mock.last_request(route)
+        .and_then(|r| r.query)
+        .expect("the request had a query")
+}
+
+/// Collects a whole list stream, failing the test on any error.
+pub trait CollectAll {
+    /// Every client the stream yields.
+    fn all(self) -> impl Future<Output = Vec<kore_clients::Client>>;
+}
+
+impl CollectAll for kore_clients::ListClients {
+    async fn all(self) -> Vec<kore_clients::Client> {
+        futures::TryStreamExt::try_collect(self.stream())
+            .await
+            .expect("the stream yields no error")
+    }
+}
+
+/// Makes `server`'s `POST /token` answer with `body`.
+pub async fn mount_token(server: &wiremock::MockServer, body: serde_json::Value) {
+    wiremock::Mock::given(wiremock::matchers::method("POST"))
+        .and(wiremock::matchers::path("/token"))
+        .respond_with(wiremock::ResponseTemplate::new(200).set_body_json(body))
+        .mount(server)
+        .await;
+}
+
+/// A builder for a wiremock KORE: API at `server`, token endpoint at `/token`.
+pub fn wiremock_builder(server: &wiremock::MockServer) -> KoreBuilder {
+    Kore::builder()
+        .client_id("wiremock-client")
+        .client_secret(SecretString::from("wiremock-secret"))
+        .base_url(server.uri())
+        .token_url(format!("{}/token", server.uri()))
+        .retry(fast_retries())
+}
+
+/// A `Kore` for a wiremock KORE whose token endpoint issues a working token.
+pub async fn wiremock_kore(server: &wiremock::MockServer) -> Kore {
+    mount_token(
+        server,
+        serde_json::json!({"access_token": "t", "expires_in": 3600, "token_type": "Bearer"}),
+    )
+    .await;
+    wiremock_builder(server)
+        .build()
+        .expect("valid configuration")
+}
