@@ -30,7 +30,7 @@
 
 pub mod hooks;
 
-#[allow(missing_docs, unused_qualifications)]
+/// The generated code, exactly as progenitor wrote it.
 mod generated {
     include!(concat!(env!("OUT_DIR"), "/kore_clients.rs"));
 }
