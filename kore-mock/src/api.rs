@@ -132,18 +132,21 @@ pub(crate) async fn list_clients(
     };
 
     let store = shared.store();
-    let matching: Vec<&Client> = store
+    // One pass, holding only this page: a page costs the same whatever
+    // page it is, without collecting every matching client first.
+    let start = (page_number - 1) * page_size;
+    let mut matching_count: u64 = 0;
+    let mut clients: Vec<&Client> = Vec::new();
+    for client in store
         .clients()
         .iter()
         .filter(|client| client_type.is_none_or(|wanted| client.client_type == wanted))
-        .collect();
-    let start = (page_number - 1) * page_size;
-    let clients: Vec<&Client> = matching
-        .iter()
-        .copied()
-        .skip(usize::try_from(start).unwrap_or(usize::MAX))
-        .take(usize::try_from(page_size).unwrap_or(usize::MAX))
-        .collect();
+    {
+        if matching_count >= start && matching_count - start < page_size {
+            clients.push(client);
+        }
+        matching_count += 1;
+    }
 
     let origin = format!("http://{}", request_host(&headers, &uri, &shared));
     let next_origin = if shared.faults.foreign_next_page_url() {
@@ -166,7 +169,7 @@ pub(crate) async fn list_clients(
     };
     let previous_page_url = (page_number > 1).then(|| page_url(&origin, page_number - 1));
     let next_page_url =
-        (start + page_size < matching.len() as u64).then(|| page_url(next_origin, page_number + 1));
+        (start + page_size < matching_count).then(|| page_url(next_origin, page_number + 1));
 
     let body = json!({
         "meta": {
