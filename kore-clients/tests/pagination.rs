@@ -186,7 +186,7 @@ async fn concurrency_sends_k_requests_before_the_first_page_is_read() {
     let (mock, kore) = common::start(
         MockKore::builder()
             .clients(1000)
-            .latency(Route::ListClients, Duration::from_millis(100)),
+            .latency(Route::ListClients, Duration::from_millis(300)),
     )
     .await;
     kore.ping().await.unwrap();
