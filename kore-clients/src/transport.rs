@@ -119,8 +119,10 @@ impl Recorder<'_> {
             let mut outcome = slot.lock().unwrap_or_else(|e| e.into_inner());
             outcome.attempts = attempt;
             outcome.status = response.map(reqwest::Response::status);
-            outcome.retry_after = response.and_then(|r| retry::retry_after(r.headers()));
-            outcome.content_type = response
+            // Only an error needs these; a success should not pay for them.
+            let failed = response.filter(|r| !r.status().is_success());
+            outcome.retry_after = failed.and_then(|r| retry::retry_after(r.headers()));
+            outcome.content_type = failed
                 .and_then(|r| r.headers().get(reqwest::header::CONTENT_TYPE))
                 .and_then(|v| v.to_str().ok())
                 .map(str::to_owned);
