@@ -245,13 +245,12 @@ impl KoreBuilder {
         let base_url = base_url.as_str().trim_end_matches('/').to_owned();
         let raw = kore_clients_gen::Client::new_with_client(
             &base_url,
-            http.clone(),
+            http,
             kore_clients_gen::hooks::Hooks::from_arc(transport.clone()),
         );
         Ok(Kore {
             shared: Arc::new(Shared {
                 base_url,
-                http,
                 transport,
                 raw,
             }),

@@ -76,7 +76,7 @@ pub use secrecy::{ExposeSecret, SecretString};
 pub use kore_clients_gen as raw;
 pub use kore_clients_gen::types::PingStatus;
 
-use transport::{Call, Transport};
+use transport::Transport;
 
 /// A KORE Client API client. Cheap to clone; clones share the token cache
 /// and the connection pool. `Send + Sync`.
@@ -87,7 +87,6 @@ pub struct Kore {
 
 pub(crate) struct Shared {
     base_url: String,
-    http: reqwest::Client,
     transport: Arc<Transport>,
     raw: kore_clients_gen::Client,
 }
@@ -158,10 +157,11 @@ impl Kore {
         &self.shared.transport.tokens
     }
 
-    /// Runs one generated operation with per-call hooks and maps its result.
-    pub(crate) async fn call<T, F, Fut>(&self, operation: Operation, run: F) -> Result<T>
+    /// Runs one generated operation, noting what its requests met, and
+    /// maps its result.
+    pub(crate) async fn call<'a, T, F, Fut>(&'a self, operation: Operation, run: F) -> Result<T>
     where
-        F: FnOnce(kore_clients_gen::Client) -> Fut,
+        F: FnOnce(&'a kore_clients_gen::Client) -> Fut,
         Fut: Future<
             Output = std::result::Result<
                 kore_clients_gen::ResponseValue<T>,
@@ -179,14 +179,7 @@ impl Kore {
         );
         async move {
             let started = std::time::Instant::now();
-            let call = Arc::new(Call::new(self.shared.transport.clone()));
-            let raw = kore_clients_gen::Client::new_with_client(
-                &self.shared.base_url,
-                self.shared.http.clone(),
-                kore_clients_gen::hooks::Hooks::from_arc(call.clone()),
-            );
-            let result = run(raw).await;
-            let outcome = call.outcome();
+            let (result, outcome) = transport::recorded(run(&self.shared.raw)).await;
             let span = tracing::Span::current();
             span.record("attempts", outcome.attempts);
             span.record("latency_ms", started.elapsed().as_millis() as u64);

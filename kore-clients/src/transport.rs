@@ -1,12 +1,15 @@
 //! Sending one operation's requests: the bearer token, retries, the 401 refresh, and a span per attempt.
 //!
 //! This is the [`RequestHooks`] implementation attached to the generated
-//! client. [`Transport`] serves the raw client users can reach; [`Call`]
-//! wraps it for one SDK call and records what happened (which status came
-//! back, how many attempts, why a token could not be had), because the
-//! generated error type cannot carry those.
+//! client, which every call of a [`crate::Kore`] (and [`crate::Kore::raw`])
+//! shares. An SDK call runs inside [`recorded`], which gives the task a slot
+//! where the hooks note what happened (which status came back, how many
+//! attempts, why a token could not be had): the generated error type cannot
+//! carry those, and a task-local slot needs no per-call client or hooks
+//! object. Outside [`recorded`] (the raw client) nothing is noted.
 
-use std::sync::{Arc, Mutex};
+use std::cell::RefCell;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use kore_clients_gen::hooks::{PrepareFuture, RequestHooks, SendFuture};
@@ -41,25 +44,44 @@ pub(crate) struct Outcome {
     pub(crate) content_type: Option<String>,
 }
 
-/// One SDK call's hooks: the shared transport plus a record of the outcome.
-#[derive(Debug)]
-pub(crate) struct Call {
-    transport: Arc<Transport>,
-    outcome: Mutex<Outcome>,
+tokio::task_local! {
+    /// The outcome slot of the SDK call running on this task.
+    static OUTCOME: RefCell<Outcome>;
 }
 
-impl Call {
-    pub(crate) fn new(transport: Arc<Transport>) -> Self {
-        Self {
-            transport,
-            outcome: Mutex::new(Outcome::default()),
-        }
-    }
+/// Runs `call` with an outcome slot, returning its output and what the
+/// hooks noted while it ran.
+pub(crate) async fn recorded<F: Future>(call: F) -> (F::Output, Outcome) {
+    OUTCOME
+        .scope(RefCell::new(Outcome::default()), async move {
+            let output = call.await;
+            (output, OUTCOME.with(|slot| slot.take()))
+        })
+        .await
+}
 
-    /// Takes the recorded outcome.
-    pub(crate) fn outcome(&self) -> Outcome {
-        std::mem::take(&mut *self.outcome.lock().unwrap_or_else(|e| e.into_inner()))
-    }
+/// Notes in the current call's slot, if there is one.
+fn note(update: impl FnOnce(&mut Outcome)) {
+    // Outside `recorded` (the raw client) there is nobody to tell.
+    let _ = OUTCOME.try_with(|slot| update(&mut slot.borrow_mut()));
+}
+
+fn note_attempt(attempt: u32, response: Option<&reqwest::Response>) {
+    note(|outcome| {
+        outcome.attempts = attempt;
+        outcome.status = response.map(reqwest::Response::status);
+        // Only an error needs these; a success should not pay for them.
+        let failed = response.filter(|r| !r.status().is_success());
+        outcome.retry_after = failed.and_then(|r| retry::retry_after(r.headers()));
+        outcome.content_type = failed
+            .and_then(|r| r.headers().get(reqwest::header::CONTENT_TYPE))
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+    });
+}
+
+fn note_auth_error(error: AuthError) {
+    note(|outcome| outcome.auth_error = Some(error));
 }
 
 impl RequestHooks for Transport {
@@ -68,7 +90,7 @@ impl RequestHooks for Transport {
         request: &'a mut reqwest::Request,
         _operation_id: &'static str,
     ) -> PrepareFuture<'a> {
-        Box::pin(self.authorize(request, Recorder(None)))
+        Box::pin(self.authorize(request))
     }
 
     fn send<'a>(
@@ -77,72 +99,13 @@ impl RequestHooks for Transport {
         request: reqwest::Request,
         operation_id: &'static str,
     ) -> SendFuture<'a> {
-        Box::pin(self.send_recorded(http, request, operation_id, Recorder(None)))
-    }
-}
-
-impl RequestHooks for Call {
-    fn prepare<'a>(
-        &'a self,
-        request: &'a mut reqwest::Request,
-        _operation_id: &'static str,
-    ) -> PrepareFuture<'a> {
-        Box::pin(
-            self.transport
-                .authorize(request, Recorder(Some(&self.outcome))),
-        )
-    }
-
-    fn send<'a>(
-        &'a self,
-        http: &'a reqwest::Client,
-        request: reqwest::Request,
-        operation_id: &'static str,
-    ) -> SendFuture<'a> {
-        Box::pin(self.transport.send_recorded(
-            http,
-            request,
-            operation_id,
-            Recorder(Some(&self.outcome)),
-        ))
-    }
-}
-
-/// Where a send records its outcome: a [`Call`]'s slot, or nowhere for the
-/// raw client.
-#[derive(Clone, Copy)]
-struct Recorder<'a>(Option<&'a Mutex<Outcome>>);
-
-impl Recorder<'_> {
-    fn attempt(self, attempt: u32, response: Option<&reqwest::Response>) {
-        if let Some(slot) = self.0 {
-            let mut outcome = slot.lock().unwrap_or_else(|e| e.into_inner());
-            outcome.attempts = attempt;
-            outcome.status = response.map(reqwest::Response::status);
-            // Only an error needs these; a success should not pay for them.
-            let failed = response.filter(|r| !r.status().is_success());
-            outcome.retry_after = failed.and_then(|r| retry::retry_after(r.headers()));
-            outcome.content_type = failed
-                .and_then(|r| r.headers().get(reqwest::header::CONTENT_TYPE))
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_owned);
-        }
-    }
-
-    fn auth_error(self, error: AuthError) {
-        if let Some(slot) = self.0 {
-            slot.lock().unwrap_or_else(|e| e.into_inner()).auth_error = Some(error);
-        }
+        Box::pin(self.send_with_retries(http, request, operation_id))
     }
 }
 
 impl Transport {
     /// Puts a current bearer token on `request`.
-    async fn authorize(
-        &self,
-        request: &mut reqwest::Request,
-        outcome: Recorder<'_>,
-    ) -> Result<(), String> {
+    async fn authorize(&self, request: &mut reqwest::Request) -> Result<(), String> {
         match self.tokens.bearer().await {
             Ok(token) => {
                 request
@@ -152,18 +115,17 @@ impl Transport {
             }
             Err(error) => {
                 let message = error.to_string();
-                outcome.auth_error(error);
+                note_auth_error(error);
                 Err(message)
             }
         }
     }
 
-    async fn send_recorded(
+    async fn send_with_retries(
         &self,
         http: &reqwest::Client,
         mut request: reqwest::Request,
         operation_id: &'static str,
-        outcome: Recorder<'_>,
     ) -> reqwest::Result<reqwest::Response> {
         // An operation we do not know is treated as a write: never repeated
         // unless provably unsent.
@@ -193,7 +155,7 @@ impl Transport {
             if let Some(status) = status {
                 span.record("status", status.as_u16());
             }
-            outcome.attempt(attempt, result.as_ref().ok());
+            note_attempt(attempt, result.as_ref().ok());
 
             match result {
                 Ok(response) if response.status() == StatusCode::UNAUTHORIZED => {
@@ -203,7 +165,7 @@ impl Transport {
                         self.tokens.invalidate(used);
                     }
                     let Some(mut next) = spare.filter(|_| !refreshed_after_401) else {
-                        outcome.auth_error(
+                        note_auth_error(
                             AuthError::new(AuthErrorKind::ApiRejected)
                                 .with_status(Some(StatusCode::UNAUTHORIZED)),
                         );
@@ -212,7 +174,7 @@ impl Transport {
                     // Get a new token and try once more.
                     refreshed_after_401 = true;
                     tracing::debug!(operation = operation_id, "401: refreshing the token once");
-                    if self.authorize(&mut next, outcome).await.is_err() {
+                    if self.authorize(&mut next).await.is_err() {
                         return Ok(response);
                     }
                     request = next;
@@ -239,7 +201,7 @@ impl Transport {
                     );
                     sleep(delay).await;
                     // The token may have aged during the wait.
-                    if self.authorize(&mut next, outcome).await.is_err() {
+                    if self.authorize(&mut next).await.is_err() {
                         return Ok(response);
                     }
                     retries_used += 1;
@@ -259,7 +221,7 @@ impl Transport {
                         "retrying"
                     );
                     sleep(delay).await;
-                    if self.authorize(&mut next, outcome).await.is_err() {
+                    if self.authorize(&mut next).await.is_err() {
                         return Err(error);
                     }
                     retries_used += 1;
