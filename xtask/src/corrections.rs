@@ -7,8 +7,8 @@
 //!
 //! Corrections must not outlive the bug they fix. Every operation must still
 //! find its target: `test` must match, `remove`/`replace`/`move` need an
-//! existing path, and — stricter than RFC 6902 — an `add` may not overwrite an
-//! existing member. When KORE fixes something upstream the merge fails and
+//! existing path, and — stricter than RFC 6902 — `add`, `move` and `copy` may
+//! not overwrite an existing member. When KORE fixes something upstream the merge fails and
 //! names the correction to delete.
 
 use json_patch::PatchOperation;
@@ -100,14 +100,23 @@ impl Corrections {
                 self.file, correction.index, correction.reason
             ))
         };
-        if let PatchOperation::Add(add) = &correction.operation {
-            let path = add.path.as_str();
+        // RFC 6902 lets `add`, `move` and `copy` replace an existing member;
+        // here that would silently drop what KORE now defines.
+        let target = match &correction.operation {
+            PatchOperation::Add(op) => Some(op.path.as_str()),
+            PatchOperation::Move(op) => Some(op.path.as_str()),
+            PatchOperation::Copy(op) => Some(op.path.as_str()),
+            _ => None,
+        };
+        if let Some(path) = target
             // Appending to an array ("/-") never overwrites anything.
-            if !path.ends_with("/-") && doc.pointer(path).is_some() {
-                return Err(stale(format!(
-                    "`add` would overwrite {path}, which the fragments now define"
-                )));
-            }
+            && !path.ends_with("/-")
+            && doc.pointer(path).is_some()
+        {
+            return Err(stale(format!(
+                "`{}` would overwrite {path}, which the fragments now define",
+                operation_name(&correction.operation)
+            )));
         }
         json_patch::patch(doc, std::slice::from_ref(&correction.operation)).map_err(|e| {
             let what = match e.kind {
@@ -124,5 +133,16 @@ impl Corrections {
             };
             stale(what)
         })
+    }
+}
+
+fn operation_name(operation: &PatchOperation) -> &'static str {
+    match operation {
+        PatchOperation::Add(_) => "add",
+        PatchOperation::Remove(_) => "remove",
+        PatchOperation::Replace(_) => "replace",
+        PatchOperation::Move(_) => "move",
+        PatchOperation::Copy(_) => "copy",
+        PatchOperation::Test(_) => "test",
     }
 }

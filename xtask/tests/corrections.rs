@@ -141,3 +141,24 @@ fn the_workspace_corrections_all_have_reasons_and_apply() {
     assert!(corrections.entries().len() >= 10);
     xtask::build_spec(&layout).unwrap();
 }
+
+#[test]
+fn move_and_copy_never_overwrite_what_the_fragments_define() {
+    let with_target = |op: &str| {
+        let mut doc = doc();
+        doc["components"]["schemas"]["Thing"] = json!({"type": "string"});
+        let corrections = Corrections::parse(
+            "corrections.json",
+            &json!([{"op": op, "from": "/components/schemas/201Thing", "path": "/components/schemas/Thing", "reason": "rename"}]).to_string(),
+        )
+        .unwrap();
+        corrections.apply(doc).unwrap_err().to_string()
+    };
+    for op in ["move", "copy"] {
+        let message = with_target(op);
+        assert!(
+            message.contains(&format!("`{op}` would overwrite /components/schemas/Thing")),
+            "{message}"
+        );
+    }
+}
