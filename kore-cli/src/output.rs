@@ -20,6 +20,17 @@ const DATE_FORMAT: &str = "%Y-%m-%dT%H:%M:%SZ";
 /// Shown for a field KORE left out.
 const MISSING: &str = "-";
 
+/// `CREATED` in [`DATE_FORMAT`]; an unparsable date is shown as sent
+/// rather than hidden.
+fn date_cell(
+    parsed: Option<kore_clients::chrono::DateTime<kore_clients::chrono::Utc>>,
+    raw: Option<&str>,
+) -> Option<String> {
+    parsed
+        .map(|d| d.format(DATE_FORMAT).to_string())
+        .or_else(|| raw.map(str::to_owned))
+}
+
 /// The row of one listed or fetched client.
 fn client_row(client: &Client) -> [String; 6] {
     row(
@@ -28,11 +39,7 @@ fn client_row(client: &Client) -> [String; 6] {
         client.client_type().map(|t| t.to_string()),
         client.locked(),
         client.client_owner(),
-        // An unparsable date is shown as sent rather than hidden.
-        client
-            .date_created()
-            .map(|d| d.format(DATE_FORMAT).to_string())
-            .or_else(|| client.date_created_raw().map(str::to_owned)),
+        date_cell(client.date_created(), client.date_created_raw()),
     )
 }
 
@@ -44,10 +51,7 @@ fn created_row(client: &CreatedClient) -> [String; 6] {
         client.client_type().map(|t| t.to_string()),
         client.locked(),
         client.client_owner(),
-        client
-            .date_created()
-            .map(|d| d.format(DATE_FORMAT).to_string())
-            .or_else(|| client.date_created_raw().map(str::to_owned)),
+        date_cell(client.date_created(), client.date_created_raw()),
     )
 }
 

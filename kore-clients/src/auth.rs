@@ -52,7 +52,7 @@ const MIN_MARGIN: Duration = Duration::from_secs(60);
 /// How long to wait before trying again after a failed refresh while the
 /// old token is still valid.
 const REFRESH_RETRY_DELAY: Duration = Duration::from_secs(5);
-/// The most of a token-endpoint body quoted in an error.
+/// The most of a response body quoted in an error.
 const EXCERPT_LIMIT: usize = 300;
 
 /// An access token in the cache.
@@ -474,13 +474,32 @@ impl TokenCache {
 
     /// A bounded, secret-scrubbed excerpt of a body quoted in an error.
     pub(crate) fn excerpt(&self, body: &[u8]) -> String {
-        excerpt(body, EXCERPT_LIMIT, |text| self.scrub(text))
+        self.excerpt_without(body, None)
     }
 
     /// Removes the client secret from text quoted from the network (a
     /// misbehaving endpoint could echo the form body back).
     pub(crate) fn scrub(&self, text: &str) -> String {
-        scrub_secret(text, self.client_secret.expose_secret())
+        self.scrub_without(text, None)
+    }
+
+    /// [`Self::scrub`], also removing the access token of `used`, the
+    /// `Authorization` value the answered request carried (a gateway could
+    /// echo a token it rejects).
+    pub(crate) fn scrub_without(&self, text: &str, used: Option<&HeaderValue>) -> String {
+        let text = scrub_secret(text, self.client_secret.expose_secret());
+        match used
+            .and_then(|h| h.to_str().ok())
+            .and_then(|h| h.strip_prefix("Bearer "))
+        {
+            Some(token) => scrub_secret(&text, token),
+            None => text,
+        }
+    }
+
+    /// [`Self::excerpt`] with [`Self::scrub_without`].
+    pub(crate) fn excerpt_without(&self, body: &[u8], used: Option<&HeaderValue>) -> String {
+        excerpt(body, EXCERPT_LIMIT, |text| self.scrub_without(text, used))
     }
 }
 

@@ -538,18 +538,20 @@ impl fmt::Debug for UndecodedCreate {
     }
 }
 
-/// The most of a response body quoted in an error.
-const EXCERPT_LIMIT: usize = 300;
-
 /// Turns the generated client's error, plus what the transport recorded,
-/// into an [`Error`]. `scrub` removes the client secret from quoted bodies.
+/// into an [`Error`]. Text quoted from a response is scrubbed of the client
+/// secret and of the access token the request carried.
 pub(crate) async fn from_generated(
     operation: Operation,
     error: kore_clients_gen::Error<kore_clients_gen::types::Error>,
     outcome: crate::transport::Outcome,
-    scrub: impl Fn(&str) -> String,
+    tokens: &crate::auth::TokenCache,
 ) -> Error {
     use kore_clients_gen::Error as Gen;
+
+    let used = outcome.used_token.as_ref();
+    let scrub = |text: &str| tokens.scrub_without(text, used);
+    let excerpt = |bytes: &[u8]| tokens.excerpt_without(bytes, used);
 
     if let Some(mut source) = outcome.auth_error {
         // A second 401: keep what the API said about it.
@@ -568,7 +570,6 @@ pub(crate) async fn from_generated(
         return Error::Auth { operation, source };
     }
     let attempts = outcome.attempts.max(1);
-    let excerpt = |bytes: &[u8]| crate::auth::excerpt(bytes, EXCERPT_LIMIT, &scrub);
     match error {
         Gen::InvalidRequest(message) => Error::invalid_input(operation, message),
         Gen::Custom(message) => Error::Auth {
@@ -635,7 +636,7 @@ pub(crate) async fn from_generated(
             }
         }
         Gen::UnexpectedResponse(response) => {
-            from_undocumented(operation, response, attempts, scrub).await
+            from_undocumented(operation, response, attempts, scrub, excerpt).await
         }
     }
 }
@@ -675,6 +676,7 @@ async fn from_undocumented(
     response: reqwest::Response,
     attempts: u32,
     scrub: impl Fn(&str) -> String,
+    excerpt: impl Fn(&[u8]) -> String,
 ) -> Error {
     let status = response.status();
     let retry_after = crate::retry::retry_after(response.headers());
@@ -707,7 +709,7 @@ async fn from_undocumented(
             operation,
             status,
             content_type,
-            excerpt: crate::auth::excerpt(&bytes, EXCERPT_LIMIT, &scrub),
+            excerpt: excerpt(&bytes),
             retry_after,
         },
     }

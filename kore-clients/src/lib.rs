@@ -61,6 +61,8 @@ mod paginate;
 mod retry;
 mod transport;
 
+/// The date-time crate of [`Client::date_created`] and friends.
+pub use chrono;
 pub use clients::{Clients, DEFAULT_PAGE_SIZE, ListClients};
 pub use config::{DEFAULT_BASE_URL, DEFAULT_TOKEN_URL, KoreBuilder};
 pub use error::{AuthError, AuthErrorKind, Error, Operation, Result, UndecodedCreate};
@@ -189,9 +191,13 @@ impl Kore {
             match result {
                 Ok(value) => Ok(value.into_inner()),
                 Err(error) => {
-                    let tokens = &self.shared.transport.tokens;
-                    let error =
-                        error::from_generated(operation, error, outcome, |t| tokens.scrub(t)).await;
+                    let error = error::from_generated(
+                        operation,
+                        error,
+                        outcome,
+                        &self.shared.transport.tokens,
+                    )
+                    .await;
                     tracing::debug!(error = %error, "operation failed");
                     Err(error)
                 }

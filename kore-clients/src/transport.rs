@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use kore_clients_gen::hooks::{PrepareFuture, RequestHooks, SendFuture};
 use reqwest::StatusCode;
-use reqwest::header::AUTHORIZATION;
+use reqwest::header::{AUTHORIZATION, HeaderValue};
 use tracing::Instrument as _;
 
 use crate::auth::TokenCache;
@@ -42,6 +42,9 @@ pub(crate) struct Outcome {
     pub(crate) retry_after: Option<Duration>,
     /// The last response's `Content-Type`, for the same reason.
     pub(crate) content_type: Option<String>,
+    /// The `Authorization` value of the request a failed response answered,
+    /// so that quoting that response cannot repeat its token.
+    pub(crate) used_token: Option<HeaderValue>,
 }
 
 tokio::task_local! {
@@ -66,7 +69,7 @@ fn note(update: impl FnOnce(&mut Outcome)) {
     let _ = OUTCOME.try_with(|slot| update(&mut slot.borrow_mut()));
 }
 
-fn note_attempt(attempt: u32, response: Option<&reqwest::Response>) {
+fn note_attempt(attempt: u32, response: Option<&reqwest::Response>, used: Option<&HeaderValue>) {
     note(|outcome| {
         outcome.attempts = attempt;
         outcome.status = response.map(reqwest::Response::status);
@@ -77,6 +80,7 @@ fn note_attempt(attempt: u32, response: Option<&reqwest::Response>) {
             .and_then(|r| r.headers().get(reqwest::header::CONTENT_TYPE))
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned);
+        outcome.used_token = failed.and(used).cloned();
     });
 }
 
@@ -155,7 +159,7 @@ impl Transport {
             if let Some(status) = status {
                 span.record("status", status.as_u16());
             }
-            note_attempt(attempt, result.as_ref().ok());
+            note_attempt(attempt, result.as_ref().ok(), used_token.as_ref());
 
             match result {
                 Ok(response) if response.status() == StatusCode::UNAUTHORIZED => {
