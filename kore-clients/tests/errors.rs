@@ -288,3 +288,51 @@ mod created_without_a_secret {
         );
     }
 }
+
+#[tokio::test]
+async fn an_error_body_echoing_the_token_or_secret_is_scrubbed() {
+    use serde_json::json;
+    use wiremock::matchers::{method, path};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+
+    let server = MockServer::start().await;
+    let token = "echoed-access-token-0123456789";
+    common::mount_token(&server, json!({"access_token": token, "expires_in": 3600})).await;
+    Mock::given(method("GET"))
+        .and(path("/v1/clients/apiclient_x"))
+        .respond_with(ResponseTemplate::new(404).set_body_json(json!({
+            "message": format!("no client for token {token}"),
+            "info": "sent with client_secret=wiremock-secret",
+        })))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/v1/ping"))
+        .respond_with(
+            ResponseTemplate::new(502).set_body_string(format!("<html>Bearer {token}</html>")),
+        )
+        .mount(&server)
+        .await;
+    let kore = common::wiremock_builder(&server)
+        .retry(kore_clients::RetryPolicy::disabled())
+        .build()
+        .unwrap();
+    let api = kore.clients().get("apiclient_x").await.unwrap_err();
+    let gateway = kore.ping().await.unwrap_err();
+    assert_eq!(api.status().map(|s| s.as_u16()), Some(404));
+    assert_eq!(gateway.status().map(|s| s.as_u16()), Some(502));
+    for rendered in [
+        api.to_string(),
+        format!("{api:?}"),
+        gateway.to_string(),
+        format!("{gateway:?}"),
+    ] {
+        for secret in [token, "wiremock-secret"] {
+            assert!(
+                !rendered.contains(secret),
+                "a secret leaked into: {rendered}"
+            );
+        }
+        assert!(rendered.contains("[redacted]"), "{rendered}");
+    }
+}
