@@ -190,7 +190,9 @@ pub fn classify(error: &Error) -> Exit {
             401 | 403 => Exit::Auth,
             _ => Exit::Api,
         },
-        Error::Timeout { .. } | Error::Transport { .. } => Exit::Network,
+        Error::Timeout { .. } | Error::OperationTimeout { .. } | Error::Transport { .. } => {
+            Exit::Network
+        }
         Error::Decode { .. } | Error::CreatedButUndecodable { .. } | Error::Pagination { .. } => {
             Exit::Api
         }

@@ -1,22 +1,36 @@
 //! OAuth2 client-credentials tokens: fetched once, shared, refreshed ahead of expiry.
 //!
-//! Invariants of [`TokenCache`] (the race each one prevents in brackets):
+//! Invariants of [`TokenCache`] (the failure each one prevents in brackets):
+//! - A token request runs in a task of its own. Once started it runs to
+//!   completion, and its result (token or error) is cached and handed to
+//!   everyone waiting for it, whether or not the caller that started it is
+//!   still there [a caller dropped by its deadline would otherwise abort the
+//!   request, and callers with deadlines shorter than the token endpoint's
+//!   latency would never get a token].
 //! - At most one token request is in flight per cache; every caller that
 //!   needs a token while it runs waits for that one result [a thousand
 //!   concurrent first calls would otherwise stampede the token endpoint].
-//! - A token is refreshed `margin` before it expires, where `margin` is the
-//!   larger of 60 s and 10 % of its lifetime, plus up to 10 % jitter, all
-//!   capped at half the lifetime [clients started together would otherwise
-//!   refresh together].
-//!   During that window the old token keeps serving everyone but the one
-//!   caller doing the refresh, so nobody waits on a refresh they don't need.
+//!   No lock is held across an `.await`: waiters watch a channel.
+//! - Refreshes happen on demand: a call that finds the token within
+//!   `margin` of its expiry starts one and carries on with the old token,
+//!   so nobody waits on a refresh they don't need; an idle client sends
+//!   nothing. `margin` is the larger of 60 s and 10 % of the lifetime, plus
+//!   up to 10 % jitter, capped at half the lifetime [clients started
+//!   together would otherwise refresh together].
+//! - The token endpoint is a dependency of its own: its own timeout, and
+//!   retries (with the [`RetryPolicy`]'s back-off and `Retry-After`) on
+//!   connection errors, timeouts, 429 and 5xx.
 //! - A failed refresh while the old token is still valid is not an error:
 //!   the old token keeps serving, and the next refresh is tried a few
 //!   seconds later [a token-endpoint blip would otherwise fail requests that
 //!   had a perfectly good token].
-//! - [`TokenCache::invalidate`] drops a token only if it is still the cached
-//!   one [a late 401 for an old token would otherwise throw away the new
-//!   token another task just fetched].
+//! - A rejected grant (400/401/403 with an error body) is cached: for a
+//!   back-off of 1 s doubling to 30 s, callers get that error without a new
+//!   request [a revoked client would otherwise send a token request per
+//!   call]. [`TokenCache::invalidate`] ends the back-off.
+//! - A 401 drops a token only if it is still the cached one [a late 401 for
+//!   an old token would otherwise throw away the new token another task
+//!   just fetched].
 //! - Token requests carry the credentials in the form body (KORE documents
 //!   no HTTP Basic), go over a client that never follows redirects [a
 //!   redirect would replay the secret to another URL], and no secret or
@@ -25,10 +39,10 @@
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use base64::Engine as _;
-use oauth2::basic::{BasicErrorResponse, BasicTokenType};
+use oauth2::basic::BasicTokenType;
 use oauth2::{
     AuthType, ClientId, ClientSecret, EndpointNotSet, EndpointSet, RequestTokenError,
     StandardRevocableToken, TokenUrl,
@@ -37,8 +51,12 @@ use reqwest::StatusCode;
 use reqwest::header::HeaderValue;
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Deserializer, Serialize};
+use tokio::sync::watch;
+use tokio::time::Instant;
+use tracing::Instrument as _;
 
 use crate::error::{AuthError, AuthErrorKind};
+use crate::retry::{self, RetryPolicy};
 
 /// Lifetime assumed when KORE's answer says nothing usable about expiry
 /// (no `expires_in`, no JWT `exp`): short enough that a wrong guess costs one
@@ -52,6 +70,10 @@ const MIN_MARGIN: Duration = Duration::from_secs(60);
 /// How long to wait before trying again after a failed refresh while the
 /// old token is still valid.
 const REFRESH_RETRY_DELAY: Duration = Duration::from_secs(5);
+/// The first back-off after a rejected grant; it doubles per rejection.
+const REJECTION_BACKOFF_START: Duration = Duration::from_secs(1);
+/// The longest back-off after rejected grants.
+const REJECTION_BACKOFF_MAX: Duration = Duration::from_secs(30);
 /// The most of a response body quoted in an error.
 const EXCERPT_LIMIT: usize = 300;
 
@@ -70,8 +92,8 @@ impl Token {
     }
 
     /// When KORE stops accepting this token (as far as we know).
-    pub fn expires_at(&self) -> Instant {
-        self.expires_at
+    pub fn expires_at(&self) -> std::time::Instant {
+        self.expires_at.into_std()
     }
 
     fn is_fresh(&self, now: Instant) -> bool {
@@ -162,8 +184,86 @@ impl oauth2::TokenResponse for KoreTokenResponse {
     }
 }
 
+/// A token endpoint's error body: RFC 6749's `{error, error_description}` or
+/// KORE's `{code, message}` (its token spec's shape). At least one of
+/// `error`, `code` or `message` must be there, so that an arbitrary JSON
+/// object is not mistaken for a refusal.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(try_from = "TokenErrorFields")]
+pub struct TokenErrorBody {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error_description: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    code: Option<serde_json::Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    message: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct TokenErrorFields {
+    #[serde(default)]
+    error: Option<String>,
+    #[serde(default)]
+    error_description: Option<String>,
+    #[serde(default)]
+    code: Option<serde_json::Value>,
+    #[serde(default)]
+    message: Option<String>,
+}
+
+impl TryFrom<TokenErrorFields> for TokenErrorBody {
+    type Error = &'static str;
+
+    fn try_from(f: TokenErrorFields) -> Result<Self, Self::Error> {
+        let code = f.code.filter(|c| c.is_number() || c.is_string());
+        if f.error.is_none() && code.is_none() && f.message.is_none() {
+            return Err("neither `error`, `code` nor `message`");
+        }
+        Ok(Self {
+            error: f.error,
+            error_description: f.error_description,
+            code,
+            message: f.message,
+        })
+    }
+}
+
+impl TokenErrorBody {
+    /// The error code: OAuth2's `error`, else KORE's `code` as text.
+    fn code(&self) -> Option<String> {
+        self.error.clone().or_else(|| {
+            self.code.as_ref().map(|c| match c {
+                serde_json::Value::String(s) => s.clone(),
+                other => other.to_string(),
+            })
+        })
+    }
+
+    /// The explanation: `error_description`, else `message`.
+    fn description(&self) -> Option<&str> {
+        self.error_description
+            .as_deref()
+            .or(self.message.as_deref())
+            .filter(|d| !d.trim().is_empty())
+    }
+}
+
+impl fmt::Display for TokenErrorBody {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.code().as_deref().unwrap_or("error"))?;
+        if let Some(description) = self.description() {
+            write!(f, ": {description}")?;
+        }
+        Ok(())
+    }
+}
+
+impl oauth2::ErrorResponse for TokenErrorBody {}
+
 type OAuthClient = oauth2::Client<
-    BasicErrorResponse,
+    TokenErrorBody,
     KoreTokenResponse,
     oauth2::basic::BasicTokenIntrospectionResponse,
     StandardRevocableToken,
@@ -175,51 +275,67 @@ type OAuthClient = oauth2::Client<
     EndpointSet,
 >;
 
+/// What waiters of one token request receive: nothing yet, then its outcome.
+type Published = Option<Result<Arc<Token>, AuthError>>;
+
 #[derive(Default)]
 struct State {
     token: Option<Arc<Token>>,
+    /// The token request in flight, if any: its outcome appears here.
+    in_flight: Option<watch::Receiver<Published>>,
     /// After a failed refresh with a still-valid token: no new attempt before this.
     retry_refresh_at: Option<Instant>,
-    /// Token requests completed so far, successful or not. A caller that
-    /// waited for the refresh lock compares it with the value it saw before
-    /// waiting: if it moved, the attempt it waited for is its answer.
-    fetches: u64,
-    /// How the most recent token request failed, if it did.
-    last_error: Option<AuthError>,
+    /// The last rejected grant, returned without a new request until `until`.
+    rejection: Option<Rejection>,
 }
 
-/// The shared, self-refreshing token store. See the module docs for its invariants.
+struct Rejection {
+    error: AuthError,
+    until: Instant,
+    backoff: Duration,
+}
+
+/// The shared, self-refreshing token store. See the module docs for its
+/// invariants. Cheap to clone; clones share the token.
+#[derive(Clone)]
 pub struct TokenCache {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
     client_id: String,
     client_secret: SecretString,
     token_url: String,
     oauth: OAuthClient,
     http: reqwest::Client,
+    retry: RetryPolicy,
     state: RwLock<State>,
-    refresh: tokio::sync::Mutex<()>,
     grants: AtomicU64,
 }
 
 impl fmt::Debug for TokenCache {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let state = self.state.read().unwrap_or_else(|e| e.into_inner());
+        let state = self.inner.state.read().unwrap_or_else(|e| e.into_inner());
         f.debug_struct("TokenCache")
-            .field("token_url", &self.token_url)
-            .field("client_id", &self.client_id)
+            .field("token_url", &self.inner.token_url)
+            .field("client_id", &self.inner.client_id)
             .field("client_secret", &"[redacted]")
             .field("token", &state.token)
+            .field("refreshing", &state.in_flight.is_some())
             .finish()
     }
 }
 
 impl TokenCache {
     /// A cache for `client_id`/`client_secret` at `token_url`. `http` must not
-    /// follow redirects.
+    /// follow redirects and carries the token endpoint's timeouts; `retry`
+    /// says how often a failed token request is repeated.
     pub(crate) fn new(
         client_id: String,
         client_secret: SecretString,
         token_url: &str,
         http: reqwest::Client,
+        retry: RetryPolicy,
     ) -> Result<Self, String> {
         let url = TokenUrl::new(token_url.to_owned())
             .map_err(|e| format!("invalid token URL {token_url}: {e}"))?;
@@ -228,94 +344,188 @@ impl TokenCache {
             .set_auth_type(AuthType::RequestBody)
             .set_token_uri(url);
         Ok(Self {
-            client_id,
-            client_secret,
-            token_url: token_url.to_owned(),
-            oauth,
-            http,
-            state: RwLock::new(State::default()),
-            refresh: tokio::sync::Mutex::new(()),
-            grants: AtomicU64::new(0),
+            inner: Arc::new(Inner {
+                client_id,
+                client_secret,
+                token_url: token_url.to_owned(),
+                oauth,
+                http,
+                retry,
+                state: RwLock::new(State::default()),
+                grants: AtomicU64::new(0),
+            }),
         })
     }
 
     /// The client id (not a secret).
     pub fn client_id(&self) -> &str {
-        &self.client_id
+        &self.inner.client_id
     }
 
     /// The token endpoint URL.
     pub fn token_url(&self) -> &str {
-        &self.token_url
+        &self.inner.token_url
     }
 
     /// How many tokens this cache has obtained.
     pub fn grants(&self) -> u64 {
-        self.grants.load(Ordering::Relaxed)
+        self.inner.grants.load(Ordering::Relaxed)
     }
 
-    /// A token to send now: the cached one while fresh, otherwise one fetched
-    /// by exactly one caller while the rest wait (or keep using the old one).
-    /// Callers that waited for a token request share its outcome, success
-    /// or failure: a failing token endpoint sees one request, not one per
-    /// waiting caller.
+    /// A token to send now.
+    ///
+    /// The cached one while fresh (no allocation, no waiting). Near expiry,
+    /// the cached one while a refresh runs in the background. Without a
+    /// valid token, the outcome of the one token request in flight (started
+    /// here if none is). Dropping the returned future never cancels that
+    /// request: its token is cached for the next caller.
     pub async fn bearer(&self) -> Result<Arc<Token>, AuthError> {
-        let now = Instant::now();
-        let (current, seen_fetches) = {
-            let state = self.state.read().unwrap_or_else(|e| e.into_inner());
-            (state.token.clone(), state.fetches)
-        };
-        if let Some(token) = current.as_ref().filter(|t| t.is_fresh(now)) {
-            return Ok(token.clone());
-        }
-
-        let still_valid = current.filter(|t| t.is_valid(now));
-        let _guard = match &still_valid {
-            Some(token) => {
-                if self.refresh_backed_off(now) {
-                    return Ok(token.clone());
-                }
-                match self.refresh.try_lock() {
-                    Ok(guard) => guard,
-                    // Someone is refreshing; the old token is still good.
-                    Err(_) => return Ok(token.clone()),
-                }
-            }
-            None => self.refresh.lock().await,
-        };
-
         {
-            let now = Instant::now();
-            let state = self.state.read().unwrap_or_else(|e| e.into_inner());
-            if let Some(token) = state.token.as_ref().filter(|t| t.is_fresh(now)) {
+            let state = self.inner.state.read().unwrap_or_else(|e| e.into_inner());
+            if let Some(token) = state.token.as_ref().filter(|t| t.is_fresh(Instant::now())) {
                 return Ok(token.clone());
             }
-            if state.fetches != seen_fetches {
-                // A request completed while we waited: use its result rather
-                // than asking again.
-                if let Some(token) = state.token.as_ref().filter(|t| t.is_valid(now)) {
-                    return Ok(token.clone());
-                }
-                if let Some(error) = &state.last_error {
-                    return Err(error.clone());
-                }
-            }
         }
+        let mut outcome = match self.token_or_request() {
+            Ok(token) => return Ok(token),
+            Err(Wait::Failed(error)) => return Err(error),
+            Err(Wait::For(outcome)) => outcome,
+        };
+        match outcome.wait_for(Option::is_some).await {
+            Ok(published) => published
+                .clone()
+                .expect("waited for a published outcome"),
+            // The task ended without publishing: the runtime is shutting down.
+            Err(_) => Err(AuthError::new(AuthErrorKind::Unreachable).with_description(Some(
+                "the token request was abandoned (the async runtime is shutting down)".into(),
+            ))),
+        }
+    }
 
-        let result = self.fetch().await;
+    /// Under the state lock: a token to use now, a cached rejection, or the
+    /// token request to wait for (starting one if none runs).
+    fn token_or_request(&self) -> Result<Arc<Token>, Wait> {
+        let mut state = self.inner.state.write().unwrap_or_else(|e| e.into_inner());
         let now = Instant::now();
+        if let Some(token) = state.token.as_ref().filter(|t| t.is_fresh(now)) {
+            return Ok(token.clone());
+        }
+        let valid = state.token.clone().filter(|t| t.is_valid(now));
+        if let Some(outcome) = &state.in_flight {
+            return valid.ok_or_else(|| Wait::For(outcome.clone()));
+        }
+        if let Some(rejection) = state.rejection.as_ref().filter(|r| now < r.until) {
+            return valid.ok_or_else(|| Wait::Failed(rejection.error.clone()));
+        }
+        if let Some(token) = &valid
+            && state.retry_refresh_at.is_some_and(|at| now < at)
+        {
+            return Ok(token.clone());
+        }
+        let outcome = self.start_request(&mut state);
+        valid.ok_or(Wait::For(outcome))
+    }
+
+    /// Spawns the token request; its outcome is stored and published by the
+    /// task itself, so nobody's cancellation can lose it.
+    fn start_request(&self, state: &mut State) -> watch::Receiver<Published> {
+        let (publish, outcome) = watch::channel(None);
+        state.in_flight = Some(outcome.clone());
+        let inner = self.inner.clone();
+        let span = tracing::debug_span!("kore.token", grants = tracing::field::Empty);
+        tokio::spawn(
+            async move {
+                let result = inner.fetch_with_retries().await;
+                let published = inner.store(result);
+                // Nobody waiting is fine: the outcome is cached.
+                let _ = publish.send(Some(published));
+            }
+            .instrument(span),
+        );
+        outcome
+    }
+
+    /// Forgets the cached token and any cached rejection: the next call
+    /// requests a new token at once (e.g. after the credentials were fixed
+    /// in KORE's console). A token request already running is not affected.
+    pub fn invalidate(&self) {
+        let mut state = self.inner.state.write().unwrap_or_else(|e| e.into_inner());
+        state.token = None;
+        state.retry_refresh_at = None;
+        state.rejection = None;
+    }
+
+    /// Forgets `used` if it is still the cached token (the API answered 401 to it).
+    pub(crate) fn invalidate_token(&self, used: &HeaderValue) {
+        let mut state = self.inner.state.write().unwrap_or_else(|e| e.into_inner());
+        if state.token.as_ref().is_some_and(|t| t.header == *used) {
+            state.token = None;
+            state.retry_refresh_at = None;
+        }
+    }
+
+    /// Removes the client secret (a misbehaving endpoint could echo the form
+    /// body back) and the access token of `used`, the
+    /// `Authorization` value the answered request carried (a gateway could
+    /// echo a token it rejects).
+    pub(crate) fn scrub_without(&self, text: &str, used: Option<&HeaderValue>) -> String {
+        let text = self.inner.scrub(text);
+        match used
+            .and_then(|h| h.to_str().ok())
+            .and_then(|h| h.strip_prefix("Bearer "))
+        {
+            Some(token) => scrub_secret(&text, token),
+            None => text,
+        }
+    }
+
+    /// A bounded excerpt of `body` with [`Self::scrub_without`] applied.
+    pub(crate) fn excerpt_without(&self, body: &[u8], used: Option<&HeaderValue>) -> String {
+        excerpt(body, EXCERPT_LIMIT, |text| self.scrub_without(text, used))
+    }
+}
+
+/// Why [`TokenCache::bearer`] has no token at hand.
+enum Wait {
+    Failed(AuthError),
+    For(watch::Receiver<Published>),
+}
+
+/// One failed token request, and whether (and when) it may be repeated.
+struct Failure {
+    error: AuthError,
+    transient: bool,
+    retry_after: Option<Duration>,
+}
+
+impl Inner {
+    /// Records a finished token request and says what its waiters get.
+    fn store(&self, result: Result<Token, AuthError>) -> Result<Arc<Token>, AuthError> {
         let mut state = self.state.write().unwrap_or_else(|e| e.into_inner());
-        state.fetches += 1;
+        state.in_flight = None;
+        let now = Instant::now();
         match result {
             Ok(token) => {
                 let token = Arc::new(token);
                 state.token = Some(token.clone());
                 state.retry_refresh_at = None;
-                state.last_error = None;
+                state.rejection = None;
                 Ok(token)
             }
             Err(error) => {
-                state.last_error = Some(error.clone());
+                if error.kind() == AuthErrorKind::Rejected {
+                    let backoff = state
+                        .rejection
+                        .as_ref()
+                        .map_or(REJECTION_BACKOFF_START, |r| {
+                            (r.backoff * 2).min(REJECTION_BACKOFF_MAX)
+                        });
+                    state.rejection = Some(Rejection {
+                        error: error.clone(),
+                        until: now + backoff,
+                        backoff,
+                    });
+                }
                 match state.token.clone().filter(|t| t.is_valid(now)) {
                     Some(old) => {
                         tracing::warn!(
@@ -331,34 +541,49 @@ impl TokenCache {
         }
     }
 
-    fn refresh_backed_off(&self, now: Instant) -> bool {
-        self.state
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .retry_refresh_at
-            .is_some_and(|at| now < at)
-    }
-
-    /// Forgets `used` if it is still the cached token (the API answered 401 to it).
-    pub fn invalidate(&self, used: &HeaderValue) {
-        let mut state = self.state.write().unwrap_or_else(|e| e.into_inner());
-        if state.token.as_ref().is_some_and(|t| t.header == *used) {
-            state.token = None;
-            state.retry_refresh_at = None;
+    /// Requests a token, repeating transient failures as the retry policy
+    /// allows (like an idempotent GET).
+    async fn fetch_with_retries(&self) -> Result<Token, AuthError> {
+        let mut retries = 0;
+        loop {
+            let failure = match self.fetch().await {
+                Ok(token) => return Ok(token),
+                Err(failure) => failure,
+            };
+            if !failure.transient || retries + 1 >= self.retry.attempts() {
+                return Err(failure.error);
+            }
+            retries += 1;
+            let delay = match failure.retry_after {
+                Some(asked) => match self.retry.server_delay(asked) {
+                    Some(delay) => delay,
+                    None => return Err(failure.error),
+                },
+                None => self.retry.backoff(retries),
+            };
+            tracing::debug!(
+                error = %failure.error,
+                delay_ms = delay.as_millis() as u64,
+                "retrying the token request"
+            );
+            tokio::time::sleep(delay).await;
         }
     }
 
-    async fn fetch(&self) -> Result<Token, AuthError> {
-        // oauth2 keeps the status of a failed exchange to itself; the HTTP
-        // closure records it so errors can report it.
-        let status: Arc<Mutex<Option<StatusCode>>> = Arc::default();
+    async fn fetch(&self) -> Result<Token, Failure> {
+        // oauth2 keeps the status and headers of a failed exchange to itself;
+        // the HTTP closure records what errors need.
+        let seen: Arc<Mutex<(Option<StatusCode>, Option<Duration>)>> = Arc::default();
         let send = |request: oauth2::HttpRequest| {
             let http = self.http.clone();
-            let status = status.clone();
+            let seen = seen.clone();
             async move {
                 let request = reqwest::Request::try_from(request)?;
                 let response = http.execute(request).await?;
-                *status.lock().unwrap_or_else(|e| e.into_inner()) = Some(response.status());
+                *seen.lock().unwrap_or_else(|e| e.into_inner()) = (
+                    Some(response.status()),
+                    retry::retry_after(response.headers()),
+                );
                 let mut builder = http::Response::builder().status(response.status());
                 if let Some(headers) = builder.headers_mut() {
                     *headers = response.headers().clone();
@@ -377,25 +602,35 @@ impl TokenCache {
             .exchange_client_credentials()
             .request_async(&send)
             .await;
-        let status = *status.lock().unwrap_or_else(|e| e.into_inner());
-        let response = result.map_err(|e| self.describe(e, status))?;
+        let (status, retry_after) = *seen.lock().unwrap_or_else(|e| e.into_inner());
+        let response = result.map_err(|e| {
+            let error = self.describe(e, status);
+            Failure {
+                transient: matches!(
+                    error.kind(),
+                    AuthErrorKind::Unreachable | AuthErrorKind::Unavailable
+                ),
+                error,
+                retry_after,
+            }
+        })?;
+        let invalid = |what: &str| Failure {
+            error: AuthError::new(AuthErrorKind::InvalidResponse)
+                .with_status(status)
+                .with_error(None, Some(what.to_owned())),
+            transient: false,
+            retry_after: None,
+        };
 
         let secret = response.access_token.secret();
         if secret.is_empty() {
-            return Err(AuthError::new(AuthErrorKind::InvalidResponse)
-                .with_status(status)
-                .with_error(None, Some("the access_token is empty".into())));
+            return Err(invalid("the access_token is empty"));
         }
-        let mut header = HeaderValue::from_str(&format!("Bearer {secret}")).map_err(|_| {
-            AuthError::new(AuthErrorKind::InvalidResponse)
-                .with_status(status)
-                .with_error(
-                    None,
-                    Some("the access_token has characters not allowed in a header".into()),
-                )
-        })?;
+        let mut header = HeaderValue::from_str(&format!("Bearer {secret}"))
+            .map_err(|_| invalid("the access_token has characters not allowed in a header"))?;
         header.set_sensitive(true);
-        self.grants.fetch_add(1, Ordering::Relaxed);
+        let grants = self.grants.fetch_add(1, Ordering::Relaxed) + 1;
+        tracing::Span::current().record("grants", grants);
 
         let lifetime = token_lifetime(response.expires_in, secret, SystemTime::now());
         let expires_at = started + lifetime;
@@ -412,7 +647,7 @@ impl TokenCache {
 
     fn describe(
         &self,
-        error: RequestTokenError<reqwest::Error, BasicErrorResponse>,
+        error: RequestTokenError<reqwest::Error, TokenErrorBody>,
         status: Option<StatusCode>,
     ) -> AuthError {
         // 408, 429 and 5xx say "not now", not "not you": retryable, and not
@@ -422,17 +657,21 @@ impl TokenCache {
                 || s == StatusCode::TOO_MANY_REQUESTS
                 || s == StatusCode::REQUEST_TIMEOUT
         });
+        // A refusal of the grant itself, in either error shape.
+        let refusal = matches!(status.map(|s| s.as_u16()), Some(400 | 401 | 403));
         match error {
-            RequestTokenError::ServerResponse(response) => {
+            RequestTokenError::ServerResponse(body) => {
                 let kind = if transient {
                     AuthErrorKind::Unavailable
-                } else {
+                } else if refusal {
                     AuthErrorKind::Rejected
+                } else {
+                    // A 404 or 405 with an error body: not a token endpoint.
+                    AuthErrorKind::InvalidResponse
                 };
-                AuthError::new(kind).with_status(status).with_error(
-                    Some(response.error().as_ref().to_owned()),
-                    response.error_description().map(|d| self.scrub(d)),
-                )
+                AuthError::new(kind)
+                    .with_status(status)
+                    .with_error(body.code(), body.description().map(|d| self.scrub(d)))
             }
             RequestTokenError::Request(e) => {
                 AuthError::new(AuthErrorKind::Unreachable).with_source(e)
@@ -456,7 +695,10 @@ impl TokenCache {
                     inner.column()
                 );
                 if !status.is_some_and(|s| s.is_success()) {
-                    what.push_str(&format!("; body starts: {}", self.excerpt(&body)));
+                    what.push_str(&format!(
+                        "; body starts: {}",
+                        excerpt(&body, EXCERPT_LIMIT, |t| self.scrub(t))
+                    ));
                 }
                 AuthError::new(kind)
                     .with_status(status)
@@ -464,6 +706,8 @@ impl TokenCache {
             }
             RequestTokenError::Other(message) => AuthError::new(if transient {
                 AuthErrorKind::Unavailable
+            } else if refusal {
+                AuthErrorKind::Rejected
             } else {
                 AuthErrorKind::InvalidResponse
             })
@@ -472,34 +716,8 @@ impl TokenCache {
         }
     }
 
-    /// A bounded, secret-scrubbed excerpt of a body quoted in an error.
-    pub(crate) fn excerpt(&self, body: &[u8]) -> String {
-        self.excerpt_without(body, None)
-    }
-
-    /// Removes the client secret from text quoted from the network (a
-    /// misbehaving endpoint could echo the form body back).
-    pub(crate) fn scrub(&self, text: &str) -> String {
-        self.scrub_without(text, None)
-    }
-
-    /// [`Self::scrub`], also removing the access token of `used`, the
-    /// `Authorization` value the answered request carried (a gateway could
-    /// echo a token it rejects).
-    pub(crate) fn scrub_without(&self, text: &str, used: Option<&HeaderValue>) -> String {
-        let text = scrub_secret(text, self.client_secret.expose_secret());
-        match used
-            .and_then(|h| h.to_str().ok())
-            .and_then(|h| h.strip_prefix("Bearer "))
-        {
-            Some(token) => scrub_secret(&text, token),
-            None => text,
-        }
-    }
-
-    /// [`Self::excerpt`] with [`Self::scrub_without`].
-    pub(crate) fn excerpt_without(&self, body: &[u8], used: Option<&HeaderValue>) -> String {
-        excerpt(body, EXCERPT_LIMIT, |text| self.scrub_without(text, used))
+    fn scrub(&self, text: &str) -> String {
+        scrub_secret(text, self.client_secret.expose_secret())
     }
 }
 

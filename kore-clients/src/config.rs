@@ -21,6 +21,8 @@ pub const DEFAULT_TOKEN_URL: &str = "https://api.korewireless.com/api-services/v
 
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+const DEFAULT_TOKEN_TIMEOUT: Duration = Duration::from_secs(10);
+const DEFAULT_OPERATION_TIMEOUT: Duration = Duration::from_secs(120);
 
 /// Configures and builds a [`Kore`].
 ///
@@ -44,6 +46,8 @@ pub struct KoreBuilder {
     token_url: Option<String>,
     timeout: Option<Duration>,
     connect_timeout: Option<Duration>,
+    token_timeout: Option<Duration>,
+    operation_timeout: Option<Duration>,
     retry: Option<RetryPolicy>,
     user_agent: Option<String>,
     http: Option<reqwest::Client>,
@@ -62,6 +66,8 @@ impl fmt::Debug for KoreBuilder {
             .field("token_url", &self.token_url)
             .field("timeout", &self.timeout)
             .field("connect_timeout", &self.connect_timeout)
+            .field("token_timeout", &self.token_timeout)
+            .field("operation_timeout", &self.operation_timeout)
             .field("retry", &self.retry)
             .field("user_agent", &self.user_agent)
             .field(
@@ -98,9 +104,29 @@ impl KoreBuilder {
         self
     }
 
-    /// Timeout for each attempt of a request (default 30 s).
+    /// Timeout for each attempt of an API request (default 30 s). It is set
+    /// on every request, so it also holds with [`http_client`](Self::http_client).
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = Some(timeout);
+        self
+    }
+
+    /// Timeout for each attempt of a token request (default 10 s). Failed
+    /// token requests are retried like reads, under the same
+    /// [`RetryPolicy`].
+    pub fn token_timeout(mut self, timeout: Duration) -> Self {
+        self.token_timeout = Some(timeout);
+        self
+    }
+
+    /// The most one call may take in all: every attempt, the back-off
+    /// between them and the wait for a token (default 2 min). A call that
+    /// reaches it fails with [`Error::OperationTimeout`]; a token request it
+    /// was waiting for carries on and is cached for the next call.
+    ///
+    /// For a `list().stream()`, the limit applies to each page request.
+    pub fn operation_timeout(mut self, timeout: Duration) -> Self {
+        self.operation_timeout = Some(timeout);
         self
     }
 
@@ -123,9 +149,11 @@ impl KoreBuilder {
     }
 
     /// Sends API requests through the caller's own `reqwest::Client` (its
-    /// timeouts, proxies and TLS settings apply; the builder's timeouts and
-    /// user agent do not). Token requests always use a dedicated client that
-    /// never follows redirects, so the secret cannot be replayed elsewhere.
+    /// connect timeout, proxies and TLS settings apply, its user agent
+    /// replaces the builder's; the per-attempt [`timeout`](Self::timeout) and
+    /// the [`operation_timeout`](Self::operation_timeout) still bound every
+    /// call). Token requests always use a dedicated client that never
+    /// follows redirects, so the secret cannot be replayed elsewhere.
     pub fn http_client(mut self, client: reqwest::Client) -> Self {
         self.http = Some(client);
         self
@@ -210,6 +238,18 @@ impl KoreBuilder {
             self.allow_insecure_http,
         )?;
 
+        for (what, value) in [
+            ("timeout", self.timeout),
+            ("connect_timeout", self.connect_timeout),
+            ("token_timeout", self.token_timeout),
+            ("operation_timeout", self.operation_timeout),
+        ] {
+            if value.is_some_and(|v| v.is_zero()) {
+                return Err(Error::config(format!(
+                    "the {what} is zero; every request would time out at once"
+                )));
+            }
+        }
         let user_agent = self
             .user_agent
             .unwrap_or_else(|| concat!("kore-clients/", env!("CARGO_PKG_VERSION")).to_owned());
@@ -228,19 +268,25 @@ impl KoreBuilder {
         };
         let token_http = with_tls(reqwest::Client::builder())
             .user_agent(user_agent)
-            .timeout(timeout)
+            .timeout(self.token_timeout.unwrap_or(DEFAULT_TOKEN_TIMEOUT))
             .connect_timeout(connect_timeout)
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(http_error)?;
 
-        let tokens = Arc::new(
-            TokenCache::new(client_id, client_secret, token_url.as_str(), token_http)
-                .map_err(Error::config)?,
-        );
+        let retry = self.retry.unwrap_or_default();
+        let tokens = TokenCache::new(
+            client_id,
+            client_secret,
+            token_url.as_str(),
+            token_http,
+            retry.clone(),
+        )
+        .map_err(Error::config)?;
         let transport = Arc::new(Transport {
             tokens,
-            retry: self.retry.unwrap_or_default(),
+            retry,
+            attempt_timeout: timeout,
         });
         let base_url = base_url.as_str().trim_end_matches('/').to_owned();
         let raw = kore_clients_gen::Client::new_with_client(
@@ -251,6 +297,9 @@ impl KoreBuilder {
         Ok(Kore {
             shared: Arc::new(Shared {
                 base_url,
+                operation_timeout: self
+                    .operation_timeout
+                    .unwrap_or(DEFAULT_OPERATION_TIMEOUT),
                 transport,
                 raw,
             }),

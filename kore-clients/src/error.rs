@@ -77,18 +77,21 @@ impl fmt::Display for Operation {
 }
 
 /// Everything that can go wrong talking to KORE.
-#[derive(Debug, thiserror::Error)]
+///
+/// `Display` says what happened and what to do; the underlying cause (a
+/// connection error, say) is not repeated there but returned by
+/// [`std::error::Error::source`], so reports that walk the chain (`anyhow`,
+/// `eyre`, the `kore` CLI) show each cause once.
+#[derive(Debug)]
 #[non_exhaustive]
 pub enum Error {
     /// The builder or the environment holds an unusable setting. Nothing was sent.
-    #[error("invalid configuration: {message}")]
     Config {
         /// What is wrong and how to fix it.
         message: String,
     },
 
     /// An argument was rejected before any request was sent.
-    #[error("{operation}: invalid input: {message}")]
     InvalidInput {
         /// The operation the input was for.
         operation: Operation,
@@ -98,16 +101,14 @@ pub enum Error {
 
     /// No usable access token: the token endpoint refused the credentials,
     /// could not be reached, or the API rejected a freshly issued token.
-    #[error("{operation}: {source}")]
     Auth {
         /// The operation that needed the token.
         operation: Operation,
-        /// Details, including KORE's `error` / `error_description`.
+        /// Details, including the token endpoint's error code and message.
         source: AuthError,
     },
 
     /// KORE answered with an error status and a JSON error body.
-    #[error("{operation}: KORE returned HTTP {status}{}{}", describe_api(*code, message.as_deref(), info.as_deref()), hint(*status))]
     Api {
         /// The operation.
         operation: Operation,
@@ -125,7 +126,6 @@ pub enum Error {
 
     /// An error status whose body is not KORE's JSON error (an API gateway's
     /// HTML page, a proxy's text).
-    #[error("{operation}: HTTP {status} with a non-JSON body{}: {excerpt}{}", content_type.as_deref().map(|c| format!(" ({c})")).unwrap_or_default(), hint(*status))]
     UnexpectedResponse {
         /// The operation.
         operation: Operation,
@@ -139,11 +139,7 @@ pub enum Error {
         retry_after: Option<Duration>,
     },
 
-    /// The request timed out (after all attempts allowed).
-    #[error(
-        "{operation}: timed out after {attempts} attempt(s){}; raise the timeout with `KoreBuilder::timeout` or retry later",
-        write_caution(*operation)
-    )]
+    /// An attempt timed out (the per-attempt timeout), and no attempt was left.
     Timeout {
         /// The operation.
         operation: Operation,
@@ -151,12 +147,19 @@ pub enum Error {
         attempts: u32,
     },
 
-    /// The connection failed (DNS, refused, reset, TLS).
-    #[error(
-        "{operation}: could not reach KORE after {attempts} attempt(s): {}{}; check the network and the base URL",
-        error_chain(source),
-        if source.is_connect() { "" } else { write_caution(*operation) }
-    )]
+    /// The whole call (attempts, back-off, waiting for a token) took longer
+    /// than [`KoreBuilder::operation_timeout`](crate::KoreBuilder::operation_timeout).
+    OperationTimeout {
+        /// The operation.
+        operation: Operation,
+        /// The limit that was reached.
+        limit: Duration,
+        /// How many attempts had been started.
+        attempts: u32,
+    },
+
+    /// The connection failed (DNS, refused, reset, TLS). The cause is the
+    /// error's `source()`.
     Transport {
         /// The operation.
         operation: Operation,
@@ -167,9 +170,6 @@ pub enum Error {
     },
 
     /// A success response whose body does not match KORE's documented shape.
-    #[error(
-        "{operation}: HTTP {status} response could not be decoded: {message}; body starts: {excerpt}"
-    )]
     Decode {
         /// The operation.
         operation: Operation,
@@ -184,7 +184,6 @@ pub enum Error {
     /// KORE **created the client**, but its response could not be decoded.
     /// The raw body, which holds the one-time client secret, is kept: see
     /// [`UndecodedCreate::expose_body`].
-    #[error("create client (POST /v1/clients): KORE created the client{}, but the response could not be decoded ({reason}); the raw response, including the one-time secret, is available from this error's `UndecodedCreate::expose_body` — store it now, KORE will not show the secret again", created.client_id().map(|id| format!(" {id}")).unwrap_or_default())]
     CreatedButUndecodable {
         /// The raw response.
         created: UndecodedCreate,
@@ -195,7 +194,6 @@ pub enum Error {
     /// KORE **created the client** (it answered with a success status), but
     /// its one-time secret did not arrive: the body was cut off, or it had
     /// no `client_secret`. The client exists without a secret anyone holds.
-    #[error("create client (POST /v1/clients): KORE created the client{} (HTTP {status}), but its one-time secret was not received: {reason}; the client cannot be used without it — delete it in KORE's console and create another", client_id.as_deref().map(|id| format!(" {id}")).unwrap_or_default())]
     CreatedWithoutSecret {
         /// The new client's id, if it was received.
         client_id: Option<String>,
@@ -205,15 +203,126 @@ pub enum Error {
         reason: String,
     },
 
-    /// The server's pagination is inconsistent (e.g. it returned the same page
-    /// twice); the stream stops rather than loop.
-    #[error("{operation}: {message}")]
+    /// The server's pagination is inconsistent (a page repeats an earlier
+    /// one, or is not the page asked for); the stream stops rather than loop.
     Pagination {
         /// The operation.
         operation: Operation,
         /// What was inconsistent.
         message: String,
     },
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::Config { message } => write!(f, "invalid configuration: {message}"),
+            Error::InvalidInput { operation, message } => {
+                write!(f, "{operation}: invalid input: {message}")
+            }
+            Error::Auth { operation, source } => write!(f, "{operation}: {source}"),
+            Error::Api {
+                operation,
+                status,
+                code,
+                message,
+                info,
+                ..
+            } => write!(
+                f,
+                "{operation}: KORE returned HTTP {status}{}{}",
+                describe_api(*code, message.as_deref(), info.as_deref()),
+                hint(*status)
+            ),
+            Error::UnexpectedResponse {
+                operation,
+                status,
+                content_type,
+                excerpt,
+                ..
+            } => write!(
+                f,
+                "{operation}: HTTP {status} with a non-JSON body{}: {excerpt}{}",
+                content_type
+                    .as_deref()
+                    .map(|c| format!(" ({c})"))
+                    .unwrap_or_default(),
+                hint(*status)
+            ),
+            Error::Timeout {
+                operation,
+                attempts,
+            } => write!(
+                f,
+                "{operation}: timed out after {attempts} attempt(s){}; raise the timeout with `KoreBuilder::timeout` or retry later",
+                write_caution(*operation)
+            ),
+            Error::OperationTimeout {
+                operation,
+                limit,
+                attempts,
+            } => write!(
+                f,
+                "{operation}: did not finish within the operation timeout of {limit:?} ({attempts} attempt(s) started){}; raise it with `KoreBuilder::operation_timeout` or retry later",
+                write_caution(*operation)
+            ),
+            Error::Transport {
+                operation,
+                attempts,
+                source,
+            } => write!(
+                f,
+                "{operation}: could not reach KORE after {attempts} attempt(s){}; check the network and the base URL",
+                if source.is_connect() {
+                    ""
+                } else {
+                    write_caution(*operation)
+                }
+            ),
+            Error::Decode {
+                operation,
+                status,
+                message,
+                excerpt,
+            } => write!(
+                f,
+                "{operation}: HTTP {status} response could not be decoded: {message}; body starts: {excerpt}"
+            ),
+            Error::CreatedButUndecodable { created, reason } => write!(
+                f,
+                "create client (POST /v1/clients): KORE created the client{}, but the response could not be decoded ({reason}); the raw response, including the one-time secret, is available from this error's `UndecodedCreate::expose_body` — store it now, KORE will not show the secret again",
+                created
+                    .client_id()
+                    .map(|id| format!(" {id}"))
+                    .unwrap_or_default()
+            ),
+            Error::CreatedWithoutSecret {
+                client_id,
+                status,
+                reason,
+            } => write!(
+                f,
+                "create client (POST /v1/clients): KORE created the client{} (HTTP {status}), but its one-time secret was not received: {reason}; the client cannot be used without it — delete it in KORE's console and create another",
+                client_id
+                    .as_deref()
+                    .map(|id| format!(" {id}"))
+                    .unwrap_or_default()
+            ),
+            Error::Pagination { operation, message } => write!(f, "{operation}: {message}"),
+        }
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            // The AuthError's own text is part of this error's message; its
+            // cause is the next link.
+            Error::Auth { source, .. } => std::error::Error::source(source),
+            Error::Transport { source, .. } => Some(source),
+            _ => None,
+        }
+    }
 }
 
 /// For a write whose outcome is unknown: say so, so nobody retries blindly.
@@ -251,17 +360,6 @@ fn hint(status: StatusCode) -> &'static str {
     }
 }
 
-fn error_chain(error: &dyn std::error::Error) -> String {
-    let mut out = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        out.push_str(": ");
-        out.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    out
-}
-
 impl Error {
     /// The HTTP status of the response that caused the error, if any: KORE's
     /// API, or for [`Error::Auth`] the token endpoint.
@@ -287,7 +385,7 @@ impl Error {
     pub fn is_retryable(&self) -> bool {
         let write = self.operation().is_write();
         match self {
-            Error::Timeout { .. } => !write,
+            Error::Timeout { .. } | Error::OperationTimeout { .. } => !write,
             Error::Transport { source, .. } => !write || source.is_connect(),
             Error::Api { status, .. } | Error::UnexpectedResponse { status, .. } => {
                 crate::retry::should_retry_status(*status, write)
@@ -312,6 +410,7 @@ impl Error {
             | Error::Api { operation, .. }
             | Error::UnexpectedResponse { operation, .. }
             | Error::Timeout { operation, .. }
+            | Error::OperationTimeout { operation, .. }
             | Error::Transport { operation, .. }
             | Error::Decode { operation, .. }
             | Error::Pagination { operation, .. } => *operation,
@@ -346,7 +445,9 @@ impl Error {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum AuthErrorKind {
-    /// The token endpoint refused the credentials (e.g. `invalid_client`).
+    /// The token endpoint refused the grant: HTTP 400, 401 or 403 with an
+    /// error body in OAuth2's shape (`invalid_client`, ...) or KORE's
+    /// (`{"code": …, "message": …}`). Retrying the same credentials will not help.
     Rejected,
     /// The API rejected a freshly issued token (a second 401).
     ApiRejected,
@@ -414,12 +515,14 @@ impl AuthError {
         self.status
     }
 
-    /// The OAuth2 `error` code (`invalid_client`, `unsupported_grant_type`, ...).
+    /// The token endpoint's error code: OAuth2's `error` (`invalid_client`,
+    /// `unsupported_grant_type`, ...) or KORE's numeric `code`, as text.
     pub fn error_code(&self) -> Option<&str> {
         self.error.as_deref()
     }
 
-    /// The server's `error_description` (or message).
+    /// The token endpoint's own words: OAuth2's `error_description`, KORE's
+    /// `message`, or what was wrong with its answer.
     pub fn description(&self) -> Option<&str> {
         self.description.as_deref()
     }
@@ -452,9 +555,6 @@ impl fmt::Display for AuthError {
         }
         if let Some(description) = &self.description {
             write!(f, ": {description}")?;
-        }
-        if let Some(source) = &self.source {
-            write!(f, ": {}", error_chain(source.as_ref()))?;
         }
         f.write_str(match self.kind {
             AuthErrorKind::Rejected | AuthErrorKind::ApiRejected => {
@@ -538,179 +638,3 @@ impl fmt::Debug for UndecodedCreate {
     }
 }
 
-/// Turns the generated client's error, plus what the transport recorded,
-/// into an [`Error`]. Text quoted from a response is scrubbed of the client
-/// secret and of the access token the request carried.
-pub(crate) async fn from_generated(
-    operation: Operation,
-    error: kore_clients_gen::Error<kore_clients_gen::types::Error>,
-    outcome: crate::transport::Outcome,
-    tokens: &crate::auth::TokenCache,
-) -> Error {
-    use kore_clients_gen::Error as Gen;
-
-    let used = outcome.used_token.as_ref();
-    let scrub = |text: &str| tokens.scrub_without(text, used);
-    let excerpt = |bytes: &[u8]| tokens.excerpt_without(bytes, used);
-
-    if let Some(mut source) = outcome.auth_error {
-        // A second 401: keep what the API said about it.
-        if source.kind() == AuthErrorKind::ApiRejected && source.description().is_none() {
-            let said = match error {
-                Gen::ErrorResponse(body) => body.into_inner().message,
-                Gen::UnexpectedResponse(response) => response
-                    .json::<kore_clients_gen::types::Error>()
-                    .await
-                    .ok()
-                    .and_then(|body| body.message),
-                _ => None,
-            };
-            source = source.with_description(said.map(|m| scrub(&m)));
-        }
-        return Error::Auth { operation, source };
-    }
-    let attempts = outcome.attempts.max(1);
-    match error {
-        Gen::InvalidRequest(message) => Error::invalid_input(operation, message),
-        Gen::Custom(message) => Error::Auth {
-            operation,
-            source: AuthError::new(AuthErrorKind::InvalidResponse)
-                .with_error(None, Some(scrub(&message))),
-        },
-        // The status line of a create arrived and said success, then the
-        // body broke off: the client exists, its secret is gone.
-        Gen::ResponseBodyError(source)
-            if operation.is_write() && outcome.status.is_some_and(|s| s.is_success()) =>
-        {
-            Error::CreatedWithoutSecret {
-                client_id: None,
-                status: outcome.status.unwrap_or(StatusCode::CREATED),
-                reason: format!("the response body broke off: {}", error_chain(&source)),
-            }
-        }
-        Gen::CommunicationError(source)
-        | Gen::InvalidUpgrade(source)
-        | Gen::ResponseBodyError(source) => {
-            if source.is_timeout() {
-                Error::Timeout {
-                    operation,
-                    attempts,
-                }
-            } else {
-                Error::Transport {
-                    operation,
-                    attempts,
-                    source,
-                }
-            }
-        }
-        Gen::ErrorResponse(response) => {
-            let status = response.status();
-            let retry_after = crate::retry::retry_after(response.headers());
-            api_error(operation, status, response.into_inner(), retry_after, scrub)
-        }
-        Gen::InvalidResponsePayload(bytes, source) => {
-            let status = outcome.status.unwrap_or(StatusCode::OK);
-            if status.is_success() && operation == Operation::CreateClient {
-                Error::CreatedButUndecodable {
-                    created: UndecodedCreate::new(&bytes),
-                    reason: decode_reason(&source),
-                }
-            } else if status.is_success() {
-                Error::Decode {
-                    operation,
-                    status,
-                    message: decode_reason(&source),
-                    excerpt: excerpt(&bytes),
-                }
-            } else {
-                // A documented error status with a body that is not KORE's
-                // JSON error: a gateway page, most likely.
-                Error::UnexpectedResponse {
-                    operation,
-                    status,
-                    content_type: outcome.content_type,
-                    excerpt: excerpt(&bytes),
-                    retry_after: outcome.retry_after,
-                }
-            }
-        }
-        Gen::UnexpectedResponse(response) => {
-            from_undocumented(operation, response, attempts, scrub, excerpt).await
-        }
-    }
-}
-
-/// What a decoder error says, without the values it quotes (a create
-/// response's values include the secret).
-fn decode_reason(error: &serde_json::Error) -> String {
-    format!(
-        "{:?} error at line {}, column {}",
-        error.classify(),
-        error.line(),
-        error.column()
-    )
-}
-
-/// KORE's JSON error body as an [`Error::Api`].
-fn api_error(
-    operation: Operation,
-    status: StatusCode,
-    body: kore_clients_gen::types::Error,
-    retry_after: Option<Duration>,
-    scrub: impl Fn(&str) -> String,
-) -> Error {
-    Error::Api {
-        operation,
-        status,
-        code: body.code.map(i64::from),
-        message: body.message.map(|m| scrub(&m)),
-        info: body.info.map(|i| scrub(&i)),
-        retry_after,
-    }
-}
-
-/// A response whose status the spec does not list (429, 418, 2xx others).
-async fn from_undocumented(
-    operation: Operation,
-    response: reqwest::Response,
-    attempts: u32,
-    scrub: impl Fn(&str) -> String,
-    excerpt: impl Fn(&[u8]) -> String,
-) -> Error {
-    let status = response.status();
-    let retry_after = crate::retry::retry_after(response.headers());
-    let content_type = response
-        .headers()
-        .get(reqwest::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
-    let bytes = match response.bytes().await {
-        Ok(bytes) => bytes,
-        Err(source) => {
-            return Error::Transport {
-                operation,
-                attempts,
-                source,
-            };
-        }
-    };
-    if status.is_success() && operation == Operation::CreateClient {
-        return Error::CreatedButUndecodable {
-            created: UndecodedCreate::new(&bytes),
-            reason: format!("KORE answered HTTP {status}, which the spec does not document"),
-        };
-    }
-    match serde_json::from_slice::<kore_clients_gen::types::Error>(&bytes) {
-        Ok(body) if body.message.is_some() || body.code.is_some() => {
-            api_error(operation, status, body, retry_after, scrub)
-        }
-        _ => Error::UnexpectedResponse {
-            operation,
-            status,
-            content_type,
-            excerpt: excerpt(&bytes),
-            retry_after,
-        },
-    }
-}

@@ -89,6 +89,7 @@ pub struct Kore {
 
 pub(crate) struct Shared {
     base_url: String,
+    operation_timeout: std::time::Duration,
     transport: Arc<Transport>,
     raw: kore_clients_gen::Client,
 }
@@ -99,6 +100,8 @@ impl fmt::Debug for Kore {
             .field("base_url", &self.shared.base_url)
             .field("tokens", &self.shared.transport.tokens)
             .field("retry", &self.shared.transport.retry)
+            .field("attempt_timeout", &self.shared.transport.attempt_timeout)
+            .field("operation_timeout", &self.shared.operation_timeout)
             .finish()
     }
 }
@@ -181,7 +184,8 @@ impl Kore {
         );
         async move {
             let started = std::time::Instant::now();
-            let (result, outcome) = transport::recorded(run(&self.shared.raw)).await;
+            let limit = self.shared.operation_timeout;
+            let (result, outcome) = transport::recorded(run(&self.shared.raw), limit).await;
             let span = tracing::Span::current();
             span.record("attempts", outcome.attempts);
             span.record("latency_ms", started.elapsed().as_millis() as u64);
@@ -189,9 +193,18 @@ impl Kore {
                 span.record("status", status.as_u16());
             }
             match result {
-                Ok(value) => Ok(value.into_inner()),
-                Err(error) => {
-                    let error = error::from_generated(
+                Some(Ok(value)) => Ok(value.into_inner()),
+                None => {
+                    let error = Error::OperationTimeout {
+                        operation,
+                        limit,
+                        attempts: outcome.attempts,
+                    };
+                    tracing::debug!(error = %error, "operation failed");
+                    Err(error)
+                }
+                Some(Err(error)) => {
+                    let error = transport::from_generated(
                         operation,
                         error,
                         outcome,

@@ -5,20 +5,34 @@
 //! bearer token wherever a response points would hand it to any host a
 //! misconfigured or compromised gateway names.
 //!
-//! The stream ends at the first of: an empty page, a short page (fewer
-//! clients than `page_size`), a page without `next_page_url`, or `limit`
-//! clients. With `concurrency(k)`, up to `k` page requests run ahead of the
-//! reader (so up to `k - 1` requests past the last page may be made and
-//! discarded); clients are still yielded in page order. With a `limit`, no
-//! page is requested beyond the one expected to hold the last wanted client. A page whose clients
-//! are exactly the previous page's, or whose `meta.page_number` is not the
-//! number asked for, ends the stream with [`Error::Pagination`] rather than
-//! loop forever.
+//! The stream ends at the first of:
+//! - an empty page;
+//! - a page whose `meta` has no next page (`next_page_url` missing, `null`
+//!   or empty);
+//! - a short page (fewer clients than `page_size`) when nothing in the
+//!   response says there is more: a `next_page_url` outranks the count,
+//!   since a server may cap the page size without saying so;
+//! - `limit` clients.
+//!
+//! It stops with [`Error::Pagination`] rather than loop or skip when a page
+//! repeats any earlier page of the walk client for client (one hash per
+//! page is kept), or when `meta.page_number` is not the number asked for.
+//!
+//! With `concurrency(k)`, up to `k` page requests run ahead of the reader,
+//! each in a task of its own: they make progress (and finish, so their
+//! timeouts never run out) while the reader is busy, and are aborted when
+//! the stream is dropped. Clients are still yielded in page order; up to
+//! `k - 1` requests past the last page may be made and discarded. With a
+//! `limit`, no page is requested beyond the one expected to hold the last
+//! wanted client. `concurrency(1)` requests each page only when the reader
+//! asks for it, in the reader's own task.
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
+use std::hash::{DefaultHasher, Hash as _, Hasher as _};
 
-use futures::stream::FuturesOrdered;
 use futures::{Stream, StreamExt as _, stream};
+use tokio::task::JoinHandle;
+use tracing::Instrument as _;
 
 use crate::Kore;
 use crate::clients::{ListClients, fetch_page};
@@ -34,15 +48,8 @@ pub(crate) fn stream(list: ListClients) -> impl Stream<Item = Result<Client>> + 
         client_type: list.client_type,
         concurrency: list.concurrency,
         next_number: list.page_number,
-        in_flight: FuturesOrdered::new(),
-        walker: Walker {
-            page_size: list.page_size,
-            first: list.page_number,
-            accepted: 0,
-            remaining: list.limit,
-            previous_ids: None,
-            finished: list.limit == Some(0),
-        },
+        in_flight: VecDeque::new(),
+        walker: Walker::new(list.page_size, list.page_number, list.limit),
         ready: VecDeque::new(),
     };
     stream::unfold(walk, |mut walk| async move {
@@ -59,12 +66,19 @@ struct Walk {
     client_type: Option<ClientType>,
     concurrency: usize,
     next_number: u32,
-    in_flight: FuturesOrdered<PageFetch>,
+    in_flight: VecDeque<(u32, Prefetch)>,
     walker: Walker,
     ready: VecDeque<Result<Client>>,
 }
 
-type PageFetch = std::pin::Pin<Box<dyn Future<Output = (u32, Result<Page>)> + Send>>;
+/// A page request running in its own task; dropping it aborts the task.
+struct Prefetch(JoinHandle<Result<Page>>);
+
+impl Drop for Prefetch {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
 
 impl Walk {
     async fn next(&mut self) -> Option<Result<Client>> {
@@ -73,27 +87,57 @@ impl Walk {
                 return Some(item);
             }
             if self.walker.finished {
+                // Requests past the end are no longer wanted.
+                self.in_flight.clear();
                 return None;
             }
-            // Top the window up: requests go out before earlier pages are
-            // read, and (their connections being driven by the HTTP
-            // client's own tasks) progress while the reader is busy.
-            while self.in_flight.len() < self.concurrency && self.walker.wants(self.next_number) {
-                let (kore, number, size, client_type) = (
-                    self.kore.clone(),
-                    self.next_number,
+            let (number, page) = if self.concurrency == 1 {
+                if !self.walker.wants(self.next_number) {
+                    return None;
+                }
+                let number = self.take_number();
+                let page = fetch_page(
+                    &self.kore,
                     self.walker.page_size,
+                    number,
                     self.client_type,
-                );
-                self.in_flight.push_back(Box::pin(async move {
-                    (number, fetch_page(&kore, size, number, client_type).await)
-                }));
-                self.next_number = self.next_number.saturating_add(1);
-            }
-            let (number, page) = self.in_flight.next().await?;
+                )
+                .await;
+                (number, page)
+            } else {
+                self.top_up();
+                let (number, mut prefetch) = self.in_flight.pop_front()?;
+                let page = match (&mut prefetch.0).await {
+                    Ok(page) => page,
+                    Err(join) if join.is_panic() => std::panic::resume_unwind(join.into_panic()),
+                    Err(join) => unreachable!("page tasks are aborted only with the walk: {join}"),
+                };
+                (number, page)
+            };
             let accepted = self.walker.accept(number, page);
             self.ready.extend(accepted);
         }
+    }
+
+    /// Starts page requests until `concurrency` are in flight or the walker
+    /// wants no more.
+    fn top_up(&mut self) {
+        while self.in_flight.len() < self.concurrency && self.walker.wants(self.next_number) {
+            let number = self.take_number();
+            let (kore, size, client_type) =
+                (self.kore.clone(), self.walker.page_size, self.client_type);
+            let task = tokio::spawn(
+                async move { fetch_page(&kore, size, number, client_type).await }
+                    .in_current_span(),
+            );
+            self.in_flight.push_back((number, Prefetch(task)));
+        }
+    }
+
+    fn take_number(&mut self) -> u32 {
+        let number = self.next_number;
+        self.next_number = self.next_number.saturating_add(1);
+        number
     }
 }
 
@@ -106,11 +150,24 @@ struct Walker {
     /// Pages accepted so far.
     accepted: u32,
     remaining: Option<usize>,
-    previous_ids: Option<Vec<Option<String>>>,
+    /// One hash of client ids per accepted page, with the page's number, to
+    /// catch a server that cycles through pages.
+    seen: HashMap<u64, u32>,
     finished: bool,
 }
 
 impl Walker {
+    fn new(page_size: u32, first: u32, limit: Option<usize>) -> Self {
+        Self {
+            page_size,
+            first,
+            accepted: 0,
+            remaining: limit,
+            seen: HashMap::new(),
+            finished: limit == Some(0),
+        }
+    }
+
     /// Whether page `number` may be requested: not after the end, and with
     /// a limit, not beyond the page expected to hold the last wanted client.
     fn wants(&self, number: u32) -> bool {
@@ -141,26 +198,28 @@ impl Walker {
         if let Some(reported) = page.meta().page_number
             && reported != u64::from(number)
         {
-            self.finished = true;
-            return vec![Err(self.inconsistent(format!(
+            return self.fail(format!(
                 "asked for page {number}, the server answered with page {reported}"
-            )))];
+            ));
+        }
+        if page.clients().is_empty() {
+            self.finished = true;
+            return Vec::new();
+        }
+        // Clients without ids cannot be told apart; only pages with real
+        // ids take part in the repeat check.
+        if page.clients().iter().any(|c| c.client_id().is_some()) {
+            let mut hasher = DefaultHasher::new();
+            for client in page.clients() {
+                client.client_id().hash(&mut hasher);
+            }
+            if let Some(earlier) = self.seen.insert(hasher.finish(), number) {
+                return self.fail(format!(
+                    "page {number} repeats page {earlier} client for client; stopping instead of looping"
+                ));
+            }
         }
         self.accepted += 1;
-        let ids: Vec<Option<String>> = page
-            .clients()
-            .iter()
-            .map(|c| c.client_id().map(str::to_owned))
-            .collect();
-        // Clients without ids cannot be told apart; only compare real ids.
-        let comparable = ids.iter().any(Option::is_some);
-        if comparable && self.previous_ids.as_ref() == Some(&ids) {
-            self.finished = true;
-            return vec![Err(self.inconsistent(format!(
-                "page {number} repeats page {} client for client; stopping instead of looping",
-                number - 1
-            )))];
-        }
 
         // A server that caps the page size says so in `meta.page_size`; a
         // page of that size is full, not short.
@@ -170,10 +229,12 @@ impl Walker {
         {
             self.page_size = applied;
         }
-        let short = page.clients().len() < self.page_size as usize;
-        // A page without `meta` says nothing about what follows; only an
-        // explicit missing next-page URL ends the walk.
-        let no_next = page.raw_meta().is_some() && !page.has_next();
+        // With `meta`, its next-page URL decides; without, only a short
+        // page says the end has come.
+        let more = match page.raw_meta() {
+            Some(_) => page.has_next(),
+            None => page.clients().len() >= self.page_size as usize,
+        };
         let mut clients = page.into_clients();
         if let Some(remaining) = self.remaining.as_mut() {
             clients.truncate(*remaining);
@@ -182,17 +243,17 @@ impl Walker {
                 self.finished = true;
             }
         }
-        if clients.is_empty() || short || no_next {
+        if !more {
             self.finished = true;
         }
-        self.previous_ids = Some(ids);
         clients.into_iter().map(Ok).collect()
     }
 
-    fn inconsistent(&self, message: String) -> Error {
-        Error::Pagination {
+    fn fail(&mut self, message: String) -> Vec<Result<Client>> {
+        self.finished = true;
+        vec![Err(Error::Pagination {
             operation: Operation::ListClients,
             message,
-        }
+        })]
     }
 }

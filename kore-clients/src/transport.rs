@@ -1,4 +1,4 @@
-//! Sending one operation's requests: the bearer token, retries, the 401 refresh, and a span per attempt.
+//! Sending one operation's requests (the bearer token, retries, the 401 refresh, a span per attempt) and turning what came back into an [`Error`].
 //!
 //! This is the [`RequestHooks`] implementation attached to the generated
 //! client, which every call of a [`crate::Kore`] (and [`crate::Kore::raw`])
@@ -9,7 +9,6 @@
 //! object. Outside [`recorded`] (the raw client) nothing is noted.
 
 use std::cell::RefCell;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use kore_clients_gen::hooks::{PrepareFuture, RequestHooks, SendFuture};
@@ -18,14 +17,17 @@ use reqwest::header::{AUTHORIZATION, HeaderValue};
 use tracing::Instrument as _;
 
 use crate::auth::TokenCache;
-use crate::error::{AuthError, AuthErrorKind, Operation};
+use crate::error::{AuthError, AuthErrorKind, Error, Operation, UndecodedCreate};
 use crate::retry::{self, RetryPolicy};
 
 /// Authentication and retries for every request of one [`crate::Kore`].
 #[derive(Debug)]
 pub(crate) struct Transport {
-    pub(crate) tokens: Arc<TokenCache>,
+    pub(crate) tokens: TokenCache,
     pub(crate) retry: RetryPolicy,
+    /// The timeout of each attempt, set on every request so that it holds
+    /// for a caller-supplied `reqwest::Client` too.
+    pub(crate) attempt_timeout: Duration,
 }
 
 /// What happened while one call was sent.
@@ -52,12 +54,13 @@ tokio::task_local! {
     static OUTCOME: RefCell<Outcome>;
 }
 
-/// Runs `call` with an outcome slot, returning its output and what the
-/// hooks noted while it ran.
-pub(crate) async fn recorded<F: Future>(call: F) -> (F::Output, Outcome) {
+/// Runs `call` with an outcome slot and an overall `deadline`, returning its
+/// output (`None` if the deadline passed first) and what the hooks noted
+/// while it ran.
+pub(crate) async fn recorded<F: Future>(call: F, deadline: Duration) -> (Option<F::Output>, Outcome) {
     OUTCOME
         .scope(RefCell::new(Outcome::default()), async move {
-            let output = call.await;
+            let output = tokio::time::timeout(deadline, call).await.ok();
             (output, OUTCOME.with(|slot| slot.take()))
         })
         .await
@@ -152,6 +155,7 @@ impl Transport {
                 status = tracing::field::Empty,
                 latency_ms = tracing::field::Empty,
             );
+            *request.timeout_mut() = Some(self.attempt_timeout);
             let started = Instant::now();
             let result = http.execute(request).instrument(span.clone()).await;
             span.record("latency_ms", started.elapsed().as_millis() as u64);
@@ -163,16 +167,25 @@ impl Transport {
 
             match result {
                 Ok(response) if response.status() == StatusCode::UNAUTHORIZED => {
-                    // The token was rejected: drop it (unless someone already
-                    // replaced it), so no later call sends it again.
-                    if let Some(used) = &used_token {
-                        self.tokens.invalidate(used);
-                    }
-                    let Some(mut next) = spare.filter(|_| !refreshed_after_401) else {
+                    let rejected = || {
                         note_auth_error(
                             AuthError::new(AuthErrorKind::ApiRejected)
                                 .with_status(Some(StatusCode::UNAUTHORIZED)),
-                        );
+                        )
+                    };
+                    // A 401 to the token we just fetched is not about expiry:
+                    // keep that token for everyone else.
+                    if refreshed_after_401 {
+                        rejected();
+                        return Ok(response);
+                    }
+                    // The token was rejected: drop it (unless someone already
+                    // replaced it), so no later call sends it again.
+                    if let Some(used) = &used_token {
+                        self.tokens.invalidate_token(used);
+                    }
+                    let Some(mut next) = spare else {
+                        rejected();
                         return Ok(response);
                     };
                     // Get a new token and try once more.
@@ -240,4 +253,194 @@ async fn sleep(delay: Duration) {
     if !delay.is_zero() {
         tokio::time::sleep(delay).await;
     }
+}
+
+/// Turns the generated client's error, plus what the transport recorded,
+/// into an [`Error`]. Text quoted from a response is scrubbed of the client
+/// secret and of the access token the request carried.
+pub(crate) async fn from_generated(
+    operation: Operation,
+    error: kore_clients_gen::Error<kore_clients_gen::types::Error>,
+    outcome: Outcome,
+    tokens: &TokenCache,
+) -> Error {
+    use kore_clients_gen::Error as Gen;
+
+    let used = outcome.used_token.as_ref();
+    let scrub = |text: &str| tokens.scrub_without(text, used);
+    let excerpt = |bytes: &[u8]| tokens.excerpt_without(bytes, used);
+
+    if let Some(mut source) = outcome.auth_error {
+        // A second 401: keep what the API said about it.
+        if source.kind() == AuthErrorKind::ApiRejected && source.description().is_none() {
+            let said = match error {
+                Gen::ErrorResponse(body) => body.into_inner().message,
+                Gen::UnexpectedResponse(response) => response
+                    .json::<kore_clients_gen::types::Error>()
+                    .await
+                    .ok()
+                    .and_then(|body| body.message),
+                _ => None,
+            };
+            source = source.with_description(said.map(|m| scrub(&m)));
+        }
+        return Error::Auth { operation, source };
+    }
+    let attempts = outcome.attempts.max(1);
+    match error {
+        Gen::InvalidRequest(message) => Error::invalid_input(operation, message),
+        Gen::Custom(message) => Error::Auth {
+            operation,
+            source: AuthError::new(AuthErrorKind::InvalidResponse)
+                .with_error(None, Some(scrub(&message))),
+        },
+        // The status line of a create arrived and said success, then the
+        // body broke off: the client exists, its secret is gone.
+        Gen::ResponseBodyError(source)
+            if operation.is_write() && outcome.status.is_some_and(|s| s.is_success()) =>
+        {
+            Error::CreatedWithoutSecret {
+                client_id: None,
+                status: outcome.status.unwrap_or(StatusCode::CREATED),
+                reason: format!("the response body broke off: {}", error_chain(&source)),
+            }
+        }
+        Gen::CommunicationError(source)
+        | Gen::InvalidUpgrade(source)
+        | Gen::ResponseBodyError(source) => {
+            if source.is_timeout() {
+                Error::Timeout {
+                    operation,
+                    attempts,
+                }
+            } else {
+                Error::Transport {
+                    operation,
+                    attempts,
+                    source,
+                }
+            }
+        }
+        Gen::ErrorResponse(response) => {
+            let status = response.status();
+            let retry_after = retry::retry_after(response.headers());
+            api_error(operation, status, response.into_inner(), retry_after, scrub)
+        }
+        Gen::InvalidResponsePayload(bytes, source) => {
+            let status = outcome.status.unwrap_or(StatusCode::OK);
+            if status.is_success() && operation == Operation::CreateClient {
+                Error::CreatedButUndecodable {
+                    created: UndecodedCreate::new(&bytes),
+                    reason: decode_reason(&source),
+                }
+            } else if status.is_success() {
+                Error::Decode {
+                    operation,
+                    status,
+                    message: decode_reason(&source),
+                    excerpt: excerpt(&bytes),
+                }
+            } else {
+                // A documented error status with a body that is not KORE's
+                // JSON error: a gateway page, most likely.
+                Error::UnexpectedResponse {
+                    operation,
+                    status,
+                    content_type: outcome.content_type,
+                    excerpt: excerpt(&bytes),
+                    retry_after: outcome.retry_after,
+                }
+            }
+        }
+        Gen::UnexpectedResponse(response) => {
+            from_undocumented(operation, response, attempts, scrub, excerpt).await
+        }
+    }
+}
+
+/// What a decoder error says, without the values it quotes (a create
+/// response's values include the secret).
+fn decode_reason(error: &serde_json::Error) -> String {
+    format!(
+        "{:?} error at line {}, column {}",
+        error.classify(),
+        error.line(),
+        error.column()
+    )
+}
+
+/// KORE's JSON error body as an [`Error::Api`].
+fn api_error(
+    operation: Operation,
+    status: StatusCode,
+    body: kore_clients_gen::types::Error,
+    retry_after: Option<Duration>,
+    scrub: impl Fn(&str) -> String,
+) -> Error {
+    Error::Api {
+        operation,
+        status,
+        code: body.code.map(i64::from),
+        message: body.message.map(|m| scrub(&m)),
+        info: body.info.map(|i| scrub(&i)),
+        retry_after,
+    }
+}
+
+/// A response whose status the spec does not list (429, 418, 2xx others).
+async fn from_undocumented(
+    operation: Operation,
+    response: reqwest::Response,
+    attempts: u32,
+    scrub: impl Fn(&str) -> String,
+    excerpt: impl Fn(&[u8]) -> String,
+) -> Error {
+    let status = response.status();
+    let retry_after = retry::retry_after(response.headers());
+    let content_type = response
+        .headers()
+        .get(reqwest::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let bytes = match response.bytes().await {
+        Ok(bytes) => bytes,
+        Err(source) => {
+            return Error::Transport {
+                operation,
+                attempts,
+                source,
+            };
+        }
+    };
+    if status.is_success() && operation == Operation::CreateClient {
+        return Error::CreatedButUndecodable {
+            created: UndecodedCreate::new(&bytes),
+            reason: format!("KORE answered HTTP {status}, which the spec does not document"),
+        };
+    }
+    match serde_json::from_slice::<kore_clients_gen::types::Error>(&bytes) {
+        Ok(body) if body.message.is_some() || body.code.is_some() => {
+            api_error(operation, status, body, retry_after, scrub)
+        }
+        _ => Error::UnexpectedResponse {
+            operation,
+            status,
+            content_type,
+            excerpt: excerpt(&bytes),
+            retry_after,
+        },
+    }
+}
+
+/// An error's message followed by its causes', for text that cannot carry a
+/// `source()` of its own.
+fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut out = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        out.push_str(": ");
+        out.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    out
 }

@@ -330,7 +330,8 @@ async fn callers_waiting_on_a_failing_token_request_share_its_failure() {
     // A slow token endpoint, so that every caller is waiting on the first request.
     let (mock, kore) =
         common::start(MockKore::builder().latency(Route::Token, Duration::from_millis(300))).await;
-    mock.faults().push_statuses(Route::Token, [503]);
+    // 503 on every attempt the retry policy allows (3).
+    mock.faults().push_statuses(Route::Token, [503, 503, 503]);
     let calls = (0..50).map(|_| {
         let kore = kore.clone();
         tokio::spawn(async move { kore.tokens().bearer().await.map(|_| ()) })
@@ -342,8 +343,8 @@ async fn callers_waiting_on_a_failing_token_request_share_its_failure() {
         .collect();
     assert_eq!(
         mock.requests(Route::Token),
-        1,
-        "one request, its failure shared"
+        3,
+        "one token request (retried to the policy's 3 attempts), its failure shared"
     );
     for result in &results {
         let error = result.as_ref().unwrap_err();
@@ -358,7 +359,7 @@ async fn callers_waiting_on_a_failing_token_request_share_its_failure() {
 #[tokio::test]
 async fn a_token_endpoint_503_is_retryable_not_a_credentials_problem() {
     let (mock, kore) = common::start(MockKore::builder()).await;
-    mock.faults().push_statuses(Route::Token, [503]);
+    mock.faults().push_statuses(Route::Token, [503, 503, 503]);
     let error = kore.ping().await.unwrap_err();
     assert!(error.is_retryable(), "{error}");
     assert!(
