@@ -392,13 +392,13 @@ impl TokenCache {
             Err(Wait::For(outcome)) => outcome,
         };
         match outcome.wait_for(Option::is_some).await {
-            Ok(published) => published
-                .clone()
-                .expect("waited for a published outcome"),
+            Ok(published) => published.clone().expect("waited for a published outcome"),
             // The task ended without publishing: the runtime is shutting down.
-            Err(_) => Err(AuthError::new(AuthErrorKind::Unreachable).with_description(Some(
-                "the token request was abandoned (the async runtime is shutting down)".into(),
-            ))),
+            Err(_) => Err(
+                AuthError::new(AuthErrorKind::Unreachable).with_description(Some(
+                    "the token request was abandoned (the async runtime is shutting down)".into(),
+                )),
+            ),
         }
     }
 

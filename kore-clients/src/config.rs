@@ -297,9 +297,7 @@ impl KoreBuilder {
         Ok(Kore {
             shared: Arc::new(Shared {
                 base_url,
-                operation_timeout: self
-                    .operation_timeout
-                    .unwrap_or(DEFAULT_OPERATION_TIMEOUT),
+                operation_timeout: self.operation_timeout.unwrap_or(DEFAULT_OPERATION_TIMEOUT),
                 transport,
                 raw,
             }),

@@ -547,7 +547,12 @@ impl fmt::Display for AuthError {
         if let Some(status) = self.status {
             details.push(format!("HTTP {}", status.as_u16()));
         }
-        if let Some(error) = &self.error {
+        // KORE's token errors repeat the status as their `code`.
+        if let Some(error) = self
+            .error
+            .as_ref()
+            .filter(|e| self.status.is_none_or(|s| e.as_str() != s.as_str()))
+        {
             details.push(error.clone());
         }
         if !details.is_empty() {
@@ -637,4 +642,3 @@ impl fmt::Debug for UndecodedCreate {
             .finish()
     }
 }
-

@@ -96,13 +96,8 @@ impl Walk {
                     return None;
                 }
                 let number = self.take_number();
-                let page = fetch_page(
-                    &self.kore,
-                    self.walker.page_size,
-                    number,
-                    self.client_type,
-                )
-                .await;
+                let page =
+                    fetch_page(&self.kore, self.walker.page_size, number, self.client_type).await;
                 (number, page)
             } else {
                 self.top_up();
@@ -127,8 +122,7 @@ impl Walk {
             let (kore, size, client_type) =
                 (self.kore.clone(), self.walker.page_size, self.client_type);
             let task = tokio::spawn(
-                async move { fetch_page(&kore, size, number, client_type).await }
-                    .in_current_span(),
+                async move { fetch_page(&kore, size, number, client_type).await }.in_current_span(),
             );
             self.in_flight.push_back((number, Prefetch(task)));
         }

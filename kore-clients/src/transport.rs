@@ -57,7 +57,10 @@ tokio::task_local! {
 /// Runs `call` with an outcome slot and an overall `deadline`, returning its
 /// output (`None` if the deadline passed first) and what the hooks noted
 /// while it ran.
-pub(crate) async fn recorded<F: Future>(call: F, deadline: Duration) -> (Option<F::Output>, Outcome) {
+pub(crate) async fn recorded<F: Future>(
+    call: F,
+    deadline: Duration,
+) -> (Option<F::Output>, Outcome) {
     OUTCOME
         .scope(RefCell::new(Outcome::default()), async move {
             let output = tokio::time::timeout(deadline, call).await.ok();

@@ -89,3 +89,111 @@ pub async fn wiremock_kore(server: &wiremock::MockServer) -> Kore {
         .build()
         .expect("valid configuration")
 }
+
+/// A `Kore` for an already started `mock`.
+pub fn start_with(mock: &MockKore) -> Kore {
+    builder_for(mock).build().expect("valid configuration")
+}
+
+/// A wiremock KORE whose list answers with `pages(page_number)`, and a
+/// `Kore` for it.
+pub async fn scripted_list(
+    pages: impl Fn(u64) -> serde_json::Value + Send + Sync + 'static,
+) -> (wiremock::MockServer, Kore) {
+    let server = wiremock::MockServer::start().await;
+    wiremock::Mock::given(wiremock::matchers::method("GET"))
+        .and(wiremock::matchers::path("/v1/clients"))
+        .respond_with(move |request: &wiremock::Request| {
+            let number: u64 = request
+                .url
+                .query_pairs()
+                .find(|(k, _)| k == "page_number")
+                .and_then(|(_, v)| v.parse().ok())
+                .unwrap_or(1);
+            wiremock::ResponseTemplate::new(200).set_body_json(pages(number))
+        })
+        .mount(&server)
+        .await;
+    let kore = wiremock_kore(&server).await;
+    (server, kore)
+}
+
+/// An error rendered as error reporters do: its message, then each
+/// `source()` in turn.
+pub fn report(error: &dyn std::error::Error) -> String {
+    let mut out = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        out.push_str("\n  caused by: ");
+        out.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    out
+}
+
+/// A server on 127.0.0.1 that closes its first `resets` connections as soon
+/// as a request arrives, then answers every request with `status` and the
+/// JSON `body`.
+pub struct FlakyServer {
+    /// Where it listens.
+    pub addr: std::net::SocketAddr,
+    connections: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl FlakyServer {
+    /// Connections accepted so far.
+    pub fn connections(&self) -> usize {
+        self.connections.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+/// Starts a [`FlakyServer`].
+pub async fn flaky_server(resets: usize, status: u16, body: serde_json::Value) -> FlakyServer {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let connections = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = connections.clone();
+    let body = body.to_string();
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            let n = counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            let body = body.clone();
+            tokio::spawn(async move {
+                let mut buf = vec![0u8; 8192];
+                // Read the whole request (small form or empty body).
+                let mut read = 0;
+                loop {
+                    match socket.read(&mut buf[read..]).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(k) => read += k,
+                    }
+                    let text = String::from_utf8_lossy(&buf[..read]);
+                    if let Some(end) = text.find("\r\n\r\n") {
+                        let length = text[..end]
+                            .lines()
+                            .find_map(|l| {
+                                let (k, v) = l.split_once(':')?;
+                                k.eq_ignore_ascii_case("content-length")
+                                    .then(|| v.trim().parse::<usize>().ok())?
+                            })
+                            .unwrap_or(0);
+                        if read >= end + 4 + length {
+                            break;
+                        }
+                    }
+                }
+                if n < resets {
+                    return; // dropped: the peer sees the connection close
+                }
+                let response = format!(
+                    "HTTP/1.1 {status} X\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                let _ = socket.write_all(response.as_bytes()).await;
+                let _ = socket.shutdown().await;
+            });
+        }
+    });
+    FlakyServer { addr, connections }
+}

@@ -1,0 +1,586 @@
+//! The SDK under the conditions production brings: callers dropped by their
+//! deadlines, readers that are slow or stop polling, a slow or failing token
+//! endpoint, servers that page oddly. Timing rules run in tokio's paused
+//! clock: the mock servers run on the same runtime, so their latency is
+//! virtual too, and a test that "waits" 90 s takes milliseconds.
+
+mod common;
+
+use std::time::Duration;
+
+use futures::StreamExt as _;
+use kore_clients::{AuthErrorKind, Error, RetryPolicy};
+use kore_mock::{Fault, MockKore, Route};
+use serde_json::json;
+use tokio::time::{Instant, advance, timeout};
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+// ---------------------------------------------------------------------------
+// 1. A token request outlives the caller that started it.
+
+#[tokio::test(start_paused = true)]
+async fn a_token_request_outlives_callers_dropped_by_their_deadline() {
+    let (mock, kore) =
+        common::start(MockKore::builder().latency(Route::Token, Duration::from_millis(1500))).await;
+    let mut outcomes = Vec::new();
+    for _ in 0..8 {
+        outcomes.push(
+            timeout(Duration::from_secs(1), kore.ping())
+                .await
+                .is_ok_and(|r| r.is_ok()),
+        );
+    }
+    assert!(
+        outcomes[2..].iter().all(|ok| *ok),
+        "every call from the third on succeeds: {outcomes:?}"
+    );
+    assert!(
+        mock.requests(Route::Token) <= 2,
+        "{} token requests",
+        mock.requests(Route::Token)
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_operation_timeout_shorter_than_the_token_endpoint_still_gets_a_token() {
+    let mock = MockKore::builder()
+        .latency(Route::Token, Duration::from_millis(1500))
+        .start()
+        .await;
+    let kore = common::builder_for(&mock)
+        .operation_timeout(Duration::from_secs(1))
+        .build()
+        .unwrap();
+    let first = kore.ping().await.unwrap_err();
+    assert!(matches!(first, Error::OperationTimeout { .. }), "{first:?}");
+    assert!(first.to_string().contains("operation timeout"), "{first}");
+    // The token request carried on without its caller; the next call gets it.
+    kore.ping().await.unwrap();
+    kore.ping().await.unwrap();
+    assert_eq!(mock.requests(Route::Token), 1);
+    assert_eq!(kore.tokens().grants(), 1);
+}
+
+// ---------------------------------------------------------------------------
+// 2. A prefetched page nobody polls cannot block anyone's token.
+
+#[tokio::test(start_paused = true)]
+async fn a_stream_left_unpolled_mid_token_request_never_blocks_other_calls() {
+    let (mock, kore) = common::start(
+        MockKore::builder()
+            .clients(50)
+            .latency(Route::Token, Duration::from_secs(1)),
+    )
+    .await;
+    let mut stream = Box::pin(kore.clients().list().page_size(10).concurrency(3).stream());
+    // The reader gives up on the first item while the page requests wait
+    // for the token, and then stops polling the stream (but keeps it).
+    assert!(
+        timeout(Duration::from_millis(100), stream.next())
+            .await
+            .is_err()
+    );
+    // Its own next call must not wait on the abandoned page futures.
+    timeout(Duration::from_secs(5), kore.ping())
+        .await
+        .expect("the call is not blocked by the unpolled stream")
+        .unwrap();
+    assert_eq!(mock.requests(Route::Token), 1);
+    // The stream still works when polled again.
+    let rest: Vec<_> = stream.collect().await;
+    assert_eq!(rest.len(), 50);
+    assert!(rest.iter().all(Result::is_ok));
+}
+
+// ---------------------------------------------------------------------------
+// 3. A slow reader never makes prefetched requests time out or repeat.
+
+#[tokio::test(start_paused = true)]
+async fn a_slow_reader_causes_no_timeouts_and_no_repeated_page_requests() {
+    let mock = MockKore::builder()
+        .clients(40)
+        .latency(Route::ListClients, Duration::from_millis(200))
+        .start()
+        .await;
+    let kore = common::builder_for(&mock)
+        .timeout(Duration::from_secs(1))
+        .build()
+        .unwrap();
+    let mut stream = Box::pin(kore.clients().list().page_size(10).concurrency(4).stream());
+    let mut seen = 0;
+    while let Some(client) = stream.next().await {
+        client.unwrap();
+        seen += 1;
+        if seen % 10 == 1 {
+            // The reader spends longer on each page than the request timeout.
+            tokio::time::sleep(Duration::from_millis(1500)).await;
+        }
+    }
+    assert_eq!(seen, 40);
+    // Pages 1-4 hold the clients; each read page lets one more request run
+    // ahead (pages 5-7, discarded). A timed-out prefetch would be retried
+    // and show up as more requests.
+    assert_eq!(mock.requests(Route::ListClients), 7);
+}
+
+#[tokio::test(start_paused = true)]
+async fn dropping_a_prefetching_stream_aborts_its_page_requests() {
+    let mock = MockKore::builder()
+        .clients(100)
+        .latency(Route::ListClients, Duration::from_secs(10))
+        .start()
+        .await;
+    let kore = common::start_with(&mock);
+    let mut stream = Box::pin(kore.clients().list().page_size(10).concurrency(4).stream());
+    assert!(
+        timeout(Duration::from_secs(1), stream.next())
+            .await
+            .is_err()
+    );
+    assert_eq!(mock.requests(Route::ListClients), 4, "k requests run ahead");
+    drop(stream);
+    advance(Duration::from_secs(60)).await;
+    tokio::task::yield_now().await;
+    assert_eq!(mock.requests(Route::ListClients), 4, "nothing more is sent");
+}
+
+// ---------------------------------------------------------------------------
+// 4. The token endpoint is a dependency of its own.
+
+#[tokio::test(start_paused = true)]
+async fn the_token_endpoint_has_its_own_timeout() {
+    let mock = MockKore::builder()
+        .latency(Route::Token, Duration::from_secs(60))
+        .start()
+        .await;
+    let kore = common::builder_for(&mock)
+        .token_timeout(Duration::from_secs(2))
+        .retry(RetryPolicy::disabled())
+        .build()
+        .unwrap();
+    let started = Instant::now();
+    let error = kore.ping().await.unwrap_err();
+    let Error::Auth { source, .. } = &error else {
+        panic!("expected an auth error, got {error:?}")
+    };
+    assert_eq!(source.kind(), AuthErrorKind::Unreachable, "{error}");
+    assert_eq!(
+        started.elapsed().as_secs(),
+        2,
+        "the token timeout, not the API's 30 s"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn token_requests_are_retried_on_5xx_and_429_with_retry_after() {
+    let (mock, kore) = common::start(MockKore::builder()).await;
+    mock.faults().script(
+        Route::Token,
+        [
+            Fault::Status(503),
+            Fault::TooManyRequests {
+                retry_after_secs: Some(2),
+            },
+        ],
+    );
+    let started = Instant::now();
+    kore.ping().await.unwrap();
+    assert_eq!(mock.requests(Route::Token), 3);
+    assert_eq!(kore.tokens().grants(), 1);
+    assert!(
+        started.elapsed() >= Duration::from_secs(2),
+        "Retry-After was honoured"
+    );
+}
+
+#[tokio::test]
+async fn token_requests_are_retried_after_a_connection_reset() {
+    let token = common::flaky_server(
+        1,
+        200,
+        json!({"access_token": "t", "token_type": "Bearer", "expires_in": 3600}),
+    )
+    .await;
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/v1/ping"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"status": "OK"})))
+        .mount(&server)
+        .await;
+    let kore = common::wiremock_builder(&server)
+        .token_url(format!("http://{}/token", token.addr))
+        .build()
+        .unwrap();
+    kore.ping().await.unwrap();
+    assert_eq!(token.connections(), 2, "closed once, then answered");
+    assert_eq!(kore.tokens().grants(), 1);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_rejected_grant_is_cached_with_a_growing_back_off() {
+    let mock = MockKore::builder().start().await;
+    let kore = common::builder_for(&mock)
+        .client_secret(kore_clients::SecretString::from("wrong-secret"))
+        .build()
+        .unwrap();
+    let first = kore.ping().await.unwrap_err();
+    assert_eq!(
+        rejected_kind(&first),
+        Some(AuthErrorKind::Rejected),
+        "{first}"
+    );
+    assert_eq!(mock.requests(Route::Token), 1);
+    // Within the back-off, callers get the cached refusal without a request.
+    for _ in 0..5 {
+        let again = kore.ping().await.unwrap_err();
+        assert_eq!(again.to_string(), first.to_string());
+    }
+    assert_eq!(mock.requests(Route::Token), 1);
+    // After 1 s, one new request; then the back-off is 2 s.
+    advance(Duration::from_millis(1001)).await;
+    kore.ping().await.unwrap_err();
+    assert_eq!(mock.requests(Route::Token), 2);
+    advance(Duration::from_millis(1500)).await;
+    kore.ping().await.unwrap_err();
+    assert_eq!(mock.requests(Route::Token), 2, "the back-off doubled");
+    advance(Duration::from_millis(600)).await;
+    kore.ping().await.unwrap_err();
+    assert_eq!(mock.requests(Route::Token), 3);
+    // An explicit invalidate ends the back-off at once.
+    kore.tokens().invalidate();
+    kore.ping().await.unwrap_err();
+    assert_eq!(mock.requests(Route::Token), 4);
+    assert_eq!(mock.requests(Route::Ping), 0, "no API call without a token");
+}
+
+#[tokio::test]
+async fn kores_own_token_error_shape_is_a_rejected_grant_with_its_message() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/token"))
+        .respond_with(ResponseTemplate::new(400).set_body_json(
+            json!({"code": 40001, "message": "Client authentication failed for wiremock-client"}),
+        ))
+        .mount(&server)
+        .await;
+    let kore = common::wiremock_kore(&server).await;
+    let error = kore.ping().await.unwrap_err();
+    let Error::Auth { source, .. } = &error else {
+        panic!("expected an auth error, got {error:?}")
+    };
+    assert_eq!(source.kind(), AuthErrorKind::Rejected, "{error}");
+    assert_eq!(source.error_code(), Some("40001"));
+    assert_eq!(
+        source.description(),
+        Some("Client authentication failed for wiremock-client")
+    );
+    let text = error.to_string();
+    assert!(text.contains("Client authentication failed"), "{text}");
+    assert!(!text.contains("body starts"), "no raw excerpt: {text}");
+    assert!(!text.contains("wiremock-secret"), "{text}");
+    assert!(!error.is_retryable());
+}
+
+// ---------------------------------------------------------------------------
+// 5. Pagination ends where the server says, and never cycles.
+
+#[tokio::test]
+async fn a_short_page_with_a_next_page_url_does_not_end_the_stream() {
+    // Asked for 100, the server silently sends 30 (meta says nothing of it).
+    let (_server, kore) = common::scripted_list(|number| {
+        let clients: Vec<_> = (0..30)
+            .map(|i| json!({"client_id": format!("apiclient_{number}_{i}")}))
+            .collect();
+        let next = (number < 4).then(|| "url".to_owned());
+        json!({"meta": {"page_number": number, "next_page_url": next}, "clients": clients})
+    })
+    .await;
+    let all: Vec<_> =
+        futures::TryStreamExt::try_collect::<Vec<_>>(kore.clients().list().page_size(100).stream())
+            .await
+            .unwrap();
+    assert_eq!(all.len(), 120, "four capped pages, none lost");
+}
+
+#[tokio::test]
+async fn every_published_form_of_next_page_url_is_understood() {
+    // (next_page_url, whether a further page is requested after page 1)
+    for (next, more) in [
+        (
+            Some(json!(
+                "https://client.api.korewireless.com/v1/clients?page_number=2"
+            )),
+            true,
+        ),
+        (Some(json!("url")), true),
+        (Some(json!("")), false),
+        (Some(serde_json::Value::Null), false),
+        (None, false),
+    ] {
+        let form = format!("{next:?}");
+        let (server, kore) = common::scripted_list(move |number| {
+            let clients: Vec<_> = if number == 1 {
+                (0..2)
+                    .map(|i| json!({"client_id": format!("apiclient_{i}")}))
+                    .collect()
+            } else {
+                vec![]
+            };
+            let mut meta = json!({"page_number": number, "previous_page_url": "url"});
+            if let Some(next) = &next {
+                meta["next_page_url"] = next.clone();
+            }
+            json!({"meta": meta, "clients": clients})
+        })
+        .await;
+        let all: Vec<_> = futures::TryStreamExt::try_collect::<Vec<_>>(
+            kore.clients().list().page_size(2).stream(),
+        )
+        .await
+        .unwrap_or_else(|e| panic!("{form}: {e}"));
+        assert_eq!(all.len(), 2, "{form}");
+        let requests = server.received_requests().await.unwrap();
+        let lists = requests
+            .iter()
+            .filter(|r| r.url.path() == "/v1/clients")
+            .count();
+        assert_eq!(lists, if more { 2 } else { 1 }, "{form}");
+    }
+}
+
+#[tokio::test]
+async fn pages_that_cycle_end_the_stream_with_an_error() {
+    // Page 3 is page 1 again, page 4 page 2, and so on.
+    let (_server, kore) = common::scripted_list(|number| {
+        let cycle = (number - 1) % 2;
+        let clients: Vec<_> = (0..2)
+            .map(|i| json!({"client_id": format!("apiclient_{cycle}_{i}")}))
+            .collect();
+        json!({"meta": {"next_page_url": "url"}, "clients": clients})
+    })
+    .await;
+    let results: Vec<_> = kore.clients().list().page_size(2).stream().collect().await;
+    assert_eq!(results.len(), 5, "pages 1 and 2, then the error");
+    let error = results[4].as_ref().unwrap_err();
+    assert!(matches!(error, Error::Pagination { .. }), "{error:?}");
+    assert!(
+        error.to_string().contains("page 3 repeats page 1"),
+        "{error}"
+    );
+}
+
+// ---------------------------------------------------------------------------
+// 6. A second 401 keeps the token just issued.
+
+#[tokio::test]
+async fn a_second_401_keeps_the_freshly_issued_token() {
+    let server = MockServer::start().await;
+    common::mount_token(&server, json!({"access_token": "t", "expires_in": 3600})).await;
+    Mock::given(method("GET"))
+        .and(path("/v1/ping"))
+        .respond_with(ResponseTemplate::new(401).set_body_json(json!({"message": "Unauthorized"})))
+        .mount(&server)
+        .await;
+    let kore = common::wiremock_kore(&server).await;
+    let error = kore.ping().await.unwrap_err();
+    assert_eq!(rejected_kind(&error), Some(AuthErrorKind::ApiRejected));
+    assert_eq!(kore.tokens().grants(), 2, "the first grant and one refresh");
+    // The refreshed token is still cached: asking for it sends nothing.
+    kore.tokens().bearer().await.unwrap();
+    assert_eq!(kore.tokens().grants(), 2);
+}
+
+// ---------------------------------------------------------------------------
+// 7. No call waits forever.
+
+#[tokio::test(start_paused = true)]
+async fn the_operation_timeout_bounds_retries_and_back_off() {
+    let mock = MockKore::builder().start().await;
+    mock.faults().script(
+        Route::ListClients,
+        std::iter::repeat_n(Fault::Status(503), 100),
+    );
+    let kore = common::builder_for(&mock)
+        .retry(
+            RetryPolicy::default()
+                .max_attempts(50)
+                .initial_backoff(Duration::from_secs(4))
+                .max_backoff(Duration::from_secs(4)),
+        )
+        .operation_timeout(Duration::from_secs(30))
+        .build()
+        .unwrap();
+    let started = Instant::now();
+    let error = kore.clients().list().send().await.unwrap_err();
+    assert_eq!(started.elapsed().as_secs(), 30);
+    let Error::OperationTimeout {
+        limit, attempts, ..
+    } = &error
+    else {
+        panic!("expected the operation timeout, got {error:?}")
+    };
+    assert_eq!(*limit, Duration::from_secs(30));
+    assert!(*attempts >= 2, "{attempts} attempts");
+    assert!(
+        error.is_retryable(),
+        "a read that ran out of time may be retried"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_attempt_timeout_applies_to_a_callers_own_http_client() {
+    let mock = MockKore::builder()
+        .latency(Route::Ping, Duration::from_secs(3600))
+        .start()
+        .await;
+    let kore = common::builder_for(&mock)
+        .http_client(kore_clients::reqwest::Client::new()) // no timeout of its own
+        .timeout(Duration::from_secs(5))
+        .retry(RetryPolicy::disabled())
+        .build()
+        .unwrap();
+    let started = Instant::now();
+    let error = kore.ping().await.unwrap_err();
+    assert!(
+        matches!(error, Error::Timeout { attempts: 1, .. }),
+        "{error:?}"
+    );
+    assert_eq!(started.elapsed().as_secs(), 5);
+}
+
+// ---------------------------------------------------------------------------
+// 8. Each cause is printed once.
+
+#[tokio::test]
+async fn error_reports_name_each_cause_once() {
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = closed.local_addr().unwrap();
+    drop(closed);
+    let kore = kore_clients::Kore::builder()
+        .client_id("id")
+        .client_secret(kore_clients::SecretString::from("secret"))
+        .base_url(format!("http://{addr}"))
+        .token_url(format!("http://{addr}/token"))
+        .retry(RetryPolicy::disabled())
+        .build()
+        .unwrap();
+    let auth = kore.ping().await.unwrap_err();
+    assert!(matches!(auth, Error::Auth { .. }), "{auth:?}");
+    let report = common::report(&auth);
+    assert_eq!(
+        report.matches("could not reach the token endpoint").count(),
+        1,
+        "{report}"
+    );
+    assert_eq!(
+        report.matches("error sending request").count(),
+        1,
+        "{report}"
+    );
+
+    // An API-side transport error: a token, then a closed port.
+    let server = MockServer::start().await;
+    common::mount_token(&server, json!({"access_token": "t", "expires_in": 3600})).await;
+    let kore = common::wiremock_builder(&server)
+        .base_url(format!("http://{addr}"))
+        .retry(RetryPolicy::disabled())
+        .build()
+        .unwrap();
+    let transport = kore.ping().await.unwrap_err();
+    assert!(
+        matches!(transport, Error::Transport { .. }),
+        "{transport:?}"
+    );
+    let report = common::report(&transport);
+    assert_eq!(
+        report.matches("could not reach KORE").count(),
+        1,
+        "{report}"
+    );
+    assert_eq!(
+        report.matches("error sending request").count(),
+        1,
+        "{report}"
+    );
+    assert!(
+        std::error::Error::source(&transport).is_some(),
+        "the cause is reachable through source()"
+    );
+}
+
+// ---------------------------------------------------------------------------
+// Refresh ahead of expiry, in virtual time.
+
+#[tokio::test(start_paused = true)]
+async fn tokens_are_refreshed_in_the_background_within_the_margin() {
+    // 600 s tokens: the margin is 60 s plus up to 6 s of jitter.
+    let (mock, kore) =
+        common::start(MockKore::builder().token_lifetime(Duration::from_secs(600))).await;
+    kore.ping().await.unwrap();
+    advance(Duration::from_secs(600 - 67)).await;
+    kore.ping().await.unwrap();
+    assert_eq!(
+        mock.requests(Route::Token),
+        1,
+        "still fresh before the margin"
+    );
+    advance(Duration::from_secs(8)).await;
+    // Within the margin: the call uses the old token and starts a refresh.
+    mock.faults()
+        .set_latency(Route::Token, Duration::from_secs(5));
+    let started = Instant::now();
+    kore.ping().await.unwrap();
+    assert!(
+        started.elapsed() < Duration::from_secs(1),
+        "nobody waits for the refresh"
+    );
+    advance(Duration::from_secs(6)).await;
+    tokio::task::yield_now().await;
+    for _ in 0..50 {
+        if kore.tokens().grants() == 2 {
+            break;
+        }
+        tokio::task::yield_now().await;
+    }
+    assert_eq!(kore.tokens().grants(), 2, "the background refresh finished");
+    assert_eq!(mock.requests(Route::Token), 2);
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_idle_client_requests_no_tokens() {
+    let (mock, kore) =
+        common::start(MockKore::builder().token_lifetime(Duration::from_secs(120))).await;
+    kore.ping().await.unwrap();
+    advance(Duration::from_secs(3600)).await;
+    tokio::task::yield_now().await;
+    assert_eq!(mock.requests(Route::Token), 1);
+    kore.ping().await.unwrap();
+    assert_eq!(mock.requests(Route::Token), 2, "one on demand after expiry");
+}
+
+#[tokio::test(start_paused = true)]
+async fn retry_after_is_waited_for_in_full() {
+    let (mock, kore) = common::start(MockKore::builder()).await;
+    kore.ping().await.unwrap(); // the token, out of the way
+    mock.faults().script(
+        Route::Ping,
+        [Fault::TooManyRequests {
+            retry_after_secs: Some(3),
+        }],
+    );
+    let started = Instant::now();
+    kore.ping().await.unwrap();
+    let waited = started.elapsed();
+    assert!(
+        waited >= Duration::from_secs(3) && waited < Duration::from_millis(3100),
+        "{waited:?}"
+    );
+}
+
+fn rejected_kind(error: &Error) -> Option<AuthErrorKind> {
+    match error {
+        Error::Auth { source, .. } => Some(source.kind()),
+        _ => None,
+    }
+}
