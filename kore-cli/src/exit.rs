@@ -535,7 +535,8 @@ mod tests {
     #[tokio::test]
     async fn a_token_endpoint_failing_with_5xx_exits_5() {
         let mock = MockKore::builder()
-            .script(Route::Token, [Fault::Status(500)])
+            // 500 on every attempt the SDK's retry policy makes.
+            .script(Route::Token, std::iter::repeat_n(Fault::Status(500), 3))
             .start()
             .await;
         let error = for_mock(&mock).ping().await.unwrap_err();

@@ -37,6 +37,43 @@ fn bad_credentials_exit_3_and_never_echo_the_secret() {
 }
 
 #[test]
+fn kores_own_token_error_shape_exits_3_with_kores_message() {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let server = runtime.block_on(async {
+        let server = wiremock::MockServer::start().await;
+        wiremock::Mock::given(wiremock::matchers::method("POST"))
+            .respond_with(wiremock::ResponseTemplate::new(400).set_body_json(
+                serde_json::json!({"code": 40001, "message": "Client authentication failed"}),
+            ))
+            .mount(&server)
+            .await;
+        server
+    });
+    let output = common::kore()
+        .args([
+            "--base-url",
+            &server.uri(),
+            "--token-url",
+            &format!("{}/token", server.uri()),
+        ])
+        .env("KORE_CLIENT_ID", "apiclient_x")
+        .env("KORE_CLIENT_SECRET", "a-secret-9d8e7f")
+        .arg("ping")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(3), "{}", stderr(&output));
+    let errors = stderr(&output);
+    assert!(errors.contains("rejected the credentials"), "{errors}");
+    assert!(errors.contains("Client authentication failed"), "{errors}");
+    assert!(!errors.contains("a-secret-9d8e7f"), "{errors}");
+    drop(server);
+}
+
+#[test]
 fn server_503_after_retries_exits_5() {
     let mock = Mock::start();
     mock.mock
