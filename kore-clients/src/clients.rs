@@ -1,9 +1,9 @@
 //! The API-clients resource: `kore.clients().list() / get() / create()`.
 
-use futures::Stream;
+use futures::{Stream, TryStreamExt as _};
 
 use crate::Kore;
-use crate::error::{Error, Operation, Result};
+use crate::error::{Error, Operation, Result, UndecodedCreate};
 use crate::models::{Client, ClientType, CreatedClient, NewClient, Page};
 use crate::paginate;
 
@@ -56,27 +56,84 @@ impl<'a> Clients<'a> {
     /// Creates a client. The result holds its one-time secret.
     ///
     /// KORE has no idempotency key, so this is retried only when the request
-    /// provably never reached KORE (connection refused) or KORE answered 429;
-    /// never after a timeout or a 5xx, where a retry could create a second
-    /// client. If KORE's answer cannot be decoded, the error says the client
-    /// was created and still holds the raw answer, secret included
-    /// ([`Error::CreatedButUndecodable`]).
+    /// provably never reached KORE (connection refused) or KORE answered 429.
+    /// What can go wrong, and what is kept:
+    /// - KORE answered with success but the secret cannot be read from the
+    ///   answer (another shape, cut off, not JSON): [`Error::CreatedButUndecodable`]
+    ///   keeps the raw answer, secret included.
+    /// - The request may have reached KORE but no answer came (a timeout or
+    ///   a connection lost after sending, a gateway's 5xx):
+    ///   [`Error::CreateOutcomeUnknown`]. Look for the client with
+    ///   [`find_by_name`](Self::find_by_name) before creating it again;
+    ///   [`is_retryable`](Error::is_retryable) is false.
     pub async fn create(&self, client: NewClient) -> Result<CreatedClient> {
         let body = client
             .to_body()
             .map_err(|message| Error::invalid_input(Operation::CreateClient, message))?;
-        let created = self
+        let (created, answer) = self
             .kore
-            .call(Operation::CreateClient, |raw| async move {
+            .call_keeping_answer(Operation::CreateClient, |raw| async move {
                 raw.create_client().body(body).send().await
             })
-            .await?;
-        CreatedClient::from_raw(created).map_err(|client_id| Error::CreatedWithoutSecret {
-            client_id,
-            status: reqwest::StatusCode::CREATED,
-            reason: "the response has no client_secret".into(),
+            .await
+            .map_err(|error| error.for_create(client.name()))?;
+        CreatedClient::from_raw(created).map_err(|_| match answer {
+            Some(answer) => Error::CreatedButUndecodable {
+                created: answer.raw,
+                reason: "it has no `client_secret` where the spec puts it".into(),
+            },
+            // Not reached: a success answer to a create is always kept.
+            None => Error::CreatedButUndecodable {
+                created: UndecodedCreate::new(reqwest::StatusCode::CREATED, b""),
+                reason: "the SDK did not keep the answer (a bug: please report it)".into(),
+            },
         })
     }
+
+    /// Every client named exactly `name`, as a stream over the whole listing
+    /// (KORE has no name filter, so every page is read and filtered here).
+    ///
+    /// ```no_run
+    /// # async fn example(kore: kore_clients::Kore) -> kore_clients::Result<()> {
+    /// use futures::TryStreamExt as _;
+    /// let bots: Vec<_> = kore.clients().find_by_name("ci-bot").try_collect().await?;
+    /// # let _ = bots;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn find_by_name(
+        &self,
+        name: impl Into<String>,
+    ) -> impl Stream<Item = Result<Client>> + Send + 'static {
+        let name = name.into();
+        self.list()
+            .stream()
+            .try_filter(move |client| std::future::ready(client.name() == Some(name.as_str())))
+    }
+
+    /// Creates `client` unless a client with its name already exists, which
+    /// is then returned instead (without a secret: KORE shows it only once).
+    ///
+    /// KORE does not enforce unique names and this is a look-up followed by
+    /// a create, not one atomic step: two callers racing on the same name
+    /// can both create. Use it to make provisioning scripts safe to re-run,
+    /// not as a lock.
+    pub async fn create_if_absent(&self, client: NewClient) -> Result<CreateIfAbsent> {
+        let mut existing = std::pin::pin!(self.find_by_name(client.name()));
+        if let Some(found) = existing.try_next().await? {
+            return Ok(CreateIfAbsent::Existing(found));
+        }
+        self.create(client).await.map(CreateIfAbsent::Created)
+    }
+}
+
+/// What [`Clients::create_if_absent`] did.
+#[derive(Debug)]
+pub enum CreateIfAbsent {
+    /// No client had the name; this one was created, with its secret.
+    Created(CreatedClient),
+    /// A client with the name already existed; nothing was created.
+    Existing(Client),
 }
 
 /// A list request: filters, paging, and how to run it.

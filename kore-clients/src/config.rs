@@ -255,8 +255,7 @@ impl KoreBuilder {
             .unwrap_or_else(|| concat!("kore-clients/", env!("CARGO_PKG_VERSION")).to_owned());
         let timeout = self.timeout.unwrap_or(DEFAULT_TIMEOUT);
         let connect_timeout = self.connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT);
-        let http_error =
-            |e: reqwest::Error| Error::config(format!("cannot build the HTTP client: {e}"));
+        let http_error = |source: reqwest::Error| Error::HttpClient { source };
         let http = match self.http {
             Some(http) => http,
             None => with_tls(reqwest::Client::builder())

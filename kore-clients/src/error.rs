@@ -181,26 +181,33 @@ pub enum Error {
         excerpt: String,
     },
 
-    /// KORE **created the client**, but its response could not be decoded.
-    /// The raw body, which holds the one-time client secret, is kept: see
-    /// [`UndecodedCreate::expose_body`].
+    /// KORE **created the client** (it answered with a success status), but
+    /// its one-time secret could not be read from the answer: an unexpected
+    /// shape, a missing field, a body cut off or not JSON at all. Whatever
+    /// arrived is kept, secret included: see [`UndecodedCreate::expose_body`].
     CreatedButUndecodable {
-        /// The raw response.
+        /// The raw response, as much of it as arrived.
         created: UndecodedCreate,
-        /// What the decoder said.
+        /// What was wrong with it.
         reason: String,
     },
 
-    /// KORE **created the client** (it answered with a success status), but
-    /// its one-time secret did not arrive: the body was cut off, or it had
-    /// no `client_secret`. The client exists without a secret anyone holds.
-    CreatedWithoutSecret {
-        /// The new client's id, if it was received.
-        client_id: Option<String>,
-        /// The success status KORE answered with.
-        status: StatusCode,
-        /// What went wrong.
-        reason: String,
+    /// A create request may have reached KORE, but its answer never arrived
+    /// (a timeout or a connection lost after sending, or a gateway's 5xx).
+    /// KORE may have created the client: look for it by name before trying
+    /// again. The cause is this error's `source()`.
+    CreateOutcomeUnknown {
+        /// The name the client was to be created with.
+        name: String,
+        /// What happened to the request.
+        cause: Box<Error>,
+    },
+
+    /// The HTTP client could not be built (TLS set-up, an invalid user
+    /// agent, …). Nothing was sent. The cause is this error's `source()`.
+    HttpClient {
+        /// Why reqwest refused.
+        source: reqwest::Error,
     },
 
     /// The server's pagination is inconsistent (a page repeats an earlier
@@ -288,25 +295,41 @@ impl fmt::Display for Error {
                 f,
                 "{operation}: HTTP {status} response could not be decoded: {message}; body starts: {excerpt}"
             ),
-            Error::CreatedButUndecodable { created, reason } => write!(
+            Error::CreatedButUndecodable { created, reason } => {
+                write!(
+                    f,
+                    "create client (POST /v1/clients): KORE created the client{} (HTTP {}), but ",
+                    created
+                        .client_id()
+                        .map(|id| format!(" {id}"))
+                        .unwrap_or_default(),
+                    created.status().as_u16()
+                )?;
+                if created.expose_body().is_empty() {
+                    write!(
+                        f,
+                        "its answer had no body ({reason}), so its one-time secret never arrived; the client cannot be used without it: find it with `kore clients list --name …`, delete it and create another"
+                    )
+                } else {
+                    write!(
+                        f,
+                        "its one-time secret could not be read from the answer ({reason}); the raw answer ({} bytes, secret included) is kept in this error: take it from `UndecodedCreate::expose_body` and store the secret now — KORE will not show it again",
+                        created.expose_body().len()
+                    )
+                }
+            }
+            Error::CreateOutcomeUnknown { name, cause } => write!(
                 f,
-                "create client (POST /v1/clients): KORE created the client{}, but the response could not be decoded ({reason}); the raw response, including the one-time secret, is available from this error's `UndecodedCreate::expose_body` — store it now, KORE will not show the secret again",
-                created
-                    .client_id()
-                    .map(|id| format!(" {id}"))
-                    .unwrap_or_default()
+                "create client (POST /v1/clients): outcome unknown: the request for {name:?} was sent but {}; KORE may have created the client — check with `kore clients list --name {}` before creating it again",
+                match cause.status() {
+                    Some(status) =>
+                        format!("the answer was HTTP {} from a gateway", status.as_u16()),
+                    None => "no answer arrived".to_owned(),
+                },
+                shell_word(name)
             ),
-            Error::CreatedWithoutSecret {
-                client_id,
-                status,
-                reason,
-            } => write!(
-                f,
-                "create client (POST /v1/clients): KORE created the client{} (HTTP {status}), but its one-time secret was not received: {reason}; the client cannot be used without it — delete it in KORE's console and create another",
-                client_id
-                    .as_deref()
-                    .map(|id| format!(" {id}"))
-                    .unwrap_or_default()
+            Error::HttpClient { .. } => f.write_str(
+                "configure the KORE client: the HTTP client could not be built; nothing was sent",
             ),
             Error::Pagination { operation, message } => write!(f, "{operation}: {message}"),
         }
@@ -319,9 +342,23 @@ impl std::error::Error for Error {
             // The AuthError's own text is part of this error's message; its
             // cause is the next link.
             Error::Auth { source, .. } => std::error::Error::source(source),
-            Error::Transport { source, .. } => Some(source),
+            Error::Transport { source, .. } | Error::HttpClient { source } => Some(source),
+            Error::CreateOutcomeUnknown { cause, .. } => Some(cause.as_ref()),
             _ => None,
         }
+    }
+}
+
+/// `text` as one shell word: bare if it is plain, else single-quoted.
+pub(crate) fn shell_word(text: &str) -> String {
+    let plain = !text.is_empty()
+        && text
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./:@%+=,".contains(c));
+    if plain {
+        text.to_owned()
+    } else {
+        format!("'{}'", text.replace('\'', "'\\''"))
     }
 }
 
@@ -369,8 +406,8 @@ impl Error {
             | Error::UnexpectedResponse { status, .. }
             | Error::Decode { status, .. } => Some(*status),
             Error::Auth { source, .. } => source.status(),
-            Error::CreatedButUndecodable { .. } => Some(StatusCode::CREATED),
-            Error::CreatedWithoutSecret { status, .. } => Some(*status),
+            Error::CreatedButUndecodable { created, .. } => Some(created.status()),
+            Error::CreateOutcomeUnknown { cause, .. } => cause.status(),
             _ => None,
         }
     }
@@ -401,8 +438,8 @@ impl Error {
     /// The operation that failed.
     pub fn operation(&self) -> Operation {
         match self {
-            Error::Config { .. } => Operation::Configure,
-            Error::CreatedButUndecodable { .. } | Error::CreatedWithoutSecret { .. } => {
+            Error::Config { .. } | Error::HttpClient { .. } => Operation::Configure,
+            Error::CreatedButUndecodable { .. } | Error::CreateOutcomeUnknown { .. } => {
                 Operation::CreateClient
             }
             Error::InvalidInput { operation, .. }
@@ -424,6 +461,28 @@ impl Error {
                 *retry_after
             }
             _ => None,
+        }
+    }
+
+    /// For a create: wraps the failures after which KORE may have created
+    /// the client into [`Error::CreateOutcomeUnknown`].
+    pub(crate) fn for_create(self, name: &str) -> Self {
+        let unknown = match &self {
+            Error::Timeout { .. } => true,
+            Error::OperationTimeout { attempts, .. } => *attempts > 0,
+            Error::Transport { source, .. } => !source.is_connect(),
+            Error::Api { status, .. } | Error::UnexpectedResponse { status, .. } => {
+                status.is_server_error()
+            }
+            _ => false,
+        };
+        if unknown {
+            Error::CreateOutcomeUnknown {
+                name: name.to_owned(),
+                cause: Box::new(self),
+            }
+        } else {
+            self
         }
     }
 
@@ -580,35 +639,60 @@ impl std::error::Error for AuthError {
     }
 }
 
-/// The raw body of a create response that could not be decoded. It holds
-/// the new client's one-time secret, so it is redacted everywhere except
-/// [`UndecodedCreate::expose_body`].
+/// The raw answer to a create from which no secret could be read: as much
+/// of the body as arrived, which may hold the new client's one-time secret.
+/// It is redacted everywhere except [`UndecodedCreate::expose_body`].
 pub struct UndecodedCreate {
     body: SecretString,
+    status: StatusCode,
     client_id: Option<String>,
 }
 
 impl UndecodedCreate {
-    pub(crate) fn new(body: &[u8]) -> Self {
+    pub(crate) fn new(status: StatusCode, body: &[u8]) -> Self {
         let text = String::from_utf8_lossy(body).into_owned();
         let client_id = serde_json::from_str::<serde_json::Value>(&text)
             .ok()
-            .and_then(|v| v.get("client_id")?.as_str().map(str::to_owned))
-            .or_else(|| scan_string_member(&text, "client_id"));
+            .and_then(|v| find_string_member(&v, &["client_id", "clientId"]))
+            .or_else(|| {
+                ["client_id", "clientId"]
+                    .iter()
+                    .find_map(|name| scan_string_member(&text, name))
+            });
         Self {
             body: SecretString::from(text),
+            status,
             client_id,
         }
     }
 
-    /// The id of the created client, if the body names one.
+    /// The id of the created client, if the answer names one anywhere.
     pub fn client_id(&self) -> Option<&str> {
         self.client_id.as_deref()
     }
 
-    /// The raw response body, **including the client secret**.
+    /// The success status KORE answered with.
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+
+    /// The raw response body as it arrived (invalid UTF-8 replaced),
+    /// **including the client secret**.
     pub fn expose_body(&self) -> &str {
         self.body.expose_secret()
+    }
+}
+
+/// The first string value of a member named one of `names`, searched
+/// depth-first (so `{"client": {"client_id": …}}` is found too).
+fn find_string_member(value: &serde_json::Value, names: &[&str]) -> Option<String> {
+    match value {
+        serde_json::Value::Object(map) => names
+            .iter()
+            .find_map(|name| map.get(*name)?.as_str().map(str::to_owned))
+            .or_else(|| map.values().find_map(|v| find_string_member(v, names))),
+        serde_json::Value::Array(items) => items.iter().find_map(|v| find_string_member(v, names)),
+        _ => None,
     }
 }
 
@@ -637,6 +721,7 @@ fn scan_string_member(text: &str, name: &str) -> Option<String> {
 impl fmt::Debug for UndecodedCreate {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("UndecodedCreate")
+            .field("status", &self.status)
             .field("client_id", &self.client_id)
             .field("body", &"[redacted: holds the client secret]")
             .finish()

@@ -63,7 +63,7 @@ mod transport;
 
 /// The date-time crate of [`Client::date_created`] and friends.
 pub use chrono;
-pub use clients::{Clients, DEFAULT_PAGE_SIZE, ListClients};
+pub use clients::{Clients, CreateIfAbsent, DEFAULT_PAGE_SIZE, ListClients};
 pub use config::{DEFAULT_BASE_URL, DEFAULT_TOKEN_URL, KoreBuilder};
 pub use error::{AuthError, AuthErrorKind, Error, Operation, Result, UndecodedCreate};
 pub use models::{
@@ -174,6 +174,28 @@ impl Kore {
             >,
         >,
     {
+        self.call_keeping_answer(operation, run)
+            .await
+            .map(|(value, _)| value)
+    }
+
+    /// [`Self::call`], also returning a write's raw success answer, which
+    /// holds what the typed value may have failed to capture (a secret in
+    /// an unexpected place).
+    pub(crate) async fn call_keeping_answer<'a, T, F, Fut>(
+        &'a self,
+        operation: Operation,
+        run: F,
+    ) -> Result<(T, Option<transport::KeptAnswer>)>
+    where
+        F: FnOnce(&'a kore_clients_gen::Client) -> Fut,
+        Fut: Future<
+            Output = std::result::Result<
+                kore_clients_gen::ResponseValue<T>,
+                kore_clients_gen::Error<kore_clients_gen::types::Error>,
+            >,
+        >,
+    {
         use tracing::Instrument as _;
         let span = tracing::info_span!(
             "kore.operation",
@@ -193,7 +215,7 @@ impl Kore {
                 span.record("status", status.as_u16());
             }
             match result {
-                Some(Ok(value)) => Ok(value.into_inner()),
+                Some(Ok(value)) => Ok((value.into_inner(), outcome.created)),
                 None => {
                     let error = Error::OperationTimeout {
                         operation,

@@ -207,6 +207,11 @@ impl NewClient {
         }
     }
 
+    /// The name it will be created with.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
     /// Grants access to `product` (repeat for several).
     pub fn product(mut self, product: Product) -> Self {
         if !self.products.contains(&product) {

@@ -47,6 +47,16 @@ pub(crate) struct Outcome {
     /// The `Authorization` value of the request a failed response answered,
     /// so that quoting that response cannot repeat its token.
     pub(crate) used_token: Option<HeaderValue>,
+    /// A write's success answer exactly as it arrived: it may hold a secret
+    /// shown only once, so it is kept until the call has delivered it.
+    pub(crate) created: Option<KeptAnswer>,
+}
+
+/// The raw success answer to a write, and where it broke off, if it did.
+#[derive(Debug)]
+pub(crate) struct KeptAnswer {
+    pub(crate) raw: UndecodedCreate,
+    pub(crate) cut_off: Option<String>,
 }
 
 tokio::task_local! {
@@ -159,6 +169,11 @@ impl Transport {
                 latency_ms = tracing::field::Empty,
             );
             *request.timeout_mut() = Some(self.attempt_timeout);
+            if write {
+                // Counted before sending: a write cut short by the call's
+                // deadline may still have reached the server.
+                note(|outcome| outcome.attempts = attempt);
+            }
             let started = Instant::now();
             let result = http.execute(request).instrument(span.clone()).await;
             span.record("latency_ms", started.elapsed().as_millis() as u64);
@@ -169,6 +184,9 @@ impl Transport {
             note_attempt(attempt, result.as_ref().ok(), used_token.as_ref());
 
             match result {
+                Ok(response) if write && response.status().is_success() => {
+                    return Ok(keep_answer(response).await);
+                }
                 Ok(response) if response.status() == StatusCode::UNAUTHORIZED => {
                     let rejected = || {
                         note_auth_error(
@@ -252,6 +270,38 @@ impl Transport {
     }
 }
 
+/// A write's success answer may hold the only copy of a new secret: read it
+/// whole here, keeping what arrived if it breaks off, note a copy for the
+/// error mapping, and hand the generated code a response with the same bytes.
+async fn keep_answer(mut response: reqwest::Response) -> reqwest::Response {
+    let status = response.status();
+    let version = response.version();
+    let headers = std::mem::take(response.headers_mut());
+    let mut body = Vec::new();
+    let mut cut_off = None;
+    loop {
+        match response.chunk().await {
+            Ok(Some(chunk)) => body.extend_from_slice(&chunk),
+            Ok(None) => break,
+            Err(error) => {
+                cut_off = Some(error_chain(&error));
+                break;
+            }
+        }
+    }
+    note(|outcome| {
+        outcome.created = Some(KeptAnswer {
+            raw: UndecodedCreate::new(status, &body),
+            cut_off,
+        });
+    });
+    let mut rebuilt = http::Response::new(body);
+    *rebuilt.status_mut() = status;
+    *rebuilt.version_mut() = version;
+    *rebuilt.headers_mut() = headers;
+    reqwest::Response::from(rebuilt)
+}
+
 async fn sleep(delay: Duration) {
     if !delay.is_zero() {
         tokio::time::sleep(delay).await;
@@ -264,14 +314,35 @@ async fn sleep(delay: Duration) {
 pub(crate) async fn from_generated(
     operation: Operation,
     error: kore_clients_gen::Error<kore_clients_gen::types::Error>,
-    outcome: Outcome,
+    mut outcome: Outcome,
     tokens: &TokenCache,
 ) -> Error {
     use kore_clients_gen::Error as Gen;
 
-    let used = outcome.used_token.as_ref();
-    let scrub = |text: &str| tokens.scrub_without(text, used);
-    let excerpt = |bytes: &[u8]| tokens.excerpt_without(bytes, used);
+    let used = outcome.used_token.clone();
+    let scrub = |text: &str| tokens.scrub_without(text, used.as_ref());
+    let excerpt = |bytes: &[u8]| tokens.excerpt_without(bytes, used.as_ref());
+
+    // A write that KORE answered with success: whatever went wrong after,
+    // the client exists and the answer, secret and all, is kept.
+    if let Some(kept) = outcome.created.take() {
+        let status = kept.raw.status();
+        let reason = match (kept.cut_off, &error) {
+            (Some(cut_off), _) => format!(
+                "the answer broke off after {} bytes: {cut_off}",
+                kept.raw.expose_body().len()
+            ),
+            (None, Gen::InvalidResponsePayload(_, source)) => decode_reason(source),
+            (None, Gen::UnexpectedResponse(_)) => {
+                format!("KORE answered HTTP {status}, which the spec does not document")
+            }
+            (None, other) => scrub(&other.to_string()),
+        };
+        return Error::CreatedButUndecodable {
+            created: kept.raw,
+            reason,
+        };
+    }
 
     if let Some(mut source) = outcome.auth_error {
         // A second 401: keep what the API said about it.
@@ -297,17 +368,6 @@ pub(crate) async fn from_generated(
             source: AuthError::new(AuthErrorKind::InvalidResponse)
                 .with_error(None, Some(scrub(&message))),
         },
-        // The status line of a create arrived and said success, then the
-        // body broke off: the client exists, its secret is gone.
-        Gen::ResponseBodyError(source)
-            if operation.is_write() && outcome.status.is_some_and(|s| s.is_success()) =>
-        {
-            Error::CreatedWithoutSecret {
-                client_id: None,
-                status: outcome.status.unwrap_or(StatusCode::CREATED),
-                reason: format!("the response body broke off: {}", error_chain(&source)),
-            }
-        }
         Gen::CommunicationError(source)
         | Gen::InvalidUpgrade(source)
         | Gen::ResponseBodyError(source) => {
@@ -331,12 +391,7 @@ pub(crate) async fn from_generated(
         }
         Gen::InvalidResponsePayload(bytes, source) => {
             let status = outcome.status.unwrap_or(StatusCode::OK);
-            if status.is_success() && operation == Operation::CreateClient {
-                Error::CreatedButUndecodable {
-                    created: UndecodedCreate::new(&bytes),
-                    reason: decode_reason(&source),
-                }
-            } else if status.is_success() {
+            if status.is_success() {
                 Error::Decode {
                     operation,
                     status,
@@ -415,12 +470,6 @@ async fn from_undocumented(
             };
         }
     };
-    if status.is_success() && operation == Operation::CreateClient {
-        return Error::CreatedButUndecodable {
-            created: UndecodedCreate::new(&bytes),
-            reason: format!("KORE answered HTTP {status}, which the spec does not document"),
-        };
-    }
     match serde_json::from_slice::<kore_clients_gen::types::Error>(&bytes) {
         Ok(body) if body.message.is_some() || body.code.is_some() => {
             api_error(operation, status, body, retry_after, scrub)

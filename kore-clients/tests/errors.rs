@@ -192,26 +192,82 @@ mod created_without_a_secret {
     use wiremock::matchers::{method, path};
     use wiremock::{Mock, MockServer, ResponseTemplate};
 
-    #[tokio::test]
-    async fn a_201_without_a_secret_is_not_a_success() {
+    /// Creates against a wiremock KORE whose create answers 201 with `body`
+    /// (and `content_type`).
+    async fn create_answered_with(body: &str, content_type: &str) -> Error {
         let server = MockServer::start().await;
         Mock::given(method("POST"))
             .and(path("/v1/clients"))
-            .respond_with(ResponseTemplate::new(201).set_body_json(
-                json!({"client_id": "apiclient_nosecret", "client_type": "standard"}),
-            ))
+            .respond_with(ResponseTemplate::new(201).set_body_raw(body.to_owned(), content_type))
             .mount(&server)
             .await;
         let kore = common::wiremock_kore(&server).await;
-        let error = kore
-            .clients()
+        kore.clients()
             .create(NewClient::new("x"))
             .await
-            .unwrap_err();
-        let Error::CreatedWithoutSecret { client_id, .. } = &error else {
-            panic!("expected CreatedWithoutSecret, got {error:?}")
+            .unwrap_err()
+    }
+
+    #[tokio::test]
+    async fn a_secret_in_an_unexpected_shape_is_kept_with_the_raw_answer() {
+        let secret = "one-time-secret-6b2f";
+        for (what, body, content_type) in [
+            (
+                "wrapped object",
+                format!(
+                    r#"{{"client": {{"client_id": "apiclient_w", "client_secret": "{secret}"}}}}"#
+                ),
+                "application/json",
+            ),
+            (
+                "camelCase field",
+                format!(r#"{{"clientId": "apiclient_w", "clientSecret": "{secret}"}}"#),
+                "application/json",
+            ),
+            (
+                "HTML 201",
+                format!("<html><body>created apiclient_w, secret {secret}</body></html>"),
+                "text/html",
+            ),
+        ] {
+            let error = create_answered_with(&body, content_type).await;
+            let Error::CreatedButUndecodable { created, .. } = &error else {
+                panic!("{what}: expected CreatedButUndecodable, got {error:?}")
+            };
+            assert_eq!(
+                created.expose_body(),
+                body,
+                "{what}: the raw answer is kept whole"
+            );
+            if what != "HTML 201" {
+                assert_eq!(created.client_id(), Some("apiclient_w"), "{what}");
+            }
+            let message = error.to_string();
+            assert!(
+                message.contains("KORE created the client"),
+                "{what}: {message}"
+            );
+            assert!(
+                message.contains("is kept in this error"),
+                "{what}: {message}"
+            );
+            assert!(!message.contains("not received"), "{what}: {message}");
+            for rendered in [message, format!("{error:?}")] {
+                assert!(!rendered.contains(secret), "{what}: {rendered}");
+            }
+            assert!(!error.is_retryable(), "{what}");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_201_without_any_secret_keeps_the_answer_and_names_the_client() {
+        let body = r#"{"client_id": "apiclient_nosecret", "client_type": "standard"}"#;
+        let error = create_answered_with(body, "application/json").await;
+        let Error::CreatedButUndecodable { created, .. } = &error else {
+            panic!("expected CreatedButUndecodable, got {error:?}")
         };
-        assert_eq!(client_id.as_deref(), Some("apiclient_nosecret"));
+        assert_eq!(created.client_id(), Some("apiclient_nosecret"));
+        assert_eq!(created.expose_body(), body);
         assert!(
             error
                 .to_string()
@@ -277,10 +333,16 @@ mod created_without_a_secret {
             .await
             .unwrap_err();
         server_task.await.unwrap();
-        assert!(
-            matches!(error, Error::CreatedWithoutSecret { .. }),
-            "{error:?}"
+        let Error::CreatedButUndecodable { created, reason } = &error else {
+            panic!("expected CreatedButUndecodable, got {error:?}")
+        };
+        assert_eq!(
+            created.expose_body(),
+            r#"{"client_id":"apiclient_cut","client_sec"#,
+            "the bytes that arrived are kept"
         );
+        assert_eq!(created.client_id(), Some("apiclient_cut"));
+        assert!(reason.contains("broke off after 40 bytes"), "{reason}");
         assert_eq!(error.status().map(|s| s.as_u16()), Some(201));
         assert!(
             !error.is_retryable(),

@@ -167,18 +167,26 @@ async fn create_is_never_retried_after_a_timeout() {
         .create(NewClient::new("slow"))
         .await
         .unwrap_err();
+    let Error::CreateOutcomeUnknown { name, cause } = &error else {
+        panic!("expected an unknown outcome, got {error:?}")
+    };
+    assert_eq!(name, "slow");
     assert!(
-        matches!(error, Error::Timeout { attempts: 1, .. }),
-        "{error:?}"
+        matches!(**cause, Error::Timeout { attempts: 1, .. }),
+        "{cause:?}"
     );
     assert!(
         !error.is_retryable(),
         "retrying a create after a timeout is unsafe"
     );
+    let message = error.to_string();
+    assert!(message.contains("outcome unknown"), "{message}");
+    assert!(message.contains("may have created the client"), "{message}");
     assert!(
-        error.to_string().contains("may have created the client"),
-        "{error}"
+        message.contains("`kore clients list --name slow`"),
+        "{message}"
     );
+    assert!(!message.contains("retry later"), "{message}");
     // One request only: KORE may have created the client before the
     // timeout, and a second request could have created another.
     assert_eq!(mock.requests(Route::CreateClient), 1);

@@ -1,0 +1,179 @@
+//! Creating clients without losing or duplicating one: unknown outcomes,
+//! finding what a create may have made, and create-if-absent.
+
+mod common;
+
+use std::time::Duration;
+
+use futures::TryStreamExt as _;
+use kore_clients::{CreateIfAbsent, Error, NewClient, Product, RetryPolicy};
+use kore_mock::{Fault, MockKore, Route};
+use serde_json::json;
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+#[tokio::test]
+async fn a_gateway_5xx_to_a_create_is_an_unknown_outcome() {
+    for (fault, status) in [
+        (Fault::Status(502), 502),
+        (Fault::Status(504), 504),
+        (Fault::BadGatewayHtml, 502),
+    ] {
+        let (mock, kore) = common::start(MockKore::builder().clients(0)).await;
+        mock.faults().push(Route::CreateClient, fault.clone());
+        let error = kore
+            .clients()
+            .create(NewClient::new("edge-gw"))
+            .await
+            .unwrap_err();
+        let Error::CreateOutcomeUnknown { name, .. } = &error else {
+            panic!("{fault}: expected an unknown outcome, got {error:?}")
+        };
+        assert_eq!(name, "edge-gw");
+        assert!(!error.is_retryable(), "{fault}");
+        assert_eq!(error.status().map(|s| s.as_u16()), Some(status), "{fault}");
+        assert_eq!(mock.requests(Route::CreateClient), 1, "{fault}: sent once");
+        let text = common::report(&error);
+        assert!(text.contains("kore clients list --name edge-gw"), "{text}");
+    }
+}
+
+#[tokio::test]
+async fn a_connection_lost_after_sending_a_create_is_an_unknown_outcome() {
+    // Answers the token request, then drops the create's connection unanswered.
+    let api = common::flaky_server(1, 201, json!({})).await;
+    let tokens = MockServer::start().await;
+    common::mount_token(&tokens, json!({"access_token": "t", "expires_in": 3600})).await;
+    let kore = common::wiremock_builder(&tokens)
+        .base_url(format!("http://{}", api.addr))
+        .build()
+        .unwrap();
+    let error = kore
+        .clients()
+        .create(NewClient::new("lost"))
+        .await
+        .unwrap_err();
+    let Error::CreateOutcomeUnknown { cause, .. } = &error else {
+        panic!("expected an unknown outcome, got {error:?}")
+    };
+    assert!(matches!(**cause, Error::Transport { .. }), "{cause:?}");
+    assert!(!error.is_retryable());
+    assert_eq!(api.connections(), 1, "never sent twice");
+}
+
+#[tokio::test]
+async fn a_create_refused_before_connecting_stays_retryable() {
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = closed.local_addr().unwrap();
+    drop(closed);
+    let tokens = MockServer::start().await;
+    common::mount_token(&tokens, json!({"access_token": "t", "expires_in": 3600})).await;
+    let kore = common::wiremock_builder(&tokens)
+        .base_url(format!("http://{addr}"))
+        .retry(RetryPolicy::disabled())
+        .build()
+        .unwrap();
+    let error = kore
+        .clients()
+        .create(NewClient::new("never-sent"))
+        .await
+        .unwrap_err();
+    assert!(matches!(error, Error::Transport { .. }), "{error:?}");
+    assert!(error.is_retryable(), "nothing reached KORE");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_create_cut_short_by_the_operation_timeout_is_an_unknown_outcome() {
+    let mock = MockKore::builder().clients(0).start().await;
+    let kore = common::builder_for(&mock)
+        .operation_timeout(Duration::from_secs(5))
+        .build()
+        .unwrap();
+    kore.ping().await.unwrap();
+    mock.faults()
+        .push(Route::CreateClient, Fault::Delay(Duration::from_secs(20)));
+    let error = kore
+        .clients()
+        .create(NewClient::new("deadline"))
+        .await
+        .unwrap_err();
+    let Error::CreateOutcomeUnknown { cause, .. } = &error else {
+        panic!("expected an unknown outcome, got {error:?}")
+    };
+    assert!(
+        matches!(**cause, Error::OperationTimeout { attempts: 1, .. }),
+        "{cause:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_wiremock_gateway_answering_a_create_with_json_500_is_an_unknown_outcome() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/v1/clients"))
+        .respond_with(
+            ResponseTemplate::new(500).set_body_json(json!({"code": 500, "message": "Internal"})),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    let kore = common::wiremock_kore(&server).await;
+    let error = kore
+        .clients()
+        .create(NewClient::new("x"))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(error, Error::CreateOutcomeUnknown { .. }),
+        "{error:?}"
+    );
+}
+
+#[tokio::test]
+async fn find_by_name_streams_exact_matches_across_pages() {
+    let (_mock, kore) = common::start(MockKore::builder().clients(250)).await;
+    for name in ["twin", "other", "twin"] {
+        kore.clients()
+            .create(NewClient::new(name).product(Product::SuperSim))
+            .await
+            .unwrap();
+    }
+    let twins: Vec<_> = kore
+        .clients()
+        .find_by_name("twin")
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(twins.len(), 2);
+    assert!(twins.iter().all(|c| c.name() == Some("twin")));
+    let none: Vec<_> = kore
+        .clients()
+        .find_by_name("twi")
+        .try_collect()
+        .await
+        .unwrap();
+    assert!(none.is_empty(), "exact names only");
+}
+
+#[tokio::test]
+async fn create_if_absent_creates_once() {
+    let (mock, kore) = common::start(MockKore::builder().clients(30)).await;
+    let first = kore
+        .clients()
+        .create_if_absent(NewClient::new("provisioned").product(Product::SuperSim))
+        .await
+        .unwrap();
+    let CreateIfAbsent::Created(created) = first else {
+        panic!("expected a new client, got {first:?}")
+    };
+    let second = kore
+        .clients()
+        .create_if_absent(NewClient::new("provisioned").product(Product::SuperSim))
+        .await
+        .unwrap();
+    let CreateIfAbsent::Existing(existing) = second else {
+        panic!("expected the existing client, got {second:?}")
+    };
+    assert_eq!(existing.client_id(), created.client_id());
+    assert_eq!(mock.requests(Route::CreateClient), 1, "one create in all");
+}
