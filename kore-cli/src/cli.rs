@@ -25,8 +25,15 @@ Exit codes:
      input with 400/422, --secret-file already exists)
   3  authentication failed (the token endpoint or the API rejected the credentials, 401/403)
   4  not found (unknown client id)
-  5  other API error (5xx after retries, undecodable answers, broken pagination)
-  6  network or timeout (KORE or its token endpoint could not be reached in time)
+  5  other API error (5xx after retries, undecodable answers, broken pagination;
+     a create whose answer holds no readable secret: the raw answer is delivered)
+  6  network or timeout (KORE or its token endpoint could not be reached in time;
+     for reads only: a create that may have been sent exits 8)
+  7  a client was created but its one-time secret could not be delivered (stdout
+     closed or failing, the secret file unwritable); stderr names the client
+  8  a create's outcome is unknown (sent, but no answer, or a 5xx): KORE may have
+     created it; run the printed `kore clients list --name …` before trying again
+  130 interrupted (Ctrl-C) before KORE answered a create; the secret file is removed
 
 Errors are one or two lines on stderr (what failed and why, then a hint);
 -v adds the full error details. Secrets never appear in errors or logs.";
@@ -132,6 +139,12 @@ pub struct ListArgs {
     #[arg(long, value_name = "N", requires = "all")]
     pub limit: Option<usize>,
 
+    /// Only clients named exactly NAME, from every page (implies --all;
+    /// KORE has no name filter, so the whole listing is read). The check to
+    /// run before repeating a create whose outcome is unknown.
+    #[arg(long, value_name = "NAME", conflicts_with = "page")]
+    pub name: Option<String>,
+
     /// Output format. json: `{"meta": {...}, "clients": [...]}` for one page, an
     /// array for --all; ndjson: one client object per line, streamed.
     #[arg(long, short, value_enum, default_value_t = ListFormat::Table)]
@@ -170,6 +183,13 @@ pub struct CreateArgs {
     /// The account to create it in (default: the caller's account).
     #[arg(long, value_name = "ID")]
     pub account_id: Option<String>,
+
+    /// Create nothing if a client with this name already exists: print that
+    /// client instead (without a secret: KORE shows it only at creation) and
+    /// exit 0. Makes provisioning scripts safe to re-run; KORE does not
+    /// enforce unique names, so two concurrent runs can still both create.
+    #[arg(long)]
+    pub if_absent: bool,
 
     /// Write the one-time client secret to this new file (mode 0600; an
     /// existing file is never overwritten). Without it the secret is printed

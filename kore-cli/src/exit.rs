@@ -29,6 +29,14 @@ pub enum Exit {
     Api = 5,
     /// 6: KORE or its token endpoint could not be reached in time.
     Network = 6,
+    /// 7: a client was created, but its one-time secret could not be
+    /// delivered (stdout closed or failing, the secret file unwritable).
+    SecretUndelivered = 7,
+    /// 8: a create whose outcome is unknown: it may have reached KORE but
+    /// its answer never arrived. Check with `kore clients list --name`.
+    CreateUnknown = 8,
+    /// 130: interrupted (Ctrl-C) before KORE answered.
+    Interrupted = 130,
 }
 
 impl Exit {
@@ -69,6 +77,20 @@ pub enum Failure {
         context: String,
         /// The I/O error.
         source: io::Error,
+    },
+    /// The client was created but its secret could not be written anywhere.
+    SecretUndelivered {
+        /// The new client's id, if KORE sent one.
+        client_id: Option<String>,
+        /// Where the secret was to go.
+        context: String,
+        /// Why writing it failed.
+        source: io::Error,
+    },
+    /// Ctrl-C before KORE answered a create: it may or may not exist.
+    CreateInterrupted {
+        /// The name it was to be created with.
+        name: String,
     },
     /// The in-process mock could not start (port taken, ...).
     MockStart {
@@ -112,6 +134,8 @@ impl Failure {
             Failure::Kore(error) => classify(error),
             Failure::Usage { .. } | Failure::SecretFile { .. } => Exit::Usage,
             Failure::Io { .. } | Failure::MockStart { .. } => Exit::Local,
+            Failure::SecretUndelivered { .. } => Exit::SecretUndelivered,
+            Failure::CreateInterrupted { .. } => Exit::Interrupted,
         }
     }
 
@@ -138,6 +162,31 @@ impl Failure {
                 message: format!("cannot write {context}: {source}"),
                 hint: None,
             },
+            Failure::SecretUndelivered {
+                client_id,
+                context,
+                source,
+            } => Report {
+                message: format!(
+                    "the client {}was created, but its one-time secret could not be delivered: cannot write {context}: {source}",
+                    client_id
+                        .as_deref()
+                        .map(|id| format!("{id} "))
+                        .unwrap_or_default()
+                ),
+                hint: Some(
+                    "KORE will not show the secret again: delete the client and create another, with --secret-file to keep the secret out of pipes".to_owned(),
+                ),
+            },
+            Failure::CreateInterrupted { name } => Report {
+                message: format!(
+                    "create client: interrupted before KORE answered; the client {name:?} may or may not have been created"
+                ),
+                hint: Some(format!(
+                    "check with `{}` before creating it again",
+                    kore_clients::check_command(name)
+                )),
+            },
             Failure::MockStart { addr, source } => Report {
                 message: format!("kore-mock cannot listen on {addr}: {source}"),
                 hint: Some("choose another --port, or --port 0 for a free one".to_owned()),
@@ -151,8 +200,9 @@ impl Failure {
             Failure::Kore(error) => Some(error),
             Failure::SecretFile { source, .. }
             | Failure::Io { source, .. }
+            | Failure::SecretUndelivered { source, .. }
             | Failure::MockStart { source, .. } => Some(source),
-            Failure::Usage { .. } => None,
+            Failure::Usage { .. } | Failure::CreateInterrupted { .. } => None,
         }
     }
 }
@@ -182,6 +232,8 @@ impl fmt::Display for Report {
 pub fn classify(error: &Error) -> Exit {
     match error {
         Error::Config { .. } | Error::InvalidInput { .. } => Exit::Usage,
+        Error::HttpClient { .. } => Exit::Local,
+        Error::CreateOutcomeUnknown { .. } => Exit::CreateUnknown,
         Error::Auth { source, .. } => classify_auth(source.kind()),
         Error::Api { status, .. } => classify_status(status.as_u16()),
         // A non-JSON error page is a gateway's or a proxy's, not KORE's
@@ -229,7 +281,7 @@ pub fn report(error: &Error) -> Report {
     let hint = |text: &str| Some(text.to_owned());
     match error {
         Error::Config { message } => Report {
-            message: format!("invalid configuration: {message}"),
+            message: format!("invalid configuration: {}", in_cli_words(message)),
             hint: hint(
                 "check --base-url / KORE_BASE_URL and --token-url / KORE_TOKEN_URL (https://, or http:// to 127.0.0.1)",
             ),
@@ -268,6 +320,10 @@ pub fn report(error: &Error) -> Report {
                     AuthErrorKind::Unreachable => {
                         hint("check the network and --token-url / KORE_TOKEN_URL")
                     }
+                    // Without a token nothing was sent: a create is safe to run again.
+                    _ if *operation == Operation::CreateClient => hint(
+                        "nothing was sent to KORE; check that --token-url points at KORE's token endpoint, then run the create again",
+                    ),
                     _ => hint(
                         "check that --token-url points at KORE's token endpoint, or retry later",
                     ),
@@ -331,6 +387,22 @@ pub fn report(error: &Error) -> Report {
             message: error.to_string(),
             hint: hint("check that --base-url points at KORE's Client API"),
         },
+        Error::CreateOutcomeUnknown { name, .. } => Report {
+            message: error.to_string(),
+            hint: Some(format!(
+                "do not simply run the create again: `{}` first; -v shows what happened to the request",
+                kore_clients::check_command(name)
+            )),
+        },
+        Error::HttpClient { source } => Report {
+            message: format!(
+                "cannot set up the HTTP client: {}; nothing was sent",
+                chain(source)
+            ),
+            hint: hint(
+                "this is a local problem (TLS set-up, system configuration); -v shows details",
+            ),
+        },
         Error::Decode { .. } | Error::Pagination { .. } => Report {
             message: error.to_string(),
             hint: hint(
@@ -342,6 +414,34 @@ pub fn report(error: &Error) -> Report {
             hint: None,
         },
     }
+}
+
+/// The SDK's configuration messages speak of builder methods; the CLI's
+/// user sets flags and variables instead.
+fn in_cli_words(message: &str) -> String {
+    const WORDS: [(&str, &str); 6] = [
+        (
+            "KoreBuilder::client_id or KORE_CLIENT_ID",
+            "--client-id or KORE_CLIENT_ID",
+        ),
+        (
+            "KoreBuilder::client_secret or KORE_CLIENT_SECRET",
+            "KORE_CLIENT_SECRET or --client-secret-stdin",
+        ),
+        (
+            ". Use https://, or KoreBuilder::allow_insecure_http(true) for a test setup",
+            "; use https:// (http:// only to 127.0.0.1 or localhost)",
+        ),
+        (
+            "use client_id/client_secret",
+            "use --client-id and KORE_CLIENT_SECRET",
+        ),
+        ("the base URL", "--base-url"),
+        ("the token URL", "--token-url"),
+    ];
+    WORDS.iter().fold(message.to_owned(), |text, (sdk, cli)| {
+        text.replace(sdk, cli)
+    })
 }
 
 /// The operation as a user calls it.
@@ -471,6 +571,39 @@ mod tests {
             message: "page 2 repeated page 1".into(),
         };
         assert_eq!(classify(&pagination), Exit::Api);
+    }
+
+    #[test]
+    fn an_http_client_that_cannot_be_built_is_a_local_failure() {
+        let error = Kore::builder()
+            .client_id("id")
+            .client_secret(SecretString::from("secret"))
+            .user_agent("not\na header value")
+            .build()
+            .unwrap_err();
+        assert!(matches!(error, Error::HttpClient { .. }), "{error:?}");
+        assert_eq!(classify(&error), Exit::Local);
+        assert!(report(&error).message.contains("nothing was sent"));
+    }
+
+    #[test]
+    fn configuration_errors_speak_in_flags() {
+        let error = Kore::builder()
+            .client_id("id")
+            .client_secret(SecretString::from("secret"))
+            .base_url("http://10.0.0.1")
+            .build()
+            .unwrap_err();
+        let text = report(&error).to_string();
+        assert!(!text.contains("KoreBuilder"), "{text}");
+        assert!(text.contains("--base-url"), "{text}");
+        let error = Kore::builder()
+            .client_secret(SecretString::from("secret"))
+            .build()
+            .unwrap_err();
+        let text = report(&error).to_string();
+        assert!(!text.contains("KoreBuilder"), "{text}");
+        assert!(text.contains("--client-id"), "{text}");
     }
 
     #[test]

@@ -17,7 +17,7 @@ use std::process::ExitCode;
 
 use clap::Parser as _;
 
-use crate::cli::{Cli, Command};
+use crate::cli::{Cli, ClientsCommand, Command};
 use crate::exit::{Exit, Failure};
 
 fn main() -> ExitCode {
@@ -41,6 +41,9 @@ fn main() -> ExitCode {
             );
         }
     };
+    // Only a listing may stop quietly when its reader leaves: anything else
+    // (a create's secret above all) must say it was not delivered.
+    let listing = matches!(cli.command, Command::Clients(ClientsCommand::List(_)));
     let stdout = std::io::stdout();
     let mut out = BufWriter::new(stdout.lock());
     let result = runtime
@@ -51,7 +54,7 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => Exit::Success.into(),
         // The reader left (`kore clients list --all | head`): stop quietly.
-        Err(failure) if failure.is_broken_pipe() => Exit::Success.into(),
+        Err(failure) if listing && failure.is_broken_pipe() => Exit::Success.into(),
         Err(failure) => fail(&failure, verbose),
     }
 }

@@ -270,7 +270,11 @@ fn a_failed_create_removes_the_reserved_file() {
         .arg(&path)
         .output()
         .unwrap();
-    assert_eq!(output.status.code(), Some(5));
+    assert_eq!(
+        output.status.code(),
+        Some(8),
+        "a 5xx leaves the outcome unknown"
+    );
     assert!(
         !path.exists(),
         "the empty reservation is gone, so a retry can use the path"
@@ -370,4 +374,206 @@ fn create_with_mock() {
         .unwrap();
     assert!(output.status.success(), "{}", stderr(&output));
     assert_eq!(json(&output)["client"]["name"], "try-me");
+}
+
+/// Runs `kore` with the mock's credentials, its stdout a pipe whose reading
+/// end is closed before anything is written: a consumer that left early
+/// (`kore … | head -c 0`).
+fn with_closed_stdout(mock: &Mock, args: &[String]) -> std::process::Output {
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("kore"))
+        .args([
+            "--base-url",
+            &mock.mock.base_url(),
+            "--token-url",
+            &mock.mock.token_url(),
+        ])
+        .args(args)
+        .env("KORE_CLIENT_ID", mock.mock.client_id())
+        .env("KORE_CLIENT_SECRET", mock.mock.client_secret())
+        .env_remove("RUST_LOG")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn a_secret_that_cannot_reach_a_closed_stdout_exits_7_with_the_client_id() {
+    let mock = Mock::start();
+    for format in ["table", "json"] {
+        let mut args = create_args("piped-bot");
+        args.extend(["--output".into(), format.into()]);
+        let output = with_closed_stdout(&mock, &args);
+        assert_eq!(
+            output.status.code(),
+            Some(7),
+            "{format}: {}",
+            stderr(&output)
+        );
+        let errors = stderr(&output);
+        assert!(
+            errors.contains("was created, but its one-time secret could not be delivered"),
+            "{errors}"
+        );
+        let id = regex_lite_id(&errors).unwrap_or_else(|| panic!("no client id in: {errors}"));
+        assert!(id.starts_with("apiclient_"), "{errors}");
+        assert!(
+            !errors.contains("client_secret"),
+            "the secret never goes to stderr: {errors}"
+        );
+    }
+    assert_eq!(mock.mock.requests(Route::CreateClient), 2);
+}
+
+/// The first `apiclient_…` word of `text`.
+fn regex_lite_id(text: &str) -> Option<&str> {
+    let start = text.find("apiclient_")?;
+    let rest = &text[start..];
+    let end = rest
+        .find(|c: char| !c.is_ascii_alphanumeric() && c != '_')
+        .unwrap_or(rest.len());
+    Some(&rest[..end])
+}
+
+#[test]
+fn a_listing_into_a_closed_stdout_still_ends_quietly() {
+    let mock = Mock::with_clients(500);
+    let args: Vec<String> = ["clients", "list", "--all", "--output", "ndjson"]
+        .map(str::to_owned)
+        .to_vec();
+    let output = with_closed_stdout(&mock, &args);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+}
+
+#[test]
+fn a_timed_out_create_exits_8_and_says_how_to_check() {
+    let mock = Mock::start();
+    mock.mock.faults().push(
+        Route::CreateClient,
+        Fault::Delay(std::time::Duration::from_secs(3)),
+    );
+    let output = mock
+        .kore()
+        .args(["--timeout", "500ms"])
+        .args(create_args("slow bot"))
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(8), "{}", stderr(&output));
+    let errors = stderr(&output);
+    assert!(errors.contains("outcome unknown"), "{errors}");
+    assert!(
+        errors.contains("kore clients list --name 'slow bot'"),
+        "{errors}"
+    );
+    assert!(!errors.contains("retry later"), "{errors}");
+    assert_eq!(mock.mock.requests(Route::CreateClient), 1, "never repeated");
+    assert_eq!(stdout(&output), "");
+}
+
+#[test]
+fn list_name_finds_what_a_create_made() {
+    let mock = Mock::with_clients(120);
+    mock.kore().args(create_args("needle")).assert().success();
+    let output = mock
+        .kore()
+        .args(["clients", "list", "--name", "needle", "--output", "ndjson"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let found = common::ndjson(&output);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0]["name"], "needle");
+}
+
+#[test]
+fn create_if_absent_twice_creates_one_client() {
+    let mock = Mock::start();
+    let mut args = create_args("provisioned");
+    args.push("--if-absent".into());
+    let first = mock.kore().args(&args).output().unwrap();
+    assert_eq!(first.status.code(), Some(0), "{}", stderr(&first));
+    assert!(stdout(&first).contains("client_secret"));
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("secret");
+    let second = mock
+        .kore()
+        .args(&args)
+        .arg("--secret-file")
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert_eq!(second.status.code(), Some(0), "{}", stderr(&second));
+    assert!(
+        stdout(&second).contains("provisioned"),
+        "{}",
+        stdout(&second)
+    );
+    assert!(!stdout(&second).contains("client_secret"));
+    assert!(
+        stderr(&second).contains("already exists"),
+        "{}",
+        stderr(&second)
+    );
+    assert!(!path.exists(), "no secret, no file");
+    assert_eq!(mock.mock.requests(Route::CreateClient), 1);
+}
+
+#[test]
+fn ctrl_c_during_a_create_leaves_no_secret_file() {
+    let mock = Mock::start();
+    mock.mock.faults().push(
+        Route::CreateClient,
+        Fault::Delay(std::time::Duration::from_secs(20)),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("secret");
+    let child = std::process::Command::new(assert_cmd::cargo::cargo_bin("kore"))
+        .args([
+            "--base-url",
+            &mock.mock.base_url(),
+            "--token-url",
+            &mock.mock.token_url(),
+        ])
+        .args(create_args("interrupted"))
+        .arg("--secret-file")
+        .arg(&path)
+        .env("KORE_CLIENT_ID", mock.mock.client_id())
+        .env("KORE_CLIENT_SECRET", mock.mock.client_secret())
+        .env_remove("RUST_LOG")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Wait until the create is on its way (the file is reserved first).
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while mock.mock.requests(Route::CreateClient) == 0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the create never arrived"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    assert!(path.exists(), "reserved while the request is out");
+    let status = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(output.status.code(), Some(130), "{}", stderr(&output));
+    assert!(
+        !path.exists(),
+        "an interrupted create leaves no empty secret file"
+    );
+    let errors = stderr(&output);
+    assert!(
+        errors.contains("interrupted before KORE answered"),
+        "{errors}"
+    );
+    assert!(
+        errors.contains("kore clients list --name interrupted"),
+        "{errors}"
+    );
 }

@@ -239,7 +239,7 @@ impl fmt::Display for Error {
                 f,
                 "{operation}: KORE returned HTTP {status}{}{}",
                 describe_api(*code, message.as_deref(), info.as_deref()),
-                hint(*status)
+                hint(*operation, *status)
             ),
             Error::UnexpectedResponse {
                 operation,
@@ -254,15 +254,15 @@ impl fmt::Display for Error {
                     .as_deref()
                     .map(|c| format!(" ({c})"))
                     .unwrap_or_default(),
-                hint(*status)
+                hint(*operation, *status)
             ),
             Error::Timeout {
                 operation,
                 attempts,
             } => write!(
                 f,
-                "{operation}: timed out after {attempts} attempt(s){}; raise the timeout with `KoreBuilder::timeout` or retry later",
-                write_caution(*operation)
+                "{operation}: timed out after {attempts} attempt(s); {}",
+                after_timeout(*operation, "`KoreBuilder::timeout`")
             ),
             Error::OperationTimeout {
                 operation,
@@ -270,8 +270,8 @@ impl fmt::Display for Error {
                 attempts,
             } => write!(
                 f,
-                "{operation}: did not finish within the operation timeout of {limit:?} ({attempts} attempt(s) started){}; raise it with `KoreBuilder::operation_timeout` or retry later",
-                write_caution(*operation)
+                "{operation}: did not finish within the operation timeout of {limit:?} ({attempts} attempt(s) started); {}",
+                after_timeout(*operation, "`KoreBuilder::operation_timeout`")
             ),
             Error::Transport {
                 operation,
@@ -320,13 +320,12 @@ impl fmt::Display for Error {
             }
             Error::CreateOutcomeUnknown { name, cause } => write!(
                 f,
-                "create client (POST /v1/clients): outcome unknown: the request for {name:?} was sent but {}; KORE may have created the client — check with `kore clients list --name {}` before creating it again",
+                "create client (POST /v1/clients): outcome unknown: the request for {name:?} was sent but {}; KORE may have created the client — check with `{}` before creating it again",
                 match cause.status() {
-                    Some(status) =>
-                        format!("the answer was HTTP {} from a gateway", status.as_u16()),
+                    Some(status) => format!("the answer was HTTP {}", status.as_u16()),
                     None => "no answer arrived".to_owned(),
                 },
-                shell_word(name)
+                check_command(name)
             ),
             Error::HttpClient { .. } => f.write_str(
                 "configure the KORE client: the HTTP client could not be built; nothing was sent",
@@ -349,8 +348,19 @@ impl std::error::Error for Error {
     }
 }
 
+/// The `kore` command that lists the clients named `name`: what to run
+/// before creating a client again after [`Error::CreateOutcomeUnknown`].
+///
+/// ```
+/// assert_eq!(kore_clients::check_command("ci-bot"), "kore clients list --name ci-bot");
+/// assert_eq!(kore_clients::check_command("it's"), r"kore clients list --name 'it'\''s'");
+/// ```
+pub fn check_command(name: &str) -> String {
+    format!("kore clients list --name {}", shell_word(name))
+}
+
 /// `text` as one shell word: bare if it is plain, else single-quoted.
-pub(crate) fn shell_word(text: &str) -> String {
+fn shell_word(text: &str) -> String {
     let plain = !text.is_empty()
         && text
             .chars()
@@ -386,8 +396,19 @@ fn describe_api(code: Option<i64>, message: Option<&str>, info: Option<&str>) ->
     out
 }
 
-fn hint(status: StatusCode) -> &'static str {
+/// What to do after a timeout: for a read, wait longer or try again; for a
+/// write, look before trying again.
+fn after_timeout(operation: Operation, setting: &str) -> String {
+    if operation.is_write() {
+        "KORE may have created the client anyway: list the clients before trying again".to_owned()
+    } else {
+        format!("raise it with {setting} or retry later")
+    }
+}
+
+fn hint(operation: Operation, status: StatusCode) -> &'static str {
     match status.as_u16() {
+        500..=599 if operation.is_write() => write_caution(operation),
         400 => "; check the request's parameters",
         403 => "; the credentials lack permission for this operation",
         404 => "; check the id",

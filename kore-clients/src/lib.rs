@@ -65,7 +65,9 @@ mod transport;
 pub use chrono;
 pub use clients::{Clients, CreateIfAbsent, DEFAULT_PAGE_SIZE, ListClients};
 pub use config::{DEFAULT_BASE_URL, DEFAULT_TOKEN_URL, KoreBuilder};
-pub use error::{AuthError, AuthErrorKind, Error, Operation, Result, UndecodedCreate};
+pub use error::{
+    AuthError, AuthErrorKind, Error, Operation, Result, UndecodedCreate, check_command,
+};
 pub use models::{
     Client, ClientType, CreatedClient, NewClient, Page, PageMeta, Product, parse_kore_date,
 };

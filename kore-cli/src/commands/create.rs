@@ -2,11 +2,22 @@
 //!
 //! The one command that handles a secret. KORE returns the new client's
 //! secret once; it goes to `--secret-file` or, without one, to stdout with
-//! a warning on stderr, and nowhere else (no logs, no errors).
+//! a warning on stderr, and nowhere else (no logs, no errors, never stderr).
+//!
+//! What is guaranteed, and how each failure ends (see the README):
+//! - the secret file is reserved before anything is sent, and is either
+//!   written completely or removed;
+//! - a secret that cannot be delivered (stdout closed, the file and then
+//!   stdout failing) ends with exit 7 and the client's id on stderr, never
+//!   with a quiet 0;
+//! - a create that may have reached KORE without an answer, or that Ctrl-C
+//!   interrupted, ends with exit 8 or 130 and the `kore clients list --name`
+//!   command to run before trying again;
+//! - `--if-absent` creates nothing when a client of that name exists.
 
 use std::io::Write;
 
-use kore_clients::{Error, ExposeSecret as _, Kore, NewClient};
+use kore_clients::{CreateIfAbsent, CreatedClient, Error, ExposeSecret as _, Kore, NewClient};
 
 use crate::cli::{CreateArgs, Format};
 use crate::exit::Failure;
@@ -15,7 +26,7 @@ use crate::secret_file::SecretFile;
 
 const SHOWN_ONCE: &str = "warning: the client secret is on stdout and KORE will not show it again; store it now (or use --secret-file)";
 
-/// Creates the client and delivers its secret.
+/// Creates the client (unless `--if-absent` finds one) and delivers its secret.
 pub async fn run(kore: &Kore, args: &CreateArgs, out: &mut impl Write) -> Result<(), Failure> {
     // Before anything is sent: a path that cannot be created must not
     // leave behind a client whose secret has nowhere to go.
@@ -37,16 +48,51 @@ pub async fn run(kore: &Kore, args: &CreateArgs, out: &mut impl Write) -> Result
         request = request.account_id(account_id);
     }
 
-    let created = match kore.clients().create(request).await {
-        Ok(created) => created,
+    let create = async {
+        if args.if_absent {
+            kore.clients().create_if_absent(request).await
+        } else {
+            kore.clients()
+                .create(request)
+                .await
+                .map(CreateIfAbsent::Created)
+        }
+    };
+    // Ctrl-C while the request is out: stop, remove the reserved file (it
+    // drops on return) and say how to find out what happened. Once KORE has
+    // answered, the handler stays installed and swallows Ctrl-C, so the
+    // secret is always delivered whole.
+    let outcome = tokio::select! {
+        outcome = create => outcome,
+        () = interrupted() => {
+            return Err(Failure::CreateInterrupted { name: args.name.clone() });
+        }
+    };
+
+    let created = match outcome {
+        Ok(CreateIfAbsent::Created(created)) => created,
+        Ok(CreateIfAbsent::Existing(client)) => {
+            drop(reserved);
+            eprintln!(
+                "note: a client named {:?} already exists ({}); nothing was created, and KORE shows a secret only at creation",
+                args.name,
+                client.client_id().unwrap_or("no id")
+            );
+            return match args.output {
+                Format::Table => output::clients_table([&client], out),
+                Format::Json => output::json(&client, out),
+            }
+            .map_err(Failure::io("stdout"));
+        }
         Err(Error::CreatedButUndecodable { created, reason }) => {
             // The client exists and the raw answer may hold its only copy
             // of the secret: deliver it like the secret itself.
-            let body = created.expose_body();
+            let id = created.client_id().map(str::to_owned);
+            let body = created.expose_body().as_bytes();
             match reserved {
                 Some(file) => {
                     let path = file.path().display().to_string();
-                    match file.write(body.as_bytes()) {
+                    match file.write(body) {
                         Ok(_) => eprintln!(
                             "note: KORE's raw answer, which holds the one-time secret, was saved to {path}"
                         ),
@@ -54,12 +100,12 @@ pub async fn run(kore: &Kore, args: &CreateArgs, out: &mut impl Write) -> Result
                             eprintln!(
                                 "warning: cannot write {path} ({error}); KORE's raw answer follows on stdout"
                             );
-                            print_raw(out, body)?;
+                            deliver(out, body, &id, &format!("{path}, then stdout"))?;
                         }
                     }
                 }
                 None => {
-                    print_raw(out, body)?;
+                    deliver(out, body, &id, "stdout")?;
                     eprintln!(
                         "warning: KORE's raw answer, which holds the one-time secret, is printed above on stdout; store it now"
                     );
@@ -70,6 +116,18 @@ pub async fn run(kore: &Kore, args: &CreateArgs, out: &mut impl Write) -> Result
         // `reserved` drops here and removes the empty file.
         Err(error) => return Err(error.into()),
     };
+    deliver_created(&created, reserved, args.output, out)
+}
+
+/// Writes the new client and its secret: the secret to the reserved file
+/// (or stdout without one), the client to stdout.
+fn deliver_created(
+    created: &CreatedClient,
+    reserved: Option<SecretFile>,
+    format: Format,
+    out: &mut impl Write,
+) -> Result<(), Failure> {
+    let id = created.client_id().map(str::to_owned);
     let secret = created.client_secret().expose_secret();
 
     let secret_file = match reserved {
@@ -84,7 +142,13 @@ pub async fn run(kore: &Kore, args: &CreateArgs, out: &mut impl Write) -> Result
                         "warning: cannot write the secret to {} ({error}); printing it on stdout instead",
                         path.display()
                     );
-                    writeln!(out, "client_secret: {secret}").map_err(Failure::io("stdout"))?;
+                    let line = format!("client_secret: {secret}");
+                    deliver(
+                        out,
+                        line.as_bytes(),
+                        &id,
+                        &format!("{}, then stdout", path.display()),
+                    )?;
                     eprintln!("{SHOWN_ONCE}");
                     return Err(Failure::Io {
                         context: format!("the secret file {}", path.display()),
@@ -96,34 +160,68 @@ pub async fn run(kore: &Kore, args: &CreateArgs, out: &mut impl Write) -> Result
         None => None,
     };
 
-    match args.output {
+    let mut rendered = Vec::new();
+    match format {
         Format::Table => {
-            output::created_table(&created, out).map_err(Failure::io("stdout"))?;
+            output::created_table(created, &mut rendered).map_err(Failure::io("stdout"))?;
             match &secret_file {
-                Some(path) => writeln!(out, "\nSecret written to {} (mode 0600).", path.display()),
-                None => writeln!(out, "\nclient_secret: {secret}"),
+                Some(path) => writeln!(
+                    rendered,
+                    "\nSecret written to {} (mode 0600).",
+                    path.display()
+                ),
+                None => writeln!(rendered, "\nclient_secret: {secret}"),
             }
             .map_err(Failure::io("stdout"))?;
         }
         Format::Json => {
             let shape = CreatedJson {
-                client: &created,
+                client: created,
                 secret_file: secret_file.as_ref().map(|p| p.display().to_string()),
                 client_secret: secret_file.is_none().then_some(secret),
             };
-            output::json(&shape, out).map_err(Failure::io("stdout"))?;
+            output::json(&shape, &mut rendered).map_err(Failure::io("stdout"))?;
         }
     }
-    if secret_file.is_none() {
-        // Flushed first, so the warning follows the secret on a terminal.
-        out.flush().map_err(Failure::io("stdout"))?;
-        eprintln!("{SHOWN_ONCE}");
+    if secret_file.is_some() {
+        // The secret is safe in its file; stdout only carries the client.
+        return out
+            .write_all(&rendered)
+            .and_then(|()| out.flush())
+            .map_err(Failure::io("stdout"));
     }
+    deliver(out, &rendered, &id, "stdout")?;
+    eprintln!("{SHOWN_ONCE}");
     Ok(())
 }
 
-fn print_raw(out: &mut impl Write, body: &str) -> Result<(), Failure> {
-    writeln!(out, "{body}")
+/// Writes and flushes `bytes`, which hold a secret: failing to is
+/// [`Failure::SecretUndelivered`], never a broken pipe to shrug off.
+fn deliver(
+    out: &mut impl Write,
+    bytes: &[u8],
+    client_id: &Option<String>,
+    context: &str,
+) -> Result<(), Failure> {
+    out.write_all(bytes)
+        .and_then(|()| {
+            if bytes.ends_with(b"\n") {
+                Ok(())
+            } else {
+                out.write_all(b"\n")
+            }
+        })
         .and_then(|()| out.flush())
-        .map_err(Failure::io("stdout"))
+        .map_err(|source| Failure::SecretUndelivered {
+            client_id: client_id.clone(),
+            context: context.to_owned(),
+            source,
+        })
+}
+
+/// Completes on Ctrl-C; never, if the handler cannot be installed.
+async fn interrupted() {
+    if tokio::signal::ctrl_c().await.is_err() {
+        std::future::pending::<()>().await;
+    }
 }

@@ -3,7 +3,7 @@
 use std::io::Write;
 use std::pin::pin;
 
-use futures::StreamExt as _;
+use futures::{StreamExt as _, TryStreamExt as _};
 use kore_clients::Kore;
 
 use crate::cli::{ListArgs, ListFormat};
@@ -17,7 +17,7 @@ pub async fn run(kore: &Kore, args: &ListArgs, out: &mut impl Write) -> Result<(
     if let Some(client_type) = args.client_type {
         request = request.client_type(client_type.into());
     }
-    if !args.all {
+    if !args.all && args.name.is_none() {
         let page_number = args.page.unwrap_or(1);
         let page = request.page_number(page_number).send().await?;
         let written = match args.output {
@@ -52,7 +52,13 @@ pub async fn run(kore: &Kore, args: &ListArgs, out: &mut impl Write) -> Result<(
     if let Some(limit) = args.limit {
         request = request.limit(limit);
     }
-    let mut clients = pin!(request.stream());
+    let name = args.name.clone();
+    let mut clients = pin!(request.stream().try_filter(move |client| {
+        std::future::ready(
+            name.as_deref()
+                .is_none_or(|name| client.name() == Some(name)),
+        )
+    }));
     // Erases its line when dropped, so an error message starts on a clean one.
     let mut progress = Progress::for_stderr();
     // A page's worth of clients has arrived: push it to the reader, so a
