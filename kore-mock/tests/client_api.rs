@@ -343,10 +343,6 @@ async fn invalid_create_bodies_are_rejected_naming_the_field() {
             "colour",
         ),
         (
-            r#"{"name":"n","locked":false,"scopes":{"products":[],"regions":[]}}"#,
-            "scopes.regions",
-        ),
-        (
             r#"{"name":"n","locked":false,"scopes":{"products":["SuperSIM","IoT"]}}"#,
             "scopes.products[1]",
         ),
@@ -379,6 +375,27 @@ async fn invalid_create_bodies_are_rejected_naming_the_field() {
         kore_mock::DEFAULT_CLIENTS,
         "nothing was created"
     );
+}
+
+/// KORE's `CreateClient` forbids unknown top-level fields (`additionalProperties: false`)
+/// but leaves `scopes` open; the mock accepts what the spec accepts.
+#[tokio::test]
+async fn unknown_keys_under_scopes_are_accepted_and_ignored() {
+    let mock = MockKore::start().await;
+    let token = token(&mock).await;
+    let body = r#"{"name":"n","locked":false,"scopes":{"products":["SuperSIM"],"regions":["eu"],"x":{"y":1}}}"#;
+    let (status, created) = create(&mock, &token, body).await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    let (status, fetched) = get(
+        &mock,
+        &token,
+        &format!("/v1/clients/{}", created["client_id"].as_str().unwrap()),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(fetched["client"]["name"], "n");
+    assert!(fetched["client"].get("regions").is_none(), "{fetched}");
+    assert!(fetched["client"].get("scopes").is_none(), "{fetched}");
 }
 
 #[tokio::test]
