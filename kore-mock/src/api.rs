@@ -2,7 +2,7 @@
 //! bearer checks, pagination, `CreateClient` validation and KORE's error bodies.
 
 use std::collections::HashMap;
-use std::time::{Instant, SystemTime};
+use std::time::Instant;
 
 use axum::Json;
 use axum::body::Bytes;
@@ -226,7 +226,7 @@ pub(crate) async fn create_client(
 ) -> Result<Response, Rejection> {
     authorize(&shared, &headers)?;
     let new = parse_create_client(&body)?;
-    let (client, client_secret) = shared.store().create(new, SystemTime::now());
+    let (client, client_secret) = shared.store().create(new);
     let body = json!({
         "message": "Client created successfully",
         "client_id": client.client_id,

@@ -472,3 +472,29 @@ async fn seeding_zero_clients_gives_an_empty_account() {
     assert_eq!(page["meta"]["count"], 0);
     assert_eq!(page["meta"]["next_page_url"], Value::Null);
 }
+
+/// Other teams snapshot what their code created: with the same seed and clock, the
+/// same creations give the same ids, secrets and dates, however many tokens were issued.
+#[tokio::test]
+async fn seed_and_clock_fix_created_clients() {
+    let clock = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_712_315_294);
+    let mut created = Vec::new();
+    for (seed, extra_tokens) in [(7, 0), (7, 3), (8, 0)] {
+        let mock = MockKore::builder()
+            .seed(seed)
+            .fixed_clock(clock)
+            .start()
+            .await;
+        for _ in 0..extra_tokens {
+            token(&mock).await;
+        }
+        let token = token(&mock).await;
+        let (status, body) = create(&mock, &token, VALID_CREATE).await;
+        assert_eq!(status, StatusCode::CREATED);
+        assert_eq!(body["date_created"], "Fri, 05 Apr 2024 11:08:14 GMT");
+        created.push((body["client_id"].clone(), body["client_secret"].clone()));
+    }
+    assert_eq!(created[0], created[1], "same seed, same id and secret");
+    assert_ne!(created[0].0, created[2].0, "another seed, another id");
+    assert_ne!(created[0].1, created[2].1, "another seed, another secret");
+}
