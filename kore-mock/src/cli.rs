@@ -143,18 +143,17 @@ impl Args {
 
     /// What the admin API's exposure means for this address, when it is worth saying:
     /// `None` on a loopback address, where only this machine can connect anyway.
-    pub fn admin_notice(&self) -> Option<String> {
-        let addr = self.listen_addr();
+    pub fn admin_notice(&self) -> Option<&'static str> {
         if self.host.is_loopback() {
             None
         } else if self.admin_anywhere {
-            Some(format!(
-                "WARNING: --admin-anywhere: every peer that can reach {addr} may use the admin API (/_mock/) to reset or script this mock"
-            ))
+            Some(
+                "WARNING: --admin-anywhere: every peer that can reach this port may use the admin API (/_mock/) to reset or script this mock",
+            )
         } else {
-            Some(format!(
-                "the admin API (/_mock/) answers loopback peers only; other peers reaching {addr} get 404 there (--admin-anywhere opens it)"
-            ))
+            Some(
+                "the admin API (/_mock/) answers loopback peers only; other peers get 404 there (--admin-anywhere opens it)",
+            )
         }
     }
 }
