@@ -26,7 +26,7 @@ pub(crate) fn is_admin_path(path: &str) -> bool {
         .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
 }
 
-pub(crate) fn router(shared: Shared) -> Router<Shared> {
+pub(crate) fn router() -> Router<Shared> {
     Router::new()
         .route("/_mock/health", get(health))
         .route("/_mock/faults", get(queued_faults).post(script_faults))
@@ -35,7 +35,6 @@ pub(crate) fn router(shared: Shared) -> Router<Shared> {
         .route("/_mock/clients", post(add_clients))
         .route("/_mock/expire-tokens", post(expire_tokens))
         .method_not_allowed_fallback(method_not_allowed)
-        .with_state(shared)
 }
 
 /// Outside loopback (unless `admin_anywhere`), `/_mock/...` answers exactly like a path

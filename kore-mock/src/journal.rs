@@ -27,17 +27,19 @@ pub(crate) const REDACTED: &str = "REDACTED";
 pub struct JournalEntry {
     /// HTTP method, e.g. `GET`.
     pub method: String,
-    /// Path without the query, e.g. `/v1/clients`.
+    /// Path without the query, e.g. `/v1/clients`; a segment that is a secret or token
+    /// the mock knows (or looks like a JWT) is replaced by `REDACTED`.
     pub path: String,
     /// Query string without `?`, if any; the values of parameters whose names suggest a
-    /// credential (`client_secret`, `access_token`, …) and of any secret or token the mock
-    /// knows are replaced by `REDACTED`.
+    /// credential (`client_secret`, `access_token`, …), values that look like a JWT, and
+    /// any secret or token the mock knows are replaced by `REDACTED`.
     pub query: Option<String>,
     /// Status the server sent, or would have sent had the caller not hung up first.
     pub status: u16,
     /// Whether the request carried an `Authorization` header (its value is never kept).
     pub authorization: bool,
-    /// When the request arrived, in milliseconds since the mock started.
+    /// When the request arrived, in milliseconds since the mock started (a reset does not
+    /// restart this clock).
     pub ms_since_start: u64,
     /// The KORE route it matched (`list-clients`, …); `None` for an unknown path or method.
     #[serde(serialize_with = "display_or_null")]
@@ -173,9 +175,30 @@ const SENSITIVE_NAMES: [&str; 9] = [
     "signature",
 ];
 
+/// Whether `value` has the shape of a JWT (`eyJ…` header, three dot-separated parts), as
+/// the mock's access tokens do: caught even after the mock has forgotten the token.
+fn looks_like_jwt(value: &str) -> bool {
+    value.starts_with("eyJ") && value.split('.').count() == 3
+}
+
+/// `path` with every segment that is a known secret or token (or looks like a JWT)
+/// replaced by [`REDACTED`]; a client that puts one there must not leak it further.
+pub(crate) fn redact_path(path: &str, is_secret: impl Fn(&str) -> bool) -> String {
+    path.split('/')
+        .map(|segment| {
+            if !segment.is_empty() && (looks_like_jwt(segment) || is_secret(segment)) {
+                REDACTED
+            } else {
+                segment
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
 /// `query` with the value of every sensitive parameter replaced by [`REDACTED`]:
-/// parameters named like a credential, and any whose value `is_secret` recognises.
-/// Everything else is kept exactly as sent.
+/// parameters named like a credential, values that look like a JWT, and any value
+/// `is_secret` recognises. Everything else is kept exactly as sent.
 pub(crate) fn redact_query(query: &str, is_secret: impl Fn(&str) -> bool) -> String {
     query
         .split('&')
@@ -185,6 +208,7 @@ pub(crate) fn redact_query(query: &str, is_secret: impl Fn(&str) -> bool) -> Str
                 .unwrap_or_default();
             let name = name.to_lowercase();
             let sensitive = SENSITIVE_NAMES.iter().any(|word| name.contains(word))
+                || looks_like_jwt(&value)
                 || (!value.is_empty() && is_secret(&value));
             match (sensitive, pair.split_once('=')) {
                 (true, Some((raw_name, _))) => format!("{raw_name}={REDACTED}"),
@@ -261,6 +285,23 @@ mod tests {
     }
 
     #[test]
+    fn secrets_in_paths_are_redacted() {
+        let known = |value: &str| value == "known-secret";
+        assert_eq!(
+            redact_path("/v1/clients/apiclient_01abc", known),
+            "/v1/clients/apiclient_01abc"
+        );
+        assert_eq!(
+            redact_path("/v1/clients/known-secret", known),
+            "/v1/clients/REDACTED"
+        );
+        assert_eq!(
+            redact_path("/v1/eyJhbGciOi.eyJzdWIi.c2lnbmF0dXJl/x", known),
+            "/v1/REDACTED/x"
+        );
+    }
+
+    #[test]
     fn credentials_in_queries_are_redacted() {
         let known = |value: &str| value == "known-token";
         assert_eq!(
@@ -277,6 +318,13 @@ mod tests {
         assert_eq!(
             redact_query("Access_Token=x&debug=known-token&apiKey", known),
             "Access_Token=REDACTED&debug=REDACTED&REDACTED"
+        );
+        assert_eq!(
+            redact_query(
+                "forgotten=eyJhbGciOi.eyJzdWIi.c2lnbmF0dXJl&page_size=1",
+                known
+            ),
+            "forgotten=REDACTED&page_size=1"
         );
     }
 }

@@ -18,7 +18,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::api::{self, ApiError};
 use crate::faults::{self, Fault};
-use crate::journal::redact_query;
+use crate::journal::{redact_path, redact_query};
 use crate::state::Shared;
 use crate::{Route, TOKEN_PATH, admin, token};
 
@@ -39,7 +39,7 @@ pub(crate) fn router(shared: Shared) -> Router {
         )
         .route("/v1/clients/{client_id}", get(api::get_client))
         .route_layer(middleware::from_fn_with_state(shared.clone(), intercept))
-        .merge(admin::router(shared.clone()))
+        .merge(admin::router())
         .fallback(api::no_route)
         .layer(middleware::from_fn_with_state(shared.clone(), admin::gate))
         .layer(middleware::from_fn_with_state(shared.clone(), observe))
@@ -155,16 +155,19 @@ async fn observe(State(shared): State<Shared>, request: Request, next: Next) -> 
     let method = request.method().clone();
     let path = request.uri().path().to_owned();
     let arrival = (!admin::is_admin_path(&path)).then(|| {
-        let query = request.uri().query().map(|query| {
-            let store = shared.store();
-            redact_query(query, |value| {
-                value == shared.config.client_secret || store.is_secret(value)
-            })
-        });
+        let store = shared.store();
+        let is_secret =
+            |value: &str| value == shared.config.client_secret || store.is_secret(value);
+        let journaled_path = redact_path(&path, is_secret);
+        let query = request
+            .uri()
+            .query()
+            .map(|query| redact_query(query, is_secret));
+        drop(store);
         let authorization = request.headers().contains_key(header::AUTHORIZATION);
         shared
             .journal
-            .arrive(method.as_str(), &path, query, authorization)
+            .arrive(method.as_str(), &journaled_path, query, authorization)
     });
     let started = Instant::now();
     let work = tokio::spawn(async move {
