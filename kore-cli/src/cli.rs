@@ -7,7 +7,11 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::error::ErrorKind;
+use clap::parser::ValueSource;
+use clap::{
+    ArgMatches, Args, CommandFactory as _, FromArgMatches as _, Parser, Subcommand, ValueEnum,
+};
 use kore_clients::{ClientType, Product};
 
 /// Shown after `--help`: what scripts need to know.
@@ -49,6 +53,61 @@ pub struct Cli {
     pub command: Command,
 }
 
+/// Parses the command line, exiting with clap's usage error (code 2) on a mistake,
+/// including a global flag that `kore mock` would ignore.
+pub fn parse() -> Cli {
+    let matches = Cli::command().get_matches();
+    Cli::from_arg_matches(&matches)
+        .and_then(|cli| refuse_flags_mock_ignores(&cli, &matches).map(|()| cli))
+        .unwrap_or_else(|err| err.exit())
+}
+
+/// Global flags about calling KORE, which `kore mock` (a server, not a client) has no
+/// use for; silently ignoring them would hide a mistake.
+const NOT_FOR_MOCK: [(&str, &str); 6] = [
+    ("mock", "--mock"),
+    ("mock_clients", "--mock-clients"),
+    ("base_url", "--base-url"),
+    ("token_url", "--token-url"),
+    ("client_secret_stdin", "--client-secret-stdin"),
+    ("timeout", "--timeout"),
+];
+
+fn refuse_flags_mock_ignores(cli: &Cli, matches: &ArgMatches) -> Result<(), clap::Error> {
+    let Command::Mock(args) = &cli.command else {
+        return Ok(());
+    };
+    let ignored = NOT_FOR_MOCK
+        .iter()
+        .find(|(id, _)| matches.value_source(id) == Some(ValueSource::CommandLine))
+        .map(|(_, flag)| *flag)
+        // `kore mock` has a `--client-id` of its own, paired with `--client-secret`; a
+        // lone one is the global flag, given before `mock`.
+        .or_else(|| {
+            (args.client_id.is_some() && args.client_secret.is_none()).then_some("--client-id")
+        });
+    match ignored {
+        None => Ok(()),
+        Some(flag) => {
+            let mut command = Cli::command();
+            command.build();
+            let mock = command
+                .find_subcommand_mut("mock")
+                .expect("`kore mock` is defined");
+            Err(mock.error(
+                ErrorKind::ArgumentConflict,
+                format!(
+                    "`{flag}` does not apply to `kore mock`, which serves a mock instead of calling KORE \
+                     (its own flags: `kore mock --help`)"
+                ),
+            ))
+        }
+    }
+}
+
+/// Help heading of the global flags about connecting to KORE, which `kore mock` refuses.
+const CONNECTION: &str = "Connecting to KORE (not for `kore mock`)";
+
 /// Where to send requests, with which credentials, and how to log.
 #[derive(Debug, Args)]
 pub struct Global {
@@ -56,32 +115,32 @@ pub struct Global {
     ///
     /// The mock lives only as long as the command: a client created with
     /// `--mock` is gone afterwards (use `kore mock` for a server that stays up).
-    #[arg(long, global = true, conflicts_with_all = ["base_url", "token_url", "client_id", "client_secret_stdin"])]
+    #[arg(long, global = true, conflicts_with_all = ["base_url", "token_url", "client_id", "client_secret_stdin"], help_heading = CONNECTION)]
     pub mock: bool,
 
     /// Clients seeded into the `--mock` account.
-    #[arg(long, global = true, value_name = "N", requires = "mock", default_value_t = kore_mock::DEFAULT_CLIENTS)]
+    #[arg(long, global = true, value_name = "N", requires = "mock", default_value_t = kore_mock::DEFAULT_CLIENTS, help_heading = CONNECTION)]
     pub mock_clients: usize,
 
     /// Client API base URL [env: KORE_BASE_URL] [default: KORE's production API].
-    #[arg(long, global = true, value_name = "URL")]
+    #[arg(long, global = true, value_name = "URL", help_heading = CONNECTION)]
     pub base_url: Option<String>,
 
     /// OAuth token endpoint [env: KORE_TOKEN_URL] [default: KORE's production endpoint].
-    #[arg(long, global = true, value_name = "URL")]
+    #[arg(long, global = true, value_name = "URL", help_heading = CONNECTION)]
     pub token_url: Option<String>,
 
     /// OAuth client id [env: KORE_CLIENT_ID]; the secret comes from
     /// KORE_CLIENT_SECRET or --client-secret-stdin.
-    #[arg(long, global = true, value_name = "ID")]
+    #[arg(long, global = true, value_name = "ID", help_heading = CONNECTION)]
     pub client_id: Option<String>,
 
     /// Read the client secret from the first line of stdin instead of KORE_CLIENT_SECRET.
-    #[arg(long, global = true)]
+    #[arg(long, global = true, help_heading = CONNECTION)]
     pub client_secret_stdin: bool,
 
     /// Timeout of each HTTP attempt: seconds (`30`) or with a unit (`500ms`, `30s`, `2m`).
-    #[arg(long, global = true, value_name = "DURATION", value_parser = parse_timeout)]
+    #[arg(long, global = true, value_name = "DURATION", value_parser = parse_timeout, help_heading = CONNECTION)]
     pub timeout: Option<Duration>,
 
     /// Log to stderr: -v for the SDK's operations and error details, -vv for every
@@ -100,8 +159,11 @@ pub enum Command {
     #[command(subcommand)]
     Clients(ClientsCommand),
 
-    /// Run the embedded kore-mock server for local experiments (stops on Ctrl-C).
-    Mock(MockArgs),
+    /// Run the embedded kore-mock server until Ctrl-C or SIGTERM.
+    ///
+    /// The same server, flags, banner, `--json` readiness line and admin API (/_mock/)
+    /// as the `kore-mock` binary. The global flags about connecting to KORE do not apply.
+    Mock(kore_mock::cli::Args),
 }
 
 /// `kore clients ...`
@@ -203,22 +265,6 @@ pub struct CreateArgs {
     pub output: Format,
 }
 
-/// `kore mock`
-#[derive(Debug, Args)]
-pub struct MockArgs {
-    /// Port to listen on, on 127.0.0.1 (0 picks a free one).
-    #[arg(long, default_value_t = 8080)]
-    pub port: u16,
-
-    /// Clients seeded into the account.
-    #[arg(long, value_name = "N", default_value_t = kore_mock::DEFAULT_CLIENTS)]
-    pub clients: usize,
-
-    /// Seed of the generated ids, names, owners and dates.
-    #[arg(long, default_value_t = kore_mock::DEFAULT_SEED)]
-    pub seed: u64,
-}
-
 /// Output of commands that show one thing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {
@@ -301,7 +347,6 @@ pub fn parse_timeout(text: &str) -> Result<Duration, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use clap::CommandFactory as _;
 
     #[test]
     fn the_command_definition_is_consistent() {
@@ -337,6 +382,68 @@ mod tests {
         assert_eq!(get.id, "other");
         let parsed = Cli::try_parse_from(["kore", "clients", "get", "other"]).unwrap();
         assert_eq!(parsed.global.client_id, None);
+    }
+
+    fn parse_from(argv: &[&str]) -> Result<Cli, clap::Error> {
+        let matches = Cli::command().try_get_matches_from(argv)?;
+        let cli = Cli::from_arg_matches(&matches)?;
+        refuse_flags_mock_ignores(&cli, &matches).map(|()| cli)
+    }
+
+    #[test]
+    fn kore_mock_takes_the_kore_mock_binary_s_flags() {
+        let parsed = parse_from(&[
+            "kore",
+            "mock",
+            "--host",
+            "0.0.0.0",
+            "--port",
+            "0",
+            "--json",
+            "--seed",
+            "3",
+            "--clock",
+            "2024-04-05T11:08:14Z",
+            "--admin-anywhere",
+            "--fault",
+            "ping=503",
+            "--client-id",
+            "i",
+            "--client-secret",
+            "s",
+            "-v",
+        ])
+        .unwrap();
+        let Command::Mock(args) = parsed.command else {
+            panic!("parsed as {:?}", parsed.command);
+        };
+        assert!(args.json && args.admin_anywhere);
+        assert_eq!(args.listen_addr().to_string(), "0.0.0.0:0");
+        assert_eq!(args.client_id.as_deref(), Some("i"));
+        assert_eq!(parsed.global.verbose, 1, "-v still sets the log level");
+    }
+
+    #[test]
+    fn global_flags_kore_mock_would_ignore_are_usage_errors() {
+        for argv in [
+            &["kore", "mock", "--mock"][..],
+            &["kore", "--mock", "mock"],
+            &["kore", "mock", "--timeout", "5"],
+            &["kore", "mock", "--base-url", "https://x.example"],
+            &["kore", "--token-url", "https://x.example", "mock"],
+            &["kore", "mock", "--client-secret-stdin"],
+            &["kore", "--client-id", "me", "mock"],
+        ] {
+            let error = parse_from(argv)
+                .err()
+                .unwrap_or_else(|| panic!("{argv:?} was accepted"));
+            assert_eq!(error.kind(), ErrorKind::ArgumentConflict, "{argv:?}");
+            assert!(
+                error.to_string().contains("does not apply to `kore mock`"),
+                "{error}"
+            );
+        }
+        assert!(parse_from(&["kore", "mock", "--mock-clients", "3"]).is_err());
     }
 
     #[test]

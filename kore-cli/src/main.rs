@@ -15,14 +15,12 @@ mod table;
 use std::io::{BufWriter, Write as _};
 use std::process::ExitCode;
 
-use clap::Parser as _;
-
-use crate::cli::{Cli, ClientsCommand, Command};
+use crate::cli::{ClientsCommand, Command};
 use crate::exit::{Exit, Failure};
 
 fn main() -> ExitCode {
     // clap prints its own usage errors and exits with 2.
-    let cli = Cli::parse();
+    let cli = cli::parse();
     let verbose = cli.global.verbose;
     logging::init(verbose, matches!(cli.command, Command::Mock(_)));
 

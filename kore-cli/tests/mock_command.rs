@@ -1,56 +1,137 @@
-//! `kore mock`: a server that stays up, usable by a second `kore`, and stops
-//! on a signal.
+//! `kore mock`: kore-mock's own server, flags and banner; a server that stays up,
+//! usable by a second `kore`, and stops cleanly on a signal.
 
 mod common;
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read};
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::mpsc::{self, Receiver};
+use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-/// Kills the child if the test fails midway, so no server outlives it.
-struct Guard(Child);
+use clap::Parser as _;
 
-impl Drop for Guard {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
+/// `kore mock ...` running, stdout read on a thread so a silent server fails the
+/// test by timeout instead of hanging it; killed if the test fails midway.
+struct Serving {
+    child: Child,
+    lines: Receiver<String>,
+    reader: Option<JoinHandle<()>>,
+}
+
+impl Serving {
+    fn start(args: &[&str]) -> Serving {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_kore"))
+            .arg("mock")
+            .args(args)
+            .env_remove("RUST_LOG")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let (sender, lines) = mpsc::channel();
+        let reader = std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if sender.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        Serving {
+            child,
+            lines,
+            reader: Some(reader),
+        }
     }
+
+    fn line(&self) -> String {
+        self.lines
+            .recv_timeout(Duration::from_secs(30))
+            .expect("a line on stdout within 30 s")
+    }
+
+    /// Lines up to and including the banner's last.
+    fn banner(&self) -> Vec<String> {
+        let mut banner = Vec::new();
+        while !banner
+            .iter()
+            .any(|line: &String| line.starts_with("Press Ctrl-C"))
+        {
+            banner.push(self.line());
+        }
+        banner
+    }
+
+    fn signal(&self, signal: &str) {
+        let sent = Command::new("kill")
+            .args([&format!("-{signal}"), &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(sent.success());
+    }
+
+    /// Waits (bounded) for the exit; returns it with how long it took.
+    fn exit_within(&mut self, limit: Duration) -> (ExitStatus, Duration) {
+        let started = Instant::now();
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return (status, started.elapsed());
+            }
+            assert!(
+                started.elapsed() < limit,
+                "kore mock still running after {limit:?}"
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
+    /// After exit: the stdout lines not read yet, and all of stderr.
+    fn rest(&mut self) -> (Vec<String>, String) {
+        self.reader.take().unwrap().join().unwrap();
+        let lines = self.lines.try_iter().collect();
+        let mut stderr = String::new();
+        self.child
+            .stderr
+            .take()
+            .unwrap()
+            .read_to_string(&mut stderr)
+            .unwrap();
+        (lines, stderr)
+    }
+}
+
+impl Drop for Serving {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A plain HTTP/1.1 GET to the mock on 127.0.0.1; the whole response as text.
+fn http_get(base_url: &str, path: &str) -> String {
+    use std::io::Write as _;
+    let authority = base_url.strip_prefix("http://").unwrap();
+    let mut stream = std::net::TcpStream::connect(authority).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: {authority}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    response
 }
 
 #[test]
 fn kore_mock_serves_until_interrupted() {
-    let child = Command::new(env!("CARGO_BIN_EXE_kore"))
-        .args(["mock", "--port", "0", "--clients", "7"])
-        .env_remove("RUST_LOG")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut guard = Guard(child);
-
-    // Read the banner on a thread, so a silent server fails the test by
-    // timeout instead of hanging it.
-    let stdout = guard.0.stdout.take().unwrap();
-    let (lines_tx, lines_rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines() {
-            if lines_tx.send(line.unwrap()).is_err() {
-                break;
-            }
-        }
-    });
-    let mut banner = Vec::new();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while !banner
-        .iter()
-        .any(|l: &String| l.starts_with("Press Ctrl-C"))
-    {
-        let left = deadline.saturating_duration_since(Instant::now());
-        banner.push(lines_rx.recv_timeout(left).expect("the banner within 30 s"));
-    }
+    let mut serving = Serving::start(&["--port", "0", "--clients", "7"]);
+    let banner = serving.banner();
     let exports: HashMap<String, String> = banner
         .iter()
         .filter_map(|line| line.trim().strip_prefix("export "))
@@ -73,35 +154,114 @@ fn kore_mock_serves_until_interrupted() {
     assert_eq!(common::ndjson(&output).len(), 7);
 
     // Ctrl-C is SIGINT.
-    let interrupted = Command::new("kill")
-        .args(["-INT", &guard.0.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(interrupted.success());
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let status = loop {
-        if let Some(status) = guard.0.try_wait().unwrap() {
-            break status;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "kore mock did not stop on SIGINT"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    };
+    serving.signal("INT");
+    let (status, _) = serving.exit_within(Duration::from_secs(30));
     assert!(status.success(), "{status:?}");
-    let mut log = String::new();
-    guard
-        .0
-        .stderr
-        .take()
-        .unwrap()
-        .read_to_string(&mut log)
-        .unwrap();
+    let (_, log) = serving.rest();
     // The request log shows what the second kore did, without credentials.
     assert!(log.contains("path=\"/v1/clients\""), "{log}");
     assert!(!log.contains(kore_mock::DEFAULT_CLIENT_SECRET), "{log}");
     assert!(log.ends_with("kore-mock stopped\n"), "{log}");
+}
+
+/// `kore mock` and the `kore-mock` binary are one front end: the same flags parse into
+/// kore-mock's own `Args`, and the banner is kore-mock's banner, word for word.
+#[test]
+fn the_banner_is_kore_mock_s_own() {
+    #[derive(clap::Parser)]
+    struct KoreMock {
+        #[command(flatten)]
+        args: kore_mock::cli::Args,
+    }
+    let flags = [
+        "--port",
+        "0",
+        "--clients",
+        "4",
+        "--seed",
+        "9",
+        "--host",
+        "0.0.0.0",
+    ];
+    let mut serving = Serving::start(&flags);
+    let banner = serving.banner().join("\n") + "\n";
+    let port = banner
+        .lines()
+        .find_map(|line| line.trim().strip_prefix("base URL:"))
+        .and_then(|url| url.trim().rsplit_once(':'))
+        .map(|(_, port)| port.to_owned())
+        .expect("a base URL in the banner");
+
+    let KoreMock { args } = KoreMock::parse_from(std::iter::once("kore-mock").chain(flags));
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let expected = runtime.block_on(async {
+        // kore-mock's banner for the same flags, from a server on 127.0.0.1 (a test
+        // listens nowhere else), moved to the child's address.
+        let mock = args
+            .builder()
+            .addr("127.0.0.1:0".parse().unwrap())
+            .start()
+            .await;
+        kore_mock::cli::banner(&mock, &args)
+            .replace(&mock.base_url(), &format!("http://127.0.0.1:{port}"))
+            .replace(
+                &format!("listening on {}", mock.addr()),
+                &format!("listening on 0.0.0.0:{port}"),
+            )
+    });
+    assert_eq!(banner, expected);
+    assert!(
+        banner.contains("answers loopback peers only"),
+        "a non-loopback host is announced: {banner}"
+    );
+    serving.signal("TERM");
+    assert!(serving.exit_within(Duration::from_secs(30)).0.success());
+}
+
+#[test]
+fn json_prints_one_readiness_line_and_sigterm_stops_it_within_a_second() {
+    let mut serving = Serving::start(&["--port", "0", "--json", "--seed", "3"]);
+    let ready: serde_json::Value = serde_json::from_str(&serving.line()).unwrap();
+    let base_url = ready["base_url"].as_str().unwrap();
+    assert!(base_url.starts_with("http://127.0.0.1:"), "{ready}");
+    assert_eq!(ready["admin_url"], format!("{base_url}/_mock"));
+    assert_eq!(ready["client_id"], kore_mock::DEFAULT_CLIENT_ID);
+
+    // The admin API is there, without a token.
+    let health = http_get(base_url, "/_mock/health");
+    assert!(health.starts_with("HTTP/1.1 200"), "{health}");
+    assert!(
+        health.ends_with(r#"{"clients":25,"status":"ok"}"#),
+        "{health}"
+    );
+
+    serving.signal("TERM");
+    let (status, took) = serving.exit_within(Duration::from_secs(30));
+    assert!(status.success(), "{status:?}");
+    assert!(took < Duration::from_secs(1), "SIGTERM took {took:?}");
+    let (more, _) = serving.rest();
+    assert!(
+        more.is_empty(),
+        "stdout had more than the JSON line: {more:?}"
+    );
+}
+
+#[test]
+fn global_flags_about_kore_are_refused_with_exit_2() {
+    for args in [
+        &["--timeout", "5", "mock"][..],
+        &["mock", "--base-url", "https://client.api.example"],
+        &["--client-id", "me", "mock"],
+    ] {
+        common::kore()
+            .args(args)
+            .assert()
+            .code(2)
+            .stderr(predicates::str::contains("does not apply to `kore mock`"));
+    }
 }
 
 #[test]

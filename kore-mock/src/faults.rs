@@ -112,8 +112,9 @@ pub struct Faults {
     table: Arc<Mutex<FaultTable>>,
 }
 
-#[derive(Debug, Default)]
-struct FaultTable {
+/// Every knob's value; [`Faults::snapshot`] and [`Faults::restore`] copy it whole.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct FaultTable {
     scripts: [VecDeque<Fault>; Route::ALL.len()],
     latency: [Duration; Route::ALL.len()],
     expires_in_as_string: bool,
@@ -168,6 +169,14 @@ impl Faults {
         self.table().scripts[route.index()].len()
     }
 
+    /// The faults still queued for `route`, next first.
+    pub fn queued(&self, route: Route) -> Vec<Fault> {
+        self.table().scripts[route.index()]
+            .iter()
+            .cloned()
+            .collect()
+    }
+
     /// Delays every request of `route` by `latency`; `Duration::ZERO` turns it off.
     pub fn set_latency(&self, route: Route, latency: Duration) {
         self.table().latency[route.index()] = latency;
@@ -192,6 +201,14 @@ impl Faults {
     /// Drops every script and latency and turns every quirk off.
     pub fn clear(&self) {
         *self.table() = FaultTable::default();
+    }
+
+    pub(crate) fn snapshot(&self) -> FaultTable {
+        self.table().clone()
+    }
+
+    pub(crate) fn restore(&self, table: &FaultTable) {
+        *self.table() = table.clone();
     }
 
     /// Latency of `route` and the next scripted fault, which is consumed.

@@ -3,7 +3,9 @@
 //!
 //! One server serves both the token path (`/api-services/v1/auth/token`) and the
 //! Client API (`/v1/...`). State lives in memory, is seeded deterministically, and
-//! every route can be told to misbehave through [`Faults`].
+//! every route can be told to misbehave through [`Faults`]. Every request is kept in a
+//! [journal](MockKore::journal) without its secrets, and the same knobs are served as
+//! JSON under [`ADMIN_PREFIX`] (`/_mock/`) for tests written in other languages.
 //!
 //! ```
 //! use std::time::Duration;
@@ -47,8 +49,11 @@
 //! ```
 #![warn(missing_docs)]
 
+mod admin;
 mod api;
+pub mod cli;
 mod faults;
+mod journal;
 mod recording;
 mod server;
 mod state;
@@ -56,19 +61,23 @@ mod token;
 
 use std::fmt;
 use std::io;
-use std::net::{Ipv4Addr, SocketAddr};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::str::FromStr;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
+pub use admin::ADMIN_PREFIX;
 pub use faults::{Fault, Faults};
+pub use journal::JournalEntry;
 pub use recording::RecordedRequest;
+pub use state::{AddClientsError, ClientFixture, ClientType};
 
+use journal::Journal;
 use recording::Recorder;
-use state::{Config, Shared, Store};
+use state::{Config, Seed, Shared, Store};
 
 /// Path of the OAuth token endpoint, as KORE serves it under `https://api.korewireless.com`.
 pub const TOKEN_PATH: &str = "/api-services/v1/auth/token";
@@ -174,6 +183,8 @@ pub struct MockKoreBuilder {
     client_id: String,
     client_secret: String,
     token_lifetime: Duration,
+    clock: Option<SystemTime>,
+    admin_anywhere: bool,
     faults: Faults,
 }
 
@@ -185,6 +196,8 @@ impl fmt::Debug for MockKoreBuilder {
             .field("seed", &self.seed)
             .field("client_id", &self.client_id)
             .field("token_lifetime", &self.token_lifetime)
+            .field("clock", &self.clock)
+            .field("admin_anywhere", &self.admin_anywhere)
             .finish_non_exhaustive()
     }
 }
@@ -198,6 +211,8 @@ impl Default for MockKoreBuilder {
             client_id: DEFAULT_CLIENT_ID.to_owned(),
             client_secret: DEFAULT_CLIENT_SECRET.to_owned(),
             token_lifetime: DEFAULT_TOKEN_LIFETIME,
+            clock: None,
+            admin_anywhere: false,
             faults: Faults::new(),
         }
     }
@@ -222,9 +237,25 @@ impl MockKoreBuilder {
         self
     }
 
-    /// Seed for ids, names, owners, dates and types: the same seed and count give the same data.
+    /// Seed for ids, names, owners, dates and types: the same seed and count give the same
+    /// data, and the same ids and secrets for clients created in the same order.
     pub fn seed(mut self, seed: u64) -> Self {
         self.seed = seed;
+        self
+    }
+
+    /// Dates clients created through the API (and fixtures without a date) with `now`
+    /// instead of the system clock, so snapshots of their `date_created` are stable.
+    /// Tokens still expire by the real clock.
+    pub fn fixed_clock(mut self, now: SystemTime) -> Self {
+        self.clock = Some(now);
+        self
+    }
+
+    /// Lets peers other than loopback use the admin API under [`ADMIN_PREFIX`]; by default
+    /// they get a 404 there, as for any path the mock does not serve.
+    pub fn admin_anywhere(mut self, enabled: bool) -> Self {
+        self.admin_anywhere = enabled;
         self
     }
 
@@ -283,7 +314,12 @@ impl MockKoreBuilder {
         let listener = tokio::net::TcpListener::bind(self.addr).await?;
         let addr = listener.local_addr()?;
         let shutdown = CancellationToken::new();
-        let store = Store::seeded(self.seed, self.clients);
+        let seed = Seed {
+            seed: self.seed,
+            clients: self.clients,
+            clock: self.clock,
+        };
+        let store = Store::seeded(&seed);
         let shared = Shared {
             config: Arc::new(Config {
                 account_id: store.account_id.clone(),
@@ -291,10 +327,14 @@ impl MockKoreBuilder {
                 client_secret: self.client_secret,
                 token_lifetime: self.token_lifetime,
                 local_addr: addr,
+                admin_anywhere: self.admin_anywhere,
+                seed,
+                initial_faults: self.faults.snapshot(),
             }),
             store: Arc::new(Mutex::new(store)),
             faults: self.faults,
             recorder: Arc::new(Recorder::default()),
+            journal: Arc::new(Journal::new()),
             shutdown: shutdown.clone(),
         };
         let task = tokio::spawn(server::serve(listener, shared.clone(), shutdown.clone()));
@@ -351,14 +391,34 @@ impl MockKore {
         self.addr
     }
 
+    /// The address URLs name: the listening address, except that an unspecified one
+    /// (`0.0.0.0`, `::`), which nobody can connect to, becomes loopback.
+    fn url_addr(&self) -> SocketAddr {
+        match self.addr.ip() {
+            IpAddr::V4(ip) if ip.is_unspecified() => {
+                SocketAddr::new(Ipv4Addr::LOCALHOST.into(), self.addr.port())
+            }
+            IpAddr::V6(ip) if ip.is_unspecified() => {
+                SocketAddr::new(Ipv6Addr::LOCALHOST.into(), self.addr.port())
+            }
+            _ => self.addr,
+        }
+    }
+
     /// Base URL of the Client API, e.g. `http://127.0.0.1:PORT`; the SDK appends `/v1/...`.
+    /// A mock listening on `0.0.0.0` names `127.0.0.1` here (`[::1]` for `::`).
     pub fn base_url(&self) -> String {
-        format!("http://{}", self.addr)
+        format!("http://{}", self.url_addr())
     }
 
     /// Full URL of the token endpoint, e.g. `http://127.0.0.1:PORT/api-services/v1/auth/token`.
     pub fn token_url(&self) -> String {
-        format!("http://{}{TOKEN_PATH}", self.addr)
+        format!("{}{TOKEN_PATH}", self.base_url())
+    }
+
+    /// URL of the admin API, e.g. `http://127.0.0.1:PORT/_mock`.
+    pub fn admin_url(&self) -> String {
+        format!("{}{ADMIN_PREFIX}", self.base_url())
     }
 
     /// Client id the token endpoint accepts.
@@ -399,6 +459,40 @@ impl MockKore {
     /// Expires every token issued so far; the next API call with one of them gets a 401.
     pub fn expire_tokens(&self) {
         self.shared.store().expire_tokens();
+    }
+
+    /// Every request answered so far outside the admin API, oldest first, as
+    /// `GET /_mock/requests` shows them: never a header value, body, token or secret.
+    ///
+    /// A request appears once its response is ready, even if its caller hung up first.
+    pub fn journal(&self) -> Vec<JournalEntry> {
+        self.shared.journal.entries()
+    }
+
+    /// Empties the journal (`DELETE /_mock/requests`); returns how many entries it held.
+    pub fn clear_journal(&self) -> usize {
+        self.shared.journal.clear()
+    }
+
+    /// Back to the state at start (`POST /_mock/reset`): the seeded clients only, the
+    /// faults, latencies and quirks configured on the builder, no valid token, zeroed
+    /// counters, no recorded request and an empty journal. Created clients get the same
+    /// ids and secrets again.
+    pub fn reset(&self) {
+        self.shared.reset();
+    }
+
+    /// Adds clients to the account as they are (`POST /_mock/clients`), all or none;
+    /// returns their ids.
+    ///
+    /// # Errors
+    /// A `client_id` that exists already, is given twice or is empty.
+    pub fn add_clients(
+        &self,
+        fixtures: impl IntoIterator<Item = ClientFixture>,
+    ) -> Result<Vec<String>, AddClientsError> {
+        let added = self.shared.store().add(fixtures.into_iter().collect())?;
+        Ok(added.into_iter().map(|client| client.client_id).collect())
     }
 
     /// Stops accepting connections, lets in-flight requests finish, and waits for the server task.

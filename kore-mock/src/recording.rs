@@ -88,6 +88,15 @@ impl Recorder {
         self.token_grants.load(Ordering::SeqCst)
     }
 
+    /// Zeroes the counters and forgets the last requests.
+    pub fn reset(&self) {
+        for counter in &self.requests {
+            counter.store(0, Ordering::SeqCst);
+        }
+        self.token_grants.store(0, Ordering::SeqCst);
+        *self.last.lock().unwrap_or_else(PoisonError::into_inner) = Default::default();
+    }
+
     pub fn last_request(&self, route: Route) -> Option<RecordedRequest> {
         self.last.lock().unwrap_or_else(PoisonError::into_inner)[route.index()].clone()
     }

@@ -1,13 +1,15 @@
 //! Router assembly, the per-route interception that records requests and applies
-//! faults, the request log, and the serve loop with its bounded graceful shutdown.
+//! faults, the journal and request log, and the serve loop with its bounded
+//! graceful shutdown.
 
 use std::io;
+use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::body::{Body, to_bytes};
 use axum::extract::{MatchedPath, Request, State};
-use axum::http::{Method, StatusCode};
+use axum::http::{Method, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -16,13 +18,16 @@ use tokio_util::sync::CancellationToken;
 
 use crate::api::{self, ApiError};
 use crate::faults::{self, Fault};
+use crate::journal::{redact_path, redact_query};
 use crate::state::Shared;
-use crate::{Route, TOKEN_PATH, token};
+use crate::{Route, TOKEN_PATH, admin, token};
 
 /// Largest request body the mock buffers; KORE's bodies are tiny.
 const MAX_BODY_BYTES: usize = 1024 * 1024;
-/// How long in-flight requests may take to finish once shutdown starts.
-const SHUTDOWN_GRACE: Duration = Duration::from_secs(2);
+/// How long in-flight requests may take to finish once shutdown starts: short, so a
+/// signal stops the binary within a second even with a client stuck mid-request.
+/// Injected delays end at once on shutdown, so they never need it.
+const SHUTDOWN_GRACE: Duration = Duration::from_millis(500);
 
 pub(crate) fn router(shared: Shared) -> Router {
     Router::new()
@@ -34,8 +39,10 @@ pub(crate) fn router(shared: Shared) -> Router {
         )
         .route("/v1/clients/{client_id}", get(api::get_client))
         .route_layer(middleware::from_fn_with_state(shared.clone(), intercept))
+        .merge(admin::router())
         .fallback(api::no_route)
-        .layer(middleware::from_fn(log_request))
+        .layer(middleware::from_fn_with_state(shared.clone(), admin::gate))
+        .layer(middleware::from_fn_with_state(shared.clone(), observe))
         .with_state(shared)
 }
 
@@ -44,7 +51,7 @@ pub(crate) async fn serve(
     shared: Shared,
     shutdown: CancellationToken,
 ) -> io::Result<()> {
-    let app = router(shared);
+    let app = router(shared).into_make_service_with_connect_info::<SocketAddr>();
     let graceful = axum::serve(listener, app)
         .with_graceful_shutdown(shutdown.clone().cancelled_owned())
         .into_future();
@@ -70,6 +77,13 @@ fn route_of(method: &Method, matched_path: &str) -> Option<Route> {
     }
 }
 
+/// What [`intercept`] tells [`observe`] about a request, through the response's extensions.
+#[derive(Clone)]
+struct Served {
+    route: Route,
+    fault: Option<Fault>,
+}
+
 /// Counts and records the request, then applies the route's latency and next fault.
 async fn intercept(
     State(shared): State<Shared>,
@@ -85,12 +99,16 @@ async fn intercept(
         Ok(body) => body,
         Err(_) => {
             shared.recorder.record(route, &parts, &[]);
-            return ApiError::new(
+            let mut response = ApiError::new(
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "Payload Too Large",
                 format!("Request bodies are limited to {MAX_BODY_BYTES} bytes"),
             )
             .into_response();
+            response
+                .extensions_mut()
+                .insert(Served { route, fault: None });
+            return response;
         }
     };
     shared.recorder.record(route, &parts, &body);
@@ -98,19 +116,21 @@ async fn intercept(
     let (latency, fault) = shared.faults.next_for(route);
     pause(latency, &shared.shutdown).await;
     let request = Request::from_parts(parts, Body::from(body));
-    match fault {
+    let mut response = match &fault {
         None | Some(Fault::Pass) => next.run(request).await,
         Some(Fault::Delay(delay)) => {
-            pause(delay, &shared.shutdown).await;
+            pause(*delay, &shared.shutdown).await;
             next.run(request).await
         }
         Some(Fault::TruncatedJson) => faults::truncate_body(next.run(request).await).await,
-        Some(Fault::Status(status)) => faults::status_response(route, status),
+        Some(Fault::Status(status)) => faults::status_response(route, *status),
         Some(Fault::TooManyRequests { retry_after_secs }) => {
-            faults::too_many_requests(retry_after_secs)
+            faults::too_many_requests(*retry_after_secs)
         }
         Some(Fault::BadGatewayHtml) => faults::bad_gateway_html(),
-    }
+    };
+    response.extensions_mut().insert(Served { route, fault });
+    response
 }
 
 /// Sleeps, but wakes early on shutdown so injected delays never hold the server open.
@@ -123,19 +143,54 @@ async fn pause(duration: Duration, shutdown: &CancellationToken) {
     }
 }
 
-/// One line per request: method, path, status, latency. Never headers, query or body,
-/// which carry secrets and tokens.
-async fn log_request(request: Request, next: Next) -> Response {
+/// Runs every request to its end in a task of its own, then journals it (admin
+/// requests excepted) and logs one line: method, path, status, latency — never
+/// headers, query or body, which carry secrets and tokens.
+///
+/// The task is what makes the mock behave like a real server when a caller gives up:
+/// hyper drops the handler future of a connection that closed, which would abandon a
+/// create in the middle of an injected delay. Owned by a task, the work (and its
+/// journal entry, with the status the server would have sent) completes regardless.
+async fn observe(State(shared): State<Shared>, request: Request, next: Next) -> Response {
     let method = request.method().clone();
     let path = request.uri().path().to_owned();
+    let arrival = (!admin::is_admin_path(&path)).then(|| {
+        let store = shared.store();
+        let is_secret =
+            |value: &str| value == shared.config.client_secret || store.is_secret(value);
+        let journaled_path = redact_path(&path, is_secret);
+        let query = request
+            .uri()
+            .query()
+            .map(|query| redact_query(query, is_secret));
+        drop(store);
+        let authorization = request.headers().contains_key(header::AUTHORIZATION);
+        shared
+            .journal
+            .arrive(method.as_str(), &journaled_path, query, authorization)
+    });
     let started = Instant::now();
-    let response = next.run(request).await;
-    tracing::info!(
-        %method,
-        path,
-        status = response.status().as_u16(),
-        latency_ms = started.elapsed().as_millis() as u64,
-        "request"
-    );
-    response
+    let work = tokio::spawn(async move {
+        let response = next.run(request).await;
+        let status = response.status().as_u16();
+        if let Some(arrival) = arrival {
+            let served = response.extensions().get::<Served>().cloned();
+            let (route, fault) =
+                served.map_or((None, None), |served| (Some(served.route), served.fault));
+            shared.journal.record(arrival, status, route, fault);
+        }
+        tracing::info!(
+            %method,
+            path,
+            status,
+            latency_ms = started.elapsed().as_millis() as u64,
+            "request"
+        );
+        response
+    });
+    match work.await {
+        Ok(response) => response,
+        // The handler panicked; the task's panic was already reported.
+        Err(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+    }
 }

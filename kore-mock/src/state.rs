@@ -1,15 +1,17 @@
 //! Deterministic seeding and in-memory storage: the account's clients, their
-//! secrets and the access tokens in force.
+//! secrets and the access tokens in force, and client fixtures added at run time.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
+use std::fmt;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use serde::Serialize;
+use serde::{Deserialize, Deserializer, Serialize};
 use tokio_util::sync::CancellationToken;
 
-use crate::faults::Faults;
+use crate::faults::{FaultTable, Faults};
+use crate::journal::Journal;
 use crate::recording::Recorder;
 
 /// Everything the request handlers share.
@@ -19,6 +21,7 @@ pub(crate) struct Shared {
     pub store: Arc<Mutex<Store>>,
     pub faults: Faults,
     pub recorder: Arc<Recorder>,
+    pub journal: Arc<Journal>,
     pub shutdown: CancellationToken,
 }
 
@@ -26,6 +29,15 @@ impl Shared {
     pub fn store(&self) -> MutexGuard<'_, Store> {
         // A panicking handler must not take the whole mock down with a poisoned lock.
         self.store.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Back to the state at start: seeded clients, the configured faults, no tokens,
+    /// zeroed counters and an empty journal.
+    pub fn reset(&self) {
+        *self.store() = Store::seeded(&self.config.seed);
+        self.faults.restore(&self.config.initial_faults);
+        self.recorder.reset();
+        self.journal.clear();
     }
 }
 
@@ -36,17 +48,36 @@ pub(crate) struct Config {
     pub client_secret: String,
     pub token_lifetime: Duration,
     pub local_addr: SocketAddr,
+    /// Whether peers other than loopback may use the admin API.
+    pub admin_anywhere: bool,
+    /// What the store is seeded from, again on every reset.
+    pub seed: Seed,
+    /// The fault table as configured at start, restored on every reset.
+    pub initial_faults: FaultTable,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+/// Everything the store's data derives from.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Seed {
+    pub seed: u64,
+    pub clients: usize,
+    /// `date_created` of clients created from now on; `None` reads the system clock.
+    pub clock: Option<SystemTime>,
+}
+
+/// Type of a client, as the Client API spells it (`admin`, `standard`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
-pub(crate) enum ClientType {
+#[non_exhaustive]
+pub enum ClientType {
+    /// `admin`
     Admin,
+    /// `standard`, the type of every client created through the API.
     Standard,
 }
 
 impl ClientType {
-    pub fn parse(value: &str) -> Option<Self> {
+    pub(crate) fn parse(value: &str) -> Option<Self> {
         match value {
             "admin" => Some(Self::Admin),
             "standard" => Some(Self::Standard),
@@ -63,9 +94,161 @@ pub(crate) struct Client {
     pub name: String,
     pub client_owner: String,
     pub client_type: ClientType,
-    pub locked: bool,
+    /// `None` is KORE's "never locked" (`null`); only fixtures produce it.
+    pub locked: Option<bool>,
     pub date_created: String,
 }
+
+/// A client to add to the account as it is, for test fixtures: the JSON shape of KORE's
+/// `Client` (plus an optional secret), as `POST /_mock/clients` takes it and
+/// [`MockKore::add_clients`](crate::MockKore::add_clients) does.
+///
+/// Only `name` is required. A missing `client_id` is generated from the seed; a missing
+/// `account_id` or `client_owner` is the account's; `client_type` defaults to `standard`;
+/// `locked` defaults to `false` and may be `null` (KORE's "never locked"); a missing
+/// `date_created` is the mock's clock (`--clock`) in RFC 1123 form, and any string given is
+/// served verbatim. With `client_secret` set, the client's credentials are accepted by the
+/// token endpoint unless it is locked; the secret is never shown by the API or the journal.
+///
+/// ```
+/// use kore_mock::{ClientFixture, ClientType};
+///
+/// let fixture = ClientFixture::named("Fleet bot")
+///     .client_id("apiclient_fixture0000000000000000001")
+///     .client_type(ClientType::Admin)
+///     .never_locked()
+///     .client_secret("fleet-bot-secret");
+/// let same: ClientFixture = serde_json::from_str(r#"{
+///     "client_id": "apiclient_fixture0000000000000000001", "name": "Fleet bot",
+///     "client_type": "admin", "locked": null, "client_secret": "fleet-bot-secret"
+/// }"#).unwrap();
+/// assert_eq!(fixture, same);
+/// ```
+#[derive(Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClientFixture {
+    client_id: Option<String>,
+    account_id: Option<String>,
+    name: String,
+    client_owner: Option<String>,
+    client_type: Option<ClientType>,
+    #[serde(default = "unlocked", deserialize_with = "nullable_bool")]
+    locked: Option<bool>,
+    date_created: Option<String>,
+    client_secret: Option<String>,
+}
+
+fn unlocked() -> Option<bool> {
+    Some(false)
+}
+
+/// `true`/`false` as themselves and `null` as `None` (a missing field is [`unlocked`]).
+fn nullable_bool<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<bool>, D::Error> {
+    Option::<bool>::deserialize(deserializer)
+}
+
+impl fmt::Debug for ClientFixture {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientFixture")
+            .field("client_id", &self.client_id)
+            .field("account_id", &self.account_id)
+            .field("name", &self.name)
+            .field("client_owner", &self.client_owner)
+            .field("client_type", &self.client_type)
+            .field("locked", &self.locked)
+            .field("date_created", &self.date_created)
+            .field(
+                "client_secret",
+                &self.client_secret.as_ref().map(|_| "[redacted]"),
+            )
+            .finish()
+    }
+}
+
+impl ClientFixture {
+    /// A standard, unlocked client of the mock's account named `name`.
+    pub fn named(name: impl Into<String>) -> Self {
+        Self {
+            client_id: None,
+            account_id: None,
+            name: name.into(),
+            client_owner: None,
+            client_type: None,
+            locked: unlocked(),
+            date_created: None,
+            client_secret: None,
+        }
+    }
+
+    /// Its id (default: generated from the seed).
+    pub fn client_id(mut self, client_id: impl Into<String>) -> Self {
+        self.client_id = Some(client_id.into());
+        self
+    }
+
+    /// Its account (default: the mock's account).
+    pub fn account_id(mut self, account_id: impl Into<String>) -> Self {
+        self.account_id = Some(account_id.into());
+        self
+    }
+
+    /// Its owner's email (default: the account owner's).
+    pub fn client_owner(mut self, client_owner: impl Into<String>) -> Self {
+        self.client_owner = Some(client_owner.into());
+        self
+    }
+
+    /// Its type (default: standard).
+    pub fn client_type(mut self, client_type: ClientType) -> Self {
+        self.client_type = Some(client_type);
+        self
+    }
+
+    /// Locked or not (default: not locked).
+    pub fn locked(mut self, locked: bool) -> Self {
+        self.locked = Some(locked);
+        self
+    }
+
+    /// `"locked": null`, which KORE documents as "never locked".
+    pub fn never_locked(mut self) -> Self {
+        self.locked = None;
+        self
+    }
+
+    /// `date_created` exactly as it is to be served (default: the mock's clock, RFC 1123).
+    pub fn date_created(mut self, date_created: impl Into<String>) -> Self {
+        self.date_created = Some(date_created.into());
+        self
+    }
+
+    /// A secret that lets the client request tokens (unless locked).
+    pub fn client_secret(mut self, client_secret: impl Into<String>) -> Self {
+        self.client_secret = Some(client_secret.into());
+        self
+    }
+}
+
+/// Why [`MockKore::add_clients`](crate::MockKore::add_clients) added nothing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum AddClientsError {
+    /// A fixture's `client_id` is already taken, or given twice.
+    DuplicateId(String),
+    /// A fixture's `client_id` is empty.
+    EmptyId,
+}
+
+impl fmt::Display for AddClientsError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            AddClientsError::DuplicateId(id) => write!(f, "a client with id `{id}` already exists"),
+            AddClientsError::EmptyId => f.write_str("client_id must not be empty"),
+        }
+    }
+}
+
+impl std::error::Error for AddClientsError {}
 
 /// A validated `CreateClient` body.
 pub(crate) struct NewClient {
@@ -79,12 +262,25 @@ pub(crate) struct Store {
     account_owner: String,
     clients: Vec<Client>,
     by_id: HashMap<String, usize>,
-    /// Secrets of clients created through the API, which may then request tokens.
+    /// Secrets of clients created through the API or added with one, which may then request tokens.
     secrets: HashMap<String, String>,
     /// Access token → instant after which the server rejects it.
     tokens: HashMap<String, Instant>,
+    /// Seeding, then token ids and signatures.
     rng: SplitMix64,
+    /// Ids and secrets of created clients: a stream of its own, so how many tokens were
+    /// issued in between never changes them.
+    created_rng: SplitMix64,
+    /// Time part of the next created id; it advances by a fixed step per client, so ids
+    /// depend on the seed and the creation order only, never on the wall clock.
+    next_id_millis: u64,
+    clock: Option<SystemTime>,
 }
+
+/// Distinguishes the created-client stream from the seeding stream of the same seed.
+const CREATED_STREAM: u64 = 0x6372_6561_7465_6421;
+/// Time between the id timestamps of consecutive created clients.
+const CREATED_ID_STEP_MILLIS: u64 = 60_000;
 
 /// 2024-01-02T09:00:00Z: seeded clients are spread over the days after it.
 const SEED_EPOCH_SECS: u64 = 1_704_186_000;
@@ -116,8 +312,9 @@ const OWNERS: [&str; 6] = [
 ];
 
 impl Store {
-    pub fn seeded(seed: u64, count: usize) -> Self {
-        let mut rng = SplitMix64(seed);
+    pub fn seeded(seed: &Seed) -> Self {
+        let count = seed.clients;
+        let mut rng = SplitMix64(seed.seed);
         let account_id = format!("acct_{}", ulid_like(SEED_EPOCH_SECS * 1000, &mut rng));
         let mut store = Store {
             account_id,
@@ -127,6 +324,9 @@ impl Store {
             secrets: HashMap::new(),
             tokens: HashMap::new(),
             rng,
+            created_rng: SplitMix64(seed.seed ^ CREATED_STREAM),
+            next_id_millis: 0,
+            clock: seed.clock,
         };
         let mut created_secs = SEED_EPOCH_SECS;
         for index in 0..count {
@@ -147,7 +347,7 @@ impl Store {
                 "{}@example.com",
                 OWNERS[rng.below(OWNERS.len() as u64) as usize]
             );
-            let locked = rng.below(10) == 0;
+            let locked = Some(rng.below(10) == 0);
             let client_id = format!("apiclient_{}", ulid_like(created_secs * 1000, rng));
             let client = Client {
                 client_id,
@@ -162,6 +362,7 @@ impl Store {
             };
             store.insert(client);
         }
+        store.next_id_millis = (created_secs + 86_400) * 1000;
         store
     }
 
@@ -180,39 +381,102 @@ impl Store {
     }
 
     /// Creates a standard client at the end of the list order and returns it with its secret.
-    pub fn create(&mut self, new: NewClient, now: SystemTime) -> (Client, String) {
-        let millis = now
-            .duration_since(UNIX_EPOCH)
-            .unwrap_or_default()
-            .as_millis() as u64;
+    pub fn create(&mut self, new: NewClient) -> (Client, String) {
         let client = Client {
-            client_id: format!("apiclient_{}", ulid_like(millis, &mut self.rng)),
+            client_id: self.next_client_id(),
             account_id: new.account_id.unwrap_or_else(|| self.account_id.clone()),
             name: new.name,
             client_owner: self.account_owner.clone(),
             client_type: ClientType::Standard,
-            locked: new.locked,
-            date_created: httpdate::fmt_http_date(now),
+            locked: Some(new.locked),
+            date_created: self.now_rfc1123(),
         };
-        let secret = self.random_alphanumeric(48);
+        let secret: String = (0..48)
+            .map(|_| CROCKFORD[self.created_rng.below(32) as usize] as char)
+            .collect();
         self.secrets
             .insert(client.client_id.clone(), secret.clone());
         self.insert(client.clone());
         (client, secret)
     }
 
-    /// Whether a created, unlocked client has this secret.
+    /// Adds every fixture at the end of the list order, or none of them.
+    pub fn add(&mut self, fixtures: Vec<ClientFixture>) -> Result<Vec<Client>, AddClientsError> {
+        let mut seen: HashSet<String> = HashSet::new();
+        for id in fixtures
+            .iter()
+            .filter_map(|fixture| fixture.client_id.as_deref())
+        {
+            if id.is_empty() {
+                return Err(AddClientsError::EmptyId);
+            }
+            if self.by_id.contains_key(id) || !seen.insert(id.to_owned()) {
+                return Err(AddClientsError::DuplicateId(id.to_owned()));
+            }
+        }
+        let mut added = Vec::with_capacity(fixtures.len());
+        for fixture in fixtures {
+            let client_id = match fixture.client_id {
+                Some(id) => id,
+                // A generated id could only collide with a fixture's chosen one.
+                None => loop {
+                    let id = self.next_client_id();
+                    if !self.by_id.contains_key(&id) && !seen.contains(&id) {
+                        break id;
+                    }
+                },
+            };
+            let client = Client {
+                client_id,
+                account_id: fixture
+                    .account_id
+                    .unwrap_or_else(|| self.account_id.clone()),
+                name: fixture.name,
+                client_owner: fixture
+                    .client_owner
+                    .unwrap_or_else(|| self.account_owner.clone()),
+                client_type: fixture.client_type.unwrap_or(ClientType::Standard),
+                locked: fixture.locked,
+                date_created: fixture.date_created.unwrap_or_else(|| self.now_rfc1123()),
+            };
+            if let Some(secret) = fixture.client_secret {
+                self.secrets.insert(client.client_id.clone(), secret);
+            }
+            self.insert(client.clone());
+            added.push(client);
+        }
+        Ok(added)
+    }
+
+    fn next_client_id(&mut self) -> String {
+        let id = format!(
+            "apiclient_{}",
+            ulid_like(self.next_id_millis, &mut self.created_rng)
+        );
+        self.next_id_millis += CREATED_ID_STEP_MILLIS;
+        id
+    }
+
+    /// The fixed clock if one was set, else the system's, as KORE prints dates.
+    fn now_rfc1123(&self) -> String {
+        httpdate::fmt_http_date(self.clock.unwrap_or_else(SystemTime::now))
+    }
+
+    /// Whether a client with a known secret (created, or added with one) has this secret
+    /// and is not locked.
     pub fn created_client_accepts(&self, client_id: &str, secret: &str) -> bool {
         self.secrets
             .get(client_id)
             .is_some_and(|known| known == secret)
-            && self.client(client_id).is_some_and(|client| !client.locked)
+            && self
+                .client(client_id)
+                .is_some_and(|client| client.locked != Some(true))
     }
 
-    pub fn random_alphanumeric(&mut self, len: usize) -> String {
-        (0..len)
-            .map(|_| CROCKFORD[self.rng.below(32) as usize] as char)
-            .collect()
+    /// Whether `value` is a secret or token the mock knows: the configured secret is
+    /// checked by the caller; this covers client secrets and issued tokens.
+    pub fn is_secret(&self, value: &str) -> bool {
+        self.secrets.values().any(|secret| secret == value) || self.tokens.contains_key(value)
     }
 
     pub fn random_bytes(&mut self, len: usize) -> Vec<u8> {
@@ -230,8 +494,12 @@ impl Store {
         self.tokens.get(token).is_some_and(|until| *until > now)
     }
 
-    pub fn expire_tokens(&mut self) {
+    /// Forgets every token; returns how many were still valid.
+    pub fn expire_tokens(&mut self) -> usize {
+        let now = Instant::now();
+        let valid = self.tokens.values().filter(|until| **until > now).count();
         self.tokens.clear();
+        valid
     }
 }
 
@@ -270,9 +538,25 @@ impl SplitMix64 {
 mod tests {
     use super::*;
 
+    fn seed(seed: u64, clients: usize) -> Seed {
+        Seed {
+            seed,
+            clients,
+            clock: None,
+        }
+    }
+
+    fn new_client(name: &str) -> NewClient {
+        NewClient {
+            name: name.to_owned(),
+            locked: false,
+            account_id: None,
+        }
+    }
+
     #[test]
     fn ids_look_like_kore_ids() {
-        let store = Store::seeded(7, 3);
+        let store = Store::seeded(&seed(7, 3));
         assert!(store.account_id.starts_with("acct_"));
         for client in store.clients() {
             let suffix = client.client_id.strip_prefix("apiclient_").unwrap();
@@ -283,7 +567,7 @@ mod tests {
 
     #[test]
     fn seeded_dates_increase_in_rfc_1123_form() {
-        let store = Store::seeded(7, 5);
+        let store = Store::seeded(&seed(7, 5));
         let dates: Vec<SystemTime> = store
             .clients()
             .iter()
@@ -291,5 +575,93 @@ mod tests {
             .collect();
         assert!(dates.windows(2).all(|pair| pair[0] < pair[1]));
         assert!(store.clients()[0].date_created.ends_with(" GMT"));
+    }
+
+    #[test]
+    fn created_ids_and_secrets_depend_on_the_seed_and_order_only() {
+        let mut first = Store::seeded(&seed(7, 3));
+        let mut second = Store::seeded(&seed(7, 3));
+        // Tokens drawn in between, as a real run would, do not shift the created stream.
+        second.random_bytes(1000);
+        let a = first.create(new_client("a"));
+        let b = second.create(new_client("a"));
+        assert_eq!(a.0.client_id, b.0.client_id);
+        assert_eq!(a.1, b.1);
+        let other = Store::seeded(&seed(8, 3)).create(new_client("a"));
+        assert_ne!(a.0.client_id, other.0.client_id);
+        assert_ne!(a.1, other.1);
+        let next = first.create(new_client("b"));
+        assert!(
+            next.0.client_id > a.0.client_id,
+            "ids sort in creation order"
+        );
+        assert!(
+            a.0.client_id > first.clients()[2].client_id,
+            "after the seeded ones"
+        );
+    }
+
+    #[test]
+    fn a_fixed_clock_dates_created_clients() {
+        let clock = UNIX_EPOCH + Duration::from_secs(1_712_315_294);
+        let mut store = Store::seeded(&Seed {
+            clock: Some(clock),
+            ..seed(7, 0)
+        });
+        let (client, _) = store.create(new_client("a"));
+        assert_eq!(client.date_created, "Fri, 05 Apr 2024 11:08:14 GMT");
+    }
+
+    #[test]
+    fn fixtures_are_added_all_or_nothing() {
+        let mut store = Store::seeded(&seed(7, 2));
+        let taken = store.clients()[0].client_id.clone();
+        let error = store
+            .add(vec![
+                ClientFixture::named("new"),
+                ClientFixture::named("clash").client_id(taken.clone()),
+            ])
+            .unwrap_err();
+        assert_eq!(error, AddClientsError::DuplicateId(taken));
+        let twice = vec![
+            ClientFixture::named("x").client_id("apiclient_x"),
+            ClientFixture::named("y").client_id("apiclient_x"),
+        ];
+        assert!(store.add(twice).is_err());
+        assert_eq!(store.clients().len(), 2, "nothing was added");
+
+        let added = store
+            .add(vec![
+                ClientFixture::named("defaults"),
+                ClientFixture::named("chosen")
+                    .client_id("apiclient_chosen")
+                    .client_type(ClientType::Admin)
+                    .never_locked()
+                    .date_created("2024-04-05T11:08:14Z")
+                    .client_secret("fixture-secret"),
+            ])
+            .unwrap();
+        assert_eq!(added[0].client_type, ClientType::Standard);
+        assert_eq!(added[0].locked, Some(false));
+        assert_eq!(added[0].account_id, store.account_id);
+        assert!(added[0].date_created.ends_with(" GMT"));
+        assert_eq!(added[1].client_id, "apiclient_chosen");
+        assert_eq!(added[1].locked, None);
+        assert_eq!(added[1].date_created, "2024-04-05T11:08:14Z");
+        assert_eq!(store.clients().len(), 4);
+        assert!(store.created_client_accepts("apiclient_chosen", "fixture-secret"));
+        assert!(!store.created_client_accepts("apiclient_chosen", "wrong"));
+        assert!(store.is_secret("fixture-secret"));
+    }
+
+    #[test]
+    fn fixture_json_distinguishes_missing_and_null_locked() {
+        let missing: ClientFixture = serde_json::from_str(r#"{"name":"n"}"#).unwrap();
+        assert_eq!(missing.locked, Some(false));
+        let null: ClientFixture = serde_json::from_str(r#"{"name":"n","locked":null}"#).unwrap();
+        assert_eq!(null.locked, None);
+        assert!(serde_json::from_str::<ClientFixture>(r#"{"name":"n","colour":"red"}"#).is_err());
+        let debug = format!("{:?}", ClientFixture::named("n").client_secret("hush-hush"));
+        assert!(!debug.contains("hush-hush"), "{debug}");
     }
 }

@@ -343,10 +343,6 @@ async fn invalid_create_bodies_are_rejected_naming_the_field() {
             "colour",
         ),
         (
-            r#"{"name":"n","locked":false,"scopes":{"products":[],"regions":[]}}"#,
-            "scopes.regions",
-        ),
-        (
             r#"{"name":"n","locked":false,"scopes":{"products":["SuperSIM","IoT"]}}"#,
             "scopes.products[1]",
         ),
@@ -379,6 +375,27 @@ async fn invalid_create_bodies_are_rejected_naming_the_field() {
         kore_mock::DEFAULT_CLIENTS,
         "nothing was created"
     );
+}
+
+/// KORE's `CreateClient` forbids unknown top-level fields (`additionalProperties: false`)
+/// but leaves `scopes` open; the mock accepts what the spec accepts.
+#[tokio::test]
+async fn unknown_keys_under_scopes_are_accepted_and_ignored() {
+    let mock = MockKore::start().await;
+    let token = token(&mock).await;
+    let body = r#"{"name":"n","locked":false,"scopes":{"products":["SuperSIM"],"regions":["eu"],"x":{"y":1}}}"#;
+    let (status, created) = create(&mock, &token, body).await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    let (status, fetched) = get(
+        &mock,
+        &token,
+        &format!("/v1/clients/{}", created["client_id"].as_str().unwrap()),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(fetched["client"]["name"], "n");
+    assert!(fetched["client"].get("regions").is_none(), "{fetched}");
+    assert!(fetched["client"].get("scopes").is_none(), "{fetched}");
 }
 
 #[tokio::test]
@@ -454,4 +471,30 @@ async fn seeding_zero_clients_gives_an_empty_account() {
     assert_eq!(status, StatusCode::OK);
     assert_eq!(page["meta"]["count"], 0);
     assert_eq!(page["meta"]["next_page_url"], Value::Null);
+}
+
+/// Other teams snapshot what their code created: with the same seed and clock, the
+/// same creations give the same ids, secrets and dates, however many tokens were issued.
+#[tokio::test]
+async fn seed_and_clock_fix_created_clients() {
+    let clock = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_712_315_294);
+    let mut created = Vec::new();
+    for (seed, extra_tokens) in [(7, 0), (7, 3), (8, 0)] {
+        let mock = MockKore::builder()
+            .seed(seed)
+            .fixed_clock(clock)
+            .start()
+            .await;
+        for _ in 0..extra_tokens {
+            token(&mock).await;
+        }
+        let token = token(&mock).await;
+        let (status, body) = create(&mock, &token, VALID_CREATE).await;
+        assert_eq!(status, StatusCode::CREATED);
+        assert_eq!(body["date_created"], "Fri, 05 Apr 2024 11:08:14 GMT");
+        created.push((body["client_id"].clone(), body["client_secret"].clone()));
+    }
+    assert_eq!(created[0], created[1], "same seed, same id and secret");
+    assert_ne!(created[0].0, created[2].0, "another seed, another id");
+    assert_ne!(created[0].1, created[2].1, "another seed, another secret");
 }

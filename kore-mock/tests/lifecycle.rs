@@ -1,15 +1,12 @@
-//! Counters and recorded requests, runtimes, shutdown, and the `kore-mock` binary.
+//! Counters and recorded requests, runtimes and shutdown (the binary is in `binary.rs`).
 
 mod common;
 
-use std::io::{BufRead, BufReader, Read};
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::{VALID_CREATE, create, get, http, token};
 use kore_mock::{Fault, MockKore, Route};
 use reqwest::StatusCode;
-use serde_json::Value;
 
 /// Waits (bounded) until nothing accepts connections on `addr` any more.
 async fn assert_stops_listening(addr: std::net::SocketAddr) {
@@ -178,136 +175,4 @@ async fn binding_a_taken_port_is_an_error() {
         .try_start()
         .await;
     assert!(result.is_err());
-}
-
-/// Kills the child on drop so a failing assertion never leaves the binary running.
-struct Spawned(Child);
-
-impl Drop for Spawned {
-    fn drop(&mut self) {
-        if self.0.try_wait().ok().flatten().is_none() {
-            let _ = self.0.kill();
-            let _ = self.0.wait();
-        }
-    }
-}
-
-#[tokio::test]
-async fn binary_prints_its_urls_logs_requests_without_secrets_and_stops_on_ctrl_c() {
-    let secret = "cli-secret-value-1234";
-    let child = Command::new(env!("CARGO_BIN_EXE_kore-mock"))
-        .args([
-            "--port",
-            "0",
-            "--clients",
-            "3",
-            "--client-id",
-            "cli-id",
-            "--client-secret",
-            secret,
-        ])
-        .args(["--fault", "ping=503", "--expires-in-as-string"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn kore-mock");
-    let mut child = Spawned(child);
-    let stdout = child.0.stdout.take().unwrap();
-    let banner = tokio::time::timeout(
-        Duration::from_secs(30),
-        tokio::task::spawn_blocking(move || {
-            BufReader::new(stdout)
-                .lines()
-                .map_while(Result::ok)
-                .take(6)
-                .collect::<Vec<_>>()
-        }),
-    )
-    .await
-    .expect("banner within 30 s")
-    .unwrap();
-    let value_of = |label: &str| {
-        banner
-            .iter()
-            .find_map(|line| line.trim().strip_prefix(label))
-            .unwrap_or_else(|| panic!("no `{label}` in {banner:?}"))
-            .trim()
-            .to_owned()
-    };
-    let base_url = value_of("base URL:");
-    let token_url = value_of("token URL:");
-    assert!(base_url.starts_with("http://127.0.0.1:"), "{base_url}");
-    assert_eq!(token_url, format!("{base_url}{}", kore_mock::TOKEN_PATH));
-    assert_eq!(value_of("client_id:"), "cli-id");
-    assert_eq!(value_of("client_secret:"), secret);
-
-    let grant: Value = http()
-        .post(&token_url)
-        .form(&[
-            ("grant_type", "client_credentials"),
-            ("client_id", "cli-id"),
-            ("client_secret", secret),
-        ])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(grant["expires_in"], "3600");
-    let access_token = grant["access_token"].as_str().unwrap();
-    let ping = |expected: StatusCode| {
-        let url = format!("{base_url}/v1/ping");
-        async move {
-            let status = http()
-                .get(url)
-                .bearer_auth(access_token)
-                .send()
-                .await
-                .unwrap()
-                .status();
-            assert_eq!(status, expected);
-        }
-    };
-    ping(StatusCode::SERVICE_UNAVAILABLE).await;
-    ping(StatusCode::OK).await;
-
-    let interrupted = Command::new("kill")
-        .args(["-INT", &child.0.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(interrupted.success());
-    let deadline = Instant::now() + Duration::from_secs(10);
-    let exit = loop {
-        if let Some(exit) = child.0.try_wait().unwrap() {
-            break exit;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "kore-mock did not stop on SIGINT"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
-    assert!(exit.success(), "{exit:?}");
-
-    let mut log = String::new();
-    child
-        .0
-        .stderr
-        .take()
-        .unwrap()
-        .read_to_string(&mut log)
-        .unwrap();
-    assert!(
-        log.contains("method=GET path=\"/v1/ping\" status=503"),
-        "{log}"
-    );
-    assert!(
-        log.contains(&format!("path=\"{}\" status=200", kore_mock::TOKEN_PATH)),
-        "{log}"
-    );
-    assert!(log.contains("latency_ms="), "{log}");
-    assert!(!log.contains(secret), "secret leaked into the log");
-    assert!(!log.contains(access_token), "token leaked into the log");
-    assert!(!log.to_lowercase().contains("bearer"), "{log}");
 }

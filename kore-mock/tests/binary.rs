@@ -1,0 +1,372 @@
+//! The `kore-mock` binary as scripts and containers run it: the banner, the `--json`
+//! readiness line, the admin notice, and a clean stop on SIGTERM and SIGINT.
+
+mod common;
+
+use std::io::{BufRead, BufReader, Read};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::mpsc::{self, Receiver};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use common::http;
+use reqwest::StatusCode;
+use serde_json::Value;
+
+/// A running `kore-mock`, its stdout read line by line on a thread so a silent server
+/// fails a test by timeout instead of hanging it. Killed on drop if still running.
+struct Running {
+    child: Child,
+    lines: Receiver<String>,
+    reader: Option<JoinHandle<()>>,
+}
+
+impl Running {
+    fn spawn(args: &[&str]) -> Running {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_kore-mock"))
+            .args(args)
+            .env_remove("RUST_LOG")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn kore-mock");
+        let stdout = child.stdout.take().unwrap();
+        let (sender, lines) = mpsc::channel();
+        let reader = std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if sender.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        Running {
+            child,
+            lines,
+            reader: Some(reader),
+        }
+    }
+
+    fn line(&self) -> String {
+        self.lines
+            .recv_timeout(Duration::from_secs(30))
+            .expect("a line on stdout within 30 s")
+    }
+
+    /// The `--json` readiness object.
+    fn readiness(&self) -> Value {
+        let line = self.line();
+        serde_json::from_str(&line).unwrap_or_else(|err| panic!("{err}: {line}"))
+    }
+
+    fn signal(&self, signal: &str) {
+        let sent = Command::new("kill")
+            .args([&format!("-{signal}"), &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(sent.success());
+    }
+
+    /// Waits (bounded) for the exit; returns it with how long it took.
+    async fn exit_within(&mut self, limit: Duration) -> (ExitStatus, Duration) {
+        let started = Instant::now();
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return (status, started.elapsed());
+            }
+            assert!(
+                started.elapsed() < limit,
+                "kore-mock still running after {limit:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+
+    /// After exit: the stdout lines not read yet, and all of stderr.
+    fn rest(&mut self) -> (Vec<String>, String) {
+        self.reader.take().unwrap().join().unwrap();
+        let lines = self.lines.try_iter().collect();
+        let mut stderr = String::new();
+        self.child
+            .stderr
+            .take()
+            .unwrap()
+            .read_to_string(&mut stderr)
+            .unwrap();
+        (lines, stderr)
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        if self.child.try_wait().ok().flatten().is_none() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+async fn token(token_url: &str, client_id: &str, client_secret: &str) -> Value {
+    http()
+        .post(token_url)
+        .form(&[
+            ("grant_type", "client_credentials"),
+            ("client_id", client_id),
+            ("client_secret", client_secret),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn banner_names_urls_and_credentials_and_the_log_keeps_secrets_out() {
+    let secret = "cli-secret-value-1234";
+    let mut mock = Running::spawn(&[
+        "--port",
+        "0",
+        "--clients",
+        "3",
+        "--client-id",
+        "cli-id",
+        "--client-secret",
+        secret,
+        "--fault",
+        "ping=503",
+        "--expires-in-as-string",
+    ]);
+    let mut banner = Vec::new();
+    while !banner
+        .iter()
+        .any(|line: &String| line.starts_with("Press Ctrl-C"))
+    {
+        banner.push(mock.line());
+    }
+    let value_of = |label: &str| {
+        banner
+            .iter()
+            .find_map(|line| line.trim().strip_prefix(label))
+            .unwrap_or_else(|| panic!("no `{label}` in {banner:?}"))
+            .trim()
+            .to_owned()
+    };
+    let base_url = value_of("base URL:");
+    let token_url = value_of("token URL:");
+    assert!(base_url.starts_with("http://127.0.0.1:"), "{base_url}");
+    assert_eq!(token_url, format!("{base_url}{}", kore_mock::TOKEN_PATH));
+    assert_eq!(value_of("admin URL:"), format!("{base_url}/_mock"));
+    assert_eq!(value_of("client_id:"), "cli-id");
+    assert_eq!(value_of("client_secret:"), secret);
+    assert!(value_of("account_id:").starts_with("acct_"));
+    assert_eq!(
+        value_of("export KORE_CLIENT_SECRET="),
+        secret,
+        "the exports point kore at the mock"
+    );
+    assert!(
+        !banner.iter().any(|line| line.contains("admin API")),
+        "no admin notice on loopback: {banner:?}"
+    );
+
+    let grant = token(&token_url, "cli-id", secret).await;
+    assert_eq!(grant["expires_in"], "3600");
+    let access_token = grant["access_token"].as_str().unwrap().to_owned();
+    for expected in [StatusCode::SERVICE_UNAVAILABLE, StatusCode::OK] {
+        let status = http()
+            .get(format!("{base_url}/v1/ping"))
+            .bearer_auth(&access_token)
+            .send()
+            .await
+            .unwrap()
+            .status();
+        assert_eq!(status, expected);
+    }
+
+    mock.signal("INT");
+    let (status, _) = mock.exit_within(Duration::from_secs(10)).await;
+    assert!(status.success(), "{status:?}");
+    let (_, log) = mock.rest();
+    assert!(
+        log.contains("method=GET path=\"/v1/ping\" status=503"),
+        "{log}"
+    );
+    assert!(
+        log.contains(&format!("path=\"{}\" status=200", kore_mock::TOKEN_PATH)),
+        "{log}"
+    );
+    assert!(log.contains("latency_ms="), "{log}");
+    assert!(!log.contains(secret), "secret leaked into the log");
+    assert!(!log.contains(&access_token), "token leaked into the log");
+    assert!(!log.to_lowercase().contains("bearer"), "{log}");
+}
+
+#[tokio::test]
+async fn json_prints_exactly_one_object_on_stdout_and_nothing_else() {
+    let mut mock = Running::spawn(&[
+        "--port",
+        "0",
+        "--json",
+        "--clients",
+        "3",
+        "--clock",
+        "2024-04-05T11:08:14Z",
+    ]);
+    let ready = mock.readiness();
+    let mut keys: Vec<&str> = ready
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    keys.sort_unstable();
+    assert_eq!(
+        keys,
+        [
+            "account_id",
+            "admin_url",
+            "base_url",
+            "client_id",
+            "client_secret",
+            "token_url"
+        ]
+    );
+    let base_url = ready["base_url"].as_str().unwrap();
+    assert!(base_url.starts_with("http://127.0.0.1:"), "{ready}");
+    assert_eq!(ready["admin_url"], format!("{base_url}/_mock"));
+    assert_eq!(ready["client_id"], kore_mock::DEFAULT_CLIENT_ID);
+    assert_eq!(ready["client_secret"], kore_mock::DEFAULT_CLIENT_SECRET);
+
+    // The URLs work: a token, a create dated by --clock, the admin API without a token.
+    let grant = token(
+        ready["token_url"].as_str().unwrap(),
+        kore_mock::DEFAULT_CLIENT_ID,
+        kore_mock::DEFAULT_CLIENT_SECRET,
+    )
+    .await;
+    let created: Value = http()
+        .post(format!("{base_url}/v1/clients"))
+        .bearer_auth(grant["access_token"].as_str().unwrap())
+        .json(&serde_json::json!({"name": "n", "locked": false, "scopes": {}}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(created["date_created"], "Fri, 05 Apr 2024 11:08:14 GMT");
+    let health: Value = http()
+        .get(format!("{}/health", ready["admin_url"].as_str().unwrap()))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(health["clients"], 4);
+
+    mock.signal("TERM");
+    let (status, _) = mock.exit_within(Duration::from_secs(10)).await;
+    assert!(status.success(), "{status:?}");
+    let (more, log) = mock.rest();
+    assert!(
+        more.is_empty(),
+        "stdout had more than the JSON line: {more:?}"
+    );
+    assert!(log.contains("status=201"), "the log goes to stderr: {log}");
+}
+
+#[tokio::test]
+async fn an_unspecified_host_is_announced_as_loopback_with_the_admin_notice() {
+    let mut mock = Running::spawn(&["--host", "0.0.0.0", "--port", "0", "--json"]);
+    let ready = mock.readiness();
+    for url in ["base_url", "token_url", "admin_url"] {
+        let url = ready[url].as_str().unwrap();
+        assert!(url.starts_with("http://127.0.0.1:"), "{url}");
+    }
+    // Reachable at that address, and this test's loopback peer may use the admin API.
+    let response = http()
+        .get(format!("{}/health", ready["admin_url"].as_str().unwrap()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+
+    mock.signal("TERM");
+    let (status, _) = mock.exit_within(Duration::from_secs(10)).await;
+    assert!(status.success(), "{status:?}");
+    let (more, log) = mock.rest();
+    assert!(more.is_empty(), "{more:?}");
+    assert!(
+        log.contains("the admin API (/_mock/) answers loopback peers only"),
+        "{log}"
+    );
+}
+
+/// What a container runtime or CI service manager does: a signal, while a client
+/// holds an idle keep-alive connection and another waits on a long injected delay.
+async fn stops_within_a_second_on(signal: &str) {
+    let mut mock = Running::spawn(&["--port", "0", "--json", "--fault", "ping=delay:60000"]);
+    let ready = mock.readiness();
+    let base_url = ready["base_url"].as_str().unwrap().to_owned();
+    let admin_url = ready["admin_url"].as_str().unwrap().to_owned();
+    let keep_alive = http();
+    let health = keep_alive
+        .get(format!("{admin_url}/health"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(health.status(), StatusCode::OK);
+
+    let held = tokio::spawn(async move {
+        http()
+            .get(format!("{base_url}/v1/ping"))
+            .send()
+            .await
+            .map(|response| response.status())
+    });
+    // The delay is consumed when the request arrives.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let faults: Value = keep_alive
+            .get(format!("{admin_url}/faults"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        if faults["queued"]["ping"] == serde_json::json!([]) {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the held request never arrived");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+
+    mock.signal(signal);
+    let (status, took) = mock.exit_within(Duration::from_secs(5)).await;
+    assert!(status.success(), "SIG{signal}: {status:?}");
+    assert!(
+        took < Duration::from_secs(1),
+        "SIG{signal} took {took:?} to stop kore-mock"
+    );
+    // The held request was answered (the delay ended with the server), not cut off.
+    let answered = tokio::time::timeout(Duration::from_secs(5), held)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(answered.ok(), Some(StatusCode::UNAUTHORIZED));
+    drop(keep_alive);
+}
+
+#[tokio::test]
+async fn sigterm_stops_it_cleanly_within_a_second() {
+    stops_within_a_second_on("TERM").await;
+}
+
+#[tokio::test]
+async fn sigint_stops_it_cleanly_within_a_second() {
+    stops_within_a_second_on("INT").await;
+}
