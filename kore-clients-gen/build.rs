@@ -18,6 +18,11 @@ fn main() {
     let spec_path = manifest_dir.join(SPEC);
     let spec = std::fs::read_to_string(&spec_path)
         .unwrap_or_else(|e| panic!("cannot read {}: {e}", spec_path.display()));
+    let version = serde_json::from_str::<serde_json::Value>(&spec)
+        .ok()
+        .and_then(|v| v.pointer("/info/version")?.as_str().map(str::to_owned))
+        .unwrap_or_else(|| panic!("{}: no info.version", spec_path.display()));
+    println!("cargo::rustc-env=KORE_API_VERSION={version}");
     let source = kore_clients_codegen::generate(&spec).unwrap_or_else(|e| {
         panic!(
             "{}: {e}\nFix a fragment or openapi/corrections.json, then run `cargo xtask merge`; \

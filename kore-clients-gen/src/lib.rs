@@ -30,6 +30,13 @@
 
 pub mod hooks;
 
+/// The merged, corrected OpenAPI document this client was generated from,
+/// as JSON (e.g. to validate live responses against it).
+pub const SPEC: &str = include_str!("../kore-clients.json");
+
+/// The spec's `info.version`: the KORE Client API version this client speaks.
+pub const API_VERSION: &str = env!("KORE_API_VERSION");
+
 /// The generated code, exactly as progenitor wrote it.
 mod generated {
     include!(concat!(env!("OUT_DIR"), "/kore_clients.rs"));

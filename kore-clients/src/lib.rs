@@ -79,6 +79,7 @@ pub use secrecy::{ExposeSecret, SecretString};
 /// The generated client and its types, for what this crate does not wrap.
 pub use kore_clients_gen as raw;
 pub use kore_clients_gen::types::PingStatus;
+pub use kore_clients_gen::{API_VERSION, SPEC};
 
 use transport::Transport;
 
