@@ -16,17 +16,22 @@ use kore_clients::{ClientType, Product};
 
 /// Shown after `--help`: what scripts need to know.
 const AFTER_HELP: &str = "\
-Credentials:
-  KORE_CLIENT_ID and KORE_CLIENT_SECRET, or --client-id with the secret from
-  KORE_CLIENT_SECRET or --client-secret-stdin. A secret is never accepted as a
-  plain flag value (it would show in `ps` and shell history).
-  KORE_BASE_URL and KORE_TOKEN_URL are read when --base-url / --token-url are absent.
+Credentials and endpoints, first found wins:
+  1. flags: --client-id, --client-secret-stdin, --base-url, --token-url
+  2. environment: KORE_CLIENT_ID, KORE_CLIENT_SECRET, KORE_BASE_URL, KORE_TOKEN_URL
+  3. the profile (--profile or KORE_PROFILE, else `default`) in $KORE_CONFIG,
+     $XDG_CONFIG_HOME/kore/config.toml or ~/.config/kore/config.toml
+     (write one with `kore configure`)
+  4. KORE's production endpoints
+  A secret is never accepted as a plain flag value (it would show in `ps` and
+  shell history).
 
 Exit codes:
   0  success
-  1  local failure (writing the output or the secret file, binding `kore mock`'s port)
-  2  usage or invalid input (bad flags, missing credentials, KORE rejected the
-     input with 400/422, --secret-file already exists)
+  1  local failure (writing the output or the secret file, binding `kore mock`'s port,
+     setting up the HTTP client)
+  2  usage or invalid input (bad flags, missing credentials, a bad or readable-by-others
+     config file, KORE rejected the input with 400/422, --secret-file already exists)
   3  authentication failed (the token endpoint or the API rejected the credentials, 401/403)
   4  not found (unknown client id)
   5  other API error (5xx after retries, undecodable answers, broken pagination;
@@ -42,6 +47,20 @@ Exit codes:
 Errors are one or two lines on stderr (what failed and why, then a hint);
 -v adds the full error details. Secrets never appear in errors or logs.";
 
+/// `kore --version`: this CLI's version and the KORE API version it was generated from.
+static VERSION: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    format!(
+        "{} (KORE Client API {})",
+        env!("CARGO_PKG_VERSION"),
+        kore_clients::API_VERSION
+    )
+});
+
+/// The whole command line, as `--help`, completions and the man page show it.
+pub fn command() -> clap::Command {
+    Cli::command().version(VERSION.as_str())
+}
+
 /// Command-line client for the KORE Wireless Client API.
 #[derive(Debug, Parser)]
 #[command(name = "kore", version, after_help = AFTER_HELP)]
@@ -56,7 +75,7 @@ pub struct Cli {
 /// Parses the command line, exiting with clap's usage error (code 2) on a mistake,
 /// including a global flag that `kore mock` would ignore.
 pub fn parse() -> Cli {
-    let matches = Cli::command().get_matches();
+    let matches = command().get_matches();
     Cli::from_arg_matches(&matches)
         .and_then(|cli| refuse_flags_mock_ignores(&cli, &matches).map(|()| cli))
         .unwrap_or_else(|err| err.exit())
@@ -64,7 +83,8 @@ pub fn parse() -> Cli {
 
 /// Global flags about calling KORE, which `kore mock` (a server, not a client) has no
 /// use for; silently ignoring them would hide a mistake.
-const NOT_FOR_MOCK: [(&str, &str); 6] = [
+const NOT_FOR_MOCK: [(&str, &str); 7] = [
+    ("profile", "--profile"),
     ("mock", "--mock"),
     ("mock_clients", "--mock-clients"),
     ("base_url", "--base-url"),
@@ -139,6 +159,11 @@ pub struct Global {
     #[arg(long, global = true, help_heading = CONNECTION)]
     pub client_secret_stdin: bool,
 
+    /// The config-file profile to use [env: KORE_PROFILE] [default: `default`, if the
+    /// file has it]. Flags and KORE_* variables override its values.
+    #[arg(long, global = true, value_name = "NAME", help_heading = CONNECTION)]
+    pub profile: Option<String>,
+
     /// Timeout of each HTTP attempt: seconds (`30`) or with a unit (`500ms`, `30s`, `2m`).
     #[arg(long, global = true, value_name = "DURATION", value_parser = parse_timeout, help_heading = CONNECTION)]
     pub timeout: Option<Duration>,
@@ -147,19 +172,91 @@ pub struct Global {
     /// attempt. RUST_LOG, when set, overrides the level.
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
+
+    /// Colour on stderr (errors, hints, logs) and in tables: auto colours a terminal
+    /// unless NO_COLOR is set; CLICOLOR_FORCE colours anything.
+    #[arg(long, global = true, value_enum, value_name = "WHEN", default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+}
+
+/// `--color`
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    /// Colour a terminal, unless NO_COLOR is set (CLICOLOR_FORCE colours anything).
+    Auto,
+    /// Always colour.
+    Always,
+    /// Never colour.
+    Never,
+}
+
+impl ColorChoice {
+    /// Whether to colour a stream that is (`terminal`) or is not a terminal.
+    pub fn colors(self, terminal: bool) -> bool {
+        let set = |name: &str| std::env::var_os(name).is_some_and(|v| !v.is_empty());
+        match self {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto if set("NO_COLOR") => false,
+            ColorChoice::Auto
+                if set("CLICOLOR_FORCE")
+                    && std::env::var_os("CLICOLOR_FORCE").is_some_and(|v| v != "0") =>
+            {
+                true
+            }
+            ColorChoice::Auto => terminal,
+        }
+    }
 }
 
 /// What to do.
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Check that KORE is reachable and the credentials work.
+    #[command(after_help = "Examples:
+  kore ping                          # with KORE_CLIENT_ID / KORE_CLIENT_SECRET set
+  kore --profile staging ping        # with a profile from the config file
+  kore --mock ping                   # against an in-process mock")]
     Ping,
+
+    /// Write a profile (credentials and endpoints) to the config file.
+    ///
+    /// Asks for the client id, the secret (without echo on a terminal; from stdin's
+    /// lines otherwise) and optional endpoints, and writes them under --profile
+    /// (default `default`) to the config file, created with mode 0600. Other
+    /// profiles in the file are kept.
+    #[command(after_help = "Examples:
+  kore configure                     # the `default` profile
+  kore configure --profile staging   # another account
+  printf '%s\\n%s\\n\\n\\n' \"$ID\" \"$SECRET\" | kore configure --profile ci")]
+    Configure,
+
+    /// Print a shell completion script to stdout.
+    #[command(after_help = "Examples:
+  kore completions bash > ~/.local/share/bash-completion/completions/kore
+  kore completions zsh > \"${fpath[1]}/_kore\"
+  kore completions fish > ~/.config/fish/completions/kore.fish
+  kore completions powershell >> $PROFILE")]
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+
+    /// Print the man page (roff) to stdout.
+    #[command(after_help = "Examples:
+  kore man > ~/.local/share/man/man1/kore.1 && man kore
+  kore man | man -l -")]
+    Man,
 
     /// List, read and create the account's API clients.
     #[command(subcommand)]
     Clients(ClientsCommand),
 
     /// Run the embedded kore-mock server until Ctrl-C or SIGTERM.
+    #[command(after_help = "Examples:
+  kore mock --port 8080              # then KORE_BASE_URL=http://127.0.0.1:8080 ...
+  kore mock --port 0 --json          # one JSON line with the URLs, for scripts")]
     ///
     /// The same server, flags, banner, `--json` readiness line and admin API (/_mock/)
     /// as the `kore-mock` binary. The global flags about connecting to KORE do not apply.
@@ -170,10 +267,24 @@ pub enum Command {
 #[derive(Debug, Subcommand)]
 pub enum ClientsCommand {
     /// List clients: one page with its paging information, or every page with --all.
+    #[command(after_help = "Examples:
+  kore clients list                              # page 1 as a table
+  kore clients list --all --output ndjson | jq -r .name
+  kore clients list --all --output name          # every id, one per line
+  kore clients list --name ci-bot                # exact name, every page
+  kore clients list --name-contains bot --locked false --concurrency 4
+  kore clients list --time-format relative")]
     List(ListArgs),
     /// Show one client.
+    #[command(after_help = "Examples:
+  kore clients get apiclient_01hv3m0ck000000000000000000
+  kore clients get apiclient_01hv3m0ck000000000000000000 --output json | jq .locked")]
     Get(GetArgs),
     /// Create a client and store its one-time secret.
+    #[command(after_help = "Examples:
+  kore clients create --name ci-bot --product super-sim --secret-file ci-bot.secret
+  kore clients create --name ci-bot --product super-sim --if-absent --secret-file ci-bot.secret
+  kore clients create --name ci-bot --product super-sim --output json | jq -r .client_secret")]
     Create(CreateArgs),
 }
 
@@ -202,15 +313,48 @@ pub struct ListArgs {
     pub limit: Option<usize>,
 
     /// Only clients named exactly NAME, from every page (implies --all;
-    /// KORE has no name filter, so the whole listing is read). The check to
-    /// run before repeating a create whose outcome is unknown.
-    #[arg(long, value_name = "NAME", conflicts_with = "page")]
+    /// KORE has no name filter, so the whole listing is read as it streams).
+    /// The check to run before repeating a create whose outcome is unknown.
+    #[arg(long, value_name = "NAME", conflicts_with_all = ["page", "name_contains"])]
     pub name: Option<String>,
 
+    /// Only clients whose name contains TEXT (implies --all).
+    #[arg(long, value_name = "TEXT", conflicts_with = "page")]
+    pub name_contains: Option<String>,
+
+    /// Only locked (`true`) or unlocked (`false`) clients (implies --all).
+    #[arg(long, value_name = "BOOL", conflicts_with = "page")]
+    pub locked: Option<bool>,
+
+    /// Pages requested ahead while earlier ones are printed, in order (with --all).
+    #[arg(long, value_name = "K", default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub concurrency: u16,
+
     /// Output format. json: `{"meta": {...}, "clients": [...]}` for one page, an
-    /// array for --all; ndjson: one client object per line, streamed.
+    /// array for --all; ndjson: one client object per line, streamed; name: the
+    /// ids, one per line.
     #[arg(long, short, value_enum, default_value_t = ListFormat::Table)]
     pub output: ListFormat,
+
+    /// How the table shows CREATED.
+    #[arg(long, value_enum, value_name = "FORMAT", default_value_t = TimeFormat::Rfc3339)]
+    pub time_format: TimeFormat,
+}
+
+impl ListArgs {
+    /// Whether a filter asks for every page.
+    pub fn filtered(&self) -> bool {
+        self.name.is_some() || self.name_contains.is_some() || self.locked.is_some()
+    }
+}
+
+/// `--time-format`
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TimeFormat {
+    /// `2024-04-05T11:08:14Z`, in UTC.
+    Rfc3339,
+    /// `3 days ago`.
+    Relative,
 }
 
 /// `kore clients get`
@@ -222,9 +366,13 @@ pub struct GetArgs {
     #[arg(value_name = "CLIENT_ID")]
     pub id: String,
 
-    /// Output format. json: the client object with KORE's field names.
+    /// Output format. json: the client object with KORE's field names; name: its id.
     #[arg(long, short, value_enum, default_value_t = Format::Table)]
     pub output: Format,
+
+    /// How the table shows CREATED.
+    #[arg(long, value_enum, value_name = "FORMAT", default_value_t = TimeFormat::Rfc3339)]
+    pub time_format: TimeFormat,
 }
 
 /// `kore clients create`
@@ -260,7 +408,8 @@ pub struct CreateArgs {
     pub secret_file: Option<PathBuf>,
 
     /// Output format. json: `{"client": {...}, "secret_file": PATH}` with
-    /// --secret-file, `{"client": {...}, "client_secret": "..."}` without.
+    /// --secret-file, `{"client": {...}, "client_secret": "..."}` without; name:
+    /// the new id only (needs --secret-file, so the secret has somewhere to go).
     #[arg(long, short, value_enum, default_value_t = Format::Table)]
     pub output: Format,
 }
@@ -272,6 +421,8 @@ pub enum Format {
     Table,
     /// Pretty-printed JSON with KORE's field names.
     Json,
+    /// The client id alone.
+    Name,
 }
 
 /// Output of `clients list`.
@@ -283,6 +434,8 @@ pub enum ListFormat {
     Json,
     /// One compact JSON object per line, written as pages arrive.
     Ndjson,
+    /// The ids, one per line, written as pages arrive.
+    Name,
 }
 
 /// `--type`
@@ -350,7 +503,7 @@ mod tests {
 
     #[test]
     fn the_command_definition_is_consistent() {
-        Cli::command().debug_assert();
+        command().debug_assert();
     }
 
     #[test]

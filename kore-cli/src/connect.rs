@@ -14,6 +14,7 @@ use kore_mock::MockKore;
 
 use crate::cli::Global;
 use crate::exit::Failure;
+use crate::profile::{self, Profile};
 
 /// The connect timeout never exceeds this, so an unreachable host fails
 /// in reasonable time even with a long `--timeout`.
@@ -59,31 +60,55 @@ pub async fn connect(global: &Global) -> Result<Connection, Failure> {
         });
     }
 
-    if let Some(url) = flag_or_env(global.base_url.as_deref(), "KORE_BASE_URL")? {
+    // Flags, then KORE_* variables, then the profile, then the SDK's defaults.
+    let requested = match &global.profile {
+        Some(name) => Some(name.clone()),
+        None => env("KORE_PROFILE")?,
+    };
+    let loaded = profile::load(requested.as_deref())?;
+    let from_profile = loaded.as_ref().map(|l| &l.profile);
+    let setting = |flag: Option<&str>, name: &str, field: fn(&Profile) -> Option<&String>| {
+        flag_or_env(flag, name).map(|value| value.or_else(|| from_profile.and_then(field).cloned()))
+    };
+    if let Some(url) = setting(global.base_url.as_deref(), "KORE_BASE_URL", |p| {
+        p.base_url.as_ref()
+    })? {
         builder = builder.base_url(url);
     }
-    if let Some(url) = flag_or_env(global.token_url.as_deref(), "KORE_TOKEN_URL")? {
+    if let Some(url) = setting(global.token_url.as_deref(), "KORE_TOKEN_URL", |p| {
+        p.token_url.as_ref()
+    })? {
         builder = builder.token_url(url);
     }
-    let client_id =
-        flag_or_env(global.client_id.as_deref(), "KORE_CLIENT_ID")?.ok_or_else(|| {
+    let client_id = setting(global.client_id.as_deref(), "KORE_CLIENT_ID", |p| {
+        p.client_id.as_ref()
+    })?
+    .ok_or_else(|| {
+        Failure::usage(
+            "no credentials: KORE_CLIENT_ID is not set, --client-id was not given, and no profile has a client_id",
+            "export KORE_CLIENT_ID and KORE_CLIENT_SECRET, write a profile with `kore configure`, or try it out with --mock",
+        )
+    })?;
+    let secret = if global.client_secret_stdin {
+        let stdin = std::io::stdin();
+        read_secret(stdin.lock(), stdin.is_terminal())?
+    } else if let Some(secret) = env("KORE_CLIENT_SECRET")? {
+        SecretString::from(secret)
+    } else {
+        let from_profile = match &loaded {
+            Some(loaded) => loaded.profile.secret(&loaded.name)?,
+            None => None,
+        };
+        from_profile.ok_or_else(|| {
             Failure::usage(
-                "no credentials: KORE_CLIENT_ID is not set and --client-id was not given",
-                "export KORE_CLIENT_ID and KORE_CLIENT_SECRET (or try it out with --mock)",
-            )
-        })?;
-    let secret =
-        if global.client_secret_stdin {
-            let stdin = std::io::stdin();
-            read_secret(stdin.lock(), stdin.is_terminal())?
-        } else {
-            env("KORE_CLIENT_SECRET")?.map(SecretString::from).ok_or_else(|| {
-            Failure::usage(
-                "no credentials: KORE_CLIENT_SECRET is not set",
-                "export KORE_CLIENT_SECRET, or pipe the secret in with --client-secret-stdin",
+                "no credentials: KORE_CLIENT_SECRET is not set and no profile has a secret",
+                "export KORE_CLIENT_SECRET, pipe the secret in with --client-secret-stdin, or write a profile with `kore configure`",
             )
         })?
-        };
+    };
+    if let Some(loaded) = &loaded {
+        tracing::debug!(profile = loaded.name, file = %loaded.path.display(), "using a profile");
+    }
     let kore = builder.client_id(client_id).client_secret(secret).build()?;
     tracing::debug!(
         base_url = kore.base_url(),

@@ -217,6 +217,24 @@ pub struct Report {
     pub hint: Option<String>,
 }
 
+impl Report {
+    /// The report for a terminal: `error:` in bold red, `hint:` in cyan, when `color`.
+    pub fn painted(&self, color: bool) -> String {
+        let mut text = format!(
+            "{} {}",
+            crate::style::paint("error:", "1;31", color),
+            self.message
+        );
+        if let Some(hint) = &self.hint {
+            text.push_str(&format!(
+                "\n{} {hint}",
+                crate::style::paint("hint:", "36", color)
+            ));
+        }
+        text
+    }
+}
+
 impl fmt::Display for Report {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "error: {}", self.message)?;

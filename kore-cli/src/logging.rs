@@ -5,8 +5,6 @@
 //! below the SDK — which never logs secrets — can print a request body
 //! holding one. `RUST_LOG`, when set, replaces these levels.
 
-use std::io::IsTerminal as _;
-
 use tracing_subscriber::EnvFilter;
 use tracing_subscriber::fmt::format::FmtSpan;
 
@@ -34,7 +32,7 @@ pub fn init(verbose: u8, serving: bool) {
         .with_env_filter(filter)
         .with_span_events(spans)
         .with_writer(std::io::stderr)
-        .with_ansi(std::io::stderr().is_terminal())
+        .with_ansi(crate::style::stderr())
         .with_target(verbose >= 2)
         .init();
 }

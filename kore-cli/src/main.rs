@@ -8,8 +8,10 @@ mod connect;
 mod exit;
 mod logging;
 mod output;
+mod profile;
 mod progress;
 mod secret_file;
+mod style;
 mod table;
 
 use std::io::{BufWriter, Write as _};
@@ -22,6 +24,7 @@ fn main() -> ExitCode {
     // clap prints its own usage errors and exits with 2.
     let cli = cli::parse();
     let verbose = cli.global.verbose;
+    style::init(cli.global.color);
     logging::init(verbose, matches!(cli.command, Command::Mock(_)));
 
     let runtime = match tokio::runtime::Builder::new_multi_thread()
@@ -59,7 +62,7 @@ fn main() -> ExitCode {
 
 /// Prints the failure on stderr and returns its exit code.
 fn fail(failure: &Failure, verbose: u8) -> ExitCode {
-    eprintln!("{}", failure.report());
+    eprintln!("{}", failure.report().painted(style::stderr()));
     if verbose > 0
         && let Some(error) = failure.source_error()
     {

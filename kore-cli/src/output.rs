@@ -6,9 +6,11 @@
 
 use std::io::{self, Write};
 
+use kore_clients::chrono::{DateTime, Utc};
 use kore_clients::{Client, CreatedClient, PageMeta};
 use serde::Serialize;
 
+use crate::cli::TimeFormat;
 use crate::table::Table;
 
 /// Column titles of every client table.
@@ -20,26 +22,51 @@ const DATE_FORMAT: &str = "%Y-%m-%dT%H:%M:%SZ";
 /// Shown for a field KORE left out.
 const MISSING: &str = "-";
 
-/// `CREATED` in [`DATE_FORMAT`]; an unparsable date is shown as sent
-/// rather than hidden.
-fn date_cell(
-    parsed: Option<kore_clients::chrono::DateTime<kore_clients::chrono::Utc>>,
-    raw: Option<&str>,
-) -> Option<String> {
+/// `CREATED` in [`DATE_FORMAT`] or relative to now; an unparsable date is
+/// shown as sent rather than hidden.
+fn date_cell(parsed: Option<DateTime<Utc>>, raw: Option<&str>, time: TimeFormat) -> Option<String> {
     parsed
-        .map(|d| d.format(DATE_FORMAT).to_string())
+        .map(|d| match time {
+            TimeFormat::Rfc3339 => d.format(DATE_FORMAT).to_string(),
+            TimeFormat::Relative => relative(d, Utc::now()),
+        })
         .or_else(|| raw.map(str::to_owned))
 }
 
+/// `3 days ago`, `in 2 hours`, `just now`.
+fn relative(at: DateTime<Utc>, now: DateTime<Utc>) -> String {
+    const UNITS: [(i64, &str); 5] = [
+        (365 * 86_400, "year"),
+        (30 * 86_400, "month"),
+        (86_400, "day"),
+        (3_600, "hour"),
+        (60, "minute"),
+    ];
+    let seconds = (now - at).num_seconds();
+    let Some((n, unit)) = UNITS
+        .iter()
+        .find(|(size, _)| seconds.abs() >= *size)
+        .map(|(size, unit)| (seconds.abs() / size, *unit))
+    else {
+        return "just now".to_owned();
+    };
+    let plural = if n == 1 { "" } else { "s" };
+    if seconds >= 0 {
+        format!("{n} {unit}{plural} ago")
+    } else {
+        format!("in {n} {unit}{plural}")
+    }
+}
+
 /// The row of one listed or fetched client.
-fn client_row(client: &Client) -> [String; 6] {
+fn client_row(client: &Client, time: TimeFormat) -> [String; 6] {
     row(
         client.client_id(),
         client.name(),
         client.client_type().map(|t| t.to_string()),
         client.locked(),
         client.client_owner(),
-        date_cell(client.date_created(), client.date_created_raw()),
+        date_cell(client.date_created(), client.date_created_raw(), time),
     )
 }
 
@@ -51,7 +78,11 @@ fn created_row(client: &CreatedClient) -> [String; 6] {
         client.client_type().map(|t| t.to_string()),
         client.locked(),
         client.client_owner(),
-        date_cell(client.date_created(), client.date_created_raw()),
+        date_cell(
+            client.date_created(),
+            client.date_created_raw(),
+            TimeFormat::Rfc3339,
+        ),
     )
 }
 
@@ -81,20 +112,30 @@ fn row(
 /// A table of clients.
 pub fn clients_table<'a>(
     clients: impl IntoIterator<Item = &'a Client>,
+    time: TimeFormat,
     out: &mut impl Write,
 ) -> io::Result<()> {
     let mut table = Table::new(COLUMNS);
     for client in clients {
-        table.push(client_row(client));
+        table.push(client_row(client, time));
     }
-    table.write_to(out)
+    table.write_to(out, crate::style::stdout())
 }
 
 /// A one-row table of a created client.
 pub fn created_table(client: &CreatedClient, out: &mut impl Write) -> io::Result<()> {
     let mut table = Table::new(COLUMNS);
     table.push(created_row(client));
-    table.write_to(out)
+    table.write_to(out, crate::style::stdout())
+}
+
+/// `--output name`: the id on a line of its own (made safe for a terminal).
+pub fn name(client_id: Option<&str>, out: &mut impl Write) -> io::Result<()> {
+    writeln!(
+        out,
+        "{}",
+        crate::table::printable(client_id.unwrap_or(MISSING))
+    )
 }
 
 /// The line under a one-page table: which clients these are and how to
@@ -260,6 +301,23 @@ mod tests {
         );
         assert_eq!(total_line(1), "1 client.");
         assert_eq!(total_line(250), "250 clients.");
+    }
+
+    #[test]
+    fn relative_dates_read_like_speech() {
+        let now = DateTime::parse_from_rfc3339("2024-04-05T12:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        let at = |text: &str| {
+            DateTime::parse_from_rfc3339(text)
+                .unwrap()
+                .with_timezone(&Utc)
+        };
+        assert_eq!(relative(at("2024-04-05T11:59:30Z"), now), "just now");
+        assert_eq!(relative(at("2024-04-05T11:00:00Z"), now), "1 hour ago");
+        assert_eq!(relative(at("2024-04-02T12:00:00Z"), now), "3 days ago");
+        assert_eq!(relative(at("2023-01-01T00:00:00Z"), now), "1 year ago");
+        assert_eq!(relative(at("2024-04-05T14:30:00Z"), now), "in 2 hours");
     }
 
     #[test]

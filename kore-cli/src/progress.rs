@@ -1,49 +1,53 @@
-//! The `--all` progress line on stderr: shown only when stderr is a
-//! terminal, so pipes, files and tests see nothing.
+//! The `--all` progress line on stderr (indicatif): drawn only when stderr
+//! is a terminal, so pipes, files and tests see nothing, and cleared around
+//! every write to stdout when stdout is that terminal too, so data and
+//! progress never share a line.
 
-use std::io::{IsTerminal, Write};
-use std::time::{Duration, Instant};
+use std::io::IsTerminal as _;
+use std::time::Duration;
 
-/// Redraws at most this often, so a fast stream is not slowed by the terminal.
-const REDRAW_EVERY: Duration = Duration::from_millis(100);
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-/// Counts clients as they arrive and shows the count in place.
+/// Counts clients (and the pages they came in) as they arrive.
 pub struct Progress {
-    enabled: bool,
+    bar: Option<ProgressBar>,
+    /// Whether stdout writes must clear the bar first.
+    shares_terminal: bool,
     count: usize,
-    last_draw: Option<Instant>,
+    page_size: usize,
 }
 
 impl Progress {
-    /// Enabled when stderr is a terminal.
-    pub fn for_stderr() -> Self {
-        Self::new(std::io::stderr().is_terminal())
-    }
-
-    fn new(enabled: bool) -> Self {
+    /// Drawn when stderr is a terminal; `page_size` turns counts into pages.
+    pub fn for_stderr(page_size: u32) -> Self {
+        let bar = std::io::stderr().is_terminal().then(|| {
+            let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
+            bar.set_style(
+                ProgressStyle::with_template("{spinner} fetching clients: {msg}")
+                    .expect("a valid template"),
+            );
+            bar.enable_steady_tick(Duration::from_millis(100));
+            bar
+        });
         Self {
-            enabled,
+            shares_terminal: bar.is_some() && std::io::stdout().is_terminal(),
+            bar,
             count: 0,
-            last_draw: None,
+            page_size: page_size.max(1) as usize,
         }
     }
 
     /// One more client arrived.
     pub fn tick(&mut self) {
         self.count += 1;
-        if !self.enabled {
-            return;
-        }
-        let now = Instant::now();
-        if self
-            .last_draw
-            .is_none_or(|last| now.duration_since(last) >= REDRAW_EVERY)
-        {
-            self.last_draw = Some(now);
-            // `\r` + "erase line": the count overwrites itself.
-            let mut stderr = std::io::stderr().lock();
-            let _ = write!(stderr, "\r\x1b[2Kfetching clients… {}", self.count);
-            let _ = stderr.flush();
+        if let Some(bar) = &self.bar {
+            let pages = self.count.div_ceil(self.page_size);
+            bar.set_message(format!(
+                "{} client{}, {pages} page{}",
+                self.count,
+                if self.count == 1 { "" } else { "s" },
+                if pages == 1 { "" } else { "s" }
+            ));
         }
     }
 
@@ -52,13 +56,19 @@ impl Progress {
         self.count
     }
 
+    /// Runs `write` (which writes and flushes stdout) with the bar cleared
+    /// when both share a terminal, and redraws it after.
+    pub fn around<T>(&self, write: impl FnOnce() -> T) -> T {
+        match &self.bar {
+            Some(bar) if self.shares_terminal => bar.suspend(write),
+            _ => write(),
+        }
+    }
+
     /// Erases the line, so the output or an error starts on a clean one.
     pub fn finish(&mut self) {
-        if self.enabled && self.last_draw.is_some() {
-            let mut stderr = std::io::stderr().lock();
-            let _ = write!(stderr, "\r\x1b[2K");
-            let _ = stderr.flush();
-            self.last_draw = None;
+        if let Some(bar) = self.bar.take() {
+            bar.finish_and_clear();
         }
     }
 }
@@ -74,11 +84,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_disabled_indicator_still_counts() {
-        let mut progress = Progress::new(false);
+    fn without_a_terminal_nothing_is_drawn_but_clients_are_counted() {
+        // Tests run with stderr captured: not a terminal.
+        let mut progress = Progress::for_stderr(10);
         progress.tick();
         progress.tick();
         assert_eq!(progress.count(), 2);
-        assert!(progress.last_draw.is_none(), "nothing was drawn");
+        assert!(progress.bar.is_none());
+        assert_eq!(progress.around(|| 7), 7);
     }
 }

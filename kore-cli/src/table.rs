@@ -1,8 +1,13 @@
 //! A minimal aligned-columns table: left-aligned cells, two spaces between
-//! columns, no trailing whitespace, no colors and no terminal-width
-//! detection, so the same data always renders to the same bytes.
+//! columns, no trailing whitespace and no terminal-width detection, so the
+//! same data always renders to the same bytes. Columns are as wide as their
+//! widest cell *on screen* (CJK and emoji take two columns), and text from
+//! the server cannot steer the terminal (control and bidi characters are
+//! shown escaped).
 
 use std::io::{self, Write};
+
+use unicode_width::UnicodeWidthStr as _;
 
 /// Rows of text under a header.
 #[derive(Debug, Clone)]
@@ -27,28 +32,33 @@ impl Table {
         self.rows.push(row);
     }
 
-    /// Writes the header and the rows.
-    pub fn write_to(&self, out: &mut impl Write) -> io::Result<()> {
+    /// Writes the header (bold when `color`) and the rows.
+    pub fn write_to(&self, out: &mut impl Write, color: bool) -> io::Result<()> {
         let widths: Vec<usize> = (0..self.header.len())
             .map(|column| {
                 std::iter::once(&self.header)
                     .chain(&self.rows)
-                    .map(|row| row[column].chars().count())
+                    .map(|row| row[column].width())
                     .max()
                     .unwrap_or(0)
             })
             .collect();
-        for row in std::iter::once(&self.header).chain(&self.rows) {
+        for (index, row) in std::iter::once(&self.header).chain(&self.rows).enumerate() {
             let mut line = String::new();
             for (column, cell) in row.iter().enumerate() {
                 if column > 0 {
                     line.push_str("  ");
                 }
                 line.push_str(cell);
-                let pad = widths[column] - cell.chars().count();
+                let pad = widths[column] - cell.width();
                 line.extend(std::iter::repeat_n(' ', pad));
             }
-            writeln!(out, "{}", line.trim_end())?;
+            let line = line.trim_end();
+            if index == 0 {
+                writeln!(out, "{}", crate::style::paint(line, "1", color))?;
+            } else {
+                writeln!(out, "{line}")?;
+            }
         }
         Ok(())
     }
@@ -56,20 +66,33 @@ impl Table {
 
 /// Text from the server made safe for a terminal: control characters
 /// (including ESC, which would let a client name recolor or rewrite the
-/// screen, and newlines, which would break the columns) are escaped.
+/// screen, and newlines, which would break the columns) and bidirectional
+/// overrides (which would let a name reorder the columns after it, or
+/// disguise itself) are escaped.
 pub fn printable(text: &str) -> String {
-    if !text.chars().any(char::is_control) {
+    if !text.chars().any(unsafe_for_terminal) {
         return text.to_owned();
     }
     text.chars()
         .map(|c| {
             if c.is_control() {
                 c.escape_default().to_string()
+            } else if unsafe_for_terminal(c) {
+                c.escape_unicode().to_string()
             } else {
                 c.to_string()
             }
         })
         .collect()
+}
+
+fn unsafe_for_terminal(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            // Arabic letter mark, LRM/RLM, LRE/RLE/PDF/LRO/RLO, LRI/RLI/FSI/PDI.
+            '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}'
+        )
 }
 
 #[cfg(test)]
@@ -78,8 +101,38 @@ mod tests {
 
     fn render(table: &Table) -> String {
         let mut out = Vec::new();
-        table.write_to(&mut out).unwrap();
+        table.write_to(&mut out, false).unwrap();
         String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn wide_characters_take_two_columns() {
+        let mut table = Table::new(["NAME", "TYPE"]);
+        table.push(["車両管理".to_owned(), "admin".to_owned()]);
+        table.push(["fleet 🚚".to_owned(), "standard".to_owned()]);
+        table.push(["plain".to_owned(), "admin".to_owned()]);
+        assert_eq!(
+            render(&table),
+            "NAME      TYPE\n\
+             車両管理  admin\n\
+             fleet 🚚  standard\n\
+             plain     admin\n"
+        );
+    }
+
+    #[test]
+    fn bidi_overrides_are_escaped() {
+        assert_eq!(printable("abc\u{202E}fed"), "abc\\u{202e}fed");
+        assert_eq!(printable("x\u{2066}y\u{2069}"), "x\\u{2066}y\\u{2069}");
+        assert_eq!(printable("Ünïcode 車"), "Ünïcode 車");
+    }
+
+    #[test]
+    fn the_header_is_bold_only_in_colour() {
+        let table = Table::new(["ID"]);
+        let mut out = Vec::new();
+        table.write_to(&mut out, true).unwrap();
+        assert_eq!(out, b"\x1b[1mID\x1b[0m\n");
     }
 
     #[test]

@@ -208,7 +208,11 @@ fn json_with_a_secret_file_leaves_the_secret_out() {
     assert_eq!(created["client"]["name"], "json-bot");
     let secret = std::fs::read_to_string(&path).unwrap();
     assert!(!stdout(&output).contains(&secret));
-    assert_eq!(stderr(&output), "");
+    assert_eq!(
+        stderr(&output),
+        format!("note: the secret is in {} (mode 0600)\n", path.display()),
+        "where the secret went is a note for the reader, not data"
+    );
 }
 
 #[test]

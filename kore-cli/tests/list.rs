@@ -38,9 +38,14 @@ fn the_last_page_and_a_page_past_the_end_say_so() {
         .output()
         .unwrap();
     assert!(past.status.success());
+    assert_eq!(stdout(&past), "", "stdout is data only");
     assert_eq!(
-        stdout(&past),
+        stderr(&past),
         "Page 9: no clients (page size 5); past the last page.\n"
+    );
+    assert_eq!(
+        stderr(&last),
+        "Page 3: clients 11-12 (page size 5); the last page.\n"
     );
 }
 
@@ -196,10 +201,10 @@ fn all_as_a_table_ends_with_the_total() {
     assert!(output.status.success());
     let text = stdout(&output);
     let lines: Vec<&str> = text.lines().collect();
-    // Header, 25 rows, a blank line, the total.
-    assert_eq!(lines.len(), 28, "{text}");
+    // Header and 25 rows; the total is a note on stderr.
+    assert_eq!(lines.len(), 26, "{text}");
     assert!(lines[0].starts_with("ID "));
-    assert_eq!(lines[27], "25 clients.");
+    assert_eq!(stderr(&output), "25 clients.\n");
     assert_eq!(mock.mock.requests(Route::ListClients), 3);
 }
 

@@ -19,7 +19,7 @@ use std::io::Write;
 
 use kore_clients::{CreateIfAbsent, CreatedClient, Error, ExposeSecret as _, Kore, NewClient};
 
-use crate::cli::{CreateArgs, Format};
+use crate::cli::{CreateArgs, Format, TimeFormat};
 use crate::exit::Failure;
 use crate::output::{self, CreatedJson};
 use crate::secret_file::SecretFile;
@@ -28,6 +28,12 @@ const SHOWN_ONCE: &str = "warning: the client secret is on stdout and KORE will 
 
 /// Creates the client (unless `--if-absent` finds one) and delivers its secret.
 pub async fn run(kore: &Kore, args: &CreateArgs, out: &mut impl Write) -> Result<(), Failure> {
+    if args.output == Format::Name && args.secret_file.is_none() {
+        return Err(Failure::usage(
+            "--output name prints only the new client's id, so its one-time secret would have nowhere to go",
+            "add --secret-file PATH, or use --output json",
+        ));
+    }
     // Before anything is sent: a path that cannot be created must not
     // leave behind a client whose secret has nowhere to go.
     let reserved = match &args.secret_file {
@@ -79,8 +85,9 @@ pub async fn run(kore: &Kore, args: &CreateArgs, out: &mut impl Write) -> Result
                 client.client_id().unwrap_or("no id")
             );
             return match args.output {
-                Format::Table => output::clients_table([&client], out),
+                Format::Table => output::clients_table([&client], TimeFormat::Rfc3339, out),
                 Format::Json => output::json(&client, out),
+                Format::Name => output::name(client.client_id(), out),
             }
             .map_err(Failure::io("stdout"));
         }
@@ -164,15 +171,13 @@ fn deliver_created(
     match format {
         Format::Table => {
             output::created_table(created, &mut rendered).map_err(Failure::io("stdout"))?;
-            match &secret_file {
-                Some(path) => writeln!(
-                    rendered,
-                    "\nSecret written to {} (mode 0600).",
-                    path.display()
-                ),
-                None => writeln!(rendered, "\nclient_secret: {secret}"),
+            if secret_file.is_none() {
+                writeln!(rendered, "\nclient_secret: {secret}").map_err(Failure::io("stdout"))?;
             }
-            .map_err(Failure::io("stdout"))?;
+        }
+        // Only with --secret-file (checked before the request).
+        Format::Name => {
+            output::name(id.as_deref(), &mut rendered).map_err(Failure::io("stdout"))?
         }
         Format::Json => {
             let shape = CreatedJson {
@@ -183,12 +188,13 @@ fn deliver_created(
             output::json(&shape, &mut rendered).map_err(Failure::io("stdout"))?;
         }
     }
-    if secret_file.is_some() {
+    if let Some(path) = &secret_file {
         // The secret is safe in its file; stdout only carries the client.
-        return out
-            .write_all(&rendered)
+        out.write_all(&rendered)
             .and_then(|()| out.flush())
-            .map_err(Failure::io("stdout"));
+            .map_err(Failure::io("stdout"))?;
+        eprintln!("note: the secret is in {} (mode 0600)", path.display());
+        return Ok(());
     }
     deliver(out, &rendered, &id, "stdout")?;
     eprintln!("{SHOWN_ONCE}");

@@ -12,8 +12,9 @@ use crate::output;
 pub async fn run(kore: &Kore, args: &GetArgs, out: &mut impl Write) -> Result<(), Failure> {
     let client = kore.clients().get(&args.id).await?;
     match args.output {
-        Format::Table => output::clients_table([&client], out),
+        Format::Table => output::clients_table([&client], args.time_format, out),
         Format::Json => output::json(&client, out),
+        Format::Name => output::name(client.client_id(), out),
     }
     .map_err(Failure::io("stdout"))
 }

@@ -1,5 +1,6 @@
 //! One module per subcommand; this one dispatches.
 
+mod configure;
 mod create;
 mod get;
 mod list;
@@ -8,7 +9,7 @@ mod ping;
 
 use std::io::Write;
 
-use crate::cli::{Cli, ClientsCommand, Command};
+use crate::cli::{self, Cli, ClientsCommand, Command};
 use crate::connect::connect;
 use crate::exit::Failure;
 
@@ -17,6 +18,14 @@ pub async fn run(cli: Cli, out: &mut impl Write) -> Result<(), Failure> {
     match cli.command {
         // `kore mock` serves; it needs neither credentials nor a client.
         Command::Mock(args) => mock::run(&args, out).await,
+        Command::Configure => configure::run(&cli.global),
+        Command::Completions { shell } => {
+            clap_complete::generate(shell, &mut cli::command(), "kore", out);
+            Ok(())
+        }
+        Command::Man => clap_mangen::Man::new(cli::command())
+            .render(out)
+            .map_err(Failure::io("stdout")),
         Command::Ping => {
             let connection = connect(&cli.global).await?;
             ping::run(&connection.kore, out).await

@@ -15,13 +15,23 @@ const COMMAND_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// Variables a developer's shell might have set that would change what the
 /// binary does.
-const AMBIENT: [&str; 5] = [
+const AMBIENT: [&str; 9] = [
     "KORE_BASE_URL",
     "KORE_TOKEN_URL",
     "KORE_CLIENT_ID",
     "KORE_CLIENT_SECRET",
+    "KORE_PROFILE",
     "RUST_LOG",
+    "NO_COLOR",
+    "CLICOLOR_FORCE",
+    "XDG_CONFIG_HOME",
 ];
+
+/// A config file path that does not exist, so a developer's own profiles
+/// never leak into a test.
+pub fn no_config() -> String {
+    format!("{}/no-such-kore-config.toml", env!("CARGO_TARGET_TMPDIR"))
+}
 
 /// A running mock. Fields drop in order: the mock stops before its runtime.
 pub struct Mock {
@@ -79,6 +89,7 @@ pub fn kore() -> Command {
     for name in AMBIENT {
         command.env_remove(name);
     }
+    command.env("KORE_CONFIG", no_config());
     command.timeout(COMMAND_TIMEOUT);
     command
 }
