@@ -39,7 +39,7 @@ Exit codes:
   6  network or timeout (KORE or its token endpoint could not be reached in time;
      for reads only: a create that may have been sent exits 8)
   7  a client was created but its one-time secret could not be delivered (stdout
-     closed or failing, the secret file unwritable); stderr names the client
+     closed or failing, or the secret file and then stdout); stderr names the client
   8  a create's outcome is unknown (sent, but no answer, or a 5xx): KORE may have
      created it; run the printed `kore clients list --name …` before trying again
   130 interrupted (Ctrl-C) before KORE answered a create; the secret file is removed

@@ -33,9 +33,12 @@ pub struct Connection {
 pub async fn connect(global: &Global) -> Result<Connection, Failure> {
     let mut builder = Kore::builder().user_agent(concat!("kore-cli/", env!("CARGO_PKG_VERSION")));
     if let Some(timeout) = global.timeout {
+        // The whole call (retries and back-off included) gets room for
+        // every attempt, whatever the SDK's default.
         builder = builder
             .timeout(timeout)
-            .connect_timeout(timeout.min(MAX_CONNECT_TIMEOUT));
+            .connect_timeout(timeout.min(MAX_CONNECT_TIMEOUT))
+            .operation_timeout(timeout.saturating_mul(4));
     }
 
     if global.mock {
@@ -66,7 +69,73 @@ pub async fn connect(global: &Global) -> Result<Connection, Failure> {
         None => env("KORE_PROFILE")?,
     };
     let loaded = profile::load(requested.as_deref())?;
-    let from_profile = loaded.as_ref().map(|l| &l.profile);
+    // The id and the secret are a pair: both from flags and the environment,
+    // or both from the profile. Mixing them could send one account's secret
+    // with another's id, to another's token URL.
+    let given_id = flag_or_env(global.client_id.as_deref(), "KORE_CLIENT_ID")?;
+    let given_secret = if global.client_secret_stdin {
+        let stdin = std::io::stdin();
+        Some(read_secret(stdin.lock(), stdin.is_terminal())?)
+    } else {
+        env("KORE_CLIENT_SECRET")?.map(SecretString::from)
+    };
+    let (client_id, secret) = match (given_id, given_secret, &loaded) {
+        (Some(id), Some(secret), _) => (id, secret),
+        (None, None, Some(loaded)) => {
+            let id = loaded.profile.client_id.clone();
+            let secret = loaded.profile.secret(&loaded.name)?;
+            match (id, secret) {
+                (Some(id), Some(secret)) => (id, secret),
+                (id, _) => {
+                    return Err(Failure::usage(
+                        format!(
+                            "profile {:?} in {} has no {}",
+                            loaded.name,
+                            loaded.path.display(),
+                            if id.is_none() {
+                                "client_id"
+                            } else {
+                                "client_secret (or client_secret_file / client_secret_command)"
+                            }
+                        ),
+                        format!(
+                            "complete it with `kore configure --profile {}`",
+                            loaded.name
+                        ),
+                    ));
+                }
+            }
+        }
+        (None, None, None) => {
+            return Err(Failure::usage(
+                "no credentials: KORE_CLIENT_ID is not set, --client-id was not given, and there is no profile",
+                "export KORE_CLIENT_ID and KORE_CLIENT_SECRET, write a profile with `kore configure`, or try it out with --mock",
+            ));
+        }
+        (Some(_), None, _) => {
+            return Err(Failure::usage(
+                "no credentials: the client id is given but KORE_CLIENT_SECRET is not set (a profile's secret is only used with its own client id)",
+                "export KORE_CLIENT_SECRET, or pipe the secret in with --client-secret-stdin",
+            ));
+        }
+        (None, Some(_), _) => {
+            return Err(Failure::usage(
+                "no credentials: a secret is given but no client id (a profile's client id is only used with its own secret)",
+                "export KORE_CLIENT_ID or pass --client-id",
+            ));
+        }
+    };
+    // A profile named on the command line (or in KORE_PROFILE) lends its
+    // endpoints even to credentials from the environment; the implicit
+    // `default` profile does not, so exported credentials never go to an
+    // endpoint their owner did not choose.
+    let profile_credentials = global.client_id.is_none()
+        && !global.client_secret_stdin
+        && env("KORE_CLIENT_ID")?.is_none();
+    let from_profile = loaded
+        .as_ref()
+        .filter(|_| profile_credentials || requested.is_some())
+        .map(|l| &l.profile);
     let setting = |flag: Option<&str>, name: &str, field: fn(&Profile) -> Option<&String>| {
         flag_or_env(flag, name).map(|value| value.or_else(|| from_profile.and_then(field).cloned()))
     };
@@ -80,32 +149,6 @@ pub async fn connect(global: &Global) -> Result<Connection, Failure> {
     })? {
         builder = builder.token_url(url);
     }
-    let client_id = setting(global.client_id.as_deref(), "KORE_CLIENT_ID", |p| {
-        p.client_id.as_ref()
-    })?
-    .ok_or_else(|| {
-        Failure::usage(
-            "no credentials: KORE_CLIENT_ID is not set, --client-id was not given, and no profile has a client_id",
-            "export KORE_CLIENT_ID and KORE_CLIENT_SECRET, write a profile with `kore configure`, or try it out with --mock",
-        )
-    })?;
-    let secret = if global.client_secret_stdin {
-        let stdin = std::io::stdin();
-        read_secret(stdin.lock(), stdin.is_terminal())?
-    } else if let Some(secret) = env("KORE_CLIENT_SECRET")? {
-        SecretString::from(secret)
-    } else {
-        let from_profile = match &loaded {
-            Some(loaded) => loaded.profile.secret(&loaded.name)?,
-            None => None,
-        };
-        from_profile.ok_or_else(|| {
-            Failure::usage(
-                "no credentials: KORE_CLIENT_SECRET is not set and no profile has a secret",
-                "export KORE_CLIENT_SECRET, pipe the secret in with --client-secret-stdin, or write a profile with `kore configure`",
-            )
-        })?
-    };
     if let Some(loaded) = &loaded {
         tracing::debug!(profile = loaded.name, file = %loaded.path.display(), "using a profile");
     }

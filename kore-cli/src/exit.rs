@@ -314,11 +314,17 @@ pub fn report(error: &Error) -> Report {
                 AuthErrorKind::Unavailable => "the token endpoint is unavailable".to_owned(),
                 _ => "the token endpoint's answer is not a usable token".to_owned(),
             };
-            let details: Vec<String> = source
-                .status()
-                .map(|s| format!("HTTP {}", s.as_u16()))
-                .into_iter()
-                .chain(source.error_code().map(str::to_owned))
+            let status = source.status().map(|s| s.as_u16().to_string());
+            let details: Vec<String> = status
+                .iter()
+                .map(|s| format!("HTTP {s}"))
+                // KORE's token errors repeat the status as their code.
+                .chain(
+                    source
+                        .error_code()
+                        .filter(|code| Some(*code) != status.as_deref())
+                        .map(str::to_owned),
+                )
                 .collect();
             if !details.is_empty() {
                 what.push_str(&format!(" ({})", details.join(" ")));
@@ -357,6 +363,19 @@ pub fn report(error: &Error) -> Report {
                 short(*operation)
             ),
             hint: hint("raise --timeout, or retry later"),
+        },
+        Error::OperationTimeout {
+            operation,
+            limit,
+            attempts,
+        } => Report {
+            message: format!(
+                "{}: did not finish within {limit:?} ({attempts} attempt(s) started)",
+                short(*operation)
+            ),
+            hint: hint(
+                "raise --timeout (each attempt gets it, the whole call four times it), or retry later",
+            ),
         },
         Error::Transport {
             operation,

@@ -31,7 +31,7 @@ use crate::exit::Failure;
 pub const DEFAULT_PROFILE: &str = "default";
 
 /// The config file's shape.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct ConfigFile {
     #[serde(default)]
@@ -39,7 +39,7 @@ struct ConfigFile {
 }
 
 /// One account's settings.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Profile {
     pub client_id: Option<String>,
@@ -48,6 +48,22 @@ pub struct Profile {
     client_secret_command: Option<String>,
     pub base_url: Option<String>,
     pub token_url: Option<String>,
+}
+
+impl std::fmt::Debug for Profile {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Profile")
+            .field("client_id", &self.client_id)
+            .field(
+                "client_secret",
+                &self.client_secret.as_ref().map(|_| "[redacted]"),
+            )
+            .field("client_secret_file", &self.client_secret_file)
+            .field("client_secret_command", &self.client_secret_command)
+            .field("base_url", &self.base_url)
+            .field("token_url", &self.token_url)
+            .finish()
+    }
 }
 
 /// A profile read from the config file, and where it came from.
@@ -87,6 +103,9 @@ pub fn load(requested: Option<&str>) -> Result<Option<Loaded>, Failure> {
             None => Ok(None),
         };
     };
+    // Whoever can write the file can make `kore` run a command as this user
+    // (client_secret_command) or send the secret elsewhere (token_url).
+    check_not_writable_by_others(&path)?;
     let text = match std::fs::read_to_string(&path) {
         Ok(text) => text,
         Err(error) if error.kind() == io::ErrorKind::NotFound => {
@@ -249,6 +268,33 @@ pub fn check_private(path: &Path) -> Result<(), Failure> {
         ),
         format!("run: chmod 600 {}", path.display()),
     ))
+}
+
+/// Refuses a config file that group or others may write.
+#[cfg(unix)]
+fn check_not_writable_by_others(path: &Path) -> Result<(), Failure> {
+    use std::os::unix::fs::PermissionsExt as _;
+    let Ok(metadata) = std::fs::metadata(path) else {
+        return Ok(());
+    };
+    let mode = metadata.permissions().mode();
+    if mode & 0o022 == 0 {
+        return Ok(());
+    }
+    Err(Failure::usage(
+        format!(
+            "{} can be changed by other users (mode {:03o}); refusing to use it, since it can name commands and endpoints",
+            path.display(),
+            mode & 0o777
+        ),
+        format!("run: chmod 600 {}", path.display()),
+    ))
+}
+
+/// Refuses a config file that group or others may write.
+#[cfg(not(unix))]
+fn check_not_writable_by_others(_path: &Path) -> Result<(), Failure> {
+    Ok(())
 }
 
 /// Refuses a file holding a secret that group or others may read.

@@ -18,9 +18,10 @@ pub struct Progress {
 }
 
 impl Progress {
-    /// Drawn when stderr is a terminal; `page_size` turns counts into pages.
-    pub fn for_stderr(page_size: u32) -> Self {
-        let bar = std::io::stderr().is_terminal().then(|| {
+    /// Drawn when stderr is a terminal and no log lines (`-v`) go there;
+    /// `page_size` turns counts into pages.
+    pub fn for_stderr(page_size: u32, verbose: u8) -> Self {
+        let bar = (std::io::stderr().is_terminal() && verbose == 0).then(|| {
             let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
             bar.set_style(
                 ProgressStyle::with_template("{spinner} fetching clients: {msg}")
@@ -86,7 +87,7 @@ mod tests {
     #[test]
     fn without_a_terminal_nothing_is_drawn_but_clients_are_counted() {
         // Tests run with stderr captured: not a terminal.
-        let mut progress = Progress::for_stderr(10);
+        let mut progress = Progress::for_stderr(10, 0);
         progress.tick();
         progress.tick();
         assert_eq!(progress.count(), 2);

@@ -449,6 +449,7 @@ fn a_listing_into_a_closed_stdout_still_ends_quietly() {
         .to_vec();
     let output = with_closed_stdout(&mock, &args);
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert_eq!(stderr(&output), "", "quietly");
 }
 
 #[test]

@@ -77,26 +77,93 @@ fn flags_beat_the_environment_which_beats_the_profile() {
         &format!("[profiles.default]\n{}", profile(&mock, "wrong-secret")),
         0o600,
     );
-    // The environment's secret wins over the profile's wrong one.
+    // A pair from the environment wins over the profile's (wrong) pair; the
+    // profile named on the command line still lends its endpoints.
     with_config(&path)
+        .env("KORE_CLIENT_ID", mock.mock.client_id())
         .env("KORE_CLIENT_SECRET", mock.mock.client_secret())
-        .arg("ping")
+        .args(["--profile", "default", "ping"])
         .assert()
         .success();
     // A flag's base URL wins over the environment's and the profile's.
     let closed = format!("http://127.0.0.1:{}", common::closed_port());
-    with_config(&path)
-        .env("KORE_CLIENT_SECRET", mock.mock.client_secret())
+    let pair = |command: &mut assert_cmd::Command| {
+        command
+            .env("KORE_CLIENT_ID", mock.mock.client_id())
+            .env("KORE_CLIENT_SECRET", mock.mock.client_secret())
+            .env("KORE_TOKEN_URL", mock.mock.token_url());
+    };
+    let mut env_wins = with_config(&path);
+    pair(&mut env_wins);
+    env_wins
         .env("KORE_BASE_URL", &closed)
-        .arg("ping")
+        .args(["--profile", "default", "ping"])
         .assert()
         .code(6);
-    with_config(&path)
-        .env("KORE_CLIENT_SECRET", mock.mock.client_secret())
+    let mut flag_wins = with_config(&path);
+    pair(&mut flag_wins);
+    flag_wins
         .env("KORE_BASE_URL", &closed)
         .args(["--base-url", &mock.mock.base_url(), "ping"])
         .assert()
         .success();
+}
+
+#[test]
+fn an_id_and_a_secret_from_different_places_are_refused() {
+    let mock = Mock::start();
+    let dir = tempfile::tempdir().unwrap();
+    let path = config(
+        dir.path(),
+        &format!(
+            "[profiles.default]\n{}",
+            profile(&mock, mock.mock.client_secret())
+        ),
+        0o600,
+    );
+    for (variable, value) in [
+        ("KORE_CLIENT_SECRET", mock.mock.client_secret()),
+        ("KORE_CLIENT_ID", mock.mock.client_id()),
+    ] {
+        let output = with_config(&path)
+            .env(variable, value)
+            .arg("ping")
+            .output()
+            .unwrap();
+        assert_eq!(
+            output.status.code(),
+            Some(2),
+            "{variable}: {}",
+            stderr(&output)
+        );
+        assert!(
+            stderr(&output).contains("only used with its own"),
+            "{}",
+            stderr(&output)
+        );
+    }
+    assert_eq!(mock.mock.requests(Route::Token), 0, "nothing was sent");
+}
+
+#[test]
+fn a_config_file_others_can_change_is_refused_even_without_a_secret() {
+    let mock = Mock::start();
+    let dir = tempfile::tempdir().unwrap();
+    let path = config(
+        dir.path(),
+        &format!(
+            "[profiles.default]\nclient_id = \"x\"\nclient_secret_command = \"printf s\"\ntoken_url = \"{}\"\n",
+            mock.mock.token_url()
+        ),
+        0o666,
+    );
+    let output = with_config(&path).arg("ping").output().unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).contains("can be changed by other users"),
+        "{}",
+        stderr(&output)
+    );
 }
 
 #[test]

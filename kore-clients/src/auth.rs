@@ -411,6 +411,15 @@ impl TokenCache {
             return Ok(token.clone());
         }
         let valid = state.token.clone().filter(|t| t.is_valid(now));
+        // A request whose task ended without publishing (its runtime shut
+        // down) is not in flight any more: the next caller starts another.
+        if state
+            .in_flight
+            .as_ref()
+            .is_some_and(|o| o.has_changed().is_err() && o.borrow().is_none())
+        {
+            state.in_flight = None;
+        }
         if let Some(outcome) = &state.in_flight {
             return valid.ok_or_else(|| Wait::For(outcome.clone()));
         }
@@ -430,7 +439,6 @@ impl TokenCache {
     /// task itself, so nobody's cancellation can lose it.
     fn start_request(&self, state: &mut State) -> watch::Receiver<Published> {
         let (publish, outcome) = watch::channel(None);
-        state.in_flight = Some(outcome.clone());
         let inner = self.inner.clone();
         let span = tracing::debug_span!("kore.token", grants = tracing::field::Empty);
         tokio::spawn(
@@ -442,6 +450,9 @@ impl TokenCache {
             }
             .instrument(span),
         );
+        // Recorded after the spawn succeeded; the task's `store` cannot run
+        // before this, as it needs the lock this caller holds.
+        state.in_flight = Some(outcome.clone());
         outcome
     }
 

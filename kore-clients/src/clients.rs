@@ -79,7 +79,7 @@ impl<'a> Clients<'a> {
             .map_err(|error| error.for_create(client.name()))?;
         CreatedClient::from_raw(created).map_err(|_| match answer {
             Some(answer) => Error::CreatedButUndecodable {
-                created: answer.raw,
+                created: answer.into_parts().0,
                 reason: "it has no `client_secret` where the spec puts it".into(),
             },
             // Not reached: a success answer to a create is always kept.

@@ -220,10 +220,24 @@ impl Kore {
             match result {
                 Some(Ok(value)) => Ok((value.into_inner(), outcome.created)),
                 None => {
-                    let error = Error::OperationTimeout {
-                        operation,
-                        limit,
-                        attempts: outcome.attempts,
+                    let error = match outcome.created {
+                        // A write's success answer was arriving when time
+                        // ran out: the client exists, and what came of its
+                        // answer is kept.
+                        Some(kept) => {
+                            let received = kept.len();
+                            Error::CreatedButUndecodable {
+                                created: kept.into_parts().0,
+                                reason: format!(
+                                    "the operation timeout of {limit:?} cut the answer off after {received} bytes"
+                                ),
+                            }
+                        }
+                        None => Error::OperationTimeout {
+                            operation,
+                            limit,
+                            attempts: outcome.attempts,
+                        },
                     };
                     tracing::debug!(error = %error, "operation failed");
                     Err(error)

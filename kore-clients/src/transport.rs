@@ -52,11 +52,38 @@ pub(crate) struct Outcome {
     pub(crate) created: Option<KeptAnswer>,
 }
 
-/// The raw success answer to a write, and where it broke off, if it did.
-#[derive(Debug)]
+/// The raw success answer to a write as it arrives, and where it broke off,
+/// if it did. Filled chunk by chunk, so a call cut short by its deadline
+/// still has what came.
 pub(crate) struct KeptAnswer {
-    pub(crate) raw: UndecodedCreate,
-    pub(crate) cut_off: Option<String>,
+    status: StatusCode,
+    body: Vec<u8>,
+    cut_off: Option<String>,
+}
+
+impl KeptAnswer {
+    /// The answer as the error that keeps it, and where it broke off.
+    pub(crate) fn into_parts(self) -> (UndecodedCreate, Option<String>) {
+        (UndecodedCreate::new(self.status, &self.body), self.cut_off)
+    }
+
+    /// Bytes received.
+    pub(crate) fn len(&self) -> usize {
+        self.body.len()
+    }
+}
+
+impl std::fmt::Debug for KeptAnswer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KeptAnswer")
+            .field("status", &self.status)
+            .field(
+                "body",
+                &format_args!("[redacted: {} bytes]", self.body.len()),
+            )
+            .field("cut_off", &self.cut_off)
+            .finish()
+    }
 }
 
 tokio::task_local! {
@@ -277,24 +304,35 @@ async fn keep_answer(mut response: reqwest::Response) -> reqwest::Response {
     let status = response.status();
     let version = response.version();
     let headers = std::mem::take(response.headers_mut());
+    let kept = |update: &dyn Fn(&mut KeptAnswer)| {
+        note(|outcome| {
+            if let Some(kept) = outcome.created.as_mut() {
+                update(kept);
+            }
+        })
+    };
+    note(|outcome| {
+        outcome.created = Some(KeptAnswer {
+            status,
+            body: Vec::new(),
+            cut_off: None,
+        });
+    });
     let mut body = Vec::new();
-    let mut cut_off = None;
     loop {
         match response.chunk().await {
-            Ok(Some(chunk)) => body.extend_from_slice(&chunk),
+            Ok(Some(chunk)) => {
+                body.extend_from_slice(&chunk);
+                kept(&|k| k.body.extend_from_slice(&chunk));
+            }
             Ok(None) => break,
             Err(error) => {
-                cut_off = Some(error_chain(&error));
+                let reason = error_chain(&error);
+                kept(&|k| k.cut_off = Some(reason.clone()));
                 break;
             }
         }
     }
-    note(|outcome| {
-        outcome.created = Some(KeptAnswer {
-            raw: UndecodedCreate::new(status, &body),
-            cut_off,
-        });
-    });
     let mut rebuilt = http::Response::new(body);
     *rebuilt.status_mut() = status;
     *rebuilt.version_mut() = version;
@@ -326,12 +364,13 @@ pub(crate) async fn from_generated(
     // A write that KORE answered with success: whatever went wrong after,
     // the client exists and the answer, secret and all, is kept.
     if let Some(kept) = outcome.created.take() {
-        let status = kept.raw.status();
-        let reason = match (kept.cut_off, &error) {
-            (Some(cut_off), _) => format!(
-                "the answer broke off after {} bytes: {cut_off}",
-                kept.raw.expose_body().len()
-            ),
+        let received = kept.len();
+        let (raw, cut_off) = kept.into_parts();
+        let status = raw.status();
+        let reason = match (cut_off, &error) {
+            (Some(cut_off), _) => {
+                format!("the answer broke off after {received} bytes: {cut_off}")
+            }
             (None, Gen::InvalidResponsePayload(_, source)) => decode_reason(source),
             (None, Gen::UnexpectedResponse(_)) => {
                 format!("KORE answered HTTP {status}, which the spec does not document")
@@ -339,7 +378,7 @@ pub(crate) async fn from_generated(
             (None, other) => scrub(&other.to_string()),
         };
         return Error::CreatedButUndecodable {
-            created: kept.raw,
+            created: raw,
             reason,
         };
     }
@@ -371,7 +410,9 @@ pub(crate) async fn from_generated(
         Gen::CommunicationError(source)
         | Gen::InvalidUpgrade(source)
         | Gen::ResponseBodyError(source) => {
-            if source.is_timeout() {
+            // A connect timeout is both: it proves nothing was sent, which
+            // is what matters to a create.
+            if source.is_timeout() && !source.is_connect() {
                 Error::Timeout {
                     operation,
                     attempts,

@@ -31,15 +31,14 @@ async fn a_token_request_outlives_callers_dropped_by_their_deadline() {
                 .is_ok_and(|r| r.is_ok()),
         );
     }
+    // The first caller gives up at 1 s; the token arrives at 1.5 s for the
+    // second, which was waiting for that same request.
+    assert!(!outcomes[0], "{outcomes:?}");
     assert!(
-        outcomes[2..].iter().all(|ok| *ok),
-        "every call from the third on succeeds: {outcomes:?}"
+        outcomes[1..].iter().all(|ok| *ok),
+        "every call from the second on succeeds: {outcomes:?}"
     );
-    assert!(
-        mock.requests(Route::Token) <= 2,
-        "{} token requests",
-        mock.requests(Route::Token)
-    );
+    assert_eq!(mock.requests(Route::Token), 1, "one token request in all");
 }
 
 #[tokio::test(start_paused = true)]
@@ -535,13 +534,12 @@ async fn tokens_are_refreshed_in_the_background_within_the_margin() {
         started.elapsed() < Duration::from_secs(1),
         "nobody waits for the refresh"
     );
-    advance(Duration::from_secs(6)).await;
-    tokio::task::yield_now().await;
-    for _ in 0..50 {
+    // The refresh runs on its own; wait for it (in virtual time, bounded).
+    for _ in 0..100 {
         if kore.tokens().grants() == 2 {
             break;
         }
-        tokio::task::yield_now().await;
+        tokio::time::sleep(Duration::from_millis(100)).await;
     }
     assert_eq!(kore.tokens().grants(), 2, "the background refresh finished");
     assert_eq!(mock.requests(Route::Token), 2);

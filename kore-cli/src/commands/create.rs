@@ -69,6 +69,8 @@ pub async fn run(kore: &Kore, args: &CreateArgs, out: &mut impl Write) -> Result
     // answered, the handler stays installed and swallows Ctrl-C, so the
     // secret is always delivered whole.
     let outcome = tokio::select! {
+        // An answer that is ready wins over a Ctrl-C in the same instant.
+        biased;
         outcome = create => outcome,
         () = interrupted() => {
             return Err(Failure::CreateInterrupted { name: args.name.clone() });
@@ -90,6 +92,13 @@ pub async fn run(kore: &Kore, args: &CreateArgs, out: &mut impl Write) -> Result
                 Format::Name => output::name(client.client_id(), out),
             }
             .map_err(Failure::io("stdout"));
+        }
+        // An empty answer holds no secret to save: say so, keep no file.
+        Err(Error::CreatedButUndecodable { created, reason })
+            if created.expose_body().is_empty() =>
+        {
+            drop(reserved);
+            return Err(Error::CreatedButUndecodable { created, reason }.into());
         }
         Err(Error::CreatedButUndecodable { created, reason }) => {
             // The client exists and the raw answer may hold its only copy

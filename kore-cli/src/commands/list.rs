@@ -15,7 +15,12 @@ use crate::output::{self, JsonArray, PageJson};
 use crate::progress::Progress;
 
 /// One page with its paging information, or every page with `--all` or a filter.
-pub async fn run(kore: &Kore, args: &ListArgs, out: &mut impl Write) -> Result<(), Failure> {
+pub async fn run(
+    kore: &Kore,
+    args: &ListArgs,
+    verbose: u8,
+    out: &mut impl Write,
+) -> Result<(), Failure> {
     let mut request = kore.clients().list().page_size(args.page_size);
     if let Some(client_type) = args.client_type {
         request = request.client_type(client_type.into());
@@ -54,7 +59,9 @@ pub async fn run(kore: &Kore, args: &ListArgs, out: &mut impl Write) -> Result<(
         return Ok(());
     }
 
-    if let Some(limit) = args.limit {
+    // Without a filter the SDK's limit also spares the pages after it; with
+    // one, the limit counts matching clients.
+    if let Some(limit) = args.limit.filter(|_| !args.filtered()) {
         request = request.limit(limit);
     }
     request = request.concurrency(usize::from(args.concurrency));
@@ -65,9 +72,10 @@ pub async fn run(kore: &Kore, args: &ListArgs, out: &mut impl Write) -> Result<(
         request
             .stream()
             .try_filter(move |client| std::future::ready(filter.keeps(client)))
+            .take(args.limit.unwrap_or(usize::MAX))
     );
     // Erases its line when dropped, so an error message starts on a clean one.
-    let mut progress = Progress::for_stderr(args.page_size);
+    let mut progress = Progress::for_stderr(args.page_size, verbose);
     // A page's worth of clients has arrived: push it to the reader, so a
     // consumer of a long listing sees pages as they come.
     let page_size = args.page_size as usize;

@@ -35,7 +35,7 @@ pub async fn run(cli: Cli, out: &mut impl Write) -> Result<(), Failure> {
             let connection = connect(&cli.global).await?;
             let kore = &connection.kore;
             match command {
-                ClientsCommand::List(args) => list::run(kore, &args, out).await,
+                ClientsCommand::List(args) => list::run(kore, &args, cli.global.verbose, out).await,
                 ClientsCommand::Get(args) => get::run(kore, &args, out).await,
                 ClientsCommand::Create(args) => create::run(kore, &args, out).await,
             }
