@@ -177,3 +177,78 @@ async fn create_if_absent_creates_once() {
     assert_eq!(existing.client_id(), created.client_id());
     assert_eq!(mock.requests(Route::CreateClient), 1, "one create in all");
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_create_answer_cut_off_by_the_operation_timeout_is_kept() {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    // A server that answers 201 with the start of a body, then stalls.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let api = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        let (mut socket, _) = listener.accept().await.unwrap();
+        let mut request = vec![0u8; 8192];
+        let _ = socket.read(&mut request).await.unwrap();
+        socket
+            .write_all(
+                b"HTTP/1.1 201 Created\r\ncontent-type: application/json\r\ncontent-length: 500\r\n\r\n{\"client_id\":\"apiclient_slow\",\"client_secret\":\"s3cr",
+            )
+            .await
+            .unwrap();
+        tokio::time::sleep(Duration::from_secs(3600)).await;
+        drop(socket);
+    });
+    // Tokens from kore-mock, which runs on this (paused) runtime too.
+    let tokens = MockKore::builder().start().await;
+    let kore = common::builder_for(&tokens)
+        .base_url(api)
+        .operation_timeout(Duration::from_secs(5))
+        .build()
+        .unwrap();
+    let error = kore
+        .clients()
+        .create(NewClient::new("slow"))
+        .await
+        .unwrap_err();
+    let Error::CreatedButUndecodable { created, reason } = &error else {
+        panic!("expected the kept answer, got {error:?}")
+    };
+    assert_eq!(
+        created.expose_body(),
+        r#"{"client_id":"apiclient_slow","client_secret":"s3cr"#
+    );
+    assert_eq!(created.client_id(), Some("apiclient_slow"));
+    assert!(reason.contains("operation timeout"), "{reason}");
+}
+
+#[test]
+fn a_token_request_abandoned_with_its_runtime_does_not_block_the_next_one() {
+    let runtime = |_: ()| {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .unwrap()
+    };
+    // The mock lives on a runtime of its own, for the whole test.
+    let server = runtime(());
+    let mock = server.block_on(
+        MockKore::builder()
+            .latency(Route::Token, Duration::from_millis(500))
+            .start(),
+    );
+    let kore = server.block_on(async { common::builder_for(&mock).build().unwrap() });
+    // A caller's runtime starts the token request, then shuts down with it
+    // in flight (as a `#[tokio::test]` or a per-call runtime would).
+    let first = runtime(());
+    let gave_up = first
+        .block_on(async { tokio::time::timeout(Duration::from_millis(50), kore.ping()).await });
+    assert!(gave_up.is_err());
+    first.shutdown_background();
+    // Another runtime's call starts a new request instead of waiting on the dead one.
+    let second = runtime(());
+    second
+        .block_on(async { tokio::time::timeout(Duration::from_secs(10), kore.ping()).await })
+        .expect("the call ends")
+        .expect("a fresh token request succeeds");
+    drop(mock);
+}
