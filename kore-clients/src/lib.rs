@@ -175,22 +175,32 @@ impl Kore {
         >,
     {
         use tracing::Instrument as _;
-        let span = tracing::info_span!(
-            "kore.operation",
-            operation = operation.operation_id(),
-            status = tracing::field::Empty,
-            attempts = tracing::field::Empty,
-            latency_ms = tracing::field::Empty,
-        );
+        let span = if transport::span_visible(tracing::Level::INFO) {
+            tracing::info_span!(
+                "kore.operation",
+                operation = operation.operation_id(),
+                status = tracing::field::Empty,
+                attempts = tracing::field::Empty,
+                latency_ms = tracing::field::Empty,
+            )
+        } else {
+            tracing::Span::none()
+        };
+        // The outcome is recorded for a subscriber that enabled the span
+        // (as before, when it was recorded on `Span::current()`); without
+        // one, neither the clock is read nor fields recorded.
+        let observed = (!span.is_disabled()).then(|| span.clone());
         async move {
-            let started = std::time::Instant::now();
+            let observed = observed.map(|span| (span, std::time::Instant::now()));
             let limit = self.shared.operation_timeout;
-            let (result, outcome) = transport::recorded(run(&self.shared.raw), limit).await;
-            let span = tracing::Span::current();
-            span.record("attempts", outcome.attempts);
-            span.record("latency_ms", started.elapsed().as_millis() as u64);
-            if let Some(status) = outcome.status {
-                span.record("status", status.as_u16());
+            let raw = &self.shared.raw;
+            let (result, outcome) = transport::recorded(limit, move || run(raw)).await;
+            if let Some((span, started)) = observed {
+                span.record("attempts", outcome.attempts);
+                span.record("latency_ms", started.elapsed().as_millis() as u64);
+                if let Some(status) = outcome.status {
+                    span.record("status", status.as_u16());
+                }
             }
             match result {
                 Some(Ok(value)) => Ok(value.into_inner()),
@@ -204,12 +214,14 @@ impl Kore {
                     Err(error)
                 }
                 Some(Err(error)) => {
-                    let error = transport::from_generated(
+                    // Boxed: the mapping's future is large and rarely
+                    // needed, and every call's future would carry its size.
+                    let error = Box::pin(transport::from_generated(
                         operation,
                         error,
                         outcome,
                         &self.shared.transport.tokens,
-                    )
+                    ))
                     .await;
                     tracing::debug!(error = %error, "operation failed");
                     Err(error)
