@@ -26,8 +26,8 @@ use criterion::{Criterion, SamplingMode};
 use futures::TryStreamExt as _;
 use kore_bench::get::{self, GetPath, GetPaths};
 use kore_bench::{MockOptions, MockProcess};
-use kore_clients::Kore;
 use kore_clients::raw::types::ClientList;
+use kore_clients::{Client, Kore};
 use reqwest::header::{AUTHORIZATION, HeaderValue};
 use serde_json::json;
 use stats_alloc::{INSTRUMENTED_SYSTEM, Region, StatsAlloc};
@@ -41,6 +41,9 @@ const PAGINATED_CLIENTS: usize = 10_000;
 const PAGE_SIZE: u32 = 100;
 const PAGE_LATENCY: Duration = Duration::from_millis(20);
 const CONCURRENCY: usize = 8;
+/// What the slow reader spends on each page it reads: as long as the server
+/// takes to answer one.
+const READ_TIME_PER_PAGE: Duration = PAGE_LATENCY;
 /// Interleaved SDK-versus-raw rounds, and calls per block in each.
 const PAIRED_ROUNDS: usize = 40;
 const PAIRED_CALLS_PER_BLOCK: usize = 250;
@@ -168,7 +171,9 @@ fn token_cache(criterion: &mut Criterion, runtime: &Runtime, binary: &Path) -> s
 }
 
 /// 10,000 clients in 100 pages of 100, each page answered after 20 ms:
-/// reading them one page at a time versus with 8 page requests in flight.
+/// reading them one page at a time, by hand with reqwest, with 8 page
+/// requests in flight, and with 8 in flight under a reader that spends
+/// 20 ms on each page (plus that reader alone, its baseline).
 fn pagination(criterion: &mut Criterion, runtime: &Runtime, binary: &Path) -> serde_json::Value {
     let mock = MockProcess::spawn(
         binary,
@@ -179,10 +184,10 @@ fn pagination(criterion: &mut Criterion, runtime: &Runtime, binary: &Path) -> se
 
     // Correctness first, outside the timing: the concurrent stream must
     // yield exactly the sequential stream's clients, in the same order.
-    let sequential_ids = runtime.block_on(all_ids(&kore, 1));
-    let concurrent_ids = runtime.block_on(all_ids(&kore, CONCURRENCY));
+    let sequential = runtime.block_on(all_clients(&kore, 1));
+    let concurrent = runtime.block_on(all_clients(&kore, CONCURRENCY));
     let order_preserved =
-        sequential_ids.len() == PAGINATED_CLIENTS && sequential_ids == concurrent_ids;
+        sequential.len() == PAGINATED_CLIENTS && ids(&sequential) == ids(&concurrent);
 
     let count = |concurrency: usize| {
         let kore = kore.clone();
@@ -241,6 +246,27 @@ fn pagination(criterion: &mut Criterion, runtime: &Runtime, binary: &Path) -> se
         }
     };
 
+    // A reader as slow as the server: it spends a page's latency on each
+    // page it reads. With prefetch, the next pages are fetched while it
+    // reads, and the walk takes the reader's own time (measured alone, on
+    // the same clients held in memory) plus the first page's latency.
+    let slow_reader = || {
+        let kore = kore.clone();
+        async move {
+            let stream = kore
+                .clients()
+                .list()
+                .page_size(PAGE_SIZE)
+                .concurrency(CONCURRENCY)
+                .stream();
+            assert_eq!(read_slowly(stream).await, PAGINATED_CLIENTS);
+        }
+    };
+    let reader_alone = || async {
+        let held = futures::stream::iter(sequential.iter().map(Ok::<_, kore_clients::Error>));
+        assert_eq!(read_slowly(held).await, PAGINATED_CLIENTS);
+    };
+
     let mut group = criterion.benchmark_group("pagination");
     // Each iteration takes seconds: ten samples of one iteration each, and a
     // token warm-up (the correctness pass above already warmed the pool).
@@ -255,6 +281,13 @@ fn pagination(criterion: &mut Criterion, runtime: &Runtime, binary: &Path) -> se
     group.bench_function(format!("concurrency_{CONCURRENCY}"), |b| {
         b.to_async(runtime).iter(|| count(CONCURRENCY))
     });
+    group.measurement_time(Duration::from_secs(22));
+    group.bench_function(format!("concurrency_{CONCURRENCY}_slow_reader"), |b| {
+        b.to_async(runtime).iter(slow_reader)
+    });
+    group.bench_function("slow_reader_alone", |b| {
+        b.to_async(runtime).iter(reader_alone)
+    });
     group.finish();
 
     let pages = PAGINATED_CLIENTS.div_ceil(PAGE_SIZE as usize);
@@ -266,19 +299,46 @@ fn pagination(criterion: &mut Criterion, runtime: &Runtime, binary: &Path) -> se
         "concurrency": CONCURRENCY,
         "ideal_sequential_ns": (PAGE_LATENCY * pages as u32).as_nanos() as u64,
         "order_preserved": order_preserved,
+        "reader_ms_per_page": READ_TIME_PER_PAGE.as_millis() as u64,
     })
 }
 
-async fn all_ids(kore: &Kore, concurrency: usize) -> Vec<String> {
+async fn all_clients(kore: &Kore, concurrency: usize) -> Vec<Client> {
     kore.clients()
         .list()
         .page_size(PAGE_SIZE)
         .concurrency(concurrency)
         .stream()
-        .map_ok(|client| client.client_id().unwrap_or_default().to_owned())
         .try_collect()
         .await
         .expect("every page")
+}
+
+fn ids(clients: &[Client]) -> Vec<&str> {
+    clients
+        .iter()
+        .map(|client| client.client_id().unwrap_or_default())
+        .collect()
+}
+
+/// Reads `stream` the way a slow consumer would: after every
+/// [`PAGE_SIZE`] items it spends [`READ_TIME_PER_PAGE`] (awaiting, as a
+/// write to a database would) before asking for more. Returns how many
+/// items it read.
+async fn read_slowly<T, E: std::fmt::Debug>(
+    stream: impl futures::Stream<Item = Result<T, E>>,
+) -> usize {
+    stream
+        .try_fold(0_usize, |n, item| async move {
+            black_box(item);
+            let n = n + 1;
+            if n % PAGE_SIZE as usize == 0 {
+                tokio::time::sleep(READ_TIME_PER_PAGE).await;
+            }
+            Ok(n)
+        })
+        .await
+        .expect("every item")
 }
 
 /// Allocations and allocated bytes per call of `call`, averaged over `calls`

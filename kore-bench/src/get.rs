@@ -180,10 +180,16 @@ impl GetPaths {
 }
 
 /// Time ratios (`other` over `raw`, sorted) from `rounds` interleaved
-/// rounds: each round times a block of `calls_per_block` raw calls and a
-/// block of the other side's calls back to back (alternating which goes
-/// first), so a slow spell on a shared machine hits both sides of a round
-/// alike. Criterion's separate runs lack that protection.
+/// rounds: each round times `calls_per_block` raw calls and as many of the
+/// other side's calls, one block after the other (alternating which goes
+/// first), so that a slow spell on a shared machine hits both sides of a
+/// round alike. Criterion's separate runs lack that protection.
+///
+/// A round's ratio is that of the two sides' median call times, each call
+/// timed on its own: a call during which the scheduler ran something else
+/// on the CPU (milliseconds, on a loaded machine, against tens of
+/// microseconds for a call) is an outlier the median ignores, where a
+/// block's total would carry it whole.
 pub async fn paired_ratios<R, RF, S, SF>(
     rounds: usize,
     calls_per_block: usize,
@@ -197,26 +203,26 @@ where
     SF: Future<Output = ()>,
 {
     let mut ratios = Vec::with_capacity(rounds);
+    let mut raw_times = Vec::with_capacity(calls_per_block);
+    let mut other_times = Vec::with_capacity(calls_per_block);
     for round in 0..rounds {
-        let mut raw_time = Duration::ZERO;
-        let mut other_time = Duration::ZERO;
+        raw_times.clear();
+        other_times.clear();
         for other_turn in [round % 2 == 0, round % 2 == 1] {
-            let started = Instant::now();
             for _ in 0..calls_per_block {
+                let started = Instant::now();
                 if other_turn {
                     other().await;
+                    other_times.push(started.elapsed().as_secs_f64());
                 } else {
                     raw().await;
+                    raw_times.push(started.elapsed().as_secs_f64());
                 }
             }
-            let elapsed = started.elapsed();
-            if other_turn {
-                other_time = elapsed;
-            } else {
-                raw_time = elapsed;
-            }
         }
-        ratios.push(other_time.as_secs_f64() / raw_time.as_secs_f64());
+        raw_times.sort_by(f64::total_cmp);
+        other_times.sort_by(f64::total_cmp);
+        ratios.push(percentile(&other_times, 0.5) / percentile(&raw_times, 0.5));
     }
     ratios.sort_by(f64::total_cmp);
     ratios
