@@ -282,8 +282,9 @@ struct InFlight<F> {
 struct Sent {
     /// The copy to send if the request has to go again.
     spare: Option<reqwest::Request>,
-    /// The `Authorization` value the attempt carried.
-    used_token: Option<HeaderValue>,
+    /// The `Authorization` value the attempt carried, if there is no spare
+    /// to read it from. Only a failure needs it, and most attempts succeed.
+    unspared_token: Option<HeaderValue>,
     span: tracing::Span,
     /// When the attempt started, if a subscriber enabled its span: the
     /// latency and status are recorded for subscribers only, and nobody
@@ -354,7 +355,10 @@ impl Transport {
     ) -> InFlight<impl Future<Output = reqwest::Result<reqwest::Response>> + 'a> {
         attempts.made += 1;
         let spare = spare(&request);
-        let used_token = request.headers().get(AUTHORIZATION).cloned();
+        let unspared_token = match spare {
+            Some(_) => None,
+            None => request.headers().get(AUTHORIZATION).cloned(),
+        };
         let span = if span_visible(tracing::Level::DEBUG) {
             tracing::debug_span!(
                 "kore.attempt",
@@ -376,7 +380,7 @@ impl Transport {
             response: http.execute(request).instrument(span.clone()),
             sent: Sent {
                 spare,
-                used_token,
+                unspared_token,
                 span,
                 started,
             },
@@ -397,12 +401,14 @@ impl Transport {
                 span.record("status", response.status().as_u16());
             }
         }
-        note_attempt(
-            attempts.made,
-            result.as_ref().ok(),
-            sent.used_token.as_ref(),
-        );
-        self.next(attempts, result, sent.spare, sent.used_token)
+        let succeeded = result.as_ref().is_ok_and(|r| r.status().is_success());
+        let used_token = match (&sent.spare, succeeded) {
+            (_, true) => None,
+            (Some(spare), false) => spare.headers().get(AUTHORIZATION).cloned(),
+            (None, false) => sent.unspared_token,
+        };
+        note_attempt(attempts.made, result.as_ref().ok(), used_token.as_ref());
+        self.next(attempts, result, sent.spare, used_token)
     }
 
     /// Decides, without waiting, whether `result` is final or the request
