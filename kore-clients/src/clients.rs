@@ -38,8 +38,8 @@ impl<'a> Clients<'a> {
         }
         let envelope = self
             .kore
-            .call(Operation::GetClient, |raw| async move {
-                raw.get_client().client_id(client_id).send().await
+            .call(Operation::GetClient, |raw| {
+                raw.get_client().client_id(client_id).send()
             })
             .await?;
         envelope
@@ -67,8 +67,8 @@ impl<'a> Clients<'a> {
             .map_err(|message| Error::invalid_input(Operation::CreateClient, message))?;
         let created = self
             .kore
-            .call(Operation::CreateClient, |raw| async move {
-                raw.create_client().body(body).send().await
+            .call(Operation::CreateClient, |raw| {
+                raw.create_client().body(body).send()
             })
             .await?;
         CreatedClient::from_raw(created).map_err(|client_id| Error::CreatedWithoutSecret {
@@ -216,7 +216,7 @@ pub(crate) async fn fetch_page(
     client_type: Option<ClientType>,
 ) -> Result<Page> {
     let raw = kore
-        .call(Operation::ListClients, |raw| async move {
+        .call(Operation::ListClients, |raw| {
             let mut request = raw
                 .list_client()
                 .page_size(page_size)
@@ -224,7 +224,7 @@ pub(crate) async fn fetch_page(
             if let Some(client_type) = client_type {
                 request = request.client_type(client_type);
             }
-            request.send().await
+            request.send()
         })
         .await?;
     Ok(Page::from_raw(raw))

@@ -135,10 +135,8 @@ impl Kore {
 
     /// Checks that KORE's API gateway is up and the credentials work.
     pub async fn ping(&self) -> Result<PingStatus> {
-        self.call(Operation::Ping, |raw| async move {
-            raw.get_ping_status().send().await
-        })
-        .await
+        self.call(Operation::Ping, |raw| raw.get_ping_status().send())
+            .await
     }
 
     /// The API clients of the account: list, get, create.
@@ -189,46 +187,45 @@ impl Kore {
         // The outcome is recorded for a subscriber that enabled the span
         // (as before, when it was recorded on `Span::current()`); without
         // one, neither the clock is read nor fields recorded.
-        let observed = (!span.is_disabled()).then(|| span.clone());
-        async move {
-            let observed = observed.map(|span| (span, std::time::Instant::now()));
-            let limit = self.shared.operation_timeout;
-            let raw = &self.shared.raw;
-            let (result, outcome) = transport::recorded(limit, move || run(raw)).await;
-            if let Some((span, started)) = observed {
-                span.record("attempts", outcome.attempts);
-                span.record("latency_ms", started.elapsed().as_millis() as u64);
-                if let Some(status) = outcome.status {
-                    span.record("status", status.as_u16());
-                }
+        let started = (!span.is_disabled()).then(std::time::Instant::now);
+        let limit = self.shared.operation_timeout;
+        let raw = &self.shared.raw;
+        // The generated future is built inside `recorded`, and the span
+        // wraps that future directly: each `async` layer around the
+        // generated future (kilobytes) is one more copy of it per call.
+        let (result, outcome) = transport::recorded(limit, move || run(raw))
+            .instrument(span.clone())
+            .await;
+        if let Some(started) = started {
+            span.record("attempts", outcome.attempts);
+            span.record("latency_ms", started.elapsed().as_millis() as u64);
+            if let Some(status) = outcome.status {
+                span.record("status", status.as_u16());
             }
-            match result {
-                Some(Ok(value)) => Ok(value.into_inner()),
-                None => {
-                    let error = Error::OperationTimeout {
-                        operation,
-                        limit,
-                        attempts: outcome.attempts,
-                    };
-                    tracing::debug!(error = %error, "operation failed");
-                    Err(error)
-                }
-                Some(Err(error)) => {
-                    // Boxed: the mapping's future is large and rarely
-                    // needed, and every call's future would carry its size.
-                    let error = Box::pin(transport::from_generated(
+        }
+        let error = match result {
+            Some(Ok(value)) => return Ok(value.into_inner()),
+            None => Error::OperationTimeout {
+                operation,
+                limit,
+                attempts: outcome.attempts,
+            },
+            // Boxed: the mapping's future is large and rarely needed, and
+            // every call's future would carry its size.
+            Some(Err(error)) => {
+                Box::pin(
+                    transport::from_generated(
                         operation,
                         error,
                         outcome,
                         &self.shared.transport.tokens,
-                    ))
-                    .await;
-                    tracing::debug!(error = %error, "operation failed");
-                    Err(error)
-                }
+                    )
+                    .instrument(span.clone()),
+                )
+                .await
             }
-        }
-        .instrument(span)
-        .await
+        };
+        span.in_scope(|| tracing::debug!(error = %error, "operation failed"));
+        Err(error)
     }
 }

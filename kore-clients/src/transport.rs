@@ -89,20 +89,22 @@ tokio::task_local! {
 ///
 /// `call` makes the future inside the slot's scope, so that the generated
 /// operation's future (kilobytes) is built where it runs instead of being
-/// moved through every layer around it.
-pub(crate) async fn recorded<F, Fut>(deadline: Duration, call: F) -> (Option<Fut::Output>, Outcome)
+/// copied into every layer around it; for the same reason this is not an
+/// `async fn`, which would be one more layer.
+pub(crate) fn recorded<F, Fut>(
+    deadline: Duration,
+    call: F,
+) -> impl Future<Output = (Option<Fut::Output>, Outcome)>
 where
     F: FnOnce() -> Fut,
     Fut: Future,
 {
-    NOTES
-        .scope(RefCell::new(Notes::default()), async move {
-            let output = tokio::time::timeout(deadline, std::pin::pin!(call()))
-                .await
-                .ok();
-            (output, NOTES.with(|slot| slot.take().into_outcome()))
-        })
-        .await
+    NOTES.scope(RefCell::new(Notes::default()), async move {
+        let output = tokio::time::timeout(deadline, std::pin::pin!(call()))
+            .await
+            .ok();
+        (output, NOTES.with(|slot| slot.take().into_outcome()))
+    })
 }
 
 /// Whether a span at `level` could be seen by anyone: a tracing subscriber
