@@ -592,10 +592,11 @@ fn instructions_section(results: &Results) -> String {
         "Counted by callgrind ({}) over {} calls of each path (`kore-bench-get count`, the \
          benchmark's code), after a warm-up, in the client process only: valgrind does not follow \
          the mock. Unlike the times above, these counts do not depend on other work on the \
-         machine; they vary by a fraction of a percent with the allocator's state. Time is not \
-         proportional to them (a round trip also spends time in the kernel and in the mock, \
-         which share the CPU), but a path that executes fewer instructions is cheaper on every \
-         machine.\n",
+         machine; they vary by a fraction of a percent with the allocator's state. How time \
+         relates to them depends on the machine (a round trip also spends time in the kernel \
+         and in the mock, which share the CPU, and other work leaves the caches cold), but a \
+         path that executes fewer instructions is cheaper on every machine, and none can be \
+         cheaper than the code it runs on: the SDK sends through the generated client.\n",
         counts
             .get("valgrind")
             .and_then(Value::as_str)
