@@ -20,13 +20,14 @@
 use std::alloc::System;
 use std::hint::black_box;
 use std::path::Path;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use criterion::{Criterion, SamplingMode};
 use futures::TryStreamExt as _;
+use kore_bench::get::{self, GetPath, GetPaths};
 use kore_bench::{MockOptions, MockProcess};
-use kore_clients::Kore;
-use kore_clients::raw::types::{ClientEnvelope, ClientList};
+use kore_clients::raw::types::ClientList;
+use kore_clients::{Client, Kore};
 use reqwest::header::{AUTHORIZATION, HeaderValue};
 use serde_json::json;
 use stats_alloc::{INSTRUMENTED_SYSTEM, Region, StatsAlloc};
@@ -40,12 +41,16 @@ const PAGINATED_CLIENTS: usize = 10_000;
 const PAGE_SIZE: u32 = 100;
 const PAGE_LATENCY: Duration = Duration::from_millis(20);
 const CONCURRENCY: usize = 8;
-/// Calls per block in the interleaved SDK-versus-raw rounds.
+/// What the slow reader spends on each page it reads: as long as the server
+/// takes to answer one.
+const READ_TIME_PER_PAGE: Duration = PAGE_LATENCY;
+/// Interleaved SDK-versus-raw rounds, and calls per block in each.
+const PAIRED_ROUNDS: usize = 40;
 const PAIRED_CALLS_PER_BLOCK: usize = 250;
 
 fn main() {
     // First, so that every thread and child process started later inherits it.
-    let pinned_cpu = pin_to_one_cpu();
+    let pinned_cpu = get::pin_to_one_cpu();
     let mut criterion = Criterion::default().configure_from_args();
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -73,217 +78,67 @@ fn main() {
 
 /// `kore.clients().get(id)` against a hand-written reqwest GET of the same
 /// URL that decodes the same body type, each with its own warm connection
-/// pool. The raw client gets the SDK's transport settings (timeouts, user
-/// agent) and a bearer header built once, so what differs is only the SDK's
-/// own work: the token-cache lookup, the generated request builder and its
-/// extra headers, the retry loop, tracing spans, and error mapping.
+/// pool, plus the two diagnostic paths in between (`kore_bench::get`): what
+/// differs is only the SDK's own work (the token-cache lookup, the
+/// generated request builder and its extra headers, the retry loop, tracing
+/// spans, the outcome slot, the deadline and error mapping).
 fn per_call_overhead(
     criterion: &mut Criterion,
     runtime: &Runtime,
     binary: &Path,
 ) -> serde_json::Value {
     let mock = MockProcess::spawn(binary, MockOptions::clients(25)).expect("kore-bench-mock");
-    let kore = mock.kore();
-    let id = runtime.block_on(first_client_id(&kore));
-
-    let raw = reqwest::Client::builder()
-        .user_agent(concat!("kore-clients/", env!("CARGO_PKG_VERSION")))
-        .timeout(Duration::from_secs(30))
-        .connect_timeout(Duration::from_secs(10))
-        .build()
-        .expect("a reqwest client");
-    // The same token the SDK holds, as a fixed header: the raw side never
-    // consults a cache.
-    let bearer: HeaderValue = runtime
-        .block_on(kore.tokens().bearer())
-        .expect("a token")
-        .header()
-        .clone();
-    let url_base = mock.base_url().to_owned();
-    let raw_get = || {
-        let request = raw
-            .get(format!("{url_base}/v1/clients/{id}"))
-            .header(AUTHORIZATION, bearer.clone());
-        async move {
-            let response = request.send().await.expect("raw GET");
-            assert!(response.status().is_success(), "{}", response.status());
-            let body = response.bytes().await.expect("raw body");
-            let envelope: ClientEnvelope = serde_json::from_slice(&body).expect("a client");
-            envelope.client.expect("a client object")
-        }
-    };
-    let sdk_get = || async { kore.clients().get(&id).await.expect("SDK get") };
-    // The generated client behind the SDK, with the SDK's token and retry
-    // hooks but without the per-call wrapper (span, outcome record, error
-    // mapping): splits the SDK's overhead between generated code and wrapper.
-    let generated_get = || async {
-        kore.raw()
-            .get_client()
-            .client_id(id.as_str())
-            .send()
-            .await
-            .expect("generated get")
-            .into_inner()
-    };
-
-    // The generated client alone: no hooks, the bearer as a default header
-    // of its own reqwest client. Separates progenitor's share of the
-    // overhead (extra headers, response header copy) from the SDK's hooks.
-    let bare = kore_clients::raw::Client::new_with_client(
-        mock.base_url(),
-        reqwest::Client::builder()
-            .user_agent(concat!("kore-clients/", env!("CARGO_PKG_VERSION")))
-            .timeout(Duration::from_secs(30))
-            .connect_timeout(Duration::from_secs(10))
-            .default_headers([(AUTHORIZATION, bearer.clone())].into_iter().collect())
-            .build()
-            .expect("a reqwest client"),
-        kore_clients::raw::hooks::Hooks::none(),
-    );
-    let bare_get = || async {
-        bare.get_client()
-            .client_id(id.as_str())
-            .send()
-            .await
-            .expect("generated get without hooks")
-            .into_inner()
-    };
-
+    let paths = runtime.block_on(GetPaths::new(&mock));
     // Warm every pool (and the SDK's token) before anything is measured.
-    runtime.block_on(async {
-        for _ in 0..50 {
-            black_box(raw_get().await);
-            black_box(sdk_get().await);
-            black_box(generated_get().await);
-            black_box(bare_get().await);
-        }
-    });
+    runtime.block_on(paths.warm_up(50));
 
     let mut group = criterion.benchmark_group("get_client");
-    group.bench_function("raw_reqwest", |b| {
-        b.to_async(runtime)
-            .iter(|| async { black_box(raw_get().await) })
-    });
-    group.bench_function("sdk", |b| {
-        b.to_async(runtime)
-            .iter(|| async { black_box(sdk_get().await) })
-    });
-    group.bench_function("generated", |b| {
-        b.to_async(runtime)
-            .iter(|| async { black_box(generated_get().await) })
-    });
-    group.bench_function("generated_no_hooks", |b| {
-        b.to_async(runtime)
-            .iter(|| async { black_box(bare_get().await) })
-    });
+    for path in GetPath::ALL {
+        group.bench_function(path.name(), |b| {
+            b.to_async(runtime).iter(|| paths.get(path))
+        });
+    }
     group.finish();
 
-    let paired = runtime.block_on(paired_ratios(
-        || async {
-            black_box(raw_get().await);
-        },
-        || async {
-            black_box(sdk_get().await);
-        },
-    ));
-    let paired_generated = runtime.block_on(paired_ratios(
-        || async {
-            black_box(raw_get().await);
-        },
-        || async {
-            black_box(generated_get().await);
-        },
-    ));
-    let paired_bare = runtime.block_on(paired_ratios(
-        || async {
-            black_box(raw_get().await);
-        },
-        || async {
-            black_box(bare_get().await);
-        },
-    ));
+    let paired = |path: GetPath| {
+        runtime.block_on(get::paired_ratios(
+            PAIRED_ROUNDS,
+            PAIRED_CALLS_PER_BLOCK,
+            || paths.get(GetPath::Raw),
+            || paths.get(path),
+        ))
+    };
+    let (sdk, generated, bare) = (
+        paired(GetPath::Sdk),
+        paired(GetPath::Generated),
+        paired(GetPath::GeneratedNoHooks),
+    );
 
     const CALLS: u64 = 1_000;
-    let raw_allocs = allocations_per_call(runtime, CALLS, || async {
-        black_box(raw_get().await);
-    });
-    let sdk_allocs = allocations_per_call(runtime, CALLS, || async {
-        black_box(sdk_get().await);
-    });
-    let generated_allocs = allocations_per_call(runtime, CALLS, || async {
-        black_box(generated_get().await);
-    });
-    let bare_allocs = allocations_per_call(runtime, CALLS, || async {
-        black_box(bare_get().await);
-    });
-    json!({
-        "raw_allocations_per_call": raw_allocs.0,
-        "raw_bytes_per_call": raw_allocs.1,
-        "sdk_allocations_per_call": sdk_allocs.0,
-        "sdk_bytes_per_call": sdk_allocs.1,
-        "generated_allocations_per_call": generated_allocs.0,
-        "generated_bytes_per_call": generated_allocs.1,
-        "generated_no_hooks_allocations_per_call": bare_allocs.0,
-        "generated_no_hooks_bytes_per_call": bare_allocs.1,
-        "paired_rounds": paired.len(),
+    let mut result = json!({
+        "paired_rounds": sdk.len(),
         "paired_calls_per_block": PAIRED_CALLS_PER_BLOCK,
-        "paired_ratio_p10": percentile(&paired, 0.10),
-        "paired_ratio_median": percentile(&paired, 0.50),
-        "paired_ratio_p90": percentile(&paired, 0.90),
-        "paired_generated_ratio_p10": percentile(&paired_generated, 0.10),
-        "paired_generated_ratio_median": percentile(&paired_generated, 0.50),
-        "paired_generated_ratio_p90": percentile(&paired_generated, 0.90),
-        "paired_generated_no_hooks_ratio_median": percentile(&paired_bare, 0.50),
-    })
-}
-
-/// Time ratios (`sdk` over `raw`, sorted) from interleaved rounds: each
-/// round times a block of raw calls and a block of the other side's calls
-/// back to back (alternating which goes first), so a slow spell on the
-/// shared machine hits both sides of a round alike. Criterion's separate
-/// runs lack that protection; the report shows this as a cross-check of
-/// criterion's ratio.
-async fn paired_ratios<R, RF, S, SF>(raw: R, sdk: S) -> Vec<f64>
-where
-    R: Fn() -> RF,
-    RF: Future<Output = ()>,
-    S: Fn() -> SF,
-    SF: Future<Output = ()>,
-{
-    const ROUNDS: usize = 40;
-    let mut ratios = Vec::with_capacity(ROUNDS);
-    for round in 0..ROUNDS {
-        let mut raw_time = Duration::ZERO;
-        let mut sdk_time = Duration::ZERO;
-        for sdk_turn in [round % 2 == 0, round % 2 == 1] {
-            let started = Instant::now();
-            for _ in 0..PAIRED_CALLS_PER_BLOCK {
-                if sdk_turn {
-                    sdk().await;
-                } else {
-                    raw().await;
-                }
-            }
-            let elapsed = started.elapsed();
-            if sdk_turn {
-                sdk_time = elapsed;
-            } else {
-                raw_time = elapsed;
-            }
-        }
-        ratios.push(sdk_time.as_secs_f64() / raw_time.as_secs_f64());
+        "paired_ratio_p10": get::percentile(&sdk, 0.10),
+        "paired_ratio_median": get::percentile(&sdk, 0.50),
+        "paired_ratio_p90": get::percentile(&sdk, 0.90),
+        "paired_generated_ratio_p10": get::percentile(&generated, 0.10),
+        "paired_generated_ratio_median": get::percentile(&generated, 0.50),
+        "paired_generated_ratio_p90": get::percentile(&generated, 0.90),
+        "paired_generated_no_hooks_ratio_p10": get::percentile(&bare, 0.10),
+        "paired_generated_no_hooks_ratio_median": get::percentile(&bare, 0.50),
+        "paired_generated_no_hooks_ratio_p90": get::percentile(&bare, 0.90),
+    });
+    for (path, key) in [
+        (GetPath::Raw, "raw"),
+        (GetPath::Sdk, "sdk"),
+        (GetPath::Generated, "generated"),
+        (GetPath::GeneratedNoHooks, "generated_no_hooks"),
+    ] {
+        let (allocations, bytes) = allocations_per_call(runtime, CALLS, || paths.get(path));
+        result[format!("{key}_allocations_per_call")] = json!(allocations);
+        result[format!("{key}_bytes_per_call")] = json!(bytes);
     }
-    ratios.sort_by(f64::total_cmp);
-    ratios
-}
-
-/// The `q` quantile (0 to 1) of sorted `values`, by nearest rank.
-fn percentile(sorted: &[f64], q: f64) -> f64 {
-    if sorted.is_empty() {
-        return f64::NAN;
-    }
-    let rank = (q * (sorted.len() - 1) as f64).round() as usize;
-    sorted[rank.min(sorted.len() - 1)]
+    result
 }
 
 /// A cached bearer token: the read-lock-and-`Arc`-clone path every request
@@ -316,7 +171,9 @@ fn token_cache(criterion: &mut Criterion, runtime: &Runtime, binary: &Path) -> s
 }
 
 /// 10,000 clients in 100 pages of 100, each page answered after 20 ms:
-/// reading them one page at a time versus with 8 page requests in flight.
+/// reading them one page at a time, by hand with reqwest, with 8 page
+/// requests in flight, and with 8 in flight under a reader that spends
+/// 20 ms on each page (plus that reader alone, its baseline).
 fn pagination(criterion: &mut Criterion, runtime: &Runtime, binary: &Path) -> serde_json::Value {
     let mock = MockProcess::spawn(
         binary,
@@ -327,10 +184,10 @@ fn pagination(criterion: &mut Criterion, runtime: &Runtime, binary: &Path) -> se
 
     // Correctness first, outside the timing: the concurrent stream must
     // yield exactly the sequential stream's clients, in the same order.
-    let sequential_ids = runtime.block_on(all_ids(&kore, 1));
-    let concurrent_ids = runtime.block_on(all_ids(&kore, CONCURRENCY));
+    let sequential = runtime.block_on(all_clients(&kore, 1));
+    let concurrent = runtime.block_on(all_clients(&kore, CONCURRENCY));
     let order_preserved =
-        sequential_ids.len() == PAGINATED_CLIENTS && sequential_ids == concurrent_ids;
+        sequential.len() == PAGINATED_CLIENTS && ids(&sequential) == ids(&concurrent);
 
     let count = |concurrency: usize| {
         let kore = kore.clone();
@@ -389,6 +246,27 @@ fn pagination(criterion: &mut Criterion, runtime: &Runtime, binary: &Path) -> se
         }
     };
 
+    // A reader as slow as the server: it spends a page's latency on each
+    // page it reads. With prefetch, the next pages are fetched while it
+    // reads, and the walk takes the reader's own time (measured alone, on
+    // the same clients held in memory) plus the first page's latency.
+    let slow_reader = || {
+        let kore = kore.clone();
+        async move {
+            let stream = kore
+                .clients()
+                .list()
+                .page_size(PAGE_SIZE)
+                .concurrency(CONCURRENCY)
+                .stream();
+            assert_eq!(read_slowly(stream).await, PAGINATED_CLIENTS);
+        }
+    };
+    let reader_alone = || async {
+        let held = futures::stream::iter(sequential.iter().map(Ok::<_, kore_clients::Error>));
+        assert_eq!(read_slowly(held).await, PAGINATED_CLIENTS);
+    };
+
     let mut group = criterion.benchmark_group("pagination");
     // Each iteration takes seconds: ten samples of one iteration each, and a
     // token warm-up (the correctness pass above already warmed the pool).
@@ -403,6 +281,13 @@ fn pagination(criterion: &mut Criterion, runtime: &Runtime, binary: &Path) -> se
     group.bench_function(format!("concurrency_{CONCURRENCY}"), |b| {
         b.to_async(runtime).iter(|| count(CONCURRENCY))
     });
+    group.measurement_time(Duration::from_secs(22));
+    group.bench_function(format!("concurrency_{CONCURRENCY}_slow_reader"), |b| {
+        b.to_async(runtime).iter(slow_reader)
+    });
+    group.bench_function("slow_reader_alone", |b| {
+        b.to_async(runtime).iter(reader_alone)
+    });
     group.finish();
 
     let pages = PAGINATED_CLIENTS.div_ceil(PAGE_SIZE as usize);
@@ -414,40 +299,46 @@ fn pagination(criterion: &mut Criterion, runtime: &Runtime, binary: &Path) -> se
         "concurrency": CONCURRENCY,
         "ideal_sequential_ns": (PAGE_LATENCY * pages as u32).as_nanos() as u64,
         "order_preserved": order_preserved,
+        "reader_ms_per_page": READ_TIME_PER_PAGE.as_millis() as u64,
     })
 }
 
-/// Pins the calling thread to the first CPU it may run on; returns that
-/// CPU, or `None` (and the benchmark runs unpinned) where that fails.
-fn pin_to_one_cpu() -> Option<usize> {
-    let cpu = *core_affinity::get_core_ids()?.first()?;
-    core_affinity::set_for_current(cpu).then_some(cpu.id)
-}
-
-async fn first_client_id(kore: &Kore) -> String {
-    let page = kore
-        .clients()
-        .list()
-        .page_size(1)
-        .send()
-        .await
-        .expect("the first page");
-    page.clients()[0]
-        .client_id()
-        .expect("seeded clients have ids")
-        .to_owned()
-}
-
-async fn all_ids(kore: &Kore, concurrency: usize) -> Vec<String> {
+async fn all_clients(kore: &Kore, concurrency: usize) -> Vec<Client> {
     kore.clients()
         .list()
         .page_size(PAGE_SIZE)
         .concurrency(concurrency)
         .stream()
-        .map_ok(|client| client.client_id().unwrap_or_default().to_owned())
         .try_collect()
         .await
         .expect("every page")
+}
+
+fn ids(clients: &[Client]) -> Vec<&str> {
+    clients
+        .iter()
+        .map(|client| client.client_id().unwrap_or_default())
+        .collect()
+}
+
+/// Reads `stream` the way a slow consumer would: after every
+/// [`PAGE_SIZE`] items it spends [`READ_TIME_PER_PAGE`] (awaiting, as a
+/// write to a database would) before asking for more. Returns how many
+/// items it read.
+async fn read_slowly<T, E: std::fmt::Debug>(
+    stream: impl futures::Stream<Item = Result<T, E>>,
+) -> usize {
+    stream
+        .try_fold(0_usize, |n, item| async move {
+            black_box(item);
+            let n = n + 1;
+            if n % PAGE_SIZE as usize == 0 {
+                tokio::time::sleep(READ_TIME_PER_PAGE).await;
+            }
+            Ok(n)
+        })
+        .await
+        .expect("every item")
 }
 
 /// Allocations and allocated bytes per call of `call`, averaged over `calls`

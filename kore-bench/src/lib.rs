@@ -11,6 +11,10 @@
 //!
 //! Benchmarks and tests pass `env!("CARGO_BIN_EXE_kore-bench-mock")`, which
 //! Cargo sets (and builds the binary for) in integration tests and benches.
+//!
+//! [`get`] holds the four ways of reading one client that the benchmark
+//! compares, shared with `kore-bench-get`, which runs one of them in a loop
+//! for callgrind's instruction counts.
 
 use std::io::{self, BufRead as _, BufReader};
 use std::path::{Path, PathBuf};
@@ -19,6 +23,8 @@ use std::sync::mpsc;
 use std::time::Duration;
 
 use kore_clients::{Kore, SecretString};
+
+pub mod get;
 
 /// Environment variable naming the folder where benchmarks and the memory
 /// test write their extra measurements (JSON) for `cargo xtask bench`.

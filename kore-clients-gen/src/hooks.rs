@@ -17,8 +17,32 @@ use progenitor_client::{ClientHooks, OperationInfo};
 pub type SendFuture<'a> =
     Pin<Box<dyn Future<Output = reqwest::Result<reqwest::Response>> + Send + 'a>>;
 
-/// The future [`RequestHooks::prepare`] returns.
+/// The future [`RequestHooks::prepare`] returns when it has to wait.
 pub type PrepareFuture<'a> = Pin<Box<dyn Future<Output = Result<(), String>> + Send + 'a>>;
+
+/// What [`RequestHooks::prepare`] returns: its verdict at once, or a future
+/// to wait for.
+///
+/// Most requests are prepared without waiting (a cached token is put on
+/// them), and [`Prepared::Ready`] lets those skip boxing a future: this is
+/// on the path of every request. [`Prepared::Pending`] is for the calls
+/// that must wait, e.g. for a token request.
+pub enum Prepared<'a> {
+    /// Done: `Ok` to send the request, `Err(message)` to abort the call with
+    /// `Error::Custom(message)`.
+    Ready(Result<(), String>),
+    /// The verdict once this future completes.
+    Pending(PrepareFuture<'a>),
+}
+
+impl fmt::Debug for Prepared<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Prepared::Ready(result) => f.debug_tuple("Ready").field(result).finish(),
+            Prepared::Pending(_) => f.write_str("Pending"),
+        }
+    }
+}
 
 /// Sends the requests of a generated [`Client`](crate::Client).
 ///
@@ -31,7 +55,7 @@ pub type PrepareFuture<'a> = Pin<Box<dyn Future<Output = Result<(), String>> + S
 /// # Example
 ///
 /// ```
-/// use kore_clients_gen::hooks::{Hooks, PrepareFuture, RequestHooks, SendFuture};
+/// use kore_clients_gen::hooks::{Hooks, Prepared, RequestHooks, SendFuture};
 ///
 /// /// Adds a fixed bearer token to every request and sends it once.
 /// struct StaticToken(reqwest::header::HeaderValue);
@@ -41,11 +65,11 @@ pub type PrepareFuture<'a> = Pin<Box<dyn Future<Output = Result<(), String>> + S
 ///         &'a self,
 ///         request: &'a mut reqwest::Request,
 ///         _operation_id: &'static str,
-///     ) -> PrepareFuture<'a> {
+///     ) -> Prepared<'a> {
 ///         request
 ///             .headers_mut()
 ///             .insert(reqwest::header::AUTHORIZATION, self.0.clone());
-///         Box::pin(async { Ok(()) })
+///         Prepared::Ready(Ok(()))
 ///     }
 ///
 ///     fn send<'a>(
@@ -64,16 +88,17 @@ pub type PrepareFuture<'a> = Pin<Box<dyn Future<Output = Result<(), String>> + S
 /// # let _ = client;
 /// ```
 pub trait RequestHooks: Send + Sync {
-    /// Amends `request` before it is sent. An `Err(message)` aborts the call
-    /// with `Error::Custom(message)` and nothing is sent. The default does
-    /// nothing.
+    /// Amends `request` before it is sent: at once ([`Prepared::Ready`]) or
+    /// after waiting for something ([`Prepared::Pending`]). An
+    /// `Err(message)` aborts the call with `Error::Custom(message)` and
+    /// nothing is sent. The default does nothing.
     fn prepare<'a>(
         &'a self,
         request: &'a mut reqwest::Request,
         operation_id: &'static str,
-    ) -> PrepareFuture<'a> {
+    ) -> Prepared<'a> {
         let _ = (request, operation_id);
-        Box::pin(async { Ok(()) })
+        Prepared::Ready(Ok(()))
     }
 
     /// Sends `request`, built for the operation `operation_id`, over `http`.
@@ -131,13 +156,14 @@ impl ClientHooks<Hooks> for crate::Client {
         request: &mut reqwest::Request,
         info: &OperationInfo,
     ) -> Result<(), progenitor_client::Error<E>> {
-        match &self.inner.0 {
-            Some(hooks) => hooks
-                .prepare(request, info.operation_id)
-                .await
-                .map_err(progenitor_client::Error::Custom),
+        let verdict = match &self.inner.0 {
+            Some(hooks) => match hooks.prepare(request, info.operation_id) {
+                Prepared::Ready(verdict) => verdict,
+                Prepared::Pending(wait) => wait.await,
+            },
             None => Ok(()),
-        }
+        };
+        verdict.map_err(progenitor_client::Error::Custom)
     }
 
     async fn exec(

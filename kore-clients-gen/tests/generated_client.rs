@@ -221,8 +221,8 @@ impl RequestHooks for Refuse {
         &'a self,
         _request: &'a mut reqwest::Request,
         operation_id: &'static str,
-    ) -> kore_clients_gen::hooks::PrepareFuture<'a> {
-        Box::pin(async move { Err(format!("no credentials for {operation_id}")) })
+    ) -> kore_clients_gen::hooks::Prepared<'a> {
+        kore_clients_gen::hooks::Prepared::Ready(Err(format!("no credentials for {operation_id}")))
     }
 
     fn send<'a>(
@@ -247,4 +247,48 @@ async fn a_failing_prepare_hook_aborts_before_anything_is_sent() {
         other => panic!("expected Error::Custom, got {other:?}"),
     }
     assert!(server.received_requests().await.unwrap().is_empty());
+}
+
+/// Waits (as for a token request) before putting the token on the request.
+struct TokenAfterWaiting;
+
+impl RequestHooks for TokenAfterWaiting {
+    fn prepare<'a>(
+        &'a self,
+        request: &'a mut reqwest::Request,
+        _operation_id: &'static str,
+    ) -> kore_clients_gen::hooks::Prepared<'a> {
+        kore_clients_gen::hooks::Prepared::Pending(Box::pin(async move {
+            tokio::task::yield_now().await;
+            request.headers_mut().insert(
+                reqwest::header::AUTHORIZATION,
+                reqwest::header::HeaderValue::from_static("Bearer test-token"),
+            );
+            Ok(())
+        }))
+    }
+
+    fn send<'a>(
+        &'a self,
+        http: &'a reqwest::Client,
+        request: reqwest::Request,
+        _operation_id: &'static str,
+    ) -> SendFuture<'a> {
+        Box::pin(http.execute(request))
+    }
+}
+
+#[tokio::test]
+async fn a_waiting_prepare_hook_finishes_before_the_request_is_sent() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/v1/ping"))
+        .and(authorized())
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"status": "OK"})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let client = Client::new(&server.uri(), Hooks::new(TokenAfterWaiting));
+    let status = client.get_ping_status().send().await.unwrap().into_inner();
+    assert_eq!(status.status.as_deref(), Some("OK"));
 }

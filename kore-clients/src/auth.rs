@@ -380,26 +380,23 @@ impl TokenCache {
     /// here if none is). Dropping the returned future never cancels that
     /// request: its token is cached for the next caller.
     pub async fn bearer(&self) -> Result<Arc<Token>, AuthError> {
+        match self.bearer_now() {
+            Ok(token) => Ok(token),
+            Err(wait) => wait.outcome().await,
+        }
+    }
+
+    /// [`bearer`](Self::bearer) up to the point where it would wait: the
+    /// token to send now, or what to wait for. Every request calls this, so
+    /// that a cached token reaches it without a future being created.
+    pub(crate) fn bearer_now(&self) -> Result<Arc<Token>, Wait> {
         {
             let state = self.inner.state.read().unwrap_or_else(|e| e.into_inner());
             if let Some(token) = state.token.as_ref().filter(|t| t.is_fresh(Instant::now())) {
                 return Ok(token.clone());
             }
         }
-        let mut outcome = match self.token_or_request() {
-            Ok(token) => return Ok(token),
-            Err(Wait::Failed(error)) => return Err(error),
-            Err(Wait::For(outcome)) => outcome,
-        };
-        match outcome.wait_for(Option::is_some).await {
-            Ok(published) => published.clone().expect("waited for a published outcome"),
-            // The task ended without publishing: the runtime is shutting down.
-            Err(_) => Err(
-                AuthError::new(AuthErrorKind::Unreachable).with_description(Some(
-                    "the token request was abandoned (the async runtime is shutting down)".into(),
-                )),
-            ),
-        }
+        self.token_or_request()
     }
 
     /// Under the state lock: a token to use now, a cached rejection, or the
@@ -496,10 +493,30 @@ impl TokenCache {
     }
 }
 
-/// Why [`TokenCache::bearer`] has no token at hand.
-enum Wait {
+/// Why [`TokenCache::bearer_now`] has no token at hand.
+pub(crate) enum Wait {
     Failed(AuthError),
     For(watch::Receiver<Published>),
+}
+
+impl Wait {
+    /// The token (or the error) once the token request being waited for
+    /// publishes its outcome.
+    pub(crate) async fn outcome(self) -> Result<Arc<Token>, AuthError> {
+        let mut outcome = match self {
+            Wait::Failed(error) => return Err(error),
+            Wait::For(outcome) => outcome,
+        };
+        match outcome.wait_for(Option::is_some).await {
+            Ok(published) => published.clone().expect("waited for a published outcome"),
+            // The task ended without publishing: the runtime is shutting down.
+            Err(_) => Err(
+                AuthError::new(AuthErrorKind::Unreachable).with_description(Some(
+                    "the token request was abandoned (the async runtime is shutting down)".into(),
+                )),
+            ),
+        }
+    }
 }
 
 /// One failed token request, and whether (and when) it may be repeated.

@@ -38,8 +38,8 @@ impl<'a> Clients<'a> {
         }
         let envelope = self
             .kore
-            .call(Operation::GetClient, |raw| async move {
-                raw.get_client().client_id(client_id).send().await
+            .call(Operation::GetClient, |raw| {
+                raw.get_client().client_id(client_id).send()
             })
             .await?;
         envelope
@@ -72,8 +72,8 @@ impl<'a> Clients<'a> {
             .map_err(|message| Error::invalid_input(Operation::CreateClient, message))?;
         let (created, answer) = self
             .kore
-            .call_keeping_answer(Operation::CreateClient, |raw| async move {
-                raw.create_client().body(body).send().await
+            .call_keeping_answer(Operation::CreateClient, |raw| {
+                raw.create_client().body(body).send()
             })
             .await
             .map_err(|error| error.for_create(client.name()))?;
@@ -273,7 +273,7 @@ pub(crate) async fn fetch_page(
     client_type: Option<ClientType>,
 ) -> Result<Page> {
     let raw = kore
-        .call(Operation::ListClients, |raw| async move {
+        .call(Operation::ListClients, |raw| {
             let mut request = raw
                 .list_client()
                 .page_size(page_size)
@@ -281,7 +281,7 @@ pub(crate) async fn fetch_page(
             if let Some(client_type) = client_type {
                 request = request.client_type(client_type);
             }
-            request.send().await
+            request.send()
         })
         .await?;
     Ok(Page::from_raw(raw))

@@ -256,14 +256,17 @@ impl KoreBuilder {
         let timeout = self.timeout.unwrap_or(DEFAULT_TIMEOUT);
         let connect_timeout = self.connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT);
         let http_error = |source: reqwest::Error| Error::HttpClient { source };
-        let http = match self.http {
-            Some(http) => http,
-            None => with_tls(reqwest::Client::builder())
-                .user_agent(user_agent.clone())
-                .timeout(timeout)
-                .connect_timeout(connect_timeout)
-                .build()
-                .map_err(http_error)?,
+        let (http, client_applies_attempt_timeout) = match self.http {
+            Some(http) => (http, false),
+            None => (
+                with_tls(reqwest::Client::builder())
+                    .user_agent(user_agent.clone())
+                    .timeout(timeout)
+                    .connect_timeout(connect_timeout)
+                    .build()
+                    .map_err(http_error)?,
+                true,
+            ),
         };
         let token_http = with_tls(reqwest::Client::builder())
             .user_agent(user_agent)
@@ -286,6 +289,7 @@ impl KoreBuilder {
             tokens,
             retry,
             attempt_timeout: timeout,
+            client_applies_attempt_timeout,
         });
         let base_url = base_url.as_str().trim_end_matches('/').to_owned();
         let raw = kore_clients_gen::Client::new_with_client(

@@ -138,10 +138,8 @@ impl Kore {
 
     /// Checks that KORE's API gateway is up and the credentials work.
     pub async fn ping(&self) -> Result<PingStatus> {
-        self.call(Operation::Ping, |raw| async move {
-            raw.get_ping_status().send().await
-        })
-        .await
+        self.call(Operation::Ping, |raw| raw.get_ping_status().send())
+            .await
     }
 
     /// The API clients of the account: list, get, create.
@@ -167,19 +165,26 @@ impl Kore {
 
     /// Runs one generated operation, noting what its requests met, and
     /// maps its result.
-    pub(crate) async fn call<'a, T, F, Fut>(&'a self, operation: Operation, run: F) -> Result<T>
+    pub(crate) fn call<'a, T, F, Fut>(
+        &'a self,
+        operation: Operation,
+        run: F,
+    ) -> impl Future<Output = Result<T>> + 'a
     where
-        F: FnOnce(&'a kore_clients_gen::Client) -> Fut,
+        T: 'a,
+        F: FnOnce(&'a kore_clients_gen::Client) -> Fut + 'a,
         Fut: Future<
-            Output = std::result::Result<
-                kore_clients_gen::ResponseValue<T>,
-                kore_clients_gen::Error<kore_clients_gen::types::Error>,
-            >,
-        >,
+                Output = std::result::Result<
+                    kore_clients_gen::ResponseValue<T>,
+                    kore_clients_gen::Error<kore_clients_gen::types::Error>,
+                >,
+            > + 'a,
     {
-        self.call_keeping_answer(operation, run)
-            .await
-            .map(|(value, _)| value)
+        // A combinator, not another `async` layer: the call's future is not
+        // moved once more.
+        futures::FutureExt::map(self.call_keeping_answer(operation, run), |result| {
+            result.map(|(value, _)| value)
+        })
     }
 
     /// [`Self::call`], also returning a write's raw success answer, which
@@ -200,62 +205,72 @@ impl Kore {
         >,
     {
         use tracing::Instrument as _;
-        let span = tracing::info_span!(
-            "kore.operation",
-            operation = operation.operation_id(),
-            status = tracing::field::Empty,
-            attempts = tracing::field::Empty,
-            latency_ms = tracing::field::Empty,
-        );
-        async move {
-            let started = std::time::Instant::now();
-            let limit = self.shared.operation_timeout;
-            let (result, outcome) = transport::recorded(run(&self.shared.raw), limit).await;
-            let span = tracing::Span::current();
+        let span = if transport::span_visible(tracing::Level::INFO) {
+            tracing::info_span!(
+                "kore.operation",
+                operation = operation.operation_id(),
+                status = tracing::field::Empty,
+                attempts = tracing::field::Empty,
+                latency_ms = tracing::field::Empty,
+            )
+        } else {
+            tracing::Span::none()
+        };
+        // The outcome is recorded for a subscriber that enabled the span
+        // (as before, when it was recorded on `Span::current()`); without
+        // one, neither the clock is read nor fields recorded.
+        let started = (!span.is_disabled()).then(std::time::Instant::now);
+        let limit = self.shared.operation_timeout;
+        let raw = &self.shared.raw;
+        // The generated future is built inside `recorded`, and the span
+        // wraps that future directly: each `async` layer around the
+        // generated future (kilobytes) is one more copy of it per call.
+        let (result, outcome) = transport::recorded(limit, move || run(raw))
+            .instrument(span.clone())
+            .await;
+        if let Some(started) = started {
             span.record("attempts", outcome.attempts);
             span.record("latency_ms", started.elapsed().as_millis() as u64);
             if let Some(status) = outcome.status {
                 span.record("status", status.as_u16());
             }
-            match result {
-                Some(Ok(value)) => Ok((value.into_inner(), outcome.created)),
-                None => {
-                    let error = match outcome.created {
-                        // A write's success answer was arriving when time
-                        // ran out: the client exists, and what came of its
-                        // answer is kept.
-                        Some(kept) => {
-                            let received = kept.len();
-                            Error::CreatedButUndecodable {
-                                created: kept.into_parts().0,
-                                reason: format!(
-                                    "the operation timeout of {limit:?} cut the answer off after {received} bytes"
-                                ),
-                            }
-                        }
-                        None => Error::OperationTimeout {
-                            operation,
-                            limit,
-                            attempts: outcome.attempts,
-                        },
-                    };
-                    tracing::debug!(error = %error, "operation failed");
-                    Err(error)
+        }
+        let error = match result {
+            Some(Ok(value)) => return Ok((value.into_inner(), outcome.created)),
+            None => match outcome.created {
+                // A write's success answer was arriving when time ran out:
+                // the client exists, and what came of its answer is kept.
+                Some(kept) => {
+                    let received = kept.len();
+                    Error::CreatedButUndecodable {
+                        created: kept.into_parts().0,
+                        reason: format!(
+                            "the operation timeout of {limit:?} cut the answer off after {received} bytes"
+                        ),
+                    }
                 }
-                Some(Err(error)) => {
-                    let error = transport::from_generated(
+                None => Error::OperationTimeout {
+                    operation,
+                    limit,
+                    attempts: outcome.attempts,
+                },
+            },
+            // Boxed: the mapping's future is large and rarely needed, and
+            // every call's future would carry its size.
+            Some(Err(error)) => {
+                Box::pin(
+                    transport::from_generated(
                         operation,
                         error,
                         outcome,
                         &self.shared.transport.tokens,
                     )
-                    .await;
-                    tracing::debug!(error = %error, "operation failed");
-                    Err(error)
-                }
+                    .instrument(span.clone()),
+                )
+                .await
             }
-        }
-        .instrument(span)
-        .await
+        };
+        span.in_scope(|| tracing::debug!(error = %error, "operation failed"));
+        Err(error)
     }
 }

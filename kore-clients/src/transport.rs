@@ -11,12 +11,14 @@
 use std::cell::RefCell;
 use std::time::{Duration, Instant};
 
-use kore_clients_gen::hooks::{PrepareFuture, RequestHooks, SendFuture};
+use std::sync::Arc;
+
+use kore_clients_gen::hooks::{Prepared, RequestHooks, SendFuture};
 use reqwest::StatusCode;
 use reqwest::header::{AUTHORIZATION, HeaderValue};
 use tracing::Instrument as _;
 
-use crate::auth::TokenCache;
+use crate::auth::{Token, TokenCache};
 use crate::error::{AuthError, AuthErrorKind, Error, Operation, UndecodedCreate};
 use crate::retry::{self, RetryPolicy};
 
@@ -25,9 +27,12 @@ use crate::retry::{self, RetryPolicy};
 pub(crate) struct Transport {
     pub(crate) tokens: TokenCache,
     pub(crate) retry: RetryPolicy,
-    /// The timeout of each attempt, set on every request so that it holds
-    /// for a caller-supplied `reqwest::Client` too.
+    /// The timeout of each attempt.
     pub(crate) attempt_timeout: Duration,
+    /// Whether the `reqwest::Client` applies `attempt_timeout` itself (the
+    /// one the builder makes does). Otherwise (a caller's client) it is set
+    /// on every request.
+    pub(crate) client_applies_attempt_timeout: bool,
 }
 
 /// What happened while one call was sent.
@@ -86,38 +91,96 @@ impl std::fmt::Debug for KeptAnswer {
     }
 }
 
-tokio::task_local! {
-    /// The outcome slot of the SDK call running on this task.
-    static OUTCOME: RefCell<Outcome>;
+/// What the hooks note while one call runs: the slot [`recorded`] gives its
+/// task.
+///
+/// Tokio moves a task-local's value into the thread-local and back around
+/// every poll of the call, so the slot holds only what every call notes;
+/// what only a failed call needs is boxed, allocated when a failure is
+/// noted.
+#[derive(Default)]
+struct Notes {
+    attempts: u32,
+    status: Option<StatusCode>,
+    /// The [`Outcome`] fields besides `attempts` and `status`.
+    failure: Option<Box<Outcome>>,
 }
 
-/// Runs `call` with an outcome slot and an overall `deadline`, returning its
-/// output (`None` if the deadline passed first) and what the hooks noted
-/// while it ran.
-pub(crate) async fn recorded<F: Future>(
-    call: F,
+impl Notes {
+    fn into_outcome(self) -> Outcome {
+        let mut outcome = self.failure.map(|failure| *failure).unwrap_or_default();
+        outcome.attempts = self.attempts;
+        outcome.status = self.status;
+        outcome
+    }
+}
+
+tokio::task_local! {
+    /// The notes of the SDK call running on this task.
+    static NOTES: RefCell<Notes>;
+}
+
+/// Runs the future `call` makes with a slot for notes and an overall
+/// `deadline`, returning its output (`None` if the deadline passed first)
+/// and what the hooks noted while it ran.
+///
+/// `call` makes the future inside the slot's scope, so that the generated
+/// operation's future (kilobytes) is built where it runs instead of being
+/// copied into every layer around it; for the same reason this is not an
+/// `async fn`, which would be one more layer.
+pub(crate) fn recorded<F, Fut>(
     deadline: Duration,
-) -> (Option<F::Output>, Outcome) {
-    OUTCOME
-        .scope(RefCell::new(Outcome::default()), async move {
-            let output = tokio::time::timeout(deadline, call).await.ok();
-            (output, OUTCOME.with(|slot| slot.take()))
-        })
-        .await
+    call: F,
+) -> impl Future<Output = (Option<Fut::Output>, Outcome)>
+where
+    F: FnOnce() -> Fut,
+    Fut: Future,
+{
+    NOTES.scope(RefCell::new(Notes::default()), async move {
+        let output = tokio::time::timeout(deadline, std::pin::pin!(call()))
+            .await
+            .ok();
+        (output, NOTES.with(|slot| slot.take().into_outcome()))
+    })
+}
+
+/// Whether a span at `level` could be seen by anyone: a tracing subscriber
+/// whose filter lets that level through (it then decides for itself), or a
+/// `log` logger at that level, which tracing's `log` compatibility feeds
+/// while no subscriber is set.
+///
+/// When another crate in the build turns that compatibility on (axum does),
+/// every span tracing disables still carries its metadata and pays, on
+/// creation, on every poll it wraps and on every record, for asking `log`;
+/// a call makes two spans, and that was 1 % of a GET's instructions with
+/// neither a subscriber nor a logger. [`tracing::Span::none`] pays nothing.
+pub(crate) fn span_visible(level: tracing::Level) -> bool {
+    let as_log = match level {
+        tracing::Level::ERROR => log::Level::Error,
+        tracing::Level::WARN => log::Level::Warn,
+        tracing::Level::INFO => log::Level::Info,
+        tracing::Level::DEBUG => log::Level::Debug,
+        tracing::Level::TRACE => log::Level::Trace,
+    };
+    level <= tracing::level_filters::LevelFilter::current() || as_log <= log::max_level()
 }
 
 /// Notes in the current call's slot, if there is one.
-fn note(update: impl FnOnce(&mut Outcome)) {
+fn note(update: impl FnOnce(&mut Notes)) {
     // Outside `recorded` (the raw client) there is nobody to tell.
-    let _ = OUTCOME.try_with(|slot| update(&mut slot.borrow_mut()));
+    let _ = NOTES.try_with(|slot| update(&mut slot.borrow_mut()));
 }
 
 fn note_attempt(attempt: u32, response: Option<&reqwest::Response>, used: Option<&HeaderValue>) {
-    note(|outcome| {
-        outcome.attempts = attempt;
-        outcome.status = response.map(reqwest::Response::status);
-        // Only an error needs these; a success should not pay for them.
+    note(|notes| {
+        notes.attempts = attempt;
+        notes.status = response.map(reqwest::Response::status);
+        // Only an error needs the rest; a success should not pay for it.
         let failed = response.filter(|r| !r.status().is_success());
+        if failed.is_none() && notes.failure.is_none() {
+            return;
+        }
+        let outcome = notes.failure.get_or_insert_default();
         outcome.retry_after = failed.and_then(|r| retry::retry_after(r.headers()));
         outcome.content_type = failed
             .and_then(|r| r.headers().get(reqwest::header::CONTENT_TYPE))
@@ -128,7 +191,7 @@ fn note_attempt(attempt: u32, response: Option<&reqwest::Response>, used: Option
 }
 
 fn note_auth_error(error: AuthError) {
-    note(|outcome| outcome.auth_error = Some(error));
+    note(|notes| notes.failure.get_or_insert_default().auth_error = Some(error));
 }
 
 impl RequestHooks for Transport {
@@ -136,165 +199,366 @@ impl RequestHooks for Transport {
         &'a self,
         request: &'a mut reqwest::Request,
         _operation_id: &'static str,
-    ) -> PrepareFuture<'a> {
-        Box::pin(self.authorize(request))
+    ) -> Prepared<'a> {
+        match self.tokens.bearer_now() {
+            Ok(token) => Prepared::Ready(put_token(request, Ok(token))),
+            Err(wait) => {
+                Prepared::Pending(Box::pin(
+                    async move { put_token(request, wait.outcome().await) },
+                ))
+            }
+        }
     }
 
+    /// Sends `request` and repeats it as the retry policy and the 401 rule
+    /// allow.
+    ///
+    /// The returned future is boxed for every request, and most requests
+    /// take one attempt: the first attempt starts here, and the future holds
+    /// only what deciding after it needs, so that it stays small (the box
+    /// is allocated and copied per request, and with glibc a box of a
+    /// kilobyte or more also makes malloc consolidate its free lists). Whatever
+    /// follows a first attempt that has to be repeated is the separately
+    /// boxed [`Transport::send_again`].
     fn send<'a>(
         &'a self,
         http: &'a reqwest::Client,
         request: reqwest::Request,
         operation_id: &'static str,
     ) -> SendFuture<'a> {
-        Box::pin(self.send_with_retries(http, request, operation_id))
+        let mut attempts = Attempts::new(operation_id);
+        let first = self.start_attempt(http, request, &mut attempts);
+        Box::pin(async move {
+            let result = first.response.await;
+            match self.conclude(first.sent, result, &mut attempts) {
+                Next::Done(Ok(response)) if keeps_answer(&attempts, &response) => {
+                    Ok(Box::pin(keep_answer(response)).await)
+                }
+                Next::Done(result) => result,
+                Next::Again(again) => Box::pin(self.send_again(http, attempts, again)).await,
+            }
+        })
     }
 }
 
-impl Transport {
-    /// Puts a current bearer token on `request`.
-    async fn authorize(&self, request: &mut reqwest::Request) -> Result<(), String> {
-        match self.tokens.bearer().await {
-            Ok(token) => {
-                request
-                    .headers_mut()
-                    .insert(AUTHORIZATION, token.header().clone());
-                Ok(())
-            }
-            Err(error) => {
-                let message = error.to_string();
-                note_auth_error(error);
-                Err(message)
-            }
+/// Puts the bearer token on `request`, or notes why there is none.
+fn put_token(
+    request: &mut reqwest::Request,
+    token: Result<Arc<Token>, AuthError>,
+) -> Result<(), String> {
+    match token {
+        Ok(token) => {
+            request
+                .headers_mut()
+                .insert(AUTHORIZATION, token.header().clone());
+            Ok(())
+        }
+        Err(error) => {
+            let message = error.to_string();
+            note_auth_error(error);
+            Err(message)
         }
     }
+}
 
-    async fn send_with_retries(
+/// A copy of `request` to send if it has to be sent again, or `None` if its
+/// body cannot be sent twice (a stream).
+///
+/// Every request pays for this copy before it is sent, because reqwest
+/// consumes what it sends. `Request::try_clone` copies an unset timeout
+/// into a freshly allocated extensions map; a request without a body (every
+/// GET) needs only its method, URL, headers, version and, if set, timeout
+/// copied. (Requests reach the hooks from the generated code, whose
+/// builders set no extension; the timeout is the only one reqwest's
+/// public API can set.)
+fn spare(request: &reqwest::Request) -> Option<reqwest::Request> {
+    if request.body().is_some() {
+        return request.try_clone();
+    }
+    let mut spare = reqwest::Request::new(request.method().clone(), request.url().clone());
+    *spare.headers_mut() = request.headers().clone();
+    *spare.version_mut() = request.version();
+    if let Some(timeout) = request.timeout() {
+        *spare.timeout_mut() = Some(*timeout);
+    }
+    Some(spare)
+}
+
+/// The retry state of one operation's requests.
+struct Attempts {
+    /// Whether the operation may not be repeated once the server may have
+    /// seen it. An operation we do not know is treated as a write.
+    write: bool,
+    /// The operation's name on spans and in logs.
+    span_name: &'static str,
+    operation_id: &'static str,
+    /// Attempts made so far (the 401 refresh included).
+    made: u32,
+    /// Retries made for errors and retryable statuses (not the 401 refresh).
+    retries_used: u32,
+    refreshed_after_401: bool,
+}
+
+impl Attempts {
+    fn new(operation_id: &'static str) -> Self {
+        let operation = Operation::from_method(operation_id);
+        Self {
+            write: operation.is_none_or(Operation::is_write),
+            span_name: operation.map_or(operation_id, Operation::operation_id),
+            operation_id,
+            made: 0,
+            retries_used: 0,
+            refreshed_after_401: false,
+        }
+    }
+}
+
+/// An attempt on its way: the response to wait for, and what deciding
+/// after it needs.
+struct InFlight<F> {
+    response: tracing::instrument::Instrumented<F>,
+    sent: Sent,
+}
+
+/// What an attempt left behind for deciding after it.
+struct Sent {
+    /// The copy to send if the request has to go again.
+    spare: Option<reqwest::Request>,
+    /// The `Authorization` value the attempt carried, if there is no spare
+    /// to read it from. Only a failure needs it, and most attempts succeed.
+    unspared_token: Option<HeaderValue>,
+    span: tracing::Span,
+    /// When the attempt started, if a subscriber enabled its span: the
+    /// latency and status are recorded for subscribers only, and nobody
+    /// else should pay for reading the clock.
+    started: Option<Instant>,
+}
+
+/// What to do after an attempt.
+enum Next {
+    /// Hand this to the generated code.
+    Done(reqwest::Result<reqwest::Response>),
+    /// Send the request again (boxed: rare, and four times the size of
+    /// `Done`).
+    Again(Box<Again>),
+}
+
+/// A request to send again.
+struct Again {
+    /// The copy made before the last attempt.
+    request: reqwest::Request,
+    /// How long to wait first.
+    delay: Duration,
+    /// What to hand to the generated code if no token can be had for it.
+    last: reqwest::Result<reqwest::Response>,
+}
+
+impl Transport {
+    /// Puts a current bearer token on `request`, waiting for one if need be.
+    async fn authorize(&self, request: &mut reqwest::Request) -> Result<(), String> {
+        let token = match self.tokens.bearer_now() {
+            Ok(token) => Ok(token),
+            Err(wait) => wait.outcome().await,
+        };
+        put_token(request, token)
+    }
+
+    /// The attempts after the first: wait, get a current token (the old one
+    /// may have aged during the wait, or have been rejected), send, decide.
+    async fn send_again(
         &self,
         http: &reqwest::Client,
-        mut request: reqwest::Request,
-        operation_id: &'static str,
+        mut attempts: Attempts,
+        mut again: Box<Again>,
     ) -> reqwest::Result<reqwest::Response> {
-        // An operation we do not know is treated as a write: never repeated
-        // unless provably unsent.
-        let operation = Operation::from_method(operation_id);
-        let write = operation.is_none_or(Operation::is_write);
-        let span_name = operation.map_or(operation_id, Operation::operation_id);
-        let max_attempts = self.retry.attempts();
-        let mut attempt: u32 = 0;
-        let mut retries_used: u32 = 0;
-        let mut refreshed_after_401 = false;
         loop {
-            attempt += 1;
-            // A body that cannot be cloned (a stream) cannot be sent twice.
-            let spare = request.try_clone();
-            let used_token = request.headers().get(AUTHORIZATION).cloned();
-            let span = tracing::debug_span!(
-                "kore.attempt",
-                operation = span_name,
-                attempt,
-                status = tracing::field::Empty,
-                latency_ms = tracing::field::Empty,
-            );
-            *request.timeout_mut() = Some(self.attempt_timeout);
-            if write {
-                // Counted before sending: a write cut short by the call's
-                // deadline may still have reached the server.
-                note(|outcome| outcome.attempts = attempt);
+            sleep(again.delay).await;
+            let mut request = again.request;
+            if self.authorize(&mut request).await.is_err() {
+                return again.last;
             }
-            let started = Instant::now();
-            let result = http.execute(request).instrument(span.clone()).await;
-            span.record("latency_ms", started.elapsed().as_millis() as u64);
-            let status = result.as_ref().ok().map(reqwest::Response::status);
-            if let Some(status) = status {
-                span.record("status", status.as_u16());
-            }
-            note_attempt(attempt, result.as_ref().ok(), used_token.as_ref());
-
-            match result {
-                Ok(response) if write && response.status().is_success() => {
+            let attempt = self.start_attempt(http, request, &mut attempts);
+            let result = attempt.response.await;
+            match self.conclude(attempt.sent, result, &mut attempts) {
+                Next::Done(Ok(response)) if keeps_answer(&attempts, &response) => {
                     return Ok(keep_answer(response).await);
                 }
-                Ok(response) if response.status() == StatusCode::UNAUTHORIZED => {
-                    let rejected = || {
-                        note_auth_error(
-                            AuthError::new(AuthErrorKind::ApiRejected)
-                                .with_status(Some(StatusCode::UNAUTHORIZED)),
-                        )
-                    };
-                    // A 401 to the token we just fetched is not about expiry:
-                    // keep that token for everyone else.
-                    if refreshed_after_401 {
-                        rejected();
-                        return Ok(response);
-                    }
-                    // The token was rejected: drop it (unless someone already
-                    // replaced it), so no later call sends it again.
-                    if let Some(used) = &used_token {
-                        self.tokens.invalidate_token(used);
-                    }
-                    let Some(mut next) = spare else {
-                        rejected();
-                        return Ok(response);
-                    };
-                    // Get a new token and try once more.
-                    refreshed_after_401 = true;
-                    tracing::debug!(operation = operation_id, "401: refreshing the token once");
-                    if self.authorize(&mut next).await.is_err() {
-                        return Ok(response);
-                    }
-                    request = next;
-                }
-                Ok(response) => {
-                    let status = response.status();
-                    let Some(mut next) = spare.filter(|_| {
-                        retries_used + 1 < max_attempts && retry::should_retry_status(status, write)
-                    }) else {
-                        return Ok(response);
-                    };
-                    let delay = match retry::retry_after(response.headers()) {
-                        Some(asked) => match self.retry.server_delay(asked) {
-                            Some(delay) => delay,
-                            None => return Ok(response),
-                        },
-                        None => self.retry.backoff(retries_used + 1),
-                    };
-                    tracing::debug!(
-                        operation = operation_id,
-                        status = status.as_u16(),
-                        delay_ms = delay.as_millis() as u64,
-                        "retrying"
-                    );
-                    sleep(delay).await;
-                    // The token may have aged during the wait.
-                    if self.authorize(&mut next).await.is_err() {
-                        return Ok(response);
-                    }
-                    retries_used += 1;
-                    request = next;
-                }
-                Err(error) => {
-                    let Some(mut next) = spare.filter(|_| {
-                        retries_used + 1 < max_attempts && retry::should_retry_error(&error, write)
-                    }) else {
-                        return Err(error);
-                    };
-                    let delay = self.retry.backoff(retries_used + 1);
-                    tracing::debug!(
-                        operation = operation_id,
-                        error = %error,
-                        delay_ms = delay.as_millis() as u64,
-                        "retrying"
-                    );
-                    sleep(delay).await;
-                    if self.authorize(&mut next).await.is_err() {
-                        return Err(error);
-                    }
-                    retries_used += 1;
-                    request = next;
-                }
+                Next::Done(result) => return result,
+                Next::Again(next) => again = next,
             }
         }
     }
+
+    /// Starts one attempt, in a span of its own and bounded by the attempt
+    /// timeout, keeping a spare copy of `request` in case it has to be
+    /// repeated.
+    fn start_attempt<'a>(
+        &self,
+        http: &'a reqwest::Client,
+        mut request: reqwest::Request,
+        attempts: &mut Attempts,
+    ) -> InFlight<impl Future<Output = reqwest::Result<reqwest::Response>> + 'a> {
+        attempts.made += 1;
+        let spare = spare(&request);
+        let unspared_token = match spare {
+            Some(_) => None,
+            None => request.headers().get(AUTHORIZATION).cloned(),
+        };
+        let span = if span_visible(tracing::Level::DEBUG) {
+            tracing::debug_span!(
+                "kore.attempt",
+                operation = attempts.span_name,
+                attempt = attempts.made,
+                status = tracing::field::Empty,
+                latency_ms = tracing::field::Empty,
+            )
+        } else {
+            tracing::Span::none()
+        };
+        // A client that applies the attempt timeout itself needs no
+        // per-request copy (which costs the request an extensions map).
+        if !self.client_applies_attempt_timeout {
+            *request.timeout_mut() = Some(self.attempt_timeout);
+        }
+        if attempts.write {
+            // Counted before sending: a write cut short by the call's
+            // deadline may still have reached the server.
+            let made = attempts.made;
+            note(|outcome| outcome.attempts = made);
+        }
+        let started = (!span.is_disabled()).then(Instant::now);
+        InFlight {
+            response: http.execute(request).instrument(span.clone()),
+            sent: Sent {
+                spare,
+                unspared_token,
+                span,
+                started,
+            },
+        }
+    }
+
+    /// Records how an attempt went and decides what follows.
+    fn conclude(
+        &self,
+        sent: Sent,
+        result: reqwest::Result<reqwest::Response>,
+        attempts: &mut Attempts,
+    ) -> Next {
+        if let Some(started) = sent.started {
+            let span = &sent.span;
+            span.record("latency_ms", started.elapsed().as_millis() as u64);
+            if let Ok(response) = &result {
+                span.record("status", response.status().as_u16());
+            }
+        }
+        let succeeded = result.as_ref().is_ok_and(|r| r.status().is_success());
+        let used_token = match (&sent.spare, succeeded) {
+            (_, true) => None,
+            (Some(spare), false) => spare.headers().get(AUTHORIZATION).cloned(),
+            (None, false) => sent.unspared_token,
+        };
+        note_attempt(attempts.made, result.as_ref().ok(), used_token.as_ref());
+        self.next(attempts, result, sent.spare, used_token)
+    }
+
+    /// Decides, without waiting, whether `result` is final or the request
+    /// goes again (with `spare`, the copy made before it was sent).
+    fn next(
+        &self,
+        attempts: &mut Attempts,
+        result: reqwest::Result<reqwest::Response>,
+        spare: Option<reqwest::Request>,
+        used_token: Option<HeaderValue>,
+    ) -> Next {
+        let operation_id = attempts.operation_id;
+        let may_retry = attempts.retries_used + 1 < self.retry.attempts();
+        match result {
+            Ok(response) if response.status() == StatusCode::UNAUTHORIZED => {
+                let rejected = || {
+                    note_auth_error(
+                        AuthError::new(AuthErrorKind::ApiRejected)
+                            .with_status(Some(StatusCode::UNAUTHORIZED)),
+                    )
+                };
+                // A 401 to the token we just fetched is not about expiry:
+                // keep that token for everyone else.
+                if attempts.refreshed_after_401 {
+                    rejected();
+                    return Next::Done(Ok(response));
+                }
+                // The token was rejected: drop it (unless someone already
+                // replaced it), so no later call sends it again.
+                if let Some(used) = &used_token {
+                    self.tokens.invalidate_token(used);
+                }
+                let Some(next) = spare else {
+                    rejected();
+                    return Next::Done(Ok(response));
+                };
+                // Get a new token and try once more.
+                attempts.refreshed_after_401 = true;
+                tracing::debug!(operation = operation_id, "401: refreshing the token once");
+                Next::Again(Box::new(Again {
+                    request: next,
+                    delay: Duration::ZERO,
+                    last: Ok(response),
+                }))
+            }
+            Ok(response) => {
+                let status = response.status();
+                let Some(next) = spare
+                    .filter(|_| may_retry && retry::should_retry_status(status, attempts.write))
+                else {
+                    return Next::Done(Ok(response));
+                };
+                let delay = match retry::retry_after(response.headers()) {
+                    Some(asked) => match self.retry.server_delay(asked) {
+                        Some(delay) => delay,
+                        None => return Next::Done(Ok(response)),
+                    },
+                    None => self.retry.backoff(attempts.retries_used + 1),
+                };
+                tracing::debug!(
+                    operation = operation_id,
+                    status = status.as_u16(),
+                    delay_ms = delay.as_millis() as u64,
+                    "retrying"
+                );
+                attempts.retries_used += 1;
+                Next::Again(Box::new(Again {
+                    request: next,
+                    delay,
+                    last: Ok(response),
+                }))
+            }
+            Err(error) => {
+                let Some(next) = spare
+                    .filter(|_| may_retry && retry::should_retry_error(&error, attempts.write))
+                else {
+                    return Next::Done(Err(error));
+                };
+                let delay = self.retry.backoff(attempts.retries_used + 1);
+                tracing::debug!(
+                    operation = operation_id,
+                    error = %error,
+                    delay_ms = delay.as_millis() as u64,
+                    "retrying"
+                );
+                attempts.retries_used += 1;
+                Next::Again(Box::new(Again {
+                    request: next,
+                    delay,
+                    last: Err(error),
+                }))
+            }
+        }
+    }
+}
+
+/// Whether `response` is a write's success answer, which [`keep_answer`] keeps.
+fn keeps_answer(attempts: &Attempts, response: &reqwest::Response) -> bool {
+    attempts.write && response.status().is_success()
 }
 
 /// A write's success answer may hold the only copy of a new secret: read it
@@ -305,14 +569,14 @@ async fn keep_answer(mut response: reqwest::Response) -> reqwest::Response {
     let version = response.version();
     let headers = std::mem::take(response.headers_mut());
     let kept = |update: &dyn Fn(&mut KeptAnswer)| {
-        note(|outcome| {
-            if let Some(kept) = outcome.created.as_mut() {
+        note(|notes| {
+            if let Some(kept) = notes.failure.as_mut().and_then(|o| o.created.as_mut()) {
                 update(kept);
             }
         })
     };
-    note(|outcome| {
-        outcome.created = Some(KeptAnswer {
+    note(|notes| {
+        notes.failure.get_or_insert_default().created = Some(KeptAnswer {
             status,
             body: Vec::new(),
             cut_off: None,

@@ -38,17 +38,33 @@ pub const SEQUENTIAL: &str = "pagination/sequential";
 pub const RAW_SEQUENTIAL: &str = "pagination/raw_sequential";
 /// 10,000 clients with `concurrency(8)`.
 pub const CONCURRENT: &str = "pagination/concurrency_8";
+/// The same under a reader that spends a page's latency on every page.
+pub const SLOW_READER: &str = "pagination/concurrency_8_slow_reader";
+/// That reader alone, over the same clients held in memory.
+pub const READER_ALONE: &str = "pagination/slow_reader_alone";
 
-/// Largest SDK-to-raw median ratio for `get` (the issue's target).
-pub const GET_RATIO_TARGET: f64 = 1.10;
-/// The ratio the issue aims for.
-pub const GET_RATIO_AIM: f64 = 1.05;
+/// Largest SDK-to-raw ratio for `get`, judged on the interleaved rounds.
+pub const GET_RATIO_TARGET: f64 = 1.05;
 /// A cached token may cost at most this fraction of one raw GET.
 pub const BEARER_FRACTION_TARGET: f64 = 0.01;
-/// Sequential pagination may exceed pages × latency by at most this factor.
-pub const SEQUENTIAL_RATIO_TARGET: f64 = 1.10;
+/// Sequential pagination through the SDK may take at most this factor of
+/// the hand-written reqwest loop over the same mock. (Against pages ×
+/// latency it would be judged on the mock's timer rounding too, which the
+/// raw loop shows is already 8 to 10 % on its own.)
+pub const SEQUENTIAL_VS_RAW_TARGET: f64 = 1.02;
 /// `concurrency(8)` must be at least this many times faster than sequential.
 pub const SPEEDUP_TARGET: f64 = 6.0;
+/// `concurrency(8)` under the slow reader may take at most this factor of
+/// its ideal: the slower of the reader alone plus one page's latency (the
+/// first page, which nothing can hide) and fetching alone with
+/// `concurrency(8)`.
+pub const SLOW_READER_TARGET: f64 = 1.05;
+
+/// The `get` paths whose instructions `cargo xtask bench` counts with
+/// callgrind (the names `kore-bench-get` takes), baseline first.
+pub const COUNTED_PATHS: [&str; 4] = ["raw_reqwest", "generated_no_hooks", "generated", "sdk"];
+/// Calls per path counted.
+pub const COUNTED_CALLS: u32 = 2_000;
 
 /// Runs the benchmarks and the memory test, writes the report, and returns its path.
 pub fn run(layout: &Layout) -> Result<PathBuf> {
@@ -95,11 +111,94 @@ pub fn run(layout: &Layout) -> Result<PathBuf> {
         ],
     )?;
 
+    count_instructions(root, &out)?;
+
+    let mut machine = machine;
+    machine.load_average_end = Machine::detect().load_average;
     let results = Results::load(&out)?;
     let report = render(&results, &machine, &utc_now());
     let path = root.join("kore-bench").join("REPORT.md");
     std::fs::write(&path, &report).map_err(|e| err(format!("{}: {e}", path.display())))?;
     Ok(path)
+}
+
+/// Counts the instructions of [`COUNTED_CALLS`] GETs along each of
+/// [`COUNTED_PATHS`] with callgrind (`kore-bench-get count`), and writes
+/// them per call to `out/instructions.json`. Without valgrind it says so
+/// and writes nothing: the report then marks the section as not measured.
+///
+/// Unlike times, these counts do not change with the load of a shared
+/// machine (they vary by a fraction of a percent with the allocator's
+/// state), which makes them the steady companion of the timed ratios.
+fn count_instructions(root: &Path, out: &Path) -> Result<()> {
+    let version = Command::new("valgrind")
+        .arg("--version")
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned());
+    let Some(version) = version else {
+        println!(
+            "note: valgrind is not installed, so instructions are not counted \
+             (Debian: apt-get install valgrind)"
+        );
+        return Ok(());
+    };
+    cargo(
+        root,
+        out,
+        &out.join("criterion"),
+        &["build", "--release", "-p", "kore-bench", "--bins"],
+    )?;
+    let binary = target_dir(root)
+        .join("release")
+        .join(format!("kore-bench-get{}", std::env::consts::EXE_SUFFIX));
+    let dir = out.join("callgrind");
+    std::fs::create_dir_all(&dir).map_err(|e| err(format!("{}: {e}", dir.display())))?;
+    let mut per_call = serde_json::Map::new();
+    for path in COUNTED_PATHS {
+        let profile = dir.join(format!("{path}.out"));
+        println!("==> callgrind: {path}, {COUNTED_CALLS} calls");
+        let status = Command::new("valgrind")
+            .args([
+                "--quiet",
+                "--tool=callgrind",
+                "--collect-atstart=no",
+                "--toggle-collect=*counted_calls*",
+            ])
+            .arg(format!("--callgrind-out-file={}", profile.display()))
+            .arg(&binary)
+            .args(["count", path, &COUNTED_CALLS.to_string()])
+            .stdout(std::process::Stdio::null())
+            .status()
+            .map_err(|e| err(format!("cannot run valgrind: {e}")))?;
+        if !status.success() {
+            return Err(err(format!("callgrind on {path} failed ({status})")));
+        }
+        let text = std::fs::read_to_string(&profile)
+            .map_err(|e| err(format!("{}: {e}", profile.display())))?;
+        let total = callgrind_total(&text)
+            .ok_or_else(|| err(format!("{}: no `summary:` line", profile.display())))?;
+        per_call.insert(
+            path.to_owned(),
+            serde_json::json!(total as f64 / f64::from(COUNTED_CALLS)),
+        );
+    }
+    let record = serde_json::json!({
+        "valgrind": version,
+        "calls": COUNTED_CALLS,
+        "per_call": per_call,
+    });
+    let path = out.join("instructions.json");
+    std::fs::write(&path, record.to_string()).map_err(|e| err(format!("{}: {e}", path.display())))
+}
+
+/// The instructions a callgrind profile counted: its `summary:` line.
+pub fn callgrind_total(profile: &str) -> Option<u64> {
+    profile
+        .lines()
+        .find_map(|line| line.strip_prefix("summary:"))
+        .and_then(|n| n.trim().parse().ok())
 }
 
 fn target_dir(root: &Path) -> PathBuf {
@@ -156,6 +255,8 @@ pub struct Results {
     pub extras: Value,
     /// `memory.json` from the memory test.
     pub memory: Value,
+    /// `instructions.json` (callgrind counts), if valgrind was there.
+    pub instructions: Option<Value>,
 }
 
 impl Results {
@@ -167,6 +268,14 @@ impl Results {
             timings,
             extras: read_json(&out.join("extras.json"))?,
             memory: read_json(&out.join("memory.json"))?,
+            instructions: {
+                let path = out.join("instructions.json");
+                if path.is_file() {
+                    Some(read_json(&path)?)
+                } else {
+                    None
+                }
+            },
         };
         for id in [
             RAW_GET,
@@ -177,6 +286,8 @@ impl Results {
             SEQUENTIAL,
             RAW_SEQUENTIAL,
             CONCURRENT,
+            SLOW_READER,
+            READER_ALONE,
         ] {
             results.timing(id)?;
         }
@@ -296,6 +407,11 @@ pub struct Machine {
     /// The 1-minute load average when the run started (`/proc/loadavg`):
     /// other work on the machine makes timings noisy, and this says so.
     pub load_average: String,
+    /// The same when the measuring ended (the report is written then).
+    pub load_average_end: String,
+    /// The host name (`/proc/sys/kernel/hostname`), to tell runs on
+    /// different machines of the same kind apart.
+    pub hostname: String,
 }
 
 impl Machine {
@@ -343,8 +459,14 @@ impl Machine {
         let load_average = read("/proc/loadavg")
             .and_then(|text| text.split_whitespace().next().map(str::to_owned))
             .unwrap_or_else(unknown);
+        let hostname = read("/proc/sys/kernel/hostname")
+            .map(|name| name.trim().to_owned())
+            .filter(|name| !name.is_empty())
+            .unwrap_or_else(unknown);
         Self {
+            load_average_end: load_average.clone(),
             load_average,
+            hostname,
             cpus: std::thread::available_parallelism()
                 .map(|n| n.to_string())
                 .unwrap_or_else(|_| unknown()),
@@ -431,12 +553,85 @@ fn count(value: f64) -> String {
     }
 }
 
+fn percent(value: f64) -> String {
+    if value.is_finite() {
+        format!("{:.0} %", value * 100.0)
+    } else {
+        "n/a".to_owned()
+    }
+}
+
 fn ratio(value: f64) -> String {
     if value.is_finite() {
         format!("{value:.3}")
     } else {
         "n/a".to_owned()
     }
+}
+
+/// The callgrind counts per GET, or why there are none.
+fn instructions_section(results: &Results) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "\n## Instructions per GET\n");
+    let Some(counts) = &results.instructions else {
+        let _ = writeln!(
+            out,
+            "Not counted: valgrind was not installed when this report was written \
+             (Debian: `apt-get install valgrind`)."
+        );
+        return out;
+    };
+    let per_call = |path: &str| {
+        counts
+            .pointer(&format!("/per_call/{path}"))
+            .and_then(Value::as_f64)
+            .unwrap_or(f64::NAN)
+    };
+    let _ = writeln!(
+        out,
+        "Counted by callgrind ({}) over {} calls of each path (`kore-bench-get count`, the \
+         benchmark's code), after a warm-up, in the client process only: valgrind does not follow \
+         the mock. Unlike the times above, these counts do not depend on other work on the \
+         machine; they vary by a fraction of a percent with the allocator's state. How time \
+         relates to them depends on the machine (a round trip also spends time in the kernel \
+         and in the mock, which share the CPU, and other work leaves the caches cold), but a \
+         path that executes fewer instructions is cheaper on every machine, and none can be \
+         cheaper than the code it runs on: the SDK sends through the generated client.\n",
+        counts
+            .get("valgrind")
+            .and_then(Value::as_str)
+            .unwrap_or("valgrind"),
+        counts.get("calls").and_then(Value::as_u64).unwrap_or(0),
+    );
+    let _ = writeln!(
+        out,
+        "| path | instructions per GET | ratio vs raw | ratio vs generated alone |\n|---|---|---|---|"
+    );
+    let raw = per_call("raw_reqwest");
+    let bare = per_call("generated_no_hooks");
+    for (label, path) in [
+        ("raw reqwest + serde (baseline)", "raw_reqwest"),
+        (
+            "generated client alone (no hooks, bearer as a default header)",
+            "generated_no_hooks",
+        ),
+        ("`kore.raw().get_client()` (generated + hooks)", "generated"),
+        ("`kore.clients().get(id)` (SDK)", "sdk"),
+    ] {
+        let n = per_call(path);
+        let _ = writeln!(
+            out,
+            "| {label} | {} | {} | {} |",
+            if n.is_finite() {
+                format!("{n:.0}")
+            } else {
+                "n/a".to_owned()
+            },
+            ratio(n / raw),
+            ratio(n / bare),
+        );
+    }
+    out
 }
 
 /// The whole `REPORT.md`.
@@ -458,8 +653,13 @@ pub fn render(results: &Results, machine: &Machine, date: &str) -> String {
         t(BARE_GET),
         t(BEARER),
     );
-    let (sequential, raw_sequential, concurrent) =
-        (t(SEQUENTIAL), t(RAW_SEQUENTIAL), t(CONCURRENT));
+    let (sequential, raw_sequential, concurrent, slow_reader, reader_alone) = (
+        t(SEQUENTIAL),
+        t(RAW_SEQUENTIAL),
+        t(CONCURRENT),
+        t(SLOW_READER),
+        t(READER_ALONE),
+    );
     let spread = |t: &Timing| format!("{} – {}", format_time(t.p10), format_time(t.p90));
 
     let get_ratio = sdk.median / raw.median;
@@ -473,6 +673,10 @@ pub fn render(results: &Results, machine: &Machine, date: &str) -> String {
     );
     let paired_generated = paired("paired_generated_ratio_median");
     let paired_bare = paired("paired_generated_no_hooks_ratio_median");
+    let (paired_bare_p10, paired_bare_p90) = (
+        paired("paired_generated_no_hooks_ratio_p10"),
+        paired("paired_generated_no_hooks_ratio_p90"),
+    );
     let bearer_fraction = bearer.median / raw.median;
     let bearer_allocs = or_nan(results.extra("/token_cache/allocations_per_call"));
     let ideal = or_nan(results.extra("/pagination/ideal_sequential_ns"));
@@ -488,6 +692,14 @@ pub fn render(results: &Results, machine: &Machine, date: &str) -> String {
     let raw_sequential_ratio = raw_sequential.median / ideal;
     let sdk_vs_raw_walk = sequential.median / raw_sequential.median;
     let speedup = sequential.median / concurrent.median;
+    // The slow reader's ideal: the reader's own time plus the first page
+    // (its latency as the raw loop measured it), unless fetching alone is
+    // slower still. Without any overlap it would take reader + fetching.
+    let page_time = raw_sequential.median / pages;
+    let slow_ideal = (reader_alone.median + page_time).max(concurrent.median);
+    let slow_ratio = slow_reader.median / slow_ideal;
+    let hidden = (reader_alone.median + concurrent.median - slow_reader.median) / concurrent.median;
+    let reader_ms = or_nan(results.extra("/pagination/reader_ms_per_page"));
 
     let page_bytes = or_nan(results.memory_value("page_body_bytes"))
         + or_nan(results.memory_value("page_decoded_bytes"));
@@ -507,12 +719,18 @@ pub fn render(results: &Results, machine: &Machine, date: &str) -> String {
     let _ = writeln!(out, "# kore-clients performance report\n");
     let _ = writeln!(
         out,
-        "Generated by `cargo xtask bench` on {date}. Every target is a ratio between numbers \
-         measured in this same run (or a heap bound in pages measured in this run), never an \
-         absolute time, so the verdicts hold on slower and faster machines alike.\n"
+        "Generated by `cargo xtask bench` on {date}, on the machine described below \
+         (`{}`). Every target is a ratio between numbers measured in this same run (or a heap \
+         bound in pages measured in this run), never an absolute time. The ratios are this \
+         machine's, under the load shown: they move between machines of the same kind and with \
+         other work on the machine (a `get` ratio measured at 1.06 on one 2-vCPU machine was \
+         1.16 on another), so quote them with the machine, not as facts about the SDK. The \
+         instruction counts at the end do not depend on the load.\n",
+        machine.hostname
     );
     let _ = writeln!(out, "## Machine\n");
     let _ = writeln!(out, "| | |\n|---|---|");
+    let _ = writeln!(out, "| host | {} |", machine.hostname);
     let _ = writeln!(out, "| CPUs (`nproc`) | {} |", machine.cpus);
     let _ = writeln!(out, "| CPU model | {} |", machine.cpu_model);
     let _ = writeln!(out, "| memory | {} |", machine.memory);
@@ -520,8 +738,8 @@ pub fn render(results: &Results, machine: &Machine, date: &str) -> String {
     let _ = writeln!(out, "| rustc | {} |", machine.rustc);
     let _ = writeln!(
         out,
-        "| load average (1 min) at the start | {} |",
-        machine.load_average
+        "| load average (1 min) at the start / at the end | {} / {} |",
+        machine.load_average, machine.load_average_end
     );
     let _ = writeln!(out, "| date | {date} |\n");
 
@@ -539,7 +757,7 @@ pub fn render(results: &Results, machine: &Machine, date: &str) -> String {
     );
     let _ = writeln!(
         out,
-        "| `{SDK_GET}` | {} | {} | {} × raw | ≤ {GET_RATIO_TARGET:.2} (aim ≤ {GET_RATIO_AIM:.2}) | {} |",
+        "| `{SDK_GET}` | {} | {} | {} × raw | ≤ {GET_RATIO_TARGET:.2} (cross-check of the row below) | {} |",
         format_time(sdk.median),
         spread(&sdk),
         ratio(get_ratio),
@@ -547,7 +765,7 @@ pub fn render(results: &Results, machine: &Machine, date: &str) -> String {
     );
     let _ = writeln!(
         out,
-        "| `{SDK_GET}` ÷ raw, interleaved rounds | – | {} – {} | {} × raw | ≤ {GET_RATIO_TARGET:.2} (aim ≤ {GET_RATIO_AIM:.2}) | {} |",
+        "| `{SDK_GET}` ÷ raw, interleaved rounds | – | {} – {} | {} × raw | ≤ {GET_RATIO_TARGET:.2} | {} |",
         ratio(paired_p10),
         ratio(paired_p90),
         ratio(paired_median),
@@ -563,11 +781,13 @@ pub fn render(results: &Results, machine: &Machine, date: &str) -> String {
     );
     let _ = writeln!(
         out,
-        "| `{BARE_GET}` (diagnostic: generated client alone, bearer as a default header) | {} | {} | {} × raw (interleaved: {}) | – | – |",
+        "| `{BARE_GET}` (diagnostic: generated client alone, bearer as a default header; the floor for the SDK, which sends through it) | {} | {} | {} × raw (interleaved: {}, p10 – p90 {} – {}) | – | – |",
         format_time(bare.median),
         spread(&bare),
         ratio(bare_ratio),
         ratio(paired_bare),
+        ratio(paired_bare_p10),
+        ratio(paired_bare_p90),
     );
     let _ = writeln!(
         out,
@@ -579,17 +799,17 @@ pub fn render(results: &Results, machine: &Machine, date: &str) -> String {
     );
     let _ = writeln!(
         out,
-        "| `{SEQUENTIAL}` ({pages} pages × {latency_ms} ms) | {} | {} | {} × ideal {}; {} × raw loop | ≤ {SEQUENTIAL_RATIO_TARGET:.2} × ideal | {} |",
+        "| `{SEQUENTIAL}` ({pages} pages × {latency_ms} ms) | {} | {} | {} × raw loop ({} × ideal {}) | ≤ {SEQUENTIAL_VS_RAW_TARGET:.2} × raw loop | {} |",
         format_time(sequential.median),
         spread(&sequential),
+        ratio(sdk_vs_raw_walk),
         ratio(sequential_ratio),
         format_time(ideal),
-        ratio(sdk_vs_raw_walk),
-        verdict(sequential_ratio <= SEQUENTIAL_RATIO_TARGET),
+        verdict(sdk_vs_raw_walk <= SEQUENTIAL_VS_RAW_TARGET),
     );
     let _ = writeln!(
         out,
-        "| `{RAW_SEQUENTIAL}` (diagnostic: the mock's own time per walk) | {} | {} | {} × ideal | – | – |",
+        "| `{RAW_SEQUENTIAL}` (baseline of the row above: the same pages, reqwest + serde by hand; its distance from the ideal is the mock's timer rounding) | {} | {} | {} × ideal | – | – |",
         format_time(raw_sequential.median),
         spread(&raw_sequential),
         ratio(raw_sequential_ratio),
@@ -605,6 +825,22 @@ pub fn render(results: &Results, machine: &Machine, date: &str) -> String {
             "NOT preserved"
         },
         verdict(speedup >= SPEEDUP_TARGET && order_preserved),
+    );
+    let _ = writeln!(
+        out,
+        "| `{SLOW_READER}` (the reader spends {reader_ms} ms on each page) | {} | {} | {} × ideal {}; {} of the fetching hidden behind the reader | ≤ {SLOW_READER_TARGET:.2} × ideal | {} |",
+        format_time(slow_reader.median),
+        spread(&slow_reader),
+        ratio(slow_ratio),
+        format_time(slow_ideal),
+        percent(hidden),
+        verdict(slow_ratio <= SLOW_READER_TARGET),
+    );
+    let _ = writeln!(
+        out,
+        "| `{READER_ALONE}` (baseline of the row above: the same reader over the same clients held in memory) | {} | {} | – | – | – |",
+        format_time(reader_alone.median),
+        spread(&reader_alone),
     );
     let clients = or_nan(results.memory_value("clients"));
     out.push_str(&memory_row(
@@ -659,6 +895,8 @@ pub fn render(results: &Results, machine: &Machine, date: &str) -> String {
         format_bytes(or_nan(results.extra("/token_cache/bytes_per_call"))),
     );
 
+    out.push_str(&instructions_section(results));
+
     let _ = writeln!(out, "\n## How it was measured\n");
     let placement = match results.extras.get("pinned_cpu").and_then(Value::as_u64) {
         Some(cpu) => format!(
@@ -685,25 +923,40 @@ pub fn render(results: &Results, machine: &Machine, date: &str) -> String {
          bearer header, decoding the same `ClientEnvelope`; each side has its own warm \
          connection pool, the same timeouts and user agent, and the token is fetched before \
          measuring. The interleaved row alternates blocks of {block} raw and {block} SDK calls \
-         over {rounds} rounds and reports the median (p10 – p90) of the per-round ratios: a slow \
-         spell on the machine then affects both sides of a round, which criterion's \
-         back-to-back runs cannot guarantee.\n\
+         over {rounds} rounds, each call timed on its own; a round's ratio is that of the two \
+         sides' median call times, and the row reports the median (p10 – p90) of the per-round \
+         ratios. A slow spell on the machine then affects both sides of a round, which \
+         criterion's back-to-back runs cannot guarantee, and a call during which the scheduler \
+         ran other work on the CPU is an outlier the medians ignore.\n\
          - Pagination: {pages} pages of 100 clients, each answered after {latency_ms} ms; \
          `concurrency({concurrency})` keeps that many page requests in flight. \
          Concurrent and sequential streams are checked to yield the same clients in the same \
          order before timing. The raw loop fetches the same pages with reqwest and serde alone: \
          its distance from the ideal is the mock's (tokio's timer rounds each {latency_ms} ms \
          sleep up to the next millisecond tick, and building a page takes a fraction of a \
-         millisecond), so `sequential ÷ raw loop` is the SDK's own share.\n\
+         millisecond), so `sequential ÷ raw loop` is the SDK's own share, and what is judged.\n\
+         - Slow reader: the stream with `concurrency({concurrency})` read by a consumer that \
+         awaits {reader_ms} ms after each page's clients (as a write to a database would), \
+         against that consumer alone over the same clients held in memory. Here the reader is \
+         the slower side ({} against {} for fetching everything with \
+         `concurrency({concurrency})`), so the ideal is the reader's time plus the first \
+         page's latency, which nothing can hide (the raw loop's time per page); in general the \
+         larger of that and the fetching alone. Without prefetch overlapping the reader it \
+         would take at least reader + fetching ({}, {} × the ideal); \"hidden\" is the share \
+         of the fetching time that did overlap.\n\
          - Memory (`kore-bench/tests/memory.rs`): a counting global allocator (`peak_alloc`) \
          tracks the test process's peak heap while the stream is counted, not collected; one \
          page is its JSON body plus the decoded page, both measured in the same run ({}). \
          Collecting all clients instead would take about 1,000 pages.\n\
          - Other work on the machine (a build, another benchmark) shows as a wide spread and a \
          high load average above; the interleaved ratio is the one least affected by it.\n\
-         - Reproduce with `cargo xtask bench` (about 2 minutes of measuring after the build).",
+         - Reproduce with `cargo xtask bench` (about 3 minutes of measuring after the build, plus half a minute of callgrind when valgrind is installed).",
         sdk.samples,
         sequential.samples,
+        format_time(reader_alone.median),
+        format_time(concurrent.median),
+        format_time(reader_alone.median + concurrent.median),
+        ratio((reader_alone.median + concurrent.median) / slow_ideal),
         format_bytes(page_bytes),
         block = paired("paired_calls_per_block"),
         rounds = paired("paired_rounds"),
@@ -798,6 +1051,20 @@ mod tests {
             0.3e9,
             &samples,
         );
+        write_benchmark(
+            &criterion,
+            "pagination/concurrency_8_slow_reader",
+            SLOW_READER,
+            2.1e9,
+            &samples,
+        );
+        write_benchmark(
+            &criterion,
+            "pagination/slow_reader_alone",
+            READER_ALONE,
+            2.05e9,
+            &samples,
+        );
         std::fs::write(
             out.join("extras.json"),
             serde_json::json!({
@@ -814,7 +1081,8 @@ mod tests {
                 "pinned_cpu": 0,
                 "token_cache": {"allocations_per_call": 0.0, "bytes_per_call": 0.0},
                 "pagination": {"pages": 100, "latency_ms": 20, "concurrency": 8,
-                    "ideal_sequential_ns": 2_000_000_000u64, "order_preserved": order_preserved},
+                    "ideal_sequential_ns": 2_000_000_000u64, "order_preserved": order_preserved,
+                    "reader_ms_per_page": 20},
             })
             .to_string(),
         )
@@ -839,6 +1107,8 @@ mod tests {
             rustc: "rustc 1.95.0".into(),
             os: "Linux 6.1".into(),
             load_average: "0.12".into(),
+            load_average_end: "0.34".into(),
+            hostname: "bench-host".into(),
         }
     }
 
@@ -859,7 +1129,8 @@ mod tests {
         assert_eq!(sdk.samples, 10);
         // Per-iteration times 1..=10: nearest-rank p10 is 2, p90 is 9.
         assert_eq!((sdk.p10, sdk.p90), (2.0, 9.0));
-        assert_eq!(results.timings.len(), 8);
+        assert_eq!(results.timings.len(), 10);
+        assert!(results.instructions.is_none());
     }
 
     #[test]
@@ -874,7 +1145,12 @@ mod tests {
         assert!(report.contains("| CPU model | Test CPU |"), "{report}");
         assert!(report.contains("| rustc | rustc 1.95.0 |"), "{report}");
         assert!(
-            report.contains("| load average (1 min) at the start | 0.12 |"),
+            report.contains("| load average (1 min) at the start / at the end | 0.12 / 0.34 |"),
+            "{report}"
+        );
+        assert!(report.contains("| host | bench-host |"), "{report}");
+        assert!(
+            report.contains("on the machine described below (`bench-host`)"),
             "{report}"
         );
         assert!(report.contains("2026-01-02 03:04 UTC"), "{report}");
@@ -893,10 +1169,25 @@ mod tests {
             bearer.contains("0.00200 × one raw GET") && bearer.contains("**pass**"),
             "{bearer}"
         );
+        // Judged against the raw loop (2.1 s ÷ 2.09 s), the ideal shown beside it.
         let sequential = row(&report, "| `pagination/sequential`");
         assert!(
-            sequential.contains("1.050 × ideal") && sequential.contains("**pass**"),
+            sequential.contains("1.005 × raw loop (1.050 × ideal 2.000 s)")
+                && sequential.contains("≤ 1.02 × raw loop")
+                && sequential.contains("**pass**"),
             "{sequential}"
+        );
+        // Ideal: the reader alone (2.05 s) plus one page (2.09 s ÷ 100).
+        let slow = row(&report, "| `pagination/concurrency_8_slow_reader`");
+        assert!(
+            slow.contains("1.014 × ideal 2.071 s")
+                && slow.contains("83 % of the fetching hidden")
+                && slow.contains("**pass**"),
+            "{slow}"
+        );
+        assert!(
+            report.contains("Not counted: valgrind was not installed"),
+            "{report}"
         );
         let concurrent = row(&report, "| `pagination/concurrency_8` |");
         assert!(
@@ -930,6 +1221,75 @@ mod tests {
             concurrent.contains("NOT preserved") && concurrent.contains("**FAIL**"),
             "{concurrent}"
         );
+    }
+
+    #[test]
+    fn a_slow_sdk_walk_and_a_reader_without_overlap_fail() {
+        let dir = tempfile::tempdir().unwrap();
+        fixture(dir.path(), 31_500.0, true);
+        let criterion = dir.path().join("criterion");
+        let samples: Vec<f64> = (1..=10).map(f64::from).collect();
+        // 5 % slower than the raw loop, though still within 10 % of the ideal.
+        write_benchmark(
+            &criterion,
+            "pagination/sequential",
+            SEQUENTIAL,
+            2.2e9,
+            &samples,
+        );
+        // Reader alone + fetching alone: nothing overlapped.
+        write_benchmark(
+            &criterion,
+            "pagination/concurrency_8_slow_reader",
+            SLOW_READER,
+            2.35e9,
+            &samples,
+        );
+        let report = render(&Results::load(dir.path()).unwrap(), &machine(), "today");
+        let sequential = row(&report, "| `pagination/sequential`");
+        assert!(
+            sequential.contains("1.053 × raw loop") && sequential.contains("**FAIL**"),
+            "{sequential}"
+        );
+        let slow = row(&report, "| `pagination/concurrency_8_slow_reader`");
+        assert!(
+            slow.contains("0 % of the fetching hidden") && slow.contains("**FAIL**"),
+            "{slow}"
+        );
+    }
+
+    #[test]
+    fn instruction_counts_are_reported_against_raw_and_the_generated_client() {
+        let dir = tempfile::tempdir().unwrap();
+        fixture(dir.path(), 31_500.0, true);
+        std::fs::write(
+            dir.path().join("instructions.json"),
+            serde_json::json!({
+                "valgrind": "valgrind-3.19.0",
+                "calls": 2000,
+                "per_call": {"raw_reqwest": 80_000.0, "generated_no_hooks": 85_000.0,
+                    "generated": 87_000.0, "sdk": 88_400.0},
+            })
+            .to_string(),
+        )
+        .unwrap();
+        let report = render(&Results::load(dir.path()).unwrap(), &machine(), "today");
+        assert!(
+            report.contains("callgrind (valgrind-3.19.0) over 2000 calls"),
+            "{report}"
+        );
+        let sdk = row(&report, "| `kore.clients().get(id)` (SDK) | 88400");
+        assert!(sdk.contains("| 1.105 | 1.040 |"), "{sdk}");
+        let raw = row(&report, "| raw reqwest + serde (baseline) | 80000");
+        assert!(raw.contains("| 1.000 | 0.941 |"), "{raw}");
+    }
+
+    #[test]
+    fn the_callgrind_total_is_its_summary_line() {
+        let profile = "version: 1\ncreator: callgrind-3.19.0\nevents: Ir\nsummary: 183554626\n\
+                       fn=(1) main\n0 12\ntotals: 183554626\n";
+        assert_eq!(callgrind_total(profile), Some(183_554_626));
+        assert_eq!(callgrind_total("events: Ir\n"), None);
     }
 
     #[test]
