@@ -1,6 +1,7 @@
 //! One module per subcommand; this one dispatches.
 
 mod create;
+pub(crate) mod doctor;
 mod get;
 mod list;
 mod mock;
@@ -20,6 +21,10 @@ pub async fn run(cli: Cli, out: &mut impl Write) -> Result<(), Failure> {
         Command::Ping => {
             let connection = connect(&cli.global).await?;
             ping::run(&connection.kore, out).await
+        }
+        Command::Doctor(args) => {
+            let connection = connect(&cli.global).await?;
+            doctor::run(&connection.kore, &args, &cli.global, out).await
         }
         Command::Clients(command) => {
             // Held until the command ends: under `--mock` it owns the server.
