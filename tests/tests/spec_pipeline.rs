@@ -1,7 +1,7 @@
 //! The merged spec and the generated client, reviewed as `insta` snapshots.
 //!
-//! Accept an intended change with `cargo insta review` (or
-//! `cargo insta test --review -p kore-clients-tests`).
+//! After `cargo xtask merge`, review and accept an intended change with
+//! `cargo insta test --review -p kore-clients-tests` (the guide: openapi/README.md).
 
 use std::path::{Path, PathBuf};
 
