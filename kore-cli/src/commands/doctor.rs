@@ -44,7 +44,7 @@ pub struct DoctorArgs {
     #[arg(long, value_name = "PATH", requires = "include_create")]
     pub secret_file: Option<PathBuf>,
 
-    /// With --include-create: the new client's name [default: kore-doctor-<UTC time>].
+    /// With --include-create: the new client's name [default: kore-doctor-YYYYMMDDTHHMMSSZ, the UTC time].
     #[arg(long, value_name = "NAME", requires = "include_create")]
     pub create_name: Option<String>,
 
