@@ -58,6 +58,11 @@ pub enum Outcome {
         /// Why not.
         why: String,
     },
+    /// Made through the SDK, which judges the answer itself (the token grant).
+    ThroughSdk {
+        /// What came of it.
+        note: String,
+    },
 }
 
 /// One call of the doctor.
@@ -140,6 +145,8 @@ pub struct CallSummary {
     error: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     skipped: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    note: Option<String>,
 }
 
 /// Something the live API sent that the merged spec (or the SDK) does not expect.
@@ -212,9 +219,11 @@ impl Report {
                 status: None,
                 error: None,
                 skipped: None,
+                note: None,
             };
             match &call.outcome {
                 Outcome::Skipped { why } => summary.skipped = Some(why.clone()),
+                Outcome::ThroughSdk { note } => summary.note = Some(note.clone()),
                 Outcome::Failed { error, .. } => {
                     network_failed = true;
                     summary.error = Some(error.clone());
@@ -305,10 +314,11 @@ impl Report {
             .calls
             .iter()
             .map(|call| {
-                let outcome = match (&call.status, &call.error, &call.skipped) {
-                    (Some(status), _, _) => format!("HTTP {status}"),
-                    (_, Some(error), _) => format!("failed: {error}"),
-                    (_, _, Some(why)) => format!("not run: {why}"),
+                let outcome = match (&call.status, &call.error, &call.skipped, &call.note) {
+                    (Some(status), ..) => format!("HTTP {status}"),
+                    (_, Some(error), ..) => format!("failed: {error}"),
+                    (_, _, Some(why), _) => format!("not run: {why}"),
+                    (.., Some(note)) => note.clone(),
                     _ => String::new(),
                 };
                 vec![

@@ -102,13 +102,15 @@ fn against_kore_mock_the_json_report_has_no_deviation_and_a_status_for_every_cor
     assert_eq!(
         calls,
         [
+            ("token", &Value::Null),
             ("getPingStatus", &json!(200)),
             ("listClient", &json!(200)),
             ("getClient", &json!(200)),
             ("createClient", &Value::Null),
         ]
     );
-    assert!(report["calls"][3]["skipped"].is_string());
+    assert!(report["calls"][0]["note"].is_string());
+    assert!(report["calls"][4]["skipped"].is_string());
 
     // The table is the merged spec's record of openapi/corrections.json.
     let statuses = correction_statuses(&report);
@@ -485,8 +487,8 @@ fn an_error_answer_leaves_the_check_incomplete() {
     assert_eq!(output.status.code(), Some(5), "{}", stderr(&output));
     let report = json(&output);
     assert_eq!(report["deviations"], json!([]), "KORE's 503 is documented");
-    assert_eq!(report["calls"][1]["status"], 503);
-    assert!(report["calls"][2]["skipped"].is_string());
+    assert_eq!(report["calls"][2]["status"], 503);
+    assert!(report["calls"][3]["skipped"].is_string());
     let err = stderr(&output);
     assert!(
         err.contains(

@@ -118,7 +118,15 @@ pub async fn run(
         authorization: token.header().clone(),
     };
 
-    let mut calls = Vec::new();
+    let mut calls = vec![Call {
+        operation: "token",
+        method: "POST".to_owned(),
+        path: kore.token_url().to_owned(),
+        parameters: Vec::new(),
+        outcome: Outcome::ThroughSdk {
+            note: "granted (by the SDK, for its ping)".to_owned(),
+        },
+    }];
     calls.push(
         probe
             .send("getPingStatus", Method::GET, "/v1/ping", Vec::new(), None)
