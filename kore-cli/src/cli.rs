@@ -42,6 +42,8 @@ Exit codes:
      closed or failing, or the secret file and then stdout); stderr names the client
   8  a create's outcome is unknown (sent, but no answer, or a 5xx): KORE may have
      created it; run the printed `kore clients list --name …` before trying again
+  9  `kore doctor`: the live API deviates from the merged spec (the report lists
+     each deviation by operation and JSON pointer)
   130 interrupted (Ctrl-C) before KORE answered a create; the secret file is removed
 
 Errors are one or two lines on stderr (what failed and why, then a hint);
@@ -252,6 +254,12 @@ pub enum Command {
     /// List, read and create the account's API clients.
     #[command(subcommand)]
     Clients(ClientsCommand),
+
+    /// Measure the live API against the merged spec and the corrections it relies on.
+    ///
+    /// Read-only unless --include-create: a token, ping, the first page of clients
+    /// and the first listed client, each answer validated against the spec.
+    Doctor(crate::commands::doctor::DoctorArgs),
 
     /// Run the embedded kore-mock server until Ctrl-C or SIGTERM.
     #[command(after_help = "Examples:

@@ -35,6 +35,8 @@ pub enum Exit {
     /// 8: a create whose outcome is unknown: it may have reached KORE but
     /// its answer never arrived. Check with `kore clients list --name`.
     CreateUnknown = 8,
+    /// 9: `kore doctor` found the live API deviating from the merged spec.
+    Deviates = 9,
     /// 130: interrupted (Ctrl-C) before KORE answered.
     Interrupted = 130,
 }
@@ -92,6 +94,27 @@ pub enum Failure {
         /// The name it was to be created with.
         name: String,
     },
+    /// `kore doctor`: the live API sent what the merged spec does not
+    /// describe (the report on stdout lists each place).
+    Deviates {
+        /// How many deviations the report lists.
+        count: usize,
+    },
+    /// `kore doctor` could not check everything: calls failed or answered
+    /// with an error status (the report on stdout says which).
+    DoctorIncomplete {
+        /// The calls that did not succeed, e.g. `listClient (HTTP 503)`.
+        calls: Vec<String>,
+        /// Whether one got no answer at all (network, timeout).
+        network: bool,
+    },
+    /// `kore doctor --include-create`: the create was sent but its outcome is unknown.
+    DoctorCreateUnknown {
+        /// The name the client was to be created with.
+        name: String,
+        /// What happened to the request.
+        what: String,
+    },
     /// The in-process mock could not start (port taken, ...).
     MockStart {
         /// The address it tried.
@@ -136,6 +159,10 @@ impl Failure {
             Failure::Io { .. } | Failure::MockStart { .. } => Exit::Local,
             Failure::SecretUndelivered { .. } => Exit::SecretUndelivered,
             Failure::CreateInterrupted { .. } => Exit::Interrupted,
+            Failure::Deviates { .. } => Exit::Deviates,
+            Failure::DoctorIncomplete { network: true, .. } => Exit::Network,
+            Failure::DoctorIncomplete { network: false, .. } => Exit::Api,
+            Failure::DoctorCreateUnknown { .. } => Exit::CreateUnknown,
         }
     }
 
@@ -187,6 +214,34 @@ impl Failure {
                     kore_clients::check_command(name)
                 )),
             },
+            Failure::Deviates { count } => Report {
+                message: format!(
+                    "the live API deviates from the merged spec in {count} place(s), listed in the report"
+                ),
+                hint: Some(
+                    "each names the operation and JSON pointer; fix it with a correction in openapi/corrections.json (see openapi/README.md), or report it to KORE".to_owned(),
+                ),
+            },
+            Failure::DoctorIncomplete { calls, network } => Report {
+                message: format!(
+                    "kore doctor could not check everything: {} did not succeed",
+                    calls.join(", ")
+                ),
+                hint: Some(if *network {
+                    "check the network and --base-url, or raise --timeout, then run it again".to_owned()
+                } else {
+                    "the report shows each answer; run it again later, or with -v".to_owned()
+                }),
+            },
+            Failure::DoctorCreateUnknown { name, what } => Report {
+                message: format!(
+                    "kore doctor: the create request for {name:?} was sent, but {what}; KORE may have created the client"
+                ),
+                hint: Some(format!(
+                    "check with `{}` before running the doctor with --include-create again",
+                    kore_clients::check_command(name)
+                )),
+            },
             Failure::MockStart { addr, source } => Report {
                 message: format!("kore-mock cannot listen on {addr}: {source}"),
                 hint: Some("choose another --port, or --port 0 for a free one".to_owned()),
@@ -202,7 +257,11 @@ impl Failure {
             | Failure::Io { source, .. }
             | Failure::SecretUndelivered { source, .. }
             | Failure::MockStart { source, .. } => Some(source),
-            Failure::Usage { .. } | Failure::CreateInterrupted { .. } => None,
+            Failure::Usage { .. }
+            | Failure::CreateInterrupted { .. }
+            | Failure::Deviates { .. }
+            | Failure::DoctorIncomplete { .. }
+            | Failure::DoctorCreateUnknown { .. } => None,
         }
     }
 }

@@ -5,6 +5,7 @@
 mod cli;
 mod commands;
 mod connect;
+mod drift;
 mod exit;
 mod logging;
 mod output;

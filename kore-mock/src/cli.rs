@@ -224,28 +224,38 @@ pub fn announce(mock: &MockKore, args: &Args, out: &mut impl Write) -> io::Resul
 /// Completes on Ctrl-C (SIGINT) or, on Unix, SIGTERM — what `kill`, `docker stop` and
 /// service managers send. Listening for them also makes the process stop on them as
 /// PID 1 in a container, where signals without a handler are ignored.
-pub async fn shutdown_signal() {
-    let ctrl_c = async {
-        if tokio::signal::ctrl_c().await.is_err() {
-            // Without a handler, only SIGTERM (or killing) stops the server.
-            std::future::pending::<()>().await;
-        }
-    };
+///
+/// The handlers are installed when this is called, not when the future is first
+/// polled: call it before announcing readiness, so that a signal sent right after the
+/// banner or `--json` line is never one the process dies of.
+pub fn shutdown_signal() -> impl Future<Output = ()> {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{SignalKind, signal};
-        match signal(SignalKind::terminate()) {
-            Ok(mut terminate) => {
-                tokio::select! {
-                    () = ctrl_c => {}
-                    _ = terminate.recv() => {}
+        let interrupt = signal(SignalKind::interrupt());
+        let terminate = signal(SignalKind::terminate());
+        async move {
+            match (interrupt, terminate) {
+                (Ok(mut interrupt), Ok(mut terminate)) => {
+                    tokio::select! {
+                        _ = interrupt.recv() => {}
+                        _ = terminate.recv() => {}
+                    }
                 }
+                (Ok(mut only), Err(_)) | (Err(_), Ok(mut only)) => {
+                    only.recv().await;
+                }
+                // Without handlers, only killing stops the server.
+                (Err(_), Err(_)) => std::future::pending::<()>().await,
             }
-            Err(_) => ctrl_c.await,
         }
     }
     #[cfg(not(unix))]
-    ctrl_c.await;
+    async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    }
 }
 
 #[cfg(test)]

@@ -32,6 +32,9 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    // Listening for signals before saying it is ready: a script that sends
+    // SIGTERM as soon as it reads the line must not kill it.
+    let stop = cli::shutdown_signal();
     // The banner goes to stdout on purpose: it is what a user copies into their
     // config, and with --json what a script reads.
     if let Err(err) = cli::announce(&mock, &args, &mut std::io::stdout().lock()) {
@@ -39,7 +42,7 @@ async fn main() -> ExitCode {
         return ExitCode::FAILURE;
     }
 
-    match mock.run_until(cli::shutdown_signal()).await {
+    match mock.run_until(stop).await {
         Ok(()) => {
             tracing::info!("stopped");
             ExitCode::SUCCESS

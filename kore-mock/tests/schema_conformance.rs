@@ -15,33 +15,31 @@ const TOKEN_SPEC: &str = concat!(
     "/../openapi/reference/kore_token_api_v1.json"
 );
 
-fn components(path: &str) -> Value {
-    let spec: Value = serde_json::from_str(&std::fs::read_to_string(path).expect("spec file"))
-        .expect("spec JSON");
-    let mut components = spec["components"].clone();
-    // The spec leaves every property optional and extra properties allowed, so it would
-    // accept `{}`. Tightening each response object to "exactly the declared properties"
-    // makes the check catch a missing field or a leaked one (e.g. client_secret in Client).
-    for schema in components["schemas"]
+/// A validator for `schema_name` of the spec at `spec_path`, tightened to "exactly the
+/// declared properties". The spec leaves every property optional and extra properties
+/// allowed, so it would accept `{}`; tightening makes the check catch a missing field or a
+/// leaked one (e.g. client_secret in Client). The translation to JSON Schema (OpenAPI's
+/// `nullable`) is kore-conformance's, the one `kore doctor` uses.
+fn validator(spec_path: &str, schema_name: &str) -> Validator {
+    let mut spec: Value =
+        serde_json::from_str(&std::fs::read_to_string(spec_path).expect("spec file"))
+            .expect("spec JSON");
+    for schema in spec["components"]["schemas"]
         .as_object_mut()
         .expect("schemas")
         .values_mut()
     {
         make_exact(schema);
     }
-    components
+    kore_conformance::Spec::from_value(spec)
+        .validator(&json!({"$ref": format!("#/components/schemas/{schema_name}")}))
+        .unwrap_or_else(|err| panic!("schema {schema_name}: {err}"))
 }
 
 fn make_exact(schema: &mut Value) {
     let Some(object) = schema.as_object_mut() else {
         return;
     };
-    // OpenAPI 3.0's `nullable: true` is JSON Schema's `"type": [T, "null"]`.
-    if object.remove("nullable") == Some(Value::Bool(true))
-        && let Some(Value::String(kind)) = object.get("type").cloned()
-    {
-        object.insert("type".into(), json!([kind, "null"]));
-    }
     if let Some(Value::Object(properties)) = object.get_mut("properties") {
         for property in properties.values_mut() {
             make_exact(property);
@@ -52,13 +50,6 @@ fn make_exact(schema: &mut Value) {
             .entry("additionalProperties")
             .or_insert(Value::Bool(false));
     }
-}
-
-fn validator(spec_path: &str, schema_name: &str) -> Validator {
-    let components = components(spec_path);
-    let schema =
-        json!({"$ref": format!("#/components/schemas/{schema_name}"), "components": components});
-    jsonschema::draft4::new(&schema).unwrap_or_else(|err| panic!("schema {schema_name}: {err}"))
 }
 
 fn assert_valid(validator: &Validator, body: &Value, what: &str) {

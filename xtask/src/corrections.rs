@@ -1,27 +1,43 @@
 //! Corrections to KORE's fragments, applied after merging.
 //!
 //! `openapi/corrections.json` is an RFC 6902 JSON Patch: an array of
-//! operations any JSON Patch tool can apply. Each operation also carries a
-//! `reason` member (RFC 6902 §4 says unknown members are ignored), which this
-//! loader requires, so no correction exists without its explanation.
+//! operations any JSON Patch tool can apply. Each operation also carries two
+//! members of ours (RFC 6902 §4 says unknown members are ignored), which this
+//! loader requires:
+//! - `correction`: the id of the correction it belongs to. One correction is
+//!   one upstream bug, fixed by a few operations in a row (its `test` guards
+//!   and the change itself) that all share the id;
+//! - `reason`: why the operation exists, so no correction exists without its
+//!   explanation.
 //!
 //! Corrections must not outlive the bug they fix. Every operation must still
 //! find its target: `test` must match, `remove`/`replace`/`move` need an
 //! existing path, and — stricter than RFC 6902 — `add`, `move` and `copy` may
-//! not overwrite an existing member. When KORE fixes something upstream the merge fails and
-//! names the correction to delete.
+//! not overwrite an existing member. When KORE fixes something upstream the
+//! merge fails, names the correction, its reason and every operation that
+//! belongs to it: all of them are deleted together.
+//!
+//! The merged spec records what was applied (see [`Corrections::provenance`])
+//! as its `x-kore-corrections` extension, so tools that only hold the merged
+//! spec — `kore doctor` — can tell which correction a live response still
+//! needs.
 
 use json_patch::PatchOperation;
-use serde_json::Value;
+use serde_json::{Map, Value, json};
 
 use crate::{Result, err};
 
-/// One operation of the corrections patch, with its reason.
+/// The top-level extension of the merged spec that records the corrections.
+pub const PROVENANCE_KEY: &str = "x-kore-corrections";
+
+/// One operation of the corrections patch, with its correction id and reason.
 #[derive(Debug, Clone)]
 pub struct Correction {
     /// Position in the corrections array (0-based, as in JSON Patch errors).
     pub index: usize,
-    /// Why this correction exists.
+    /// The id of the correction this operation belongs to.
+    pub id: String,
+    /// Why this operation exists.
     pub reason: String,
     /// The JSON Patch operation.
     pub operation: PatchOperation,
@@ -34,6 +50,15 @@ pub struct Corrections {
     entries: Vec<Correction>,
 }
 
+/// One applied operation and what it replaced or removed.
+#[derive(Debug, Clone)]
+pub struct Applied {
+    /// Position of the operation in the corrections array.
+    pub index: usize,
+    /// For `remove` and `replace`: the value that was at the path before.
+    pub before: Option<Value>,
+}
+
 impl Corrections {
     /// Parses the corrections file; `file` names it in messages.
     pub fn parse(file: &str, text: &str) -> Result<Self> {
@@ -44,60 +69,164 @@ impl Corrections {
                 e.column()
             ))
         })?;
-        let entries = raw
-            .into_iter()
-            .enumerate()
-            .map(|(index, value)| {
-                let reason = value
-                    .get("reason")
+        let mut entries: Vec<Correction> = Vec::with_capacity(raw.len());
+        for (index, value) in raw.into_iter().enumerate() {
+            let member = |name: &str| {
+                value
+                    .get(name)
                     .and_then(Value::as_str)
                     .map(str::trim)
                     .filter(|r| !r.is_empty())
-                    .ok_or_else(|| {
-                        err(format!(
-                            "{file}: correction #{index} has no `reason`; say which upstream \
-                             bug it corrects"
-                        ))
-                    })?
-                    .to_owned();
-                let operation: PatchOperation = serde_json::from_value(value).map_err(|e| {
-                    err(format!(
-                        "{file}: correction #{index} is not a JSON Patch operation: {e}"
-                    ))
-                })?;
-                Ok(Correction {
-                    index,
-                    reason,
-                    operation,
-                })
-            })
-            .collect::<Result<Vec<_>>>()?;
+                    .map(str::to_owned)
+            };
+            let reason = member("reason").ok_or_else(|| {
+                err(format!(
+                    "{file}: operation #{index} has no `reason`; say which upstream bug it corrects"
+                ))
+            })?;
+            let id = member("correction").ok_or_else(|| {
+                err(format!(
+                    "{file}: operation #{index} has no `correction` id; give it the id of the \
+                     correction it belongs to (the operations of one correction share one id)"
+                ))
+            })?;
+            if let Some(previous) = entries.last()
+                && previous.id != id
+                && let Some(first) = entries.iter().find(|c| c.id == id)
+            {
+                return Err(err(format!(
+                    "{file}: operation #{index} belongs to correction `{id}`, whose operations \
+                     start at #{}, but #{} in between belongs to `{}`; keep the operations of \
+                     one correction together",
+                    first.index, previous.index, previous.id
+                )));
+            }
+            let operation: PatchOperation = serde_json::from_value(value).map_err(|e| {
+                err(format!(
+                    "{file}: operation #{index} (correction `{id}`) is not a JSON Patch operation: {e}"
+                ))
+            })?;
+            entries.push(Correction {
+                index,
+                id,
+                reason,
+                operation,
+            });
+        }
         Ok(Self {
             file: file.to_owned(),
             entries,
         })
     }
 
-    /// The corrections, in the order they apply.
+    /// The operations, in the order they apply.
     pub fn entries(&self) -> &[Correction] {
         &self.entries
     }
 
+    /// The operations of correction `id`.
+    pub fn operations_of<'a>(&'a self, id: &'a str) -> impl Iterator<Item = &'a Correction> + 'a {
+        self.entries.iter().filter(move |c| c.id == id)
+    }
+
+    /// A correction's reason: that of its first operation that changes
+    /// something (its guards' reasons only say what they check).
+    pub fn reason_of(&self, id: &str) -> &str {
+        let operations = || self.entries.iter().filter(|c| c.id == id);
+        operations()
+            .find(|c| !matches!(c.operation, PatchOperation::Test(_)))
+            .or_else(|| operations().next())
+            .map_or("", |c| c.reason.as_str())
+    }
+
     /// Applies every correction in order to `doc`.
-    pub fn apply(&self, mut doc: Value) -> Result<Value> {
+    pub fn apply(&self, doc: Value) -> Result<Value> {
+        self.apply_recorded(doc).map(|(doc, _)| doc)
+    }
+
+    /// Applies every correction in order to `doc`, recording what each
+    /// `remove` and `replace` took away (for [`Self::provenance`]).
+    pub fn apply_recorded(&self, mut doc: Value) -> Result<(Value, Vec<Applied>)> {
+        let mut applied = Vec::with_capacity(self.entries.len());
         for correction in &self.entries {
+            let before = match &correction.operation {
+                PatchOperation::Remove(op) => doc.pointer(op.path.as_str()).cloned(),
+                PatchOperation::Replace(op) => doc.pointer(op.path.as_str()).cloned(),
+                _ => None,
+            };
             self.apply_one(&mut doc, correction)?;
+            applied.push(Applied {
+                index: correction.index,
+                before,
+            });
         }
-        Ok(doc)
+        Ok((doc, applied))
+    }
+
+    /// What the merged spec records about the corrections (its
+    /// `x-kore-corrections` extension): one entry per correction, in file
+    /// order, with its id, its reason and its operations exactly as in the
+    /// file, each `remove` and `replace` also carrying the `before` value it
+    /// took away. From that a reader can undo any one correction on the
+    /// merged spec and see what KORE's own schema would have said.
+    pub fn provenance(&self, applied: &[Applied]) -> Value {
+        let mut out: Vec<Value> = Vec::new();
+        let mut current: Option<(String, Vec<Value>)> = None;
+        for correction in &self.entries {
+            let mut operation = match serde_json::to_value(&correction.operation) {
+                Ok(Value::Object(map)) => map,
+                _ => Map::new(),
+            };
+            operation.insert("reason".into(), Value::String(correction.reason.clone()));
+            if let Some(before) = applied
+                .iter()
+                .find(|a| a.index == correction.index)
+                .and_then(|a| a.before.clone())
+            {
+                operation.insert("before".into(), before);
+            }
+            match &mut current {
+                Some((id, operations)) if *id == correction.id => {
+                    operations.push(Value::Object(operation));
+                }
+                _ => {
+                    if let Some((id, operations)) = current.take() {
+                        out.push(self.entry(&id, operations));
+                    }
+                    current = Some((correction.id.clone(), vec![Value::Object(operation)]));
+                }
+            }
+        }
+        if let Some((id, operations)) = current {
+            out.push(self.entry(&id, operations));
+        }
+        Value::Array(out)
+    }
+
+    fn entry(&self, id: &str, operations: Vec<Value>) -> Value {
+        json!({"id": id, "reason": self.reason_of(id), "operations": operations})
     }
 
     fn apply_one(&self, doc: &mut Value, correction: &Correction) -> Result<()> {
         let stale = |why: String| {
+            let operations: Vec<&Correction> = self.operations_of(&correction.id).collect();
+            let listed = operations
+                .iter()
+                .map(|c| format!("    #{} {}", c.index, describe(&c.operation)))
+                .collect::<Vec<_>>()
+                .join("\n");
             err(format!(
-                "{}: correction #{} no longer applies: {why}.\n  reason it existed: {}\n  \
-                 KORE's fragments changed here; if the upstream bug is fixed, delete this \
-                 correction (and the ones that belong with it), then run `cargo xtask merge`",
-                self.file, correction.index, correction.reason
+                "{file}: correction `{id}` no longer applies: operation #{index} ({what}): \
+                 {why}.\n  reason it exists: {reason}\n  its operations (every entry with \
+                 \"correction\": \"{id}\"):\n{listed}\n  KORE's fragments changed here. If KORE \
+                 fixed the bug, delete these {count} operation(s) and run `cargo xtask merge`; \
+                 if KORE changed something else, adapt them to the new fragments.",
+                file = self.file,
+                id = correction.id,
+                index = correction.index,
+                what = describe(&correction.operation),
+                reason = self.reason_of(&correction.id),
+                count = operations.len(),
             ))
         };
         // RFC 6902 lets `add`, `move` and `copy` replace an existing member;
@@ -125,7 +254,7 @@ impl Corrections {
                         .pointer(e.path.as_str())
                         .map_or_else(|| "nothing".to_owned(), |v| v.to_string());
                     format!(
-                        "`test` of {} failed: the fragments now have {actual}",
+                        "the `test` failed: the fragments now have {actual} at {}",
                         e.path.as_str()
                     )
                 }
@@ -133,6 +262,18 @@ impl Corrections {
             };
             stale(what)
         })
+    }
+}
+
+/// `remove /components/...` or `move /a -> /b`: one operation on one line.
+fn describe(operation: &PatchOperation) -> String {
+    match operation {
+        PatchOperation::Move(op) => format!("move {} -> {}", op.from, op.path),
+        PatchOperation::Copy(op) => format!("copy {} -> {}", op.from, op.path),
+        PatchOperation::Add(op) => format!("add {}", op.path),
+        PatchOperation::Remove(op) => format!("remove {}", op.path),
+        PatchOperation::Replace(op) => format!("replace {}", op.path),
+        PatchOperation::Test(op) => format!("test {}", op.path),
     }
 }
 

@@ -90,8 +90,15 @@ impl Layout {
     }
 }
 
-/// Reads every fragment and the corrections, merges, corrects, validates,
-/// and returns the merged spec exactly as it is written to disk.
+/// Reads every fragment and the corrections, merges, corrects, records the
+/// corrections in the spec (its `x-kore-corrections` extension, see
+/// [`corrections::Corrections::provenance`]), validates, and returns the
+/// merged spec exactly as it is written to disk.
+///
+/// Recording the corrections inside the merged spec, rather than copying
+/// `openapi/corrections.json` next to it, keeps one output and one freshness
+/// check (`cargo xtask merge --check`): a correction edited without a merge
+/// makes the committed spec stale like any fragment change.
 pub fn build_spec(layout: &Layout) -> Result<String> {
     let fragments = merge::read_fragments(&layout.fragments_dir())?;
     let merged = merge::merge(&fragments)?;
@@ -100,7 +107,21 @@ pub fn build_spec(layout: &Layout) -> Result<String> {
         .map_err(|e| err(format!("{}: {e}", layout.display(&corrections_path))))?;
     let corrections =
         corrections::Corrections::parse(&layout.display(&corrections_path), &corrections_text)?;
-    let corrected = corrections.apply(merged)?;
+    let (mut corrected, applied) = corrections.apply_recorded(merged)?;
+    let Some(top) = corrected.as_object_mut() else {
+        return Err(err("the corrected spec is not a JSON object"));
+    };
+    if top.contains_key(corrections::PROVENANCE_KEY) {
+        return Err(err(format!(
+            "the fragments define `{}`, which the merge writes itself (the record of \
+             openapi/corrections.json); remove it from the fragment",
+            corrections::PROVENANCE_KEY
+        )));
+    }
+    top.insert(
+        corrections::PROVENANCE_KEY.to_owned(),
+        corrections.provenance(&applied),
+    );
     let text = merge::render(&corrected);
     merge::validate(&text)?;
     Ok(text)

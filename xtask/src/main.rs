@@ -8,16 +8,27 @@ const USAGE: &str = "\
 usage: cargo xtask <command>
 
 commands:
-  vendor <docs-page.md>   extract every OpenAPI JSON code block of a KORE docs page
-                          into openapi/fragments/<operationId>.json
+  vendor <docs-page.md>   extract every OpenAPI JSON code block of a KORE docs page into
+                          openapi/fragments/<operationId>.json; fragments that are not on
+                          the page (getPingStatus) are left as they are
   merge                   merge openapi/fragments/*.json, apply openapi/corrections.json,
-                          validate, and write openapi/kore-clients.json (and the copy
-                          in kore-clients-gen/)
-  merge --check           fail if the committed merged spec differs from a fresh merge
+                          record the corrections in the spec (x-kore-corrections), validate,
+                          and write openapi/kore-clients.json and its copy
+                          kore-clients-gen/kore-clients.json
+  merge --check           fail if either committed copy differs from a fresh merge
   bench                   run kore-bench's benchmarks and memory test and write
                           kore-bench/REPORT.md (ratios, spreads, targets, machine)
 
-after a spec change: cargo xtask vendor <page.md> && cargo xtask merge && cargo insta review";
+after KORE changes its spec (the whole guide: openapi/README.md):
+  1. curl -fsSL https://docs.korewireless.com/api/global-resources/api-clients/clients.md \\
+          -o openapi/source/clients.md
+  2. cargo xtask vendor openapi/source/clients.md
+  3. cargo xtask merge                 (a stale correction names its reason and operations)
+  4. cargo insta test --review -p kore-clients-tests   (review the snapshot diff)
+  5. cargo test --workspace
+  6. commit openapi/source/clients.md, openapi/fragments/, openapi/corrections.json if you
+     changed it, openapi/kore-clients.json, kore-clients-gen/kore-clients.json and
+     tests/tests/snapshots/";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -68,7 +79,7 @@ fn run_vendor(layout: &Layout, page: &str) -> Result<(), String> {
             layout.display(&path)
         );
     }
-    println!("next: cargo xtask merge && cargo insta review");
+    println!("next: cargo xtask merge (see openapi/README.md for the whole guide)");
     Ok(())
 }
 
@@ -81,7 +92,8 @@ fn run_merge(layout: &Layout) -> Result<(), String> {
             println!("wrote {}", layout.display(path));
         }
         println!(
-            "next: cargo insta test --review -p kore-clients-tests (review the snapshot diff)"
+            "next: cargo insta test --review -p kore-clients-tests (review the snapshot diff), \
+             then cargo test --workspace"
         );
     }
     Ok(())

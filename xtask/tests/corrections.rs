@@ -23,10 +23,10 @@ fn apply(corrections: serde_json::Value) -> Result<serde_json::Value, String> {
 #[test]
 fn corrections_apply_in_order() {
     let out = apply(json!([
-        {"op": "move", "from": "/components/schemas/201Thing", "path": "/components/schemas/Thing", "reason": "digit-leading name"},
-        {"op": "test", "path": "/paths/~1t/post/responses/201/content/application~1json/schema/$ref", "value": "#/components/schemas/201Thing", "reason": "guard"},
-        {"op": "replace", "path": "/paths/~1t/post/responses/201/content/application~1json/schema/$ref", "value": "#/components/schemas/Thing", "reason": "follow the rename"},
-        {"op": "remove", "path": "/components/schemas/Thing/properties/at/format", "reason": "server sends RFC 1123"}
+        {"correction": "c", "op": "move", "from": "/components/schemas/201Thing", "path": "/components/schemas/Thing", "reason": "digit-leading name"},
+        {"correction": "c", "op": "test", "path": "/paths/~1t/post/responses/201/content/application~1json/schema/$ref", "value": "#/components/schemas/201Thing", "reason": "guard"},
+        {"correction": "c", "op": "replace", "path": "/paths/~1t/post/responses/201/content/application~1json/schema/$ref", "value": "#/components/schemas/Thing", "reason": "follow the rename"},
+        {"correction": "c", "op": "remove", "path": "/components/schemas/Thing/properties/at/format", "reason": "server sends RFC 1123"}
     ]))
     .unwrap();
     assert_eq!(
@@ -41,24 +41,27 @@ fn corrections_apply_in_order() {
 
 #[test]
 fn every_correction_needs_a_reason() {
-    let message = apply(json!([{"op": "remove", "path": "/components"}])).unwrap_err();
+    let message =
+        apply(json!([{"correction": "c", "op": "remove", "path": "/components"}])).unwrap_err();
     assert!(
-        message.contains("correction #0 has no `reason`"),
+        message.contains("operation #0 has no `reason`"),
         "{message}"
     );
     let message =
-        apply(json!([{"op": "remove", "path": "/components", "reason": "  "}])).unwrap_err();
+        apply(json!([{"correction": "c", "op": "remove", "path": "/components", "reason": "  "}]))
+            .unwrap_err();
     assert!(
-        message.contains("correction #0 has no `reason`"),
+        message.contains("operation #0 has no `reason`"),
         "{message}"
     );
 }
 
 #[test]
 fn unknown_operations_are_rejected() {
-    let message = apply(json!([{"op": "rename", "path": "/x", "reason": "r"}])).unwrap_err();
+    let message = apply(json!([{"correction": "c", "op": "rename", "path": "/x", "reason": "r"}]))
+        .unwrap_err();
     assert!(
-        message.contains("correction #0 is not a JSON Patch operation"),
+        message.contains("operation #0 (correction `c`) is not a JSON Patch operation"),
         "{message}"
     );
 }
@@ -66,11 +69,11 @@ fn unknown_operations_are_rejected() {
 #[test]
 fn a_failed_test_means_the_correction_is_stale() {
     let message = apply(json!([
-        {"op": "test", "path": "/components/schemas/201Thing/properties/at/format", "value": "date", "reason": "guard: still date"}
+        {"correction": "c", "op": "test", "path": "/components/schemas/201Thing/properties/at/format", "value": "date", "reason": "guard: still date"}
     ]))
     .unwrap_err();
     assert!(
-        message.contains("correction #0 no longer applies"),
+        message.contains("correction `c` no longer applies: operation #0"),
         "{message}"
     );
     assert!(
@@ -78,20 +81,20 @@ fn a_failed_test_means_the_correction_is_stale() {
         "{message}"
     );
     assert!(
-        message.contains("reason it existed: guard: still date"),
+        message.contains("reason it exists: guard: still date"),
         "{message}"
     );
-    assert!(message.contains("delete this correction"), "{message}");
+    assert!(message.contains("delete these 1 operation(s)"), "{message}");
 }
 
 #[test]
 fn removing_what_upstream_already_removed_is_stale() {
     let message = apply(json!([
-        {"op": "remove", "path": "/components/schemas/201Thing/properties/at/pattern", "reason": "bad pattern"}
+        {"correction": "c", "op": "remove", "path": "/components/schemas/201Thing/properties/at/pattern", "reason": "bad pattern"}
     ]))
     .unwrap_err();
     assert!(
-        message.contains("correction #0 no longer applies"),
+        message.contains("correction `c` no longer applies: operation #0"),
         "{message}"
     );
     assert!(
@@ -103,7 +106,7 @@ fn removing_what_upstream_already_removed_is_stale() {
 #[test]
 fn moving_a_schema_upstream_renamed_is_stale() {
     let message = apply(json!([
-        {"op": "move", "from": "/components/schemas/200Gone", "path": "/components/schemas/Gone", "reason": "rename"}
+        {"correction": "c", "op": "move", "from": "/components/schemas/200Gone", "path": "/components/schemas/Gone", "reason": "rename"}
     ]))
     .unwrap_err();
     assert!(message.contains("no longer applies"), "{message}");
@@ -112,7 +115,7 @@ fn moving_a_schema_upstream_renamed_is_stale() {
 #[test]
 fn add_never_overwrites_what_the_fragments_define() {
     let message = apply(json!([
-        {"op": "add", "path": "/components/schemas/201Thing", "value": {}, "reason": "extract a schema"}
+        {"correction": "c", "op": "add", "path": "/components/schemas/201Thing", "value": {}, "reason": "extract a schema"}
     ]))
     .unwrap_err();
     assert!(
@@ -120,7 +123,7 @@ fn add_never_overwrites_what_the_fragments_define() {
         "{message}"
     );
     // Adding something new is fine.
-    apply(json!([{"op": "add", "path": "/components/schemas/New", "value": {"type": "string"}, "reason": "extract"}]))
+    apply(json!([{"correction": "c", "op": "add", "path": "/components/schemas/New", "value": {"type": "string"}, "reason": "extract"}]))
         .unwrap();
 }
 
@@ -149,7 +152,7 @@ fn move_and_copy_never_overwrite_what_the_fragments_define() {
         doc["components"]["schemas"]["Thing"] = json!({"type": "string"});
         let corrections = Corrections::parse(
             "corrections.json",
-            &json!([{"op": op, "from": "/components/schemas/201Thing", "path": "/components/schemas/Thing", "reason": "rename"}]).to_string(),
+            &json!([{"correction": "c", "op": op, "from": "/components/schemas/201Thing", "path": "/components/schemas/Thing", "reason": "rename"}]).to_string(),
         )
         .unwrap();
         corrections.apply(doc).unwrap_err().to_string()
@@ -161,4 +164,194 @@ fn move_and_copy_never_overwrite_what_the_fragments_define() {
             "{message}"
         );
     }
+}
+
+#[test]
+fn every_operation_needs_a_correction_id() {
+    let message = Corrections::parse(
+        "corrections.json",
+        &json!([{"op": "remove", "path": "/components", "reason": "r"}]).to_string(),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        message.contains("operation #0 has no `correction` id"),
+        "{message}"
+    );
+}
+
+#[test]
+fn the_operations_of_one_correction_stay_together() {
+    let message = Corrections::parse(
+        "corrections.json",
+        &json!([
+            {"correction": "a", "op": "test", "path": "/x", "value": 1, "reason": "guard"},
+            {"correction": "b", "op": "test", "path": "/y", "value": 1, "reason": "guard"},
+            {"correction": "a", "op": "remove", "path": "/x", "reason": "r"}
+        ])
+        .to_string(),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        message.contains("operation #2 belongs to correction `a`, whose operations start at #0"),
+        "{message}"
+    );
+}
+
+#[test]
+fn a_stale_correction_names_its_reason_and_every_operation_of_it() {
+    // The second operation of `date-format` goes stale; the message must name
+    // the correction, its reason (not the guard's) and both operations.
+    let message = apply(json!([
+        {"correction": "rename", "op": "move", "from": "/components/schemas/201Thing", "path": "/components/schemas/Thing", "reason": "digit-leading name"},
+        {"correction": "date-format", "op": "test", "path": "/components/schemas/Thing/properties/at/format", "value": "date", "reason": "guard: still date"},
+        {"correction": "date-format", "op": "remove", "path": "/components/schemas/Thing/properties/at/format", "reason": "the server sends RFC 1123 dates"}
+    ]))
+    .unwrap_err();
+    assert!(
+        message.contains("correction `date-format` no longer applies: operation #1 (test /components/schemas/Thing/properties/at/format)"),
+        "{message}"
+    );
+    assert!(
+        message.contains("reason it exists: the server sends RFC 1123 dates"),
+        "{message}"
+    );
+    assert!(
+        message.contains("#1 test /components/schemas/Thing/properties/at/format"),
+        "{message}"
+    );
+    assert!(
+        message.contains("#2 remove /components/schemas/Thing/properties/at/format"),
+        "{message}"
+    );
+    assert!(!message.contains("#0 move"), "{message}");
+    assert!(message.contains("delete these 2 operation(s)"), "{message}");
+}
+
+#[test]
+fn the_provenance_groups_operations_and_keeps_what_they_replaced() {
+    let corrections = Corrections::parse(
+        "corrections.json",
+        &json!([
+            {"correction": "rename", "op": "move", "from": "/components/schemas/201Thing", "path": "/components/schemas/Thing", "reason": "digit-leading name"},
+            {"correction": "date-format", "op": "test", "path": "/components/schemas/Thing/properties/at/format", "value": "date-time", "reason": "guard"},
+            {"correction": "date-format", "op": "remove", "path": "/components/schemas/Thing/properties/at/format", "reason": "RFC 1123"},
+            {"correction": "nullable", "op": "add", "path": "/components/schemas/Thing/properties/at/nullable", "value": true, "reason": "null is sent"}
+        ])
+        .to_string(),
+    )
+    .unwrap();
+    let (_, applied) = corrections.apply_recorded(doc()).unwrap();
+    let provenance = corrections.provenance(&applied);
+    let ids: Vec<&str> = provenance
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["rename", "date-format", "nullable"]);
+    let date = &provenance[1];
+    assert_eq!(
+        date["reason"], "RFC 1123",
+        "the reason of the change, not the guard"
+    );
+    assert_eq!(date["operations"][0]["op"], "test");
+    assert_eq!(date["operations"][1]["op"], "remove");
+    assert_eq!(date["operations"][1]["before"], "date-time");
+    assert_eq!(provenance[2]["operations"][0]["value"], true);
+    assert!(provenance[2]["operations"][0].get("before").is_none());
+}
+
+/// A copy of the workspace's `openapi/` in a temporary root, to change fragments in.
+fn workspace_copy() -> (tempfile::TempDir, xtask::Layout) {
+    let dir = tempfile::tempdir().unwrap();
+    let from = xtask::Layout::workspace();
+    let fragments = dir.path().join("openapi/fragments");
+    std::fs::create_dir_all(&fragments).unwrap();
+    for entry in std::fs::read_dir(from.fragments_dir()).unwrap() {
+        let entry = entry.unwrap();
+        std::fs::copy(entry.path(), fragments.join(entry.file_name())).unwrap();
+    }
+    std::fs::copy(
+        from.corrections_file(),
+        dir.path().join("openapi/corrections.json"),
+    )
+    .unwrap();
+    let layout = xtask::Layout::at(dir.path());
+    (dir, layout)
+}
+
+/// Applies `change` to `Client.locked` in every fragment that defines `Client`.
+fn change_locked(layout: &xtask::Layout, change: impl Fn(&mut serde_json::Value)) {
+    for name in ["listClient.json", "getClient.json"] {
+        let path = layout.fragments_dir().join(name);
+        let mut doc: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        change(&mut doc["components"]["schemas"]["Client"]["properties"]["locked"]);
+        std::fs::write(&path, serde_json::to_string_pretty(&doc).unwrap()).unwrap();
+    }
+}
+
+#[test]
+fn the_locked_correction_guards_the_bug_not_its_wording() {
+    // KORE rewording the description is no reason to touch the correction...
+    let (_dir, layout) = workspace_copy();
+    change_locked(&layout, |locked| {
+        locked["description"] =
+            json!("Whether the client is locked; null until it is first locked.");
+    });
+    let spec: serde_json::Value =
+        serde_json::from_str(&xtask::build_spec(&layout).unwrap()).unwrap();
+    assert_eq!(
+        spec["components"]["schemas"]["Client"]["properties"]["locked"]["nullable"],
+        true
+    );
+
+    // ...but KORE declaring `locked` nullable itself makes it stale.
+    let (_dir, layout) = workspace_copy();
+    change_locked(&layout, |locked| locked["nullable"] = json!(true));
+    let message = xtask::build_spec(&layout).unwrap_err().to_string();
+    assert!(
+        message.contains("correction `locked-nullable` no longer applies"),
+        "{message}"
+    );
+    assert!(
+        message.contains(
+            "`add` would overwrite /components/schemas/Client/properties/locked/nullable"
+        ),
+        "{message}"
+    );
+
+    // ...and so does a change of its type.
+    let (_dir, layout) = workspace_copy();
+    change_locked(&layout, |locked| locked["type"] = json!("string"));
+    let message = xtask::build_spec(&layout).unwrap_err().to_string();
+    assert!(
+        message.contains("correction `locked-nullable` no longer applies"),
+        "{message}"
+    );
+}
+
+#[test]
+fn the_merged_spec_records_every_correction_of_the_file() {
+    let layout = xtask::Layout::workspace();
+    let text = std::fs::read_to_string(layout.corrections_file()).unwrap();
+    let corrections = Corrections::parse("openapi/corrections.json", &text).unwrap();
+    let spec: serde_json::Value =
+        serde_json::from_str(&xtask::build_spec(&layout).unwrap()).unwrap();
+    let recorded = spec[xtask::corrections::PROVENANCE_KEY].as_array().unwrap();
+    let mut ids: Vec<&str> = corrections
+        .entries()
+        .iter()
+        .map(|c| c.id.as_str())
+        .collect();
+    ids.dedup();
+    let recorded_ids: Vec<&str> = recorded.iter().map(|c| c["id"].as_str().unwrap()).collect();
+    assert_eq!(recorded_ids, ids);
+    let operations: usize = recorded
+        .iter()
+        .map(|c| c["operations"].as_array().unwrap().len())
+        .sum();
+    assert_eq!(operations, corrections.entries().len());
 }

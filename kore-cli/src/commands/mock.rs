@@ -19,8 +19,10 @@ pub async fn run(args: &Args, out: &mut impl Write) -> Result<(), Failure> {
         })?;
     // The banner is the command's output (stdout): it is what a user copies, and
     // the mock's test credentials are meant to be shown.
+    // Listening for signals before announcing readiness (see `shutdown_signal`).
+    let stop = cli::shutdown_signal();
     cli::announce(&mock, args, out).map_err(Failure::io("stdout"))?;
-    mock.run_until(cli::shutdown_signal())
+    mock.run_until(stop)
         .await
         .map_err(Failure::io("the mock server"))?;
     eprintln!("kore-mock stopped");

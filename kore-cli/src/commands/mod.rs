@@ -2,6 +2,7 @@
 
 mod configure;
 mod create;
+pub(crate) mod doctor;
 mod get;
 mod list;
 mod mock;
@@ -29,6 +30,10 @@ pub async fn run(cli: Cli, out: &mut impl Write) -> Result<(), Failure> {
         Command::Ping => {
             let connection = connect(&cli.global).await?;
             ping::run(&connection.kore, out).await
+        }
+        Command::Doctor(args) => {
+            let connection = connect(&cli.global).await?;
+            doctor::run(&connection.kore, &args, &cli.global, out).await
         }
         Command::Clients(command) => {
             // Held until the command ends: under `--mock` it owns the server.
