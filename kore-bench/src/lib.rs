@@ -25,6 +25,7 @@ use std::time::Duration;
 use kore_clients::{Kore, SecretString};
 
 pub mod get;
+pub mod report;
 
 /// Environment variable naming the folder where benchmarks and the memory
 /// test write their extra measurements (JSON) for `cargo xtask bench`.

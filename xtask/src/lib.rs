@@ -12,7 +12,6 @@
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-pub mod bench;
 pub mod corrections;
 pub mod merge;
 pub mod vendor;

@@ -124,7 +124,23 @@ fn run_check(layout: &Layout) -> Result<(), String> {
 }
 
 fn run_bench(layout: &Layout) -> Result<(), String> {
-    let report = xtask::bench::run(layout).map_err(|e| e.to_string())?;
-    println!("wrote {}", layout.display(&report));
-    Ok(())
+    // The report writer is kore-bench's own binary; xtask only starts it.
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let status = std::process::Command::new(cargo)
+        .current_dir(layout.root())
+        .args([
+            "run",
+            "-q",
+            "-p",
+            "kore-bench",
+            "--bin",
+            "kore-bench-report",
+        ])
+        .status()
+        .map_err(|e| format!("cannot run cargo: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("kore-bench-report failed ({status})"))
+    }
 }

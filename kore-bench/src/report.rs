@@ -1,5 +1,6 @@
-//! `cargo xtask bench`: runs kore-bench's benchmarks and memory test, then
-//! writes `kore-bench/REPORT.md` from what they measured.
+//! The benchmark report (`kore-bench-report`, which `cargo xtask bench`
+//! runs): runs kore-bench's benchmarks and memory test, then writes
+//! `kore-bench/REPORT.md` from what they measured.
 //!
 //! Results are read from files, never scraped from terminal output:
 //! criterion's `new/benchmark.json`, `estimates.json` and `sample.json`
@@ -12,15 +13,18 @@
 //! byte bound relative to a page measured in the same run), so the report
 //! means the same on a fast or a slow machine.
 
+use serde_json::Value;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::time::{SystemTime, UNIX_EPOCH};
 
-use serde_json::Value;
+/// What the report's steps fail with: a message naming what and where.
+pub type Result<T> = std::result::Result<T, String>;
 
-use crate::{Layout, Result, err};
+fn err(message: impl Into<String>) -> String {
+    message.into()
+}
 
 /// The benchmarks the report needs, by criterion id.
 pub const RAW_GET: &str = "get_client/raw_reqwest";
@@ -66,11 +70,12 @@ pub const COUNTED_PATHS: [&str; 4] = ["raw_reqwest", "generated_no_hooks", "gene
 /// Calls per path counted.
 pub const COUNTED_CALLS: u32 = 2_000;
 
-/// Runs the benchmarks and the memory test, writes the report, and returns its path.
-pub fn run(layout: &Layout) -> Result<PathBuf> {
-    let root = layout.root();
+/// Runs the benchmarks and the memory test in the workspace at `root`,
+/// writes the report, and returns its path.
+pub fn run(root: &Path) -> Result<PathBuf> {
     // Before anything of ours loads the machine.
-    let machine = Machine::detect();
+    let mut machine = Machine::detect();
+    machine.crates = crate_versions(root, &["criterion", "reqwest"]);
     if machine
         .load_average
         .parse::<f64>()
@@ -113,7 +118,6 @@ pub fn run(layout: &Layout) -> Result<PathBuf> {
 
     count_instructions(root, &out)?;
 
-    let mut machine = machine;
     machine.load_average_end = Machine::detect().load_average;
     let results = Results::load(&out)?;
     let report = render(&results, &machine, &utc_now());
@@ -412,6 +416,9 @@ pub struct Machine {
     /// The host name (`/proc/sys/kernel/hostname`), to tell runs on
     /// different machines of the same kind apart.
     pub hostname: String,
+    /// The versions of the crates the report names (criterion, reqwest),
+    /// from `Cargo.lock`.
+    pub crates: BTreeMap<String, String>,
 }
 
 impl Machine {
@@ -467,6 +474,7 @@ impl Machine {
             load_average_end: load_average.clone(),
             load_average,
             hostname,
+            crates: BTreeMap::new(),
             cpus: std::thread::available_parallelism()
                 .map(|n| n.to_string())
                 .unwrap_or_else(|_| unknown()),
@@ -480,37 +488,44 @@ impl Machine {
 
 /// Now, as `YYYY-MM-DD HH:MM UTC`.
 pub fn utc_now() -> String {
-    let secs = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0);
-    format_utc(secs)
+    chrono::Utc::now().format(DATE_FORMAT).to_string()
 }
 
-/// Seconds since the Unix epoch as `YYYY-MM-DD HH:MM UTC` (proleptic
-/// Gregorian calendar; Howard Hinnant's days-to-civil algorithm).
-pub fn format_utc(secs: u64) -> String {
-    let days = (secs / 86_400) as i64;
-    let minute_of_day = (secs % 86_400) / 60;
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let day_of_era = z.rem_euclid(146_097);
-    let year_of_era =
-        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
-    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
-    let month_index = (5 * day_of_year + 2) / 153;
-    let day = day_of_year - (153 * month_index + 2) / 5 + 1;
-    let month = if month_index < 10 {
-        month_index + 3
-    } else {
-        month_index - 9
-    };
-    let year = year_of_era + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02} {:02}:{:02} UTC",
-        minute_of_day / 60,
-        minute_of_day % 60
-    )
+/// How the report writes dates.
+const DATE_FORMAT: &str = "%Y-%m-%d %H:%M UTC";
+
+/// The versions `Cargo.lock` at `root` pins for `names` (the tools the
+/// report names), read from the run rather than written into prose here.
+pub fn crate_versions(root: &Path, names: &[&str]) -> BTreeMap<String, String> {
+    let lock = std::fs::read_to_string(root.join("Cargo.lock")).unwrap_or_default();
+    let mut versions = BTreeMap::new();
+    let mut lines = lock.lines();
+    while let Some(line) = lines.next() {
+        let Some(name) = line
+            .strip_prefix("name = \"")
+            .and_then(|rest| rest.strip_suffix('"'))
+        else {
+            continue;
+        };
+        if !names.contains(&name) || versions.contains_key(name) {
+            continue;
+        }
+        if let Some(version) = lines
+            .next()
+            .and_then(|l| l.strip_prefix("version = \""))
+            .and_then(|rest| rest.strip_suffix('"'))
+        {
+            versions.insert(name.to_owned(), version.to_owned());
+        }
+    }
+    versions
+}
+
+/// Seconds since the Unix epoch as `YYYY-MM-DD HH:MM UTC`.
+pub fn format_utc(secs: i64) -> String {
+    chrono::DateTime::from_timestamp(secs, 0)
+        .map(|at| at.format(DATE_FORMAT).to_string())
+        .unwrap_or_else(|| "unknown".to_owned())
 }
 
 /// Nanoseconds, in the unit a person reads best.
@@ -911,15 +926,23 @@ pub fn render(results: &Results, machine: &Machine, date: &str) -> String {
                  they are."
             .to_owned(),
     };
+    let version = |name: &str| {
+        machine
+            .crates
+            .get(name)
+            .cloned()
+            .unwrap_or_else(|| "(version unknown)".to_owned())
+    };
+    let (criterion, reqwest) = (version("criterion"), version("reqwest"));
     let _ = writeln!(
         out,
-        "- Criterion 0.8 (`kore-bench/benches/sdk.rs`) against kore-mock on 127.0.0.1, all \
+        "- Criterion {criterion} (`kore-bench/benches/sdk.rs`) against kore-mock on 127.0.0.1, all \
          benchmarks in one process and one run. The mock runs in a child process \
          (`kore-bench-mock`, one thread); the client runs on a current-thread Tokio runtime. \
          {placement}\n\
          - Median: criterion's median estimate of the time per iteration. Spread: 10th to 90th \
          percentile of the per-sample times ({} samples for `get`, {} for sequential pagination).\n\
-         - `get`: the SDK against a hand-written reqwest 0.13 GET of the same URL with a fixed \
+         - `get`: the SDK against a hand-written reqwest {reqwest} GET of the same URL with a fixed \
          bearer header, decoding the same `ClientEnvelope`; each side has its own warm \
          connection pool, the same timeouts and user agent, and the token is fetched before \
          measuring. The interleaved row alternates blocks of {block} raw and {block} SDK calls \
@@ -1109,6 +1132,9 @@ mod tests {
             load_average: "0.12".into(),
             load_average_end: "0.34".into(),
             hostname: "bench-host".into(),
+            crates: [("criterion", "0.8.1"), ("reqwest", "0.13.5")]
+                .map(|(name, version)| (name.to_owned(), version.to_owned()))
+                .into(),
         }
     }
 
