@@ -8,7 +8,7 @@ use std::collections::HashSet;
 use std::time::Duration;
 
 use futures::StreamExt as _;
-use kore_clients::{ClientType, Error, Kore};
+use kore_clients::{ClientType, Error};
 use kore_mock::{MockKore, Route};
 use serde_json::json;
 use wiremock::matchers::{method, path};
@@ -333,32 +333,10 @@ async fn a_page_error_ends_the_stream_after_the_clients_already_yielded() {
     );
 }
 
-/// A wiremock KORE whose list answers with `pages(page_number)`.
-async fn scripted_list(
-    pages: impl Fn(u64) -> serde_json::Value + Send + Sync + 'static,
-) -> (MockServer, Kore) {
-    let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path("/v1/clients"))
-        .respond_with(move |request: &wiremock::Request| {
-            let number: u64 = request
-                .url
-                .query_pairs()
-                .find(|(k, _)| k == "page_number")
-                .and_then(|(_, v)| v.parse().ok())
-                .unwrap_or(1);
-            ResponseTemplate::new(200).set_body_json(pages(number))
-        })
-        .mount(&server)
-        .await;
-    let kore = common::wiremock_kore(&server).await;
-    (server, kore)
-}
-
 #[tokio::test]
 async fn a_server_that_caps_the_page_size_is_walked_to_the_end() {
     // Asked for 100 per page, the server sends 50 (and says so) over 3 pages.
-    let (_server, kore) = scripted_list(|number| {
+    let (_server, kore) = common::scripted_list(|number| {
         let clients: Vec<_> = (0..50)
             .map(|i| json!({"client_id": format!("apiclient_{number}_{i}")}))
             .collect();
@@ -378,7 +356,7 @@ async fn a_server_that_caps_the_page_size_is_walked_to_the_end() {
 
 #[tokio::test]
 async fn pages_of_clients_without_ids_are_not_mistaken_for_repeats() {
-    let (_server, kore) = scripted_list(|number| {
+    let (_server, kore) = common::scripted_list(|number| {
         let clients = if number <= 2 {
             vec![json!({"name": "anonymous"}), json!({"name": "anonymous"})]
         } else {
