@@ -738,8 +738,7 @@ pub fn render(results: &Results, machine: &Machine, date: &str) -> String {
          (`{}`). Every target is a ratio between numbers measured in this same run (or a heap \
          bound in pages measured in this run), never an absolute time. The ratios are this \
          machine's, under the load shown: they move between machines of the same kind and with \
-         other work on the machine (a `get` ratio measured at 1.06 on one 2-vCPU machine was \
-         1.16 on another), so quote them with the machine, not as facts about the SDK. The \
+         other work on the machine, so quote them with the machine, not as facts about the SDK. The \
          instruction counts at the end do not depend on the load.\n",
         machine.hostname
     );
@@ -917,7 +916,7 @@ pub fn render(results: &Results, machine: &Machine, date: &str) -> String {
         Some(cpu) => format!(
             "Client and mock are pinned to the same CPU ({cpu}; the mock process inherits the \
              benchmark's pin), so a round trip is two context switches on one core: unpinned, \
-             on a 2-vCPU VM, each round trip wakes the other, idle vCPU twice, which adds tens of \
+             on a VM, each round trip wakes another, idle vCPU twice, which adds tens of \
              microseconds that vary with whatever else runs and would dilute the SDK's cost in \
              the ratio."
         ),
