@@ -33,12 +33,17 @@ pub struct Connection {
 pub async fn connect(global: &Global) -> Result<Connection, Failure> {
     let mut builder = Kore::builder().user_agent(concat!("kore-cli/", env!("CARGO_PKG_VERSION")));
     if let Some(timeout) = global.timeout {
-        // The whole call (retries and back-off included) gets room for
-        // every attempt, whatever the SDK's default.
+        // The whole call gets room for every attempt (three) and the
+        // back-off between them, however long --timeout is: the SDK's
+        // default of two minutes would otherwise cut a long one short.
         builder = builder
             .timeout(timeout)
             .connect_timeout(timeout.min(MAX_CONNECT_TIMEOUT))
-            .operation_timeout(timeout.saturating_mul(4));
+            .operation_timeout(
+                timeout
+                    .saturating_mul(3)
+                    .saturating_add(Duration::from_secs(30)),
+            );
     }
 
     if global.mock {

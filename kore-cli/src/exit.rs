@@ -433,7 +433,7 @@ pub fn report(error: &Error) -> Report {
                 short(*operation)
             ),
             hint: hint(
-                "raise --timeout (each attempt gets it, the whole call four times it), or retry later",
+                "raise --timeout (each attempt gets it, the whole call three times it and 30 s), or retry later",
             ),
         },
         Error::Transport {
