@@ -14,6 +14,7 @@ use std::path::{Path, PathBuf};
 
 pub mod corrections;
 pub mod merge;
+pub mod mutants;
 pub mod vendor;
 
 /// An xtask failure: a message meant for the person at the terminal, naming

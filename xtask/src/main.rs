@@ -18,6 +18,16 @@ commands:
   merge --check           fail if either committed copy differs from a fresh merge
   bench                   run kore-bench's benchmarks and memory test and write
                           kore-bench/REPORT.md (ratios, spreads, targets, machine)
+  mutants [FILE.rs ...]   mutation testing with cargo-mutants over what .cargo/mutants.toml
+                          examines (kore-clients/src, kore-cli/src/exit.rs,
+                          kore-mock/src/faults.rs) or only the FILEs, in shards of about 25
+                          mutants, then one score (required: 95 %, no timeouts)
+      --shard K/N         run only shard K of N (K counts from 0, as in cargo-mutants)
+      --shards N          split into N shards instead
+      --resume            reuse shards that finished earlier on the same source tree
+      --changed           only mutants in lines changed since the merge base with main
+      --base REV          ... since the merge base with REV instead
+      --in-place          mutate this checkout instead of a copy (only where nobody edits)
 
 after KORE changes its spec (the whole guide: openapi/README.md):
   1. curl -fsSL https://docs.korewireless.com/api/global-resources/api-clients/clients.md \\
@@ -39,6 +49,9 @@ fn main() -> ExitCode {
         ["merge"] => run_merge(&layout),
         ["merge", "--check"] => run_check(&layout),
         ["bench"] => run_bench(&layout),
+        ["mutants", rest @ ..] => xtask::mutants::parse_args(rest)
+            .map_err(|e| format!("{e}\n\n{USAGE}"))
+            .and_then(|options| xtask::mutants::run(layout.root(), &options)),
         ["help" | "--help" | "-h"] => {
             println!("{USAGE}");
             Ok(())
