@@ -18,9 +18,9 @@ commands:
   merge --check           fail if either committed copy differs from a fresh merge
   bench                   run kore-bench's benchmarks and memory test and write
                           kore-bench/REPORT.md (ratios, spreads, targets, machine)
-  mutants [FILE.rs ...]   mutation testing with cargo-mutants over what .cargo/mutants.toml
-                          examines (kore-clients/src, kore-cli/src/exit.rs,
-                          kore-mock/src/faults.rs) or only the FILEs, in shards of about 25
+  mutants [FILE.rs ...]   mutation testing with cargo-mutants (settings: .cargo/mutants.toml)
+                          over kore-clients/src, kore-cli/src/exit.rs and
+                          kore-mock/src/faults.rs, or only the FILEs, in shards of about 25
                           mutants, then one score (required: 95 %, no timeouts)
       --shard K/N         run only shard K of N (K counts from 0, as in cargo-mutants)
       --shards N          split into N shards instead

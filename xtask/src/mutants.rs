@@ -18,6 +18,14 @@ pub const REQUIRED_SCORE: f64 = 95.0;
 /// building and testing on a 2-core machine.
 pub const SHARD_SIZE: usize = 25;
 
+/// What a run without FILE arguments mutates: the SDK, the CLI's exit-code
+/// mapping and the mock's fault rules.
+pub const SCOPE: [&str; 3] = [
+    "kore-clients/src/**/*.rs",
+    "kore-cli/src/exit.rs",
+    "kore-mock/src/faults.rs",
+];
+
 /// The chaos test's seed while mutants run, so that an outcome does not
 /// depend on which random seed a run happened to draw.
 pub const CHAOS_SEED: &str = "1";
@@ -25,7 +33,7 @@ pub const CHAOS_SEED: &str = "1";
 /// What the caller asked for.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Options {
-    /// Source files to mutate; empty means everything `.cargo/mutants.toml` examines.
+    /// Source files (or globs) to mutate; empty means [`SCOPE`].
     pub files: Vec<String>,
     /// Only this shard, `(k, n)` with `k` counted from 0 as cargo-mutants does.
     pub shard: Option<(usize, usize)>,
@@ -73,7 +81,9 @@ pub fn parse_args(args: &[&str]) -> Result<Options, String> {
             flag if flag.starts_with('-') => return Err(format!("unknown option {flag}")),
             file => {
                 if !file.ends_with(".rs") {
-                    return Err(format!("{file}: expected a Rust source file (FILE.rs)"));
+                    return Err(format!(
+                        "{file}: expected a Rust source file or glob (FILE.rs)"
+                    ));
                 }
                 options.files.push(file.to_string());
             }
@@ -208,12 +218,14 @@ pub fn run(root: &Path, options: &Options) -> Result<(), String> {
         });
     std::fs::create_dir_all(&run_dir).map_err(|e| format!("{}: {e}", run_dir.display()))?;
 
-    let mut selection = Vec::new();
-    for file in &options.files {
-        selection.extend(["--file".to_string(), file.clone()]);
-    }
-    if options.files.is_empty() {
-        selection.push("--workspace".into());
+    let mut selection = vec!["--workspace".to_string()];
+    let files: Vec<&str> = if options.files.is_empty() {
+        SCOPE.to_vec()
+    } else {
+        options.files.iter().map(String::as_str).collect()
+    };
+    for file in files {
+        selection.extend(["--file".to_string(), file.to_string()]);
     }
     if let Some(base) = &options.changed_since {
         let diff = changed_lines(root, base)?;
