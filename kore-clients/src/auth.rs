@@ -418,7 +418,7 @@ impl TokenCache {
             state.in_flight = None;
         }
         if let Some(outcome) = &state.in_flight {
-            return valid.ok_or_else(|| Wait::For(outcome.clone()));
+            return valid.ok_or_else(|| Wait::For(outcome.clone(), self.clone()));
         }
         if let Some(rejection) = state.rejection.as_ref().filter(|r| now < r.until) {
             return valid.ok_or_else(|| Wait::Failed(rejection.error.clone()));
@@ -429,7 +429,7 @@ impl TokenCache {
             return Ok(token.clone());
         }
         let outcome = self.start_request(&mut state);
-        valid.ok_or(Wait::For(outcome))
+        valid.ok_or_else(|| Wait::For(outcome, self.clone()))
     }
 
     /// Spawns the token request; its outcome is stored and published by the
@@ -496,25 +496,47 @@ impl TokenCache {
 /// Why [`TokenCache::bearer_now`] has no token at hand.
 pub(crate) enum Wait {
     Failed(AuthError),
-    For(watch::Receiver<Published>),
+    /// The token request to wait for, and the cache to ask again should that
+    /// request be abandoned.
+    For(watch::Receiver<Published>, TokenCache),
 }
+
+/// How many abandoned token requests a waiter replaces before it gives up.
+/// Each replacement is a new request on the waiter's own runtime; the bound
+/// keeps a caller on a runtime that is itself shutting down from spinning.
+const ABANDONED_REQUESTS_REPLACED: usize = 3;
 
 impl Wait {
     /// The token (or the error) once the token request being waited for
     /// publishes its outcome.
+    ///
+    /// A request whose runtime shut down ends without publishing; its
+    /// waiters then start a new one (the runtime that ran it drops it in the
+    /// background, so a caller may have started waiting on it just before).
     pub(crate) async fn outcome(self) -> Result<Arc<Token>, AuthError> {
-        let mut outcome = match self {
+        let (mut outcome, cache) = match self {
             Wait::Failed(error) => return Err(error),
-            Wait::For(outcome) => outcome,
+            Wait::For(outcome, cache) => (outcome, cache),
         };
-        match outcome.wait_for(Option::is_some).await {
-            Ok(published) => published.clone().expect("waited for a published outcome"),
-            // The task ended without publishing: the runtime is shutting down.
-            Err(_) => Err(
-                AuthError::new(AuthErrorKind::Unreachable).with_description(Some(
-                    "the token request was abandoned (the async runtime is shutting down)".into(),
-                )),
-            ),
+        let mut replaced = 0;
+        loop {
+            if let Ok(published) = outcome.wait_for(Option::is_some).await {
+                return published.clone().expect("waited for a published outcome");
+            }
+            if replaced == ABANDONED_REQUESTS_REPLACED {
+                return Err(
+                    AuthError::new(AuthErrorKind::Unreachable).with_description(Some(
+                        "the token request was abandoned (the async runtime is shutting down)"
+                            .into(),
+                    )),
+                );
+            }
+            replaced += 1;
+            outcome = match cache.token_or_request() {
+                Ok(token) => return Ok(token),
+                Err(Wait::Failed(error)) => return Err(error),
+                Err(Wait::For(next, _)) => next,
+            };
         }
     }
 }

@@ -221,6 +221,55 @@ async fn a_create_answer_cut_off_by_the_operation_timeout_is_kept() {
 }
 
 #[test]
+fn callers_waiting_on_a_token_request_abandoned_with_its_runtime_start_another() {
+    let runtime = || {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .unwrap()
+    };
+    let server = runtime();
+    let mock = server.block_on(
+        MockKore::builder()
+            .latency(Route::Token, Duration::from_millis(500))
+            .start(),
+    );
+    let kore = server.block_on(async { common::builder_for(&mock).build().unwrap() });
+    // The first caller's runtime runs the token request...
+    let first = runtime();
+    let gave_up = first
+        .block_on(async { tokio::time::timeout(Duration::from_millis(50), kore.ping()).await });
+    assert!(gave_up.is_err());
+    // ...while a caller on another runtime is already waiting for it...
+    let second = runtime();
+    let (waiting, is_waiting) = std::sync::mpsc::channel();
+    let waiter = second.spawn({
+        let kore = kore.clone();
+        async move {
+            let mut ping = std::pin::pin!(kore.ping());
+            assert!(futures::poll!(&mut ping).is_pending(), "no token yet");
+            waiting.send(()).unwrap();
+            tokio::time::timeout(Duration::from_secs(10), ping).await
+        }
+    });
+    is_waiting.recv_timeout(Duration::from_secs(10)).unwrap();
+    // ...when that runtime shuts down, dropping the request unpublished.
+    drop(first);
+    second
+        .block_on(waiter)
+        .unwrap()
+        .expect("the waiter's call ends")
+        .expect("the waiter starts a new token request, which succeeds");
+    assert_eq!(
+        mock.requests(Route::Token),
+        2,
+        "the abandoned one and its replacement"
+    );
+    drop(mock);
+}
+
+#[test]
 fn a_token_request_abandoned_with_its_runtime_does_not_block_the_next_one() {
     let runtime = |_: ()| {
         tokio::runtime::Builder::new_multi_thread()
