@@ -445,6 +445,12 @@ fn run_shard(
         .args(selection);
     if tool == TestTool::Nextest {
         command.args(["--test-tool", "nextest"]);
+        // Most tests wait on sockets and timers rather than the CPU, so two
+        // per core finish sooner than nextest's default of one.
+        if std::env::var_os("NEXTEST_TEST_THREADS").is_none() {
+            let cores = std::thread::available_parallelism().map_or(2, usize::from);
+            command.env("NEXTEST_TEST_THREADS", (2 * cores).to_string());
+        }
     }
     if options.in_place {
         command.arg("--in-place");
