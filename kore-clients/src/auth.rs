@@ -902,6 +902,22 @@ mod tests {
                 None,
             ),
             (
+                r#"{"access_token":"t","token_type":"Bearer","expires_in":-5.5}"#,
+                None,
+            ),
+            (
+                r#"{"access_token":"t","token_type":"Bearer","expires_in":"-5.5"}"#,
+                None,
+            ),
+            (
+                r#"{"access_token":"t","token_type":"Bearer","expires_in":"inf"}"#,
+                None,
+            ),
+            (
+                r#"{"access_token":"t","token_type":"Bearer","expires_in":"NaN"}"#,
+                None,
+            ),
+            (
                 r#"{"access_token":"t","token_type":"Bearer","expires_in":null}"#,
                 None,
             ),
@@ -911,6 +927,35 @@ mod tests {
             let parsed: KoreTokenResponse = serde_json::from_str(body).unwrap();
             assert_eq!(parsed.expires_in, expected, "{body}");
         }
+    }
+
+    #[test]
+    fn a_token_is_fresh_before_its_refresh_time_and_valid_before_its_expiry() {
+        let now = Instant::now();
+        let token = Token {
+            header: HeaderValue::from_static("Bearer t"),
+            refresh_at: now + Duration::from_secs(10),
+            expires_at: now + Duration::from_secs(20),
+        };
+        let tick = Duration::from_nanos(1);
+        assert!(token.is_fresh(now + Duration::from_secs(10) - tick));
+        assert!(
+            !token.is_fresh(now + Duration::from_secs(10)),
+            "due at its refresh time"
+        );
+        assert!(token.is_valid(now + Duration::from_secs(20) - tick));
+        assert!(
+            !token.is_valid(now + Duration::from_secs(20)),
+            "dead at its expiry"
+        );
+        assert!(!token.is_valid(now + Duration::from_secs(30)));
+        let shown = format!("{token:?}");
+        assert!(
+            shown.starts_with("Token { value: \"[redacted]\", expires_in: ")
+                && shown.contains("refresh_in: ")
+                && !shown.contains("Bearer t"),
+            "{shown}"
+        );
     }
 
     #[test]

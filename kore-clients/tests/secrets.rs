@@ -123,6 +123,11 @@ async fn no_secret_appears_in_debug_display_errors_or_trace_logs() {
         "spans were captured:\n{logs}"
     );
     assert!(logs.contains("kore.attempt"), "{logs}");
+    // The operation span gets its outcome recorded once it ends.
+    assert!(
+        logs.contains("attempts=1") && logs.contains("latency_ms="),
+        "the operation's attempts and latency were recorded:\n{logs}"
+    );
     assert!(
         logs.contains("status=401") || logs.contains("status=503"),
         "{logs}"

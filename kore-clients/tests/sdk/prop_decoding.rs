@@ -7,8 +7,6 @@
 //! (the SDK against wiremock serving generated bodies) run 32 cases each, so
 //! the file stays well under 20 s in a debug build on 2 cores (about 5 s).
 
-mod common;
-
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use base64::Engine as _;

@@ -1,6 +1,6 @@
 //! Retry behaviour: reads retry transient failures, creates never risk a duplicate.
 
-mod common;
+use crate::common;
 
 use std::time::{Duration, Instant};
 

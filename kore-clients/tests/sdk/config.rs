@@ -1,6 +1,6 @@
 //! Configuration: environment variables, transport security, custom HTTP clients.
 
-mod common;
+use crate::common;
 
 use std::process::Command;
 
@@ -11,7 +11,8 @@ use kore_mock::{MockKore, Route};
 /// KORE environment (edition 2024 makes changing our own environment unsafe).
 fn run_child(test: &str, vars: &[(&str, &str)]) {
     let mut command = Command::new(std::env::current_exe().unwrap());
-    command.args([test, "--exact", "--quiet", "--test-threads=1"]);
+    let name = format!("config::{test}");
+    command.args([name.as_str(), "--exact", "--quiet", "--test-threads=1"]);
     for name in [
         "KORE_CLIENT_ID",
         "KORE_CLIENT_SECRET",

@@ -4,7 +4,7 @@
 //! clock: the mock servers run on the same runtime, so their latency is
 //! virtual too, and a test that "waits" 90 s takes milliseconds.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

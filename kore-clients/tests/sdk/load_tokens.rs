@@ -7,7 +7,7 @@
 //! instead of hanging. No test asserts on timing; timing only sets up when a
 //! token dies relative to the waves of requests.
 
-mod common;
+use crate::common;
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};

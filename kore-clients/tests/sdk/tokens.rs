@@ -1,6 +1,6 @@
 //! Token behaviour against kore-mock (and wiremock for narrow faults).
 
-mod common;
+use crate::common;
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -11,11 +11,11 @@
 //! - tokens the SDK received stay within 1 + 2 × (early expiries) (each
 //!   expiry may also catch a token issued just before it).
 //!
-//! `cargo test -p kore-clients --test chaos` runs one seed (random, printed).
+//! `cargo test -p kore-clients --test sdk chaos::` runs one seed (random, printed).
 //! `KORE_CHAOS_SEED=N` replays a seed; `KORE_CHAOS_RUNS=20` runs 20 seeds
 //! from it.
 
-mod common;
+use crate::common;
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;

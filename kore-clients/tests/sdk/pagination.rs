@@ -1,8 +1,8 @@
 //! `list().send()` and `list().stream()` against kore-mock.
 
-mod common;
+use crate::common;
 
-use common::CollectAll as _;
+use crate::common::CollectAll as _;
 
 use std::collections::HashSet;
 use std::time::Duration;

@@ -1,7 +1,7 @@
 //! Creating clients without losing or duplicating one: unknown outcomes,
 //! finding what a create may have made, and create-if-absent.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

@@ -1,6 +1,6 @@
 //! What users get back when KORE (or something in front of it) says no.
 
-mod common;
+use crate::common;
 
 use kore_clients::{Error, ExposeSecret as _, NewClient, Operation, Product};
 use kore_mock::{Fault, MockKore, Route};
