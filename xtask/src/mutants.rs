@@ -439,6 +439,9 @@ fn run_shard(
     command
         .current_dir(root)
         .env("KORE_CHAOS_SEED", CHAOS_SEED)
+        // A property test failing on a mutant would otherwise record the
+        // case in the source tree, for every later run to replay.
+        .env("PROPTEST_DISABLE_FAILURE_PERSISTENCE", "1")
         .args(["mutants", "--no-shuffle", "--shard", &format!("{k}/{n}")])
         .arg("--output")
         .arg(dir)
