@@ -119,8 +119,10 @@ pub(crate) fn should_retry_error(error: &reqwest::Error, write: bool) -> bool {
         // never saw the request; a timeout or reset may come after it did.
         error.is_connect()
     } else {
-        // `is_request` covers a connection closed before the response came.
-        error.is_connect() || error.is_timeout() || error.is_request()
+        // Failing to connect, timing out and losing the connection before
+        // the answer are all request errors to reqwest; building, redirect
+        // and body errors are not.
+        error.is_request()
     }
 }
 

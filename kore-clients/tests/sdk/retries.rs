@@ -231,3 +231,28 @@ async fn create_is_retried_when_the_connection_was_never_made() {
     );
     assert!(error.is_retryable());
 }
+
+#[tokio::test]
+async fn a_read_whose_connection_closes_before_the_answer_is_retried() {
+    // The first connection is dropped once the request arrived: neither a
+    // connect failure nor a timeout, and a read may be sent again.
+    let api = common::flaky_server(
+        1,
+        200,
+        serde_json::json!({"client": {"client_id": "apiclient_1", "name": "back"}}),
+    )
+    .await;
+    let tokens = wiremock::MockServer::start().await;
+    common::mount_token(
+        &tokens,
+        serde_json::json!({"access_token": "t", "expires_in": 3600}),
+    )
+    .await;
+    let kore = common::wiremock_builder(&tokens)
+        .base_url(format!("http://{}", api.addr))
+        .build()
+        .unwrap();
+    let client = kore.clients().get("apiclient_1").await.unwrap();
+    assert_eq!(client.name(), Some("back"));
+    assert_eq!(api.connections(), 2, "one lost, one answered");
+}
