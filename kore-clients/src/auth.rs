@@ -959,6 +959,26 @@ mod tests {
     }
 
     #[test]
+    fn token_error_bodies_read_as_code_and_explanation() {
+        for (body, shown) in [
+            (
+                r#"{"error":"invalid_client","error_description":"Bad credentials"}"#,
+                "invalid_client: Bad credentials",
+            ),
+            (
+                r#"{"code":401,"message":"Unauthorized"}"#,
+                "401: Unauthorized",
+            ),
+            (r#"{"code":"E42","message":" "}"#, "E42"),
+            (r#"{"message":"Unauthorized"}"#, "error: Unauthorized"),
+        ] {
+            let parsed: TokenErrorBody = serde_json::from_str(body).unwrap();
+            assert_eq!(parsed.to_string(), shown, "{body}");
+        }
+        assert!(serde_json::from_str::<TokenErrorBody>(r#"{"code":{"x":1}}"#).is_err());
+    }
+
+    #[test]
     fn lifetime_falls_back_to_jwt_exp_then_a_default() {
         let now = UNIX_EPOCH + Duration::from_secs(1_700_000_000);
         let token = jwt(serde_json::json!({"exp": 1_700_000_600u64}));

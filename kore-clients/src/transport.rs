@@ -35,8 +35,9 @@ pub(crate) struct Transport {
     pub(crate) client_applies_attempt_timeout: bool,
 }
 
-/// What happened while one call was sent.
-#[derive(Debug, Default)]
+/// What happened while one call was sent. Not `Debug`: it may keep a
+/// created client's secret.
+#[derive(Default)]
 pub(crate) struct Outcome {
     /// Why no (accepted) token could be used, if that is what failed.
     pub(crate) auth_error: Option<AuthError>,
@@ -75,19 +76,6 @@ impl KeptAnswer {
     /// Bytes received.
     pub(crate) fn len(&self) -> usize {
         self.body.len()
-    }
-}
-
-impl std::fmt::Debug for KeptAnswer {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("KeptAnswer")
-            .field("status", &self.status)
-            .field(
-                "body",
-                &format_args!("[redacted: {} bytes]", self.body.len()),
-            )
-            .field("cut_off", &self.cut_off)
-            .finish()
     }
 }
 

@@ -14,6 +14,7 @@ mod config;
 mod create;
 mod errors;
 mod load_tokens;
+mod log_records;
 mod pagination;
 mod prop_decoding;
 mod resilience;
