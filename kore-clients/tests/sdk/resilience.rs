@@ -236,10 +236,14 @@ async fn a_rejected_grant_is_cached_with_a_growing_back_off() {
         assert_eq!(again.to_string(), first.to_string());
     }
     assert_eq!(mock.requests(Route::Token), 1);
-    // After 1 s, one new request; then the back-off is 2 s.
-    advance(Duration::from_millis(1001)).await;
+    // After exactly 1 s (the clock has not moved since the refusal came),
+    // one new request; then the back-off is 2 s.
+    advance(Duration::from_millis(999)).await;
     kore.ping().await.unwrap_err();
-    assert_eq!(mock.requests(Route::Token), 2);
+    assert_eq!(mock.requests(Route::Token), 1, "1 ms before the back-off ends");
+    advance(Duration::from_millis(1)).await;
+    kore.ping().await.unwrap_err();
+    assert_eq!(mock.requests(Route::Token), 2, "when the back-off ends");
     advance(Duration::from_millis(1500)).await;
     kore.ping().await.unwrap_err();
     assert_eq!(mock.requests(Route::Token), 2, "the back-off doubled");
@@ -543,6 +547,42 @@ async fn tokens_are_refreshed_in_the_background_within_the_margin() {
     }
     assert_eq!(kore.tokens().grants(), 2, "the background refresh finished");
     assert_eq!(mock.requests(Route::Token), 2);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_failed_refresh_is_tried_again_exactly_five_seconds_later() {
+    // 600 s tokens: the refresh margin is 60 to 66 s.
+    let mock = MockKore::builder()
+        .token_lifetime(Duration::from_secs(600))
+        .start()
+        .await;
+    let kore = common::builder_for(&mock)
+        .retry(RetryPolicy::disabled())
+        .build()
+        .unwrap();
+    kore.ping().await.unwrap();
+    advance(Duration::from_secs(600 - 30)).await;
+    // Inside the margin: the call is served with the old token and starts a
+    // refresh, which fails.
+    mock.faults().push_statuses(Route::Token, [500]);
+    kore.ping().await.unwrap();
+    // Let the refresh finish without moving the clock.
+    for _ in 0..100_000 {
+        if !format!("{:?}", kore.tokens()).contains("refreshing: true") {
+            break;
+        }
+        tokio::task::yield_now().await;
+    }
+    assert!(format!("{:?}", kore.tokens()).contains("refreshing: false"));
+    assert_eq!(mock.requests(Route::Token), 2);
+    // The old token keeps serving, with no new refresh for 5 s...
+    advance(Duration::from_millis(4999)).await;
+    kore.ping().await.unwrap();
+    assert_eq!(mock.requests(Route::Token), 2, "1 ms before the retry delay ends");
+    // ...and then one.
+    advance(Duration::from_millis(1)).await;
+    kore.ping().await.unwrap();
+    assert_eq!(mock.requests(Route::Token), 3, "when the retry delay ends");
 }
 
 #[tokio::test(start_paused = true)]
