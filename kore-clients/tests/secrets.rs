@@ -123,10 +123,17 @@ async fn no_secret_appears_in_debug_display_errors_or_trace_logs() {
         "spans were captured:\n{logs}"
     );
     assert!(logs.contains("kore.attempt"), "{logs}");
-    // The operation span gets its outcome recorded once it ends.
+    // The operation span gets its outcome recorded once it ends, and each
+    // attempt's span its own latency.
     assert!(
         logs.contains("attempts=1") && logs.contains("latency_ms="),
         "the operation's attempts and latency were recorded:\n{logs}"
+    );
+    assert!(
+        logs.lines().any(|line| line
+            .split_once("kore.attempt{")
+            .is_some_and(|(_, attempt)| attempt.contains("latency_ms="))),
+        "an attempt's latency was recorded:\n{logs}"
     );
     assert!(
         logs.contains("status=401") || logs.contains("status=503"),
