@@ -178,25 +178,43 @@ async fn create_if_absent_creates_once() {
     assert_eq!(mock.requests(Route::CreateClient), 1, "one create in all");
 }
 
-#[tokio::test(start_paused = true)]
-async fn a_create_answer_cut_off_by_the_operation_timeout_is_kept() {
+/// A server that refuses its first `refusals` requests with 429 (Retry-After
+/// 0), then answers 201 with the start of a body and stalls.
+async fn stalling_create_server(refusals: usize) -> String {
     use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
-    // A server that answers 201 with the start of a body, then stalls.
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let api = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(async move {
-        let (mut socket, _) = listener.accept().await.unwrap();
-        let mut request = vec![0u8; 8192];
-        let _ = socket.read(&mut request).await.unwrap();
-        socket
-            .write_all(
-                b"HTTP/1.1 201 Created\r\ncontent-type: application/json\r\ncontent-length: 500\r\n\r\n{\"client_id\":\"apiclient_slow\",\"client_secret\":\"s3cr",
-            )
-            .await
-            .unwrap();
-        tokio::time::sleep(Duration::from_secs(3600)).await;
-        drop(socket);
+        for served in 0.. {
+            let (mut socket, _) = listener.accept().await.unwrap();
+            let mut request = vec![0u8; 8192];
+            let _ = socket.read(&mut request).await.unwrap();
+            if served < refusals {
+                socket
+                    .write_all(
+                        b"HTTP/1.1 429 Too Many Requests\r\nretry-after: 0\r\ncontent-length: 0\r\nconnection: close\r\n\r\n",
+                    )
+                    .await
+                    .unwrap();
+                continue;
+            }
+            socket
+                .write_all(
+                    b"HTTP/1.1 201 Created\r\ncontent-type: application/json\r\ncontent-length: 500\r\n\r\n{\"client_id\":\"apiclient_slow\",\"client_secret\":\"s3cr",
+                )
+                .await
+                .unwrap();
+            tokio::time::sleep(Duration::from_secs(3600)).await;
+            drop(socket);
+        }
     });
+    api
+}
+
+/// Creates against [`stalling_create_server`] with a 5 s operation timeout
+/// and checks that what arrived of the answer is kept.
+async fn create_keeps_the_stalled_answer(refusals: usize) {
+    let api = stalling_create_server(refusals).await;
     // Tokens from kore-mock, which runs on this (paused) runtime too.
     let tokens = MockKore::builder().start().await;
     let kore = common::builder_for(&tokens)
@@ -218,6 +236,16 @@ async fn a_create_answer_cut_off_by_the_operation_timeout_is_kept() {
     );
     assert_eq!(created.client_id(), Some("apiclient_slow"));
     assert!(reason.contains("operation timeout"), "{reason}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_create_answer_cut_off_by_the_operation_timeout_is_kept() {
+    create_keeps_the_stalled_answer(0).await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_answer_to_a_create_retried_after_429_is_kept_too() {
+    create_keeps_the_stalled_answer(1).await;
 }
 
 #[test]
