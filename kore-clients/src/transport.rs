@@ -495,52 +495,65 @@ impl Transport {
             }
             Ok(response) => {
                 let status = response.status();
-                let Some(next) = spare
+                match spare
                     .filter(|_| may_retry && retry::should_retry_status(status, attempts.write))
-                else {
-                    return Next::Done(Ok(response));
-                };
-                let delay = match retry::retry_after(response.headers()) {
-                    Some(asked) => match self.retry.server_delay(asked) {
-                        Some(delay) => delay,
-                        None => return Next::Done(Ok(response)),
-                    },
-                    None => self.retry.backoff(attempts.retries_used + 1),
-                };
-                tracing::debug!(
-                    operation = operation_id,
-                    status = status.as_u16(),
-                    delay_ms = delay.as_millis() as u64,
-                    "retrying"
-                );
-                attempts.retries_used += 1;
-                Next::Again(Box::new(Again {
-                    request: next,
-                    delay,
-                    last: Ok(response),
-                }))
+                {
+                    Some(next) => self.again(attempts, next, Ok(response)),
+                    None => Next::Done(Ok(response)),
+                }
             }
             Err(error) => {
-                let Some(next) = spare
+                match spare
                     .filter(|_| may_retry && retry::should_retry_error(&error, attempts.write))
-                else {
-                    return Next::Done(Err(error));
-                };
-                let delay = self.retry.backoff(attempts.retries_used + 1);
-                tracing::debug!(
-                    operation = operation_id,
-                    error = %error,
-                    delay_ms = delay.as_millis() as u64,
-                    "retrying"
-                );
-                attempts.retries_used += 1;
-                Next::Again(Box::new(Again {
-                    request: next,
-                    delay,
-                    last: Err(error),
-                }))
+                {
+                    Some(next) => self.again(attempts, next, Err(error)),
+                    None => Next::Done(Err(error)),
+                }
             }
         }
+    }
+
+    /// Schedules `request` to go again after `last` failed: once the server's
+    /// `Retry-After` has passed (or `last` is final, should that exceed the
+    /// cap), else after the back-off for this retry.
+    fn again(
+        &self,
+        attempts: &mut Attempts,
+        request: reqwest::Request,
+        last: reqwest::Result<reqwest::Response>,
+    ) -> Next {
+        let asked = last
+            .as_ref()
+            .ok()
+            .and_then(|response| retry::retry_after(response.headers()));
+        let delay = match asked {
+            Some(asked) => match self.retry.server_delay(asked) {
+                Some(delay) => delay,
+                None => return Next::Done(last),
+            },
+            None => self.retry.backoff(attempts.retries_used + 1),
+        };
+        let delay_ms = delay.as_millis() as u64;
+        match &last {
+            Ok(response) => tracing::debug!(
+                operation = attempts.operation_id,
+                status = response.status().as_u16(),
+                delay_ms,
+                "retrying"
+            ),
+            Err(error) => tracing::debug!(
+                operation = attempts.operation_id,
+                error = %error,
+                delay_ms,
+                "retrying"
+            ),
+        }
+        attempts.retries_used += 1;
+        Next::Again(Box::new(Again {
+            request,
+            delay,
+            last,
+        }))
     }
 }
 

@@ -298,6 +298,36 @@ fn callers_waiting_on_a_token_request_abandoned_with_its_runtime_start_another()
 }
 
 #[test]
+fn a_caller_on_a_runtime_that_has_shut_down_gets_an_error_instead_of_spinning() {
+    // Every token request this caller starts is dropped at once with its
+    // (dead) runtime; the caller replaces a few, then says so.
+    let kore = kore_clients::Kore::builder()
+        .client_id("id")
+        .client_secret(kore_clients::SecretString::from("secret"))
+        .base_url("http://127.0.0.1:9")
+        .token_url("http://127.0.0.1:9/token")
+        .build()
+        .unwrap();
+    let dead = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let handle = dead.handle().clone();
+    drop(dead);
+    let (answer, answered) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _entered = handle.enter();
+        let result = futures::executor::block_on(kore.tokens().bearer());
+        answer.send(result.map(|_| ()).map_err(|e| e.to_string())).unwrap();
+    });
+    let result = answered
+        .recv_timeout(Duration::from_secs(10))
+        .expect("the caller gets an answer within 10 s");
+    let error = result.unwrap_err();
+    assert!(error.contains("abandoned"), "{error}");
+}
+
+#[test]
 fn a_token_request_abandoned_with_its_runtime_does_not_block_the_next_one() {
     let runtime = |_: ()| {
         tokio::runtime::Builder::new_multi_thread()

@@ -240,7 +240,11 @@ async fn a_rejected_grant_is_cached_with_a_growing_back_off() {
     // one new request; then the back-off is 2 s.
     advance(Duration::from_millis(999)).await;
     kore.ping().await.unwrap_err();
-    assert_eq!(mock.requests(Route::Token), 1, "1 ms before the back-off ends");
+    assert_eq!(
+        mock.requests(Route::Token),
+        1,
+        "1 ms before the back-off ends"
+    );
     advance(Duration::from_millis(1)).await;
     kore.ping().await.unwrap_err();
     assert_eq!(mock.requests(Route::Token), 2, "when the back-off ends");
@@ -578,7 +582,11 @@ async fn a_failed_refresh_is_tried_again_exactly_five_seconds_later() {
     // The old token keeps serving, with no new refresh for 5 s...
     advance(Duration::from_millis(4999)).await;
     kore.ping().await.unwrap();
-    assert_eq!(mock.requests(Route::Token), 2, "1 ms before the retry delay ends");
+    assert_eq!(
+        mock.requests(Route::Token),
+        2,
+        "1 ms before the retry delay ends"
+    );
     // ...and then one.
     advance(Duration::from_millis(1)).await;
     kore.ping().await.unwrap();
