@@ -123,6 +123,11 @@ async fn no_secret_appears_in_debug_display_errors_or_trace_logs() {
         "spans were captured:\n{logs}"
     );
     assert!(logs.contains("kore.attempt"), "{logs}");
+    // The token span counts the grants this client received.
+    assert!(
+        logs.contains("kore.token{grants=1}") && logs.contains("kore.token{grants=2}"),
+        "{logs}"
+    );
     // The operation span gets its outcome recorded once it ends, and each
     // attempt's span its own latency.
     assert!(

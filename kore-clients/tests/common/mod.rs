@@ -13,6 +13,10 @@ pub fn fast_retries() -> RetryPolicy {
         .max_backoff(Duration::from_secs(3))
 }
 
+/// How long any one call of these tests may take: a retry or wait that
+/// never ends fails its test in seconds instead of hanging it.
+pub const CALL_BOUND: Duration = Duration::from_secs(10);
+
 /// A builder already pointed at `mock` with its credentials.
 pub fn builder_for(mock: &MockKore) -> KoreBuilder {
     Kore::builder()
@@ -21,6 +25,7 @@ pub fn builder_for(mock: &MockKore) -> KoreBuilder {
         .base_url(mock.base_url())
         .token_url(mock.token_url())
         .retry(fast_retries())
+        .operation_timeout(CALL_BOUND)
 }
 
 /// Starts `mock` and a `Kore` for it.
@@ -76,6 +81,7 @@ pub fn wiremock_builder(server: &wiremock::MockServer) -> KoreBuilder {
         .base_url(server.uri())
         .token_url(format!("{}/token", server.uri()))
         .retry(fast_retries())
+        .operation_timeout(CALL_BOUND)
 }
 
 /// A `Kore` for a wiremock KORE whose token endpoint issues a working token.

@@ -318,7 +318,9 @@ fn a_caller_on_a_runtime_that_has_shut_down_gets_an_error_instead_of_spinning() 
     std::thread::spawn(move || {
         let _entered = handle.enter();
         let result = futures::executor::block_on(kore.tokens().bearer());
-        answer.send(result.map(|_| ()).map_err(|e| e.to_string())).unwrap();
+        answer
+            .send(result.map(|_| ()).map_err(|e| e.to_string()))
+            .unwrap();
     });
     let result = answered
         .recv_timeout(Duration::from_secs(10))

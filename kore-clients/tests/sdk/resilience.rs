@@ -470,6 +470,8 @@ async fn error_reports_name_each_cause_once() {
         .base_url(format!("http://{addr}"))
         .token_url(format!("http://{addr}/token"))
         .retry(RetryPolicy::disabled())
+        // The bound of this test: a refused connection fails at once.
+        .operation_timeout(Duration::from_secs(5))
         .build()
         .unwrap();
     let auth = kore.ping().await.unwrap_err();
@@ -492,6 +494,7 @@ async fn error_reports_name_each_cause_once() {
     let kore = common::wiremock_builder(&server)
         .base_url(format!("http://{addr}"))
         .retry(RetryPolicy::disabled())
+        .operation_timeout(Duration::from_secs(5))
         .build()
         .unwrap();
     let transport = kore.ping().await.unwrap_err();
