@@ -649,8 +649,10 @@ pub(crate) async fn from_generated(
     }
 
     if let Some(mut source) = outcome.auth_error {
-        // A second 401: keep what the API said about it.
-        if source.kind() == AuthErrorKind::ApiRejected && source.description().is_none() {
+        // A second 401: keep what the API said about it. (Only a refusal
+        // by the API comes with an answer; a token that could not be had
+        // fails before anything is sent.)
+        if source.description().is_none() {
             let said = match error {
                 Gen::ErrorResponse(body) => body.into_inner().message,
                 Gen::UnexpectedResponse(response) => response

@@ -64,12 +64,19 @@ async fn a_truncated_success_body_is_a_decode_error() {
     mock.faults().push(Route::ListClients, Fault::TruncatedJson);
     let error = kore.clients().list().send().await.unwrap_err();
     let Error::Decode {
-        status, excerpt, ..
+        status,
+        excerpt,
+        message,
+        ..
     } = &error
     else {
         panic!("expected Decode, got {error:?}")
     };
     assert_eq!(status.as_u16(), 200);
+    assert!(
+        message.starts_with("Eof error at line 1, column "),
+        "where the decoder stopped: {message}"
+    );
     assert!(excerpt.starts_with('{'), "{excerpt}");
     assert!(error.to_string().contains("list clients"), "{error}");
 }
@@ -342,7 +349,13 @@ mod created_without_a_secret {
             "the bytes that arrived are kept"
         );
         assert_eq!(created.client_id(), Some("apiclient_cut"));
-        assert!(reason.contains("broke off after 40 bytes"), "{reason}");
+        let (_, cause) = reason
+            .split_once("broke off after 40 bytes: ")
+            .unwrap_or_else(|| panic!("{reason}"));
+        assert!(
+            cause.contains("body"),
+            "the transport's cause follows: {reason}"
+        );
         assert_eq!(error.status().map(|s| s.as_u16()), Some(201));
         assert!(
             !error.is_retryable(),

@@ -383,15 +383,30 @@ async fn pages_that_cycle_end_the_stream_with_an_error() {
 #[tokio::test]
 async fn a_second_401_keeps_the_freshly_issued_token() {
     let server = MockServer::start().await;
-    common::mount_token(&server, json!({"access_token": "t", "expires_in": 3600})).await;
+    // A token long enough that scrubbing it out of the API's answer cannot
+    // touch the answer's words.
+    common::mount_token(
+        &server,
+        json!({"access_token": "tok-0123456789", "expires_in": 3600}),
+    )
+    .await;
     Mock::given(method("GET"))
         .and(path("/v1/ping"))
-        .respond_with(ResponseTemplate::new(401).set_body_json(json!({"message": "Unauthorized"})))
+        .respond_with(
+            ResponseTemplate::new(401).set_body_json(
+                json!({"code": 401, "message": "token revoked by an administrator"}),
+            ),
+        )
         .mount(&server)
         .await;
-    let kore = common::wiremock_kore(&server).await;
+    let kore = common::wiremock_builder(&server).build().unwrap();
     let error = kore.ping().await.unwrap_err();
     assert_eq!(rejected_kind(&error), Some(AuthErrorKind::ApiRejected));
+    let report = common::report(&error);
+    assert!(
+        report.contains("token revoked by an administrator"),
+        "what KORE said about the refusal is kept: {report}"
+    );
     assert_eq!(kore.tokens().grants(), 2, "the first grant and one refresh");
     // The refreshed token is still cached: asking for it sends nothing.
     kore.tokens().bearer().await.unwrap();

@@ -387,3 +387,32 @@ async fn concurrent_401s_cause_exactly_one_refresh() {
         "a late 401 for the old token must not discard the new one"
     );
 }
+
+#[tokio::test]
+async fn a_token_answer_that_is_not_json_is_classified_by_its_status() {
+    for (status, kind) in [
+        (502, AuthErrorKind::Unavailable),
+        (401, AuthErrorKind::Rejected),
+        (403, AuthErrorKind::Rejected),
+        (404, AuthErrorKind::InvalidResponse),
+    ] {
+        let server = MockServer::start().await;
+        Mock::given(method("POST"))
+            .and(path("/token"))
+            .respond_with(
+                ResponseTemplate::new(status)
+                    .set_body_raw("<html>gateway page</html>", "text/html"),
+            )
+            .mount(&server)
+            .await;
+        let kore = common::wiremock_builder(&server)
+            .retry(kore_clients::RetryPolicy::disabled())
+            .build()
+            .unwrap();
+        let error = kore.ping().await.unwrap_err();
+        let Error::Auth { source, .. } = &error else {
+            panic!("{status}: expected an auth error, got {error:?}")
+        };
+        assert_eq!(source.kind(), kind, "HTTP {status}: {error}");
+    }
+}
