@@ -800,7 +800,10 @@ fn url_encode(text: &str) -> String {
 
 /// The first `limit` characters of `body` as text, whitespace collapsed,
 /// with `scrub` applied before truncating (so a secret cut in half by the
-/// limit cannot leave its first half behind). Reads a bounded prefix only.
+/// limit cannot leave its first half behind). Reads the first
+/// `limit` × 4 + 1024 bytes at most (room for `limit` characters of up to 4
+/// bytes, and for blanks and a secret straddling the cut) and marks what it
+/// leaves out with "…".
 pub(crate) fn excerpt(body: &[u8], limit: usize, scrub: impl Fn(&str) -> String) -> String {
     let prefix = &body[..body.len().min(limit * 4 + 1024)];
     let text = scrub(&String::from_utf8_lossy(prefix));
@@ -1032,6 +1035,19 @@ mod tests {
         let text = format!("client_secret=s3cr3t%2B%2F%3D+value and {secret}");
         let scrubbed = scrub_secret(&text, secret);
         assert_eq!(scrubbed, "client_secret=[redacted] and [redacted]");
+    }
+
+    #[test]
+    fn an_excerpt_says_when_it_leaves_something_out() {
+        let same = |t: &str| t.to_owned();
+        assert_eq!(excerpt(b"abc", 3, same), "abc");
+        assert_eq!(excerpt(b"abcd", 3, same), "abc\u{2026}");
+        assert_eq!(excerpt(b"a  b\n\tc", 5, same), "a b c");
+        // At most `limit` x 4 + 1024 bytes are read: here 1064, of which
+        // 1063 are blanks, so only "a" of "ab" is read, and the rest is
+        // marked as left out although the text is short.
+        let body = format!("{}ab", " ".repeat(1063));
+        assert_eq!(excerpt(body.as_bytes(), 10, same), "a\u{2026}");
     }
 
     #[test]
