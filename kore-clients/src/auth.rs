@@ -994,6 +994,8 @@ mod tests {
             token_lifetime(Some(0), &token, now),
             Duration::from_secs(600)
         );
+        let expiring_now = jwt(serde_json::json!({"exp": 1_700_000_000u64}));
+        assert_eq!(token_lifetime(None, &expiring_now, now), FALLBACK_LIFETIME);
         let expired = jwt(serde_json::json!({"exp": 1_600_000_000u64}));
         assert_eq!(token_lifetime(None, &expired, now), FALLBACK_LIFETIME);
         assert_eq!(token_lifetime(None, "opaque-token", now), FALLBACK_LIFETIME);
@@ -1008,6 +1010,15 @@ mod tests {
         assert_eq!(jwt_expiry("a.b"), None);
         assert_eq!(jwt_expiry("a.!!!.c"), None);
         assert_eq!(jwt_expiry("a.b.c.d"), None);
+        let valid = jwt(serde_json::json!({"exp": 42}));
+        assert_eq!(jwt_expiry(&format!("{valid}.extra")), None, "four parts");
+        let padded = |n: usize| jwt(serde_json::json!({"exp": 42, "pad": "x".repeat(n)}));
+        assert_eq!(jwt_expiry(&padded(40_000)), Some(42));
+        assert_eq!(
+            jwt_expiry(&padded(60_000)),
+            None,
+            "a payload over 64 KiB is not read"
+        );
     }
 
     #[test]

@@ -382,12 +382,11 @@ fn changed_lines(root: &Path, base: &str) -> Result<String, String> {
 }
 
 /// Identifies the source tree a shard ran on: the commit plus any
-/// uncommitted change (`git stash create` makes a commit of the working tree
-/// without touching the stash, and prints nothing when the tree is clean).
+/// uncommitted change to tracked files, as their diff.
 fn tree_stamp(root: &Path) -> Result<String, String> {
     let head = git(root, &["rev-parse", "HEAD"])?;
-    let dirty = git(root, &["stash", "create"])?;
-    Ok(format!("{} {}", head.trim(), dirty.trim()))
+    let diff = git(root, &["diff", "HEAD", "--binary"])?;
+    Ok(format!("{}\n{diff}", head.trim()))
 }
 
 fn git(root: &Path, args: &[&str]) -> Result<String, String> {
