@@ -855,7 +855,7 @@ pub fn jwt_expiry(token: &str) -> Option<u64> {
 /// Refresh this long before expiry: max(60 s, 10 % of the lifetime), at most
 /// half the lifetime, plus up to 10 % jitter (still within half).
 fn refresh_margin(lifetime: Duration) -> Duration {
-    let base = MIN_MARGIN.max(lifetime / 10).min(lifetime / 2);
+    let base = MIN_MARGIN.max(lifetime / 10);
     let jitter_nanos = u64::try_from((base / 10).as_nanos()).unwrap_or(0);
     (base + Duration::from_nanos(fastrand::u64(0..=jitter_nanos))).min(lifetime / 2)
 }
@@ -1019,6 +1019,11 @@ mod tests {
             None,
             "a payload over 64 KiB is not read"
         );
+        // 49,152 bytes of claims are exactly 65,536 characters of base64.
+        let claims = |pad: usize| serde_json::json!({"exp": 42, "pad": "x".repeat(pad)});
+        assert_eq!(claims(49_133).to_string().len(), 49_152);
+        assert_eq!(jwt_expiry(&jwt(claims(49_133))), Some(42), "64 KiB exactly");
+        assert_eq!(jwt_expiry(&jwt(claims(49_134))), None);
     }
 
     #[test]

@@ -130,6 +130,19 @@ async fn a_wiremock_gateway_answering_a_create_with_json_500_is_an_unknown_outco
 }
 
 #[tokio::test]
+async fn a_created_client_carries_kores_message_and_account() {
+    let (mock, kore) = common::start(MockKore::builder().clients(0)).await;
+    let created = kore
+        .clients()
+        .create(NewClient::new("edge-gw"))
+        .await
+        .unwrap();
+    assert_eq!(created.message(), Some("Client created successfully"));
+    assert_eq!(created.account_id(), Some(mock.account_id()));
+    assert_eq!(created.name(), Some("edge-gw"));
+}
+
+#[tokio::test]
 async fn find_by_name_streams_exact_matches_across_pages() {
     let (_mock, kore) = common::start(MockKore::builder().clients(250)).await;
     for name in ["twin", "other", "twin"] {

@@ -357,6 +357,32 @@ async fn every_published_form_of_next_page_url_is_understood() {
 }
 
 #[tokio::test]
+async fn without_meta_only_a_short_page_ends_the_stream() {
+    // No `meta` at all: full pages of 3 until page 3, which holds 1.
+    let (server, kore) = common::scripted_list(|number| {
+        let size = if number < 3 { 3 } else { 1 };
+        let clients: Vec<_> = (0..size)
+            .map(|i| json!({"client_id": format!("apiclient_{number}_{i}")}))
+            .collect();
+        json!({"clients": clients})
+    })
+    .await;
+    let all: Vec<_> =
+        futures::TryStreamExt::try_collect::<Vec<_>>(kore.clients().list().page_size(3).stream())
+            .await
+            .unwrap();
+    assert_eq!(all.len(), 7, "two full pages and the short one");
+    let lists = server
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .filter(|r| r.url.path() == "/v1/clients")
+        .count();
+    assert_eq!(lists, 3, "nothing requested after the short page");
+}
+
+#[tokio::test]
 async fn pages_that_cycle_end_the_stream_with_an_error() {
     // Page 3 is page 1 again, page 4 page 2, and so on.
     let (_server, kore) = common::scripted_list(|number| {
