@@ -45,6 +45,9 @@ pub struct Options {
     pub resume: bool,
     /// Mutate the checkout itself instead of a copy (for a checkout nobody is editing).
     pub in_place: bool,
+    /// Only the mutants the last full run missed or timed out on, found by
+    /// file and description (their lines may have moved since).
+    pub survivors: bool,
 }
 
 /// Parses the arguments after `cargo xtask mutants`.
@@ -78,6 +81,7 @@ pub fn parse_args(args: &[&str]) -> Result<Options, String> {
             "--base" => base = Some(value(arg)?),
             "--resume" => options.resume = true,
             "--in-place" => options.in_place = true,
+            "--survivors" => options.survivors = true,
             flag if flag.starts_with('-') => return Err(format!("unknown option {flag}")),
             file => {
                 if !file.ends_with(".rs") {
@@ -96,6 +100,17 @@ pub fn parse_args(args: &[&str]) -> Result<Options, String> {
     }
     if options.shard.is_some() && options.shards.is_some() {
         return Err("give either --shard K/N or --shards N, not both".into());
+    }
+    if options.survivors
+        && (options.changed_since.is_some()
+            || options.shard.is_some()
+            || options.shards.is_some()
+            || options.resume)
+    {
+        return Err(
+            "--survivors runs the last run's survivors in one go: no --changed, --shard(s) or --resume"
+                .into(),
+        );
     }
     Ok(options)
 }
@@ -208,14 +223,20 @@ fn shard_dir(run_dir: &Path, k: usize, n: usize) -> PathBuf {
 /// Runs the whole command: lists, shards, runs, adds up, prints.
 pub fn run(root: &Path, options: &Options) -> Result<(), String> {
     require_cargo_mutants()?;
-    let run_dir = root
-        .join("target")
-        .join("mutation")
-        .join(if options.changed_since.is_some() {
-            "changed"
-        } else {
-            "run"
-        });
+    let mutation_dir = root.join("target").join("mutation");
+    let full_run_dir = mutation_dir.join("run");
+    let run_dir = if options.survivors {
+        mutation_dir.join("survivors")
+    } else if options.changed_since.is_some() {
+        mutation_dir.join("changed")
+    } else {
+        full_run_dir.clone()
+    };
+    // A new full run replaces the last one's shards (whose count may differ).
+    let whole_new_run = !options.resume && options.shard.is_none();
+    if whole_new_run && run_dir.exists() {
+        std::fs::remove_dir_all(&run_dir).map_err(|e| format!("{}: {e}", run_dir.display()))?;
+    }
     std::fs::create_dir_all(&run_dir).map_err(|e| format!("{}: {e}", run_dir.display()))?;
 
     let mut selection = vec!["--workspace".to_string()];
@@ -238,6 +259,17 @@ pub fn run(root: &Path, options: &Options) -> Result<(), String> {
         selection.extend(["--in-diff".to_string(), path.display().to_string()]);
     }
 
+    if options.survivors {
+        let survivors = survivors_of(&full_run_dir)?;
+        if survivors.is_empty() {
+            println!("the last run left no survivors");
+            return Ok(());
+        }
+        for name in &survivors {
+            selection.extend(["--re".to_string(), survivor_pattern(name)]);
+        }
+    }
+
     let count = count_mutants(root, &selection)?;
     if count == 0 {
         println!("no mutants in the selected code");
@@ -245,6 +277,7 @@ pub fn run(root: &Path, options: &Options) -> Result<(), String> {
     }
     let shards: Vec<(usize, usize)> = match (options.shard, options.shards) {
         (Some(one), _) => vec![one],
+        (None, _) if options.survivors => vec![(0, 1)],
         (None, shards) => {
             let n = shards.unwrap_or(count.div_ceil(SHARD_SIZE)).max(1);
             (0..n).map(|k| (k, n)).collect()
@@ -307,7 +340,7 @@ pub fn run(root: &Path, options: &Options) -> Result<(), String> {
             Err("this shard has missed mutants or timeouts (listed above)".into())
         };
     }
-    if options.changed_since.is_some() {
+    if options.changed_since.is_some() || options.survivors {
         return if total.missed.is_empty() && total.timeouts.is_empty() {
             Ok(())
         } else {
@@ -324,6 +357,51 @@ pub fn run(root: &Path, options: &Options) -> Result<(), String> {
         Err(format!(
             "the score must be at least {REQUIRED_SCORE} % with no timeouts"
         ))
+    }
+}
+
+/// The mutants the shards under `run_dir` missed or timed out on.
+fn survivors_of(run_dir: &Path) -> Result<Vec<String>, String> {
+    let entries = std::fs::read_dir(run_dir).map_err(|e| {
+        format!(
+            "no earlier run in {} ({e}): run `cargo xtask mutants` first",
+            run_dir.display()
+        )
+    })?;
+    let mut survivors = Vec::new();
+    for entry in entries.filter_map(Result::ok) {
+        let out = entry.path().join("mutants.out");
+        if out.join("outcomes.json").exists() {
+            let tally = Tally::read(&out)?;
+            survivors.extend(tally.missed);
+            survivors.extend(tally.timeouts);
+        }
+    }
+    survivors.sort();
+    survivors.dedup();
+    Ok(survivors)
+}
+
+/// A regex for cargo-mutants' `--re` matching the mutant `name`
+/// ("file:line:col: description") at any line and column.
+pub fn survivor_pattern(name: &str) -> String {
+    let escape = |text: &str| {
+        let mut out = String::new();
+        for c in text.chars() {
+            if "\\.+*?()|[]{}^$#&-~".contains(c) {
+                out.push('\\');
+            }
+            out.push(c);
+        }
+        out
+    };
+    // The description follows the first ": " after "file:line:col".
+    match name.split_once(": ") {
+        Some((location, description)) => {
+            let file = location.split(':').next().unwrap_or(location);
+            format!("^{}:\\d+:\\d+: {}$", escape(file), escape(description))
+        }
+        None => format!("^{}$", escape(name)),
     }
 }
 
@@ -553,6 +631,23 @@ mod tests {
     }
 
     #[test]
+    fn a_survivor_is_found_again_wherever_its_line_moved() {
+        let pattern =
+            survivor_pattern("kore-clients/src/auth.rs:809:34: replace > with >= in excerpt");
+        assert_eq!(
+            pattern,
+            r"^kore\-clients/src/auth\.rs:\d+:\d+: replace > with >= in excerpt$"
+        );
+        let pattern = survivor_pattern(
+            "kore-clients/src/lib.rs:115:9: replace Kore::builder -> KoreBuilder with Default::default()",
+        );
+        assert!(
+            pattern.ends_with(r"with Default::default\(\)$"),
+            "{pattern}"
+        );
+    }
+
+    #[test]
     fn arguments_are_parsed_and_bad_ones_named() {
         let parsed = parse_args(&["kore-clients/src/paginate.rs", "--shard", "1/4"]).unwrap();
         assert_eq!(
@@ -578,6 +673,10 @@ mod tests {
             (&["--shard", "0/2", "--shards", "3"][..], "not both"),
             (&["--frobnicate"][..], "unknown option --frobnicate"),
             (&["paginate"][..], "paginate: expected a Rust source file"),
+            (
+                &["--survivors", "--changed"][..],
+                "--survivors runs the last run's survivors",
+            ),
         ] {
             let err = parse_args(args).unwrap_err();
             assert!(err.contains(expected), "{args:?}: {err}");
