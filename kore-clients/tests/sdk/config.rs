@@ -98,6 +98,44 @@ fn builder_requires_credentials() {
 }
 
 #[test]
+fn every_timeout_is_kept_and_a_zero_one_is_refused_by_name() {
+    let builder = || {
+        Kore::builder()
+            .client_id("id")
+            .client_secret(SecretString::from("secret"))
+    };
+    let second = std::time::Duration::from_secs(1);
+    let set = builder()
+        .timeout(second)
+        .connect_timeout(second * 2)
+        .token_timeout(second * 3)
+        .operation_timeout(second * 4);
+    let shown = format!("{set:?}");
+    for field in [
+        "timeout: Some(1s)",
+        "connect_timeout: Some(2s)",
+        "token_timeout: Some(3s)",
+        "operation_timeout: Some(4s)",
+    ] {
+        assert!(shown.contains(field), "{field} in {shown}");
+    }
+    set.build().unwrap();
+    let zero = std::time::Duration::ZERO;
+    for (builder, name) in [
+        (builder().timeout(zero), "the timeout"),
+        (builder().connect_timeout(zero), "the connect_timeout"),
+        (builder().token_timeout(zero), "the token_timeout"),
+        (builder().operation_timeout(zero), "the operation_timeout"),
+    ] {
+        let error = builder.build().unwrap_err();
+        assert!(
+            error.to_string().contains(&format!("{name} is zero")),
+            "{error}"
+        );
+    }
+}
+
+#[test]
 fn clear_text_http_to_a_remote_host_is_refused_unless_opted_in() {
     let builder = Kore::builder()
         .client_id("id")

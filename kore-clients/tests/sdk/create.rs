@@ -140,6 +140,13 @@ async fn a_created_client_carries_kores_message_and_account() {
     assert_eq!(created.message(), Some("Client created successfully"));
     assert_eq!(created.account_id(), Some(mock.account_id()));
     assert_eq!(created.name(), Some("edge-gw"));
+    let listed = kore
+        .clients()
+        .get(created.client_id().unwrap())
+        .await
+        .unwrap();
+    assert!(created.client_owner().is_some());
+    assert_eq!(created.client_owner(), listed.client_owner());
 }
 
 #[tokio::test]
