@@ -413,5 +413,55 @@ mod tests {
                 .to_string();
             assert!(!message.contains("pw"), "{message}");
         }
+        for half in ["https://user@x.example", "https://:pw@x.example"] {
+            let message = checked_url("token URL", half, false)
+                .unwrap_err()
+                .to_string();
+            assert!(
+                message.contains("must not embed credentials"),
+                "{half}: {message}"
+            );
+        }
+    }
+
+    #[test]
+    fn credentials_in_an_unparsable_url_are_redacted() {
+        assert_eq!(
+            redact_userinfo("https://user:pw@host/x"),
+            "https://[redacted]@host/x"
+        );
+        assert_eq!(redact_userinfo("https://host/x"), "https://host/x");
+        assert_eq!(
+            redact_userinfo("me@host://x"),
+            "me@host://x",
+            "no userinfo before ://"
+        );
+        let message = checked_url("base URL", "https://user:s3cret@[bad", false)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            message.contains("\"https://[redacted]@[bad\"") && !message.contains("s3cret"),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn a_base_url_with_a_query_or_a_fragment_is_refused() {
+        let builder = || {
+            KoreBuilder::default()
+                .client_id("id")
+                .client_secret(SecretString::from("secret"))
+        };
+        for url in ["https://kore.example/v1?x=1", "https://kore.example/v1#top"] {
+            let message = builder().base_url(url).build().unwrap_err().to_string();
+            assert!(
+                message.contains("has a query or fragment"),
+                "{url}: {message}"
+            );
+        }
+        builder()
+            .base_url("https://kore.example/v1")
+            .build()
+            .unwrap();
     }
 }

@@ -58,6 +58,25 @@ fn from_env_reads_credentials_and_urls() {
 }
 
 #[test]
+fn from_env_treats_blank_variables_as_unset() {
+    if !is_child() {
+        return run_child(
+            "from_env_treats_blank_variables_as_unset",
+            &[
+                ("KORE_CLIENT_ID", " id "),
+                ("KORE_CLIENT_SECRET", "secret"),
+                ("KORE_BASE_URL", "   "),
+                ("KORE_TOKEN_URL", ""),
+            ],
+        );
+    }
+    let kore = Kore::from_env().unwrap();
+    assert_eq!(kore.client_id(), "id", "values are trimmed");
+    assert_eq!(kore.base_url(), kore_clients::DEFAULT_BASE_URL);
+    assert_eq!(kore.token_url(), kore_clients::DEFAULT_TOKEN_URL);
+}
+
+#[test]
 fn from_env_defaults_to_kore_production() {
     if !is_child() {
         return run_child(

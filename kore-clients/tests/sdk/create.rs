@@ -145,8 +145,25 @@ async fn a_created_client_carries_kores_message_and_account() {
         .get(created.client_id().unwrap())
         .await
         .unwrap();
-    assert!(created.client_owner().is_some());
+    assert!(created.client_owner().is_some_and(|o| o.contains('@')));
     assert_eq!(created.client_owner(), listed.client_owner());
+    assert_eq!(created.client_type(), listed.client_type());
+    assert!(created.client_type().is_some());
+    assert_eq!(created.locked(), Some(false));
+    let date = created.date_created_raw().expect("a creation date");
+    assert_eq!(Some(date), listed.date_created_raw());
+    assert!(created.date_created().is_some(), "{date} parses");
+    let raw = created.raw_without_secret();
+    assert_eq!(raw.client_id.as_deref(), created.client_id());
+    assert_eq!(raw.name.as_deref(), Some("edge-gw"));
+    assert!(raw.client_secret.is_none(), "the secret lives apart");
+    let shown = format!("{created:?}");
+    assert!(
+        shown.starts_with("CreatedClient { client_id: Some(\"apiclient_")
+            && shown.contains("client_secret: \"[redacted]\"")
+            && shown.contains("message: Some(\"Client created successfully\")"),
+        "{shown}"
+    );
 }
 
 #[tokio::test]
