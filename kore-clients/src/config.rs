@@ -358,11 +358,12 @@ fn checked_url(what: &str, url: &str, allow_insecure_http: bool) -> Result<Url> 
 /// `url` with anything between `://` and `@` replaced, for messages about
 /// text that failed to parse as a URL.
 fn redact_userinfo(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(scheme_end), Some(at)) if at > scheme_end => {
-            format!("{}[redacted]{}", &url[..scheme_end + 3], &url[at..])
-        }
-        _ => url.to_owned(),
+    match url
+        .split_once("://")
+        .and_then(|(scheme, rest)| Some((scheme, rest.rsplit_once('@')?.1)))
+    {
+        Some((scheme, after)) => format!("{scheme}://[redacted]@{after}"),
+        None => url.to_owned(),
     }
 }
 

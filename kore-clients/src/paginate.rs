@@ -102,11 +102,11 @@ impl Walk {
             } else {
                 self.top_up();
                 let (number, mut prefetch) = self.in_flight.pop_front()?;
-                let page = match (&mut prefetch.0).await {
-                    Ok(page) => page,
-                    Err(join) if join.is_panic() => std::panic::resume_unwind(join.into_panic()),
-                    Err(join) => unreachable!("page tasks are aborted only with the walk: {join}"),
-                };
+                // Page tasks are aborted only with the walk, so a task that
+                // did not finish panicked: the panic goes on to the reader.
+                let page = (&mut prefetch.0)
+                    .await
+                    .unwrap_or_else(|join| std::panic::resume_unwind(join.into_panic()));
                 (number, page)
             };
             let accepted = self.walker.accept(number, page);
@@ -117,7 +117,10 @@ impl Walk {
     /// Starts page requests until `concurrency` are in flight or the walker
     /// wants no more.
     fn top_up(&mut self) {
-        while self.in_flight.len() < self.concurrency && self.walker.wants(self.next_number) {
+        for _ in self.in_flight.len()..self.concurrency {
+            if !self.walker.wants(self.next_number) {
+                break;
+            }
             let number = self.take_number();
             let (kore, size, client_type) =
                 (self.kore.clone(), self.walker.page_size, self.client_type);

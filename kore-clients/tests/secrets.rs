@@ -123,6 +123,15 @@ async fn no_secret_appears_in_debug_display_errors_or_trace_logs() {
         "spans were captured:\n{logs}"
     );
     assert!(logs.contains("kore.attempt"), "{logs}");
+    // Spans name the operation by its operationId.
+    assert!(
+        logs.contains("kore.operation{operation=\"getPingStatus\""),
+        "{logs}"
+    );
+    assert!(
+        logs.contains("kore.attempt{operation=\"createClient\" attempt=1"),
+        "{logs}"
+    );
     // The token span counts the grants this client received.
     assert!(
         logs.contains("kore.token{grants=1}") && logs.contains("kore.token{grants=2}"),
