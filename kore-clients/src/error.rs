@@ -748,3 +748,122 @@ impl fmt::Debug for UndecodedCreate {
             .finish()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn api(operation: Operation, status: u16, info: Option<&str>) -> Error {
+        Error::Api {
+            operation,
+            status: StatusCode::from_u16(status).unwrap(),
+            code: Some(7),
+            message: Some("nope".into()),
+            info: info.map(str::to_owned),
+            retry_after: None,
+        }
+    }
+
+    #[test]
+    fn api_errors_quote_kore_and_say_what_to_do() {
+        assert_eq!(
+            api(Operation::GetClient, 400, Some("")).to_string(),
+            "get client (GET /v1/clients/{client_id}): KORE returned HTTP 400 Bad Request: nope \
+             (code 7); check the request's parameters"
+        );
+        assert!(
+            api(Operation::ListClients, 503, Some("upstream"))
+                .to_string()
+                .ends_with(": nope (code 7) [upstream]; KORE or its gateway failed: retry later")
+        );
+        assert!(
+            api(Operation::CreateClient, 503, None).to_string().ends_with(
+                "; KORE may have created the client anyway: list the clients before trying again"
+            )
+        );
+    }
+
+    #[test]
+    fn timeouts_say_whether_to_wait_longer_or_to_look_first() {
+        let read = Error::Timeout {
+            operation: Operation::ListClients,
+            attempts: 3,
+        };
+        assert!(
+            read.to_string().ends_with(
+                "timed out after 3 attempt(s); raise it with `KoreBuilder::timeout` or retry later"
+            ),
+            "{read}"
+        );
+        let write = Error::OperationTimeout {
+            operation: Operation::CreateClient,
+            limit: Duration::from_secs(2),
+            attempts: 1,
+        };
+        assert!(
+            write.to_string().ends_with(
+                "(1 attempt(s) started); KORE may have created the client anyway: list the clients before trying again"
+            ),
+            "{write}"
+        );
+        let read = Error::OperationTimeout {
+            operation: Operation::Ping,
+            limit: Duration::from_secs(2),
+            attempts: 1,
+        };
+        assert!(
+            read.to_string()
+                .ends_with("raise it with `KoreBuilder::operation_timeout` or retry later"),
+            "{read}"
+        );
+    }
+
+    #[test]
+    fn an_unknown_create_outcome_names_its_cause_and_the_check_to_run() {
+        let unknown = Error::CreateOutcomeUnknown {
+            name: "edge gw".into(),
+            cause: Box::new(Error::Timeout {
+                operation: Operation::CreateClient,
+                attempts: 1,
+            }),
+        };
+        assert!(
+            unknown
+                .to_string()
+                .contains("check with `kore clients list --name 'edge gw'`"),
+            "{unknown}"
+        );
+        let cause = std::error::Error::source(&unknown).expect("the cause is the source");
+        assert!(
+            cause
+                .to_string()
+                .starts_with("create client (POST /v1/clients): timed out")
+        );
+    }
+
+    #[test]
+    fn names_become_one_shell_word() {
+        assert_eq!(
+            check_command("ci-bot_1.2"),
+            "kore clients list --name ci-bot_1.2"
+        );
+        assert_eq!(check_command("it's"), r"kore clients list --name 'it'\''s'");
+        assert_eq!(check_command(""), "kore clients list --name ''");
+        assert_eq!(check_command("a b"), "kore clients list --name 'a b'");
+    }
+
+    #[test]
+    fn operations_are_named_by_their_operation_id() {
+        for (operation, id, method) in [
+            (Operation::Ping, "getPingStatus", "get_ping_status"),
+            (Operation::ListClients, "listClient", "list_client"),
+            (Operation::CreateClient, "createClient", "create_client"),
+            (Operation::GetClient, "getClient", "get_client"),
+        ] {
+            assert_eq!(operation.operation_id(), id);
+            assert_eq!(Operation::from_method(method), Some(operation));
+        }
+        assert_eq!(Operation::Configure.operation_id(), "configure");
+        assert_eq!(Operation::from_method("delete_client"), None);
+    }
+}

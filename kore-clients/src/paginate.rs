@@ -165,10 +165,11 @@ impl Walker {
         }
     }
 
-    /// Whether page `number` may be requested: not after the end, and with
-    /// a limit, not beyond the page expected to hold the last wanted client.
+    /// Whether page `number` may be requested, once the walk is known not to
+    /// have ended: with a limit, not beyond the page expected to hold the
+    /// last wanted client.
     fn wants(&self, number: u32) -> bool {
-        if self.finished || number == u32::MAX {
+        if number == u32::MAX {
             return false;
         }
         match self.remaining {

@@ -144,9 +144,20 @@ async fn limit_stops_without_fetching_further_pages() {
         3,
         "pages 1 and 2 only, even with concurrency"
     );
+    // A limit of exactly two pages asks for exactly two.
+    let two: Vec<_> = kore
+        .clients()
+        .list()
+        .page_size(100)
+        .limit(200)
+        .concurrency(8)
+        .all()
+        .await;
+    assert_eq!(two.len(), 200);
+    assert_eq!(mock.requests(Route::ListClients), 5, "pages 1 and 2 again");
     let none: Vec<_> = kore.clients().list().limit(0).all().await;
     assert!(none.is_empty());
-    assert_eq!(mock.requests(Route::ListClients), 3);
+    assert_eq!(mock.requests(Route::ListClients), 5);
 }
 
 #[tokio::test]
