@@ -776,6 +776,16 @@ mod tests {
                 .to_string()
                 .ends_with(": nope (code 7) [upstream]; KORE or its gateway failed: retry later")
         );
+        for (status, hint) in [
+            (403, "; the credentials lack permission for this operation"),
+            (404, "; check the id"),
+            (429, "; rate limited: retry after the indicated delay"),
+            (500, "; KORE or its gateway failed: retry later"),
+            (418, "(code 7)"),
+        ] {
+            let shown = api(Operation::GetClient, status, None).to_string();
+            assert!(shown.ends_with(hint), "{status}: {shown}");
+        }
         assert!(
             api(Operation::CreateClient, 503, None).to_string().ends_with(
                 "; KORE may have created the client anyway: list the clients before trying again"

@@ -524,7 +524,13 @@ fn run_shard(
         .arg(dir)
         .args(selection);
     if tool == TestTool::Nextest {
-        command.args(["--test-tool", "nextest"]);
+        // The first failing test catches the mutant: stop the others then,
+        // rather than wait for one the mutant made slow.
+        command.args([
+            "--test-tool",
+            "nextest",
+            "--cargo-test-arg=--max-fail=1:immediate",
+        ]);
         // Most tests wait on sockets and timers rather than the CPU, so two
         // per core finish sooner than nextest's default of one.
         if std::env::var_os("NEXTEST_TEST_THREADS").is_none() {

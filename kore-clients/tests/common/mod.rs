@@ -58,8 +58,10 @@ pub trait CollectAll {
 
 impl CollectAll for kore_clients::ListClients {
     async fn all(self) -> Vec<kore_clients::Client> {
-        futures::TryStreamExt::try_collect(self.stream())
+        let listing = futures::TryStreamExt::try_collect(self.stream());
+        tokio::time::timeout(CALL_BOUND * 3, listing)
             .await
+            .expect("the listing ends within 30 s")
             .expect("the stream yields no error")
     }
 }
