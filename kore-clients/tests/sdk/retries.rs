@@ -255,4 +255,15 @@ async fn a_read_whose_connection_closes_before_the_answer_is_retried() {
     let client = kore.clients().get("apiclient_1").await.unwrap();
     assert_eq!(client.name(), Some("back"));
     assert_eq!(api.connections(), 2, "one lost, one answered");
+
+    // Without retries, the lost connection is the caller's to retry.
+    let api = common::flaky_server(1, 200, serde_json::json!({})).await;
+    let kore = common::wiremock_builder(&tokens)
+        .base_url(format!("http://{}", api.addr))
+        .retry(RetryPolicy::disabled())
+        .build()
+        .unwrap();
+    let error = kore.clients().get("apiclient_1").await.unwrap_err();
+    assert!(matches!(error, Error::Transport { .. }), "{error:?}");
+    assert!(error.is_retryable(), "a read may be sent again");
 }
