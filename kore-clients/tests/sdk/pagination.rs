@@ -317,7 +317,15 @@ async fn a_server_repeating_the_same_page_ends_the_stream_with_an_error() {
         .mount(&server)
         .await;
     let kore = common::wiremock_kore(&server).await;
-    let results: Vec<_> = kore.clients().list().page_size(2).stream().collect().await;
+    let listing = kore
+        .clients()
+        .list()
+        .page_size(2)
+        .stream()
+        .collect::<Vec<_>>();
+    let results = tokio::time::timeout(common::CALL_BOUND, listing)
+        .await
+        .expect("the repeat ends the listing");
     assert_eq!(results.len(), 3, "two clients, then the error");
     let error = results[2].as_ref().unwrap_err();
     assert!(matches!(error, Error::Pagination { .. }), "{error:?}");

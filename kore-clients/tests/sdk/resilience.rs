@@ -397,7 +397,15 @@ async fn pages_that_cycle_end_the_stream_with_an_error() {
         json!({"meta": {"next_page_url": "url"}, "clients": clients})
     })
     .await;
-    let results: Vec<_> = kore.clients().list().page_size(2).stream().collect().await;
+    let listing = kore
+        .clients()
+        .list()
+        .page_size(2)
+        .stream()
+        .collect::<Vec<_>>();
+    let results = timeout(common::CALL_BOUND, listing)
+        .await
+        .expect("the cycle ends the listing");
     assert_eq!(results.len(), 5, "pages 1 and 2, then the error");
     let error = results[4].as_ref().unwrap_err();
     assert!(matches!(error, Error::Pagination { .. }), "{error:?}");
