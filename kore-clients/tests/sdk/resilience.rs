@@ -449,6 +449,23 @@ async fn a_second_401_keeps_the_freshly_issued_token() {
     // The refreshed token is still cached: asking for it sends nothing.
     kore.tokens().bearer().await.unwrap();
     assert_eq!(kore.tokens().grants(), 2);
+    // Where the spec documents the 401 (getClient), the same holds.
+    Mock::given(method("GET"))
+        .and(path("/v1/clients/apiclient_1"))
+        .respond_with(
+            ResponseTemplate::new(401).set_body_json(
+                json!({"code": 401, "message": "token revoked by an administrator"}),
+            ),
+        )
+        .mount(&server)
+        .await;
+    let error = kore.clients().get("apiclient_1").await.unwrap_err();
+    assert_eq!(rejected_kind(&error), Some(AuthErrorKind::ApiRejected));
+    let report = common::report(&error);
+    assert!(
+        report.contains("token revoked by an administrator"),
+        "{report}"
+    );
 }
 
 // ---------------------------------------------------------------------------
