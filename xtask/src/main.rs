@@ -27,7 +27,7 @@ commands:
       --resume            reuse shards that finished earlier on the same source tree
       --changed           only mutants in lines changed since the merge base with main
       --base REV          ... since the merge base with REV instead
-      --survivors         only what the last full run missed or timed out on (after fixing
+      --survivors         only what the last run missed or timed out on (after fixing
                           tests: checks the fixes in minutes, wherever the lines moved)
       --in-place          mutate this checkout instead of a copy (only where nobody edits)
 

@@ -45,7 +45,8 @@ pub struct Options {
     pub resume: bool,
     /// Mutate the checkout itself instead of a copy (for a checkout nobody is editing).
     pub in_place: bool,
-    /// Only the mutants the last full run missed or timed out on, found by
+    /// Only the mutants the last run (not itself a --changed or --survivors
+    /// run) missed or timed out on, found by
     /// file and description (their lines may have moved since).
     pub survivors: bool,
 }
