@@ -219,13 +219,13 @@ impl Walker {
         }
         self.accepted += 1;
 
-        // A server that caps the page size says so in `meta.page_size`; a
-        // page of that size is full, not short.
+        // A server that caps the page size says so in `meta.page_size`;
+        // later pages are asked for at that size, and a `limit` is counted
+        // in pages of it. A size of 0 or above the one asked for is not a cap.
         if let Some(applied) = page.meta().page_size.and_then(|s| u32::try_from(s).ok())
             && applied > 0
-            && applied < self.page_size
         {
-            self.page_size = applied;
+            self.page_size = self.page_size.min(applied);
         }
         // With `meta`, its next-page URL decides; without, only a short
         // page says the end has come.

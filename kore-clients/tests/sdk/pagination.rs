@@ -373,6 +373,49 @@ async fn a_server_that_caps_the_page_size_is_walked_to_the_end() {
     assert_eq!(limited.len(), 120, "the limit is met across capped pages");
 }
 
+/// The `page_size` each list request of `server` asked for, in order.
+async fn requested_page_sizes(server: &MockServer) -> Vec<String> {
+    let requests = server.received_requests().await.unwrap_or_default();
+    requests
+        .iter()
+        .filter(|r| r.url.path() == "/v1/clients")
+        .map(|r| {
+            r.url
+                .query_pairs()
+                .find(|(k, _)| k == "page_size")
+                .map(|(_, v)| v.into_owned())
+                .unwrap_or_default()
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn later_pages_are_asked_for_at_the_size_the_server_reports_only_when_it_is_a_cap() {
+    // Each server sends 3 pages of 2 clients and reports `page_size` as
+    // `reported`; the walk asks for 10 per page.
+    for (reported, later) in [(5, "5"), (10, "10"), (0, "10"), (50, "10")] {
+        let (server, kore) = common::scripted_list(move |number| {
+            let clients: Vec<_> = (0..2)
+                .map(|i| json!({"client_id": format!("apiclient_{number}_{i}")}))
+                .collect();
+            let next =
+                (number < 3).then(|| format!("http://127.0.0.1/next?page_number={}", number + 1));
+            json!({
+                "meta": {"page_number": number, "page_size": reported, "next_page_url": next},
+                "clients": clients
+            })
+        })
+        .await;
+        let all: Vec<_> = kore.clients().list().page_size(10).all().await;
+        assert_eq!(all.len(), 6, "reported page_size {reported}");
+        assert_eq!(
+            requested_page_sizes(&server).await,
+            ["10", later, later],
+            "reported page_size {reported}"
+        );
+    }
+}
+
 #[tokio::test]
 async fn pages_of_clients_without_ids_are_not_mistaken_for_repeats() {
     let (_server, kore) = common::scripted_list(|number| {
