@@ -61,6 +61,30 @@ async fn an_operation_timeout_shorter_than_the_token_endpoint_still_gets_a_token
     assert_eq!(kore.tokens().grants(), 1);
 }
 
+#[tokio::test(start_paused = true)]
+async fn a_create_that_runs_out_of_time_before_it_is_sent_is_known_not_to_have_happened() {
+    // The deadline passes while the token is still on its way: the create
+    // was never sent, so its outcome is not "unknown".
+    let mock = MockKore::builder()
+        .latency(Route::Token, Duration::from_millis(1500))
+        .start()
+        .await;
+    let kore = common::builder_for(&mock)
+        .operation_timeout(Duration::from_secs(1))
+        .build()
+        .unwrap();
+    let error = kore
+        .clients()
+        .create(kore_clients::NewClient::new("never-sent"))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(error, Error::OperationTimeout { attempts: 0, .. }),
+        "{error:?}"
+    );
+    assert_eq!(mock.requests(Route::CreateClient), 0);
+}
+
 // ---------------------------------------------------------------------------
 // 2. A prefetched page nobody polls cannot block anyone's token.
 

@@ -159,6 +159,10 @@ async fn wrong_credentials_surface_kores_error_without_the_secret() {
     };
     assert_eq!(*operation, kore_clients::Operation::GetClient);
     assert_eq!(source.kind(), AuthErrorKind::Rejected);
+    assert!(
+        !source.is_network(),
+        "the credentials' fault, not the network's"
+    );
     assert_eq!(source.error_code(), Some("invalid_client"));
     assert!(source.description().is_some());
     assert_eq!(error.status().map(|s| s.as_u16()), Some(401));
