@@ -876,4 +876,20 @@ mod tests {
         assert_eq!(Operation::Configure.operation_id(), "configure");
         assert_eq!(Operation::from_method("delete_client"), None);
     }
+
+    #[test]
+    fn a_created_clients_id_is_read_from_valid_json_anywhere_with_escapes_decoded() {
+        // A text scan would stop at the null, or keep `\u0031` as it is.
+        for body in [
+            r#"{"client_id": null, "client": {"clientId": "apiclient_\u0031"}}"#,
+            r#"{"clients": [{"client_id": "apiclient_\u0031"}]}"#,
+        ] {
+            let created = UndecodedCreate::new(StatusCode::CREATED, body.as_bytes());
+            assert_eq!(created.client_id(), Some("apiclient_1"), "{body}");
+        }
+        // Cut off, it is no longer JSON: the text scan still finds the id.
+        let cut =
+            UndecodedCreate::new(StatusCode::CREATED, br#"{"client_id": "apiclient_2", "cli"#);
+        assert_eq!(cut.client_id(), Some("apiclient_2"));
+    }
 }
