@@ -892,4 +892,14 @@ mod tests {
             UndecodedCreate::new(StatusCode::CREATED, br#"{"client_id": "apiclient_2", "cli"#);
         assert_eq!(cut.client_id(), Some("apiclient_2"));
     }
+
+    #[test]
+    fn an_undecoded_create_debugs_its_status_and_id_but_not_its_body() {
+        let body = br#"{"client_id": "apiclient_3", "client_secret": "s3cr3t-in-body"}"#;
+        let debug = format!("{:?}", UndecodedCreate::new(StatusCode::CREATED, body));
+        assert!(debug.contains("201"), "{debug}");
+        assert!(debug.contains("apiclient_3"), "{debug}");
+        assert!(debug.contains("redacted"), "{debug}");
+        assert!(!debug.contains("s3cr3t-in-body"), "{debug}");
+    }
 }
