@@ -164,6 +164,23 @@ async fn a_created_client_carries_kores_message_and_account() {
             && shown.contains("message: Some(\"Client created successfully\")"),
         "{shown}"
     );
+    // What `get` returns reads the same fields.
+    assert_eq!(listed.account_id(), Some(mock.account_id()));
+    assert_eq!(listed.locked(), Some(false));
+    assert_eq!(listed.raw().client_id.as_deref(), created.client_id());
+    assert_eq!(listed.into_raw().name.as_deref(), Some("edge-gw"));
+    let locked = kore
+        .clients()
+        .create(NewClient::new("locked-gw").locked(true))
+        .await
+        .unwrap();
+    assert_eq!(locked.locked(), Some(true));
+    let locked = kore
+        .clients()
+        .get(locked.client_id().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(locked.locked(), Some(true));
 }
 
 #[tokio::test]
