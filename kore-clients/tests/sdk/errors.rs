@@ -411,3 +411,63 @@ async fn an_error_body_echoing_the_token_or_secret_is_scrubbed() {
         assert!(rendered.contains("[redacted]"), "{rendered}");
     }
 }
+
+#[tokio::test]
+async fn an_undocumented_status_with_kores_error_fields_is_an_api_error() {
+    use wiremock::matchers::{method, path};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+
+    // 418 is in no operation's responses; KORE's error shape still decides.
+    for (body, code, message) in [
+        (
+            serde_json::json!({"message": "I'm a teapot"}),
+            None,
+            Some("I'm a teapot"),
+        ),
+        (serde_json::json!({"code": 418}), Some(418), None),
+    ] {
+        let server = MockServer::start().await;
+        Mock::given(method("GET"))
+            .and(path("/v1/ping"))
+            .respond_with(ResponseTemplate::new(418).set_body_json(&body))
+            .mount(&server)
+            .await;
+        common::mount_token(
+            &server,
+            serde_json::json!({"access_token": "a-long-token", "expires_in": 3600, "token_type": "Bearer"}),
+        )
+        .await;
+        let kore = common::wiremock_builder(&server).build().unwrap();
+        let error = kore.ping().await.unwrap_err();
+        let Error::Api {
+            status,
+            code: got_code,
+            message: got_message,
+            ..
+        } = &error
+        else {
+            panic!("{body}: expected an API error, got {error:?}")
+        };
+        assert_eq!(status.as_u16(), 418);
+        assert_eq!(
+            (*got_code, got_message.as_deref()),
+            (code, message),
+            "{body}"
+        );
+    }
+    // Without either field it is not KORE's error body.
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/v1/ping"))
+        .respond_with(
+            ResponseTemplate::new(418).set_body_json(serde_json::json!({"detail": "tea"})),
+        )
+        .mount(&server)
+        .await;
+    let kore = common::wiremock_kore(&server).await;
+    let error = kore.ping().await.unwrap_err();
+    assert!(
+        matches!(error, Error::UnexpectedResponse { .. }),
+        "{error:?}"
+    );
+}

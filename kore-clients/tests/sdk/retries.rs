@@ -267,3 +267,37 @@ async fn a_read_whose_connection_closes_before_the_answer_is_retried() {
     assert!(matches!(error, Error::Transport { .. }), "{error:?}");
     assert!(error.is_retryable(), "a read may be sent again");
 }
+
+#[tokio::test(start_paused = true)]
+async fn the_backoff_ceiling_doubles_with_each_retry() {
+    // Seven 503s, then success: seven waits, each drawn from 0 up to a
+    // ceiling of 1 s, 2 s, 4 s … 64 s (127 s in all, 63.5 s expected).
+    // A ceiling that lagged one retry behind would total 64 s (32 s
+    // expected). Averaged over 40 calls the two are ~10 standard deviations
+    // apart, so 48 s divides them whatever the jitter draws.
+    fastrand::seed(0x5eed);
+    let mock = MockKore::builder().start().await;
+    let kore = common::builder_for(&mock)
+        .retry(
+            RetryPolicy::default()
+                .max_attempts(8)
+                .initial_backoff(Duration::from_secs(1))
+                .max_backoff(Duration::from_secs(3600)),
+        )
+        .operation_timeout(Duration::from_secs(3600))
+        .build()
+        .unwrap();
+    kore.ping().await.unwrap(); // the token, before anything is timed
+    let calls = 40;
+    let started = tokio::time::Instant::now();
+    for _ in 0..calls {
+        mock.faults().push_statuses(Route::Ping, [503; 7]);
+        kore.ping().await.unwrap();
+    }
+    let mean = started.elapsed() / calls;
+    assert_eq!(mock.requests(Route::Ping), 1 + 8 * u64::from(calls));
+    assert!(
+        mean > Duration::from_secs(48) && mean <= Duration::from_secs(127),
+        "mean wait per call {mean:?}"
+    );
+}
