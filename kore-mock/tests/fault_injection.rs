@@ -174,9 +174,27 @@ async fn too_many_requests_carries_retry_after_when_configured() {
         "Too Many Requests"
     );
 
+    // A plain 429 status is the same gateway answer, without Retry-After.
     let response = get_raw(&mock, &token, "/v1/ping").await;
     assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
     assert!(response.headers().get("retry-after").is_none());
+    assert_eq!(
+        response.json::<Value>().await.unwrap(),
+        serde_json::json!({"message": "Too Many Requests"})
+    );
+}
+
+#[tokio::test]
+async fn an_injected_401_on_the_api_is_the_gateways_answer() {
+    let mock = MockKore::start().await;
+    let token = token(&mock).await;
+    mock.faults().push_statuses(Route::Ping, [401]);
+    let response = get_raw(&mock, &token, "/v1/ping").await;
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        response.json::<Value>().await.unwrap(),
+        serde_json::json!({"message": "Unauthorized"})
+    );
 }
 
 #[tokio::test]
@@ -199,12 +217,13 @@ async fn bad_gateway_html_is_served_as_text_html() {
 async fn truncated_json_is_cut_mid_object_with_a_success_status() {
     let mock = MockKore::start().await;
     let token = token(&mock).await;
+    let full = get_raw(&mock, &token, LIST).await.text().await.unwrap();
     mock.faults().push(Route::ListClients, Fault::TruncatedJson);
     let response = get_raw(&mock, &token, LIST).await;
     assert_eq!(response.status(), StatusCode::OK);
     assert_eq!(response.headers()["content-type"], "application/json");
     let body = response.text().await.unwrap();
-    assert!(body.starts_with('{') && body.len() > 10, "{body}");
+    assert_eq!(body, full[..full.len() / 2], "the first half of the answer");
     let error = serde_json::from_str::<Value>(&body).unwrap_err();
     assert!(error.is_eof(), "cut short, not garbled: {error}");
 }
