@@ -322,11 +322,9 @@ pub fn classify(error: &Error) -> Exit {
         Error::Timeout { .. } | Error::OperationTimeout { .. } | Error::Transport { .. } => {
             Exit::Network
         }
-        Error::Decode { .. } | Error::CreatedButUndecodable { .. } | Error::Pagination { .. } => {
-            Exit::Api
-        }
-        // The SDK's enum is non-exhaustive; a future variant is an API failure
-        // until this function learns better.
+        // Answers that could not be read (`Decode`, `CreatedButUndecodable`,
+        // `Pagination`) are API failures, and so is any variant a later SDK
+        // adds (the enum is non-exhaustive) until this function learns better.
         _ => Exit::Api,
     }
 }
