@@ -653,6 +653,11 @@ mod tests {
         assert_eq!(classify(&page(StatusCode::BAD_GATEWAY)), Exit::Api);
         assert_eq!(classify(&page(StatusCode::NOT_FOUND)), Exit::Api);
         assert_eq!(classify(&page(StatusCode::FORBIDDEN)), Exit::Auth);
+        let hint = report(&page(StatusCode::BAD_GATEWAY)).hint.unwrap();
+        assert!(
+            hint.contains("--base-url points at KORE's Client API"),
+            "{hint}"
+        );
         let decode = Error::Decode {
             operation: Operation::ListClients,
             status: StatusCode::OK,
@@ -665,6 +670,13 @@ mod tests {
             message: "page 2 repeated page 1".into(),
         };
         assert_eq!(classify(&pagination), Exit::Api);
+        for error in [decode, pagination] {
+            let hint = report(&error).hint.unwrap();
+            assert!(
+                hint.contains("does not match its documented shape"),
+                "{hint}"
+            );
+        }
     }
 
     #[test]
@@ -677,7 +689,9 @@ mod tests {
             .unwrap_err();
         assert!(matches!(error, Error::HttpClient { .. }), "{error:?}");
         assert_eq!(classify(&error), Exit::Local);
-        assert!(report(&error).message.contains("nothing was sent"));
+        let report = report(&error);
+        assert!(report.message.contains("nothing was sent"), "{report:?}");
+        assert!(report.hint.unwrap().contains("a local problem"));
     }
 
     #[test]
@@ -713,6 +727,27 @@ mod tests {
                 message: "ping: timed out after 3 attempt(s)".into(),
                 hint: Some("raise --timeout, or retry later".into()),
             }
+        );
+    }
+
+    #[test]
+    fn an_operation_deadline_says_how_far_it_got_and_what_to_raise() {
+        let timeout = Error::OperationTimeout {
+            operation: Operation::ListClients,
+            limit: Duration::from_secs(30),
+            attempts: 2,
+        };
+        assert_eq!(classify(&timeout), Exit::Network);
+        let report = report(&timeout);
+        assert_eq!(
+            report.message,
+            "list clients: did not finish within 30s (2 attempt(s) started)"
+        );
+        assert!(
+            report
+                .hint
+                .unwrap()
+                .starts_with("raise --timeout (each attempt")
         );
     }
 
@@ -772,6 +807,45 @@ mod tests {
             "{error:?}"
         );
         assert_eq!(classify(&error), Exit::Api);
+        let words = report(&error);
+        assert!(
+            words
+                .message
+                .contains("the token endpoint is unavailable (HTTP 500)"),
+            "{words:?}"
+        );
+        let hint = words.hint.unwrap();
+        assert!(hint.ends_with("or retry later"), "{hint}");
+        assert!(!hint.contains("nothing was sent"), "{hint}");
+        // A create that never got a token was never sent: safe to run again.
+        mock.faults()
+            .script(Route::Token, std::iter::repeat_n(Fault::Status(500), 3));
+        let error = for_mock(&mock)
+            .clients()
+            .create(kore_clients::NewClient::new("x").product(kore_clients::Product::SuperSim))
+            .await
+            .unwrap_err();
+        let hint = report(&error).hint.unwrap();
+        assert!(hint.starts_with("nothing was sent to KORE"), "{hint}");
+    }
+
+    #[tokio::test]
+    async fn a_token_kore_refuses_twice_exits_3_and_says_so() {
+        let mock = MockKore::builder()
+            // The first 401 gets a fresh token; the second is KORE's verdict on it.
+            .script(Route::Ping, [Fault::Status(401), Fault::Status(401)])
+            .start()
+            .await;
+        let error = for_mock(&mock).ping().await.unwrap_err();
+        assert_eq!(classify(&error), Exit::Auth);
+        let report = report(&error);
+        assert!(
+            report
+                .message
+                .contains("KORE rejected a freshly issued access token"),
+            "{report:?}"
+        );
+        assert!(report.hint.unwrap().contains("KORE_CLIENT_SECRET"));
     }
 
     #[tokio::test]
@@ -813,7 +887,12 @@ mod tests {
             "{error:?}"
         );
         assert_eq!(classify(&error), Exit::Api);
-        assert!(report(&error).message.contains("KORE created the client"));
+        let report = report(&error);
+        assert!(
+            report.message.contains("KORE created the client"),
+            "{report:?}"
+        );
+        assert!(report.hint.unwrap().starts_with("do not simply retry"));
     }
 
     #[test]
