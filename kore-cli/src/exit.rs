@@ -642,6 +642,33 @@ mod tests {
     }
 
     #[test]
+    fn api_error_hints_depend_on_status_and_operation() {
+        let hint = |operation, status| {
+            let error = Error::Api {
+                operation,
+                status,
+                code: None,
+                message: None,
+                info: None,
+                retry_after: None,
+            };
+            report(&error).hint.unwrap_or_default()
+        };
+        assert!(hint(Operation::GetClient, StatusCode::NOT_FOUND).contains("kore clients list"));
+        // A list or a ping has no id to get wrong: the route itself is missing.
+        let route = hint(Operation::ListClients, StatusCode::NOT_FOUND);
+        assert!(route.starts_with("check --base-url"), "{route}");
+        let read = hint(Operation::ListClients, StatusCode::SERVICE_UNAVAILABLE);
+        assert!(read.starts_with("it failed on every attempt"), "{read}");
+        let create = hint(Operation::CreateClient, StatusCode::INTERNAL_SERVER_ERROR);
+        assert!(
+            create.starts_with("KORE may have created the client"),
+            "{create}"
+        );
+        assert_eq!(hint(Operation::GetClient, StatusCode::CONFLICT), "");
+    }
+
+    #[test]
     fn gateway_pages_and_undecodable_answers_are_api_errors() {
         let page = |status| Error::UnexpectedResponse {
             operation: Operation::ListClients,
