@@ -779,6 +779,58 @@ mod tests {
     }
 
     #[test]
+    fn operations_are_named_as_a_user_calls_them() {
+        let named: Vec<_> = [
+            Operation::Ping,
+            Operation::ListClients,
+            Operation::CreateClient,
+            Operation::GetClient,
+            Operation::Configure,
+        ]
+        .into_iter()
+        .map(short)
+        .collect();
+        assert_eq!(
+            named,
+            [
+                "ping",
+                "list clients",
+                "create client",
+                "get client",
+                "configure"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_chain_adds_each_cause_its_error_does_not_already_say() {
+        #[derive(Debug)]
+        struct Layer(&'static str, Option<Box<Layer>>);
+        impl fmt::Display for Layer {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.0)
+            }
+        }
+        impl std::error::Error for Layer {
+            fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+                self.1.as_deref().map(|l| l as _)
+            }
+        }
+        // reqwest-style: the outer message already repeats its cause.
+        let error = Layer(
+            "error sending request: connection refused",
+            Some(Box::new(Layer(
+                "connection refused",
+                Some(Box::new(Layer("os error 111", None))),
+            ))),
+        );
+        assert_eq!(
+            chain(&error),
+            "error sending request: connection refused: os error 111"
+        );
+    }
+
+    #[test]
     fn auth_kinds_map_to_their_classes() {
         assert_eq!(classify_auth(AuthErrorKind::Rejected), Exit::Auth);
         assert_eq!(classify_auth(AuthErrorKind::ApiRejected), Exit::Auth);
