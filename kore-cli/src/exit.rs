@@ -643,7 +643,7 @@ mod tests {
 
     #[test]
     fn api_error_hints_depend_on_status_and_operation() {
-        let hint = |operation, status| {
+        let hint_of = |operation, status| {
             let error = Error::Api {
                 operation,
                 status,
@@ -652,8 +652,9 @@ mod tests {
                 info: None,
                 retry_after: None,
             };
-            report(&error).hint.unwrap_or_default()
+            report(&error).hint
         };
+        let hint = |operation, status| hint_of(operation, status).unwrap_or_default();
         assert!(hint(Operation::GetClient, StatusCode::NOT_FOUND).contains("kore clients list"));
         // A list or a ping has no id to get wrong: the route itself is missing.
         let route = hint(Operation::ListClients, StatusCode::NOT_FOUND);
@@ -665,7 +666,7 @@ mod tests {
             create.starts_with("KORE may have created the client"),
             "{create}"
         );
-        assert_eq!(hint(Operation::GetClient, StatusCode::CONFLICT), "");
+        assert_eq!(hint_of(Operation::GetClient, StatusCode::CONFLICT), None);
     }
 
     #[test]

@@ -879,7 +879,7 @@ mod tests {
 
     #[test]
     fn a_created_clients_id_is_read_from_valid_json_anywhere_with_escapes_decoded() {
-        // A text scan would stop at the null, or keep `\u0031` as it is.
+        // A text scan would stop at the null, or read `\u0031` as `u0031`.
         for body in [
             r#"{"client_id": null, "client": {"clientId": "apiclient_\u0031"}}"#,
             r#"{"clients": [{"client_id": "apiclient_\u0031"}]}"#,

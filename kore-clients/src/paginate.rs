@@ -221,7 +221,7 @@ impl Walker {
 
         // A server that caps the page size says so in `meta.page_size`;
         // later pages are asked for at that size, and a `limit` is counted
-        // in pages of it. A size of 0 or above the one asked for is not a cap.
+        // in pages of it. A size of 0 or above the current one is not a cap.
         if let Some(applied) = page.meta().page_size.and_then(|s| u32::try_from(s).ok())
             && applied > 0
         {

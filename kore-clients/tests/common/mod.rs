@@ -87,10 +87,12 @@ pub fn wiremock_builder(server: &wiremock::MockServer) -> KoreBuilder {
 }
 
 /// A `Kore` for a wiremock KORE whose token endpoint issues a working token.
+/// The token is long and distinctive: errors redact every occurrence of it,
+/// so a short one would be cut out of the messages tests read.
 pub async fn wiremock_kore(server: &wiremock::MockServer) -> Kore {
     mount_token(
         server,
-        serde_json::json!({"access_token": "t", "expires_in": 3600, "token_type": "Bearer"}),
+        serde_json::json!({"access_token": "wiremock-access-token", "expires_in": 3600, "token_type": "Bearer"}),
     )
     .await;
     wiremock_builder(server)
@@ -112,11 +114,8 @@ pub async fn scripted_list(
     wiremock::Mock::given(wiremock::matchers::method("GET"))
         .and(wiremock::matchers::path("/v1/clients"))
         .respond_with(move |request: &wiremock::Request| {
-            let number: u64 = request
-                .url
-                .query_pairs()
-                .find(|(k, _)| k == "page_number")
-                .and_then(|(_, v)| v.parse().ok())
+            let number: u64 = query_param(&request.url, "page_number")
+                .and_then(|v| v.parse().ok())
                 .unwrap_or(1);
             wiremock::ResponseTemplate::new(200).set_body_json(pages(number))
         })
@@ -124,6 +123,13 @@ pub async fn scripted_list(
         .await;
     let kore = wiremock_kore(&server).await;
     (server, kore)
+}
+
+/// The value of the query parameter `name` in `url`.
+pub fn query_param(url: &url::Url, name: &str) -> Option<String> {
+    url.query_pairs()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.into_owned())
 }
 
 /// An error rendered as error reporters do: its message, then each

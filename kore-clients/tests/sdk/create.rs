@@ -164,23 +164,28 @@ async fn a_created_client_carries_kores_message_and_account() {
             && shown.contains("message: Some(\"Client created successfully\")"),
         "{shown}"
     );
-    // What `get` returns reads the same fields.
-    assert_eq!(listed.account_id(), Some(mock.account_id()));
-    assert_eq!(listed.locked(), Some(false));
-    assert_eq!(listed.raw().client_id.as_deref(), created.client_id());
-    assert_eq!(listed.into_raw().name.as_deref(), Some("edge-gw"));
-    let locked = kore
-        .clients()
-        .create(NewClient::new("locked-gw").locked(true))
-        .await
-        .unwrap();
-    assert_eq!(locked.locked(), Some(true));
-    let locked = kore
-        .clients()
-        .get(locked.client_id().unwrap())
-        .await
-        .unwrap();
-    assert_eq!(locked.locked(), Some(true));
+}
+
+#[tokio::test]
+async fn a_fetched_client_reads_its_account_and_locked_flag_both_ways() {
+    let (mock, kore) = common::start(MockKore::builder().clients(0)).await;
+    for locked in [false, true] {
+        let created = kore
+            .clients()
+            .create(NewClient::new("edge-gw").locked(locked))
+            .await
+            .unwrap();
+        assert_eq!(created.locked(), Some(locked));
+        let fetched = kore
+            .clients()
+            .get(created.client_id().unwrap())
+            .await
+            .unwrap();
+        assert_eq!(fetched.account_id(), Some(mock.account_id()));
+        assert_eq!(fetched.locked(), Some(locked));
+        assert_eq!(fetched.raw().client_id.as_deref(), created.client_id());
+        assert_eq!(fetched.into_raw().name.as_deref(), Some("edge-gw"));
+    }
 }
 
 #[tokio::test]

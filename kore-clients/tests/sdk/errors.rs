@@ -432,12 +432,7 @@ async fn an_undocumented_status_with_kores_error_fields_is_an_api_error() {
             .respond_with(ResponseTemplate::new(418).set_body_json(&body))
             .mount(&server)
             .await;
-        common::mount_token(
-            &server,
-            serde_json::json!({"access_token": "a-long-token", "expires_in": 3600, "token_type": "Bearer"}),
-        )
-        .await;
-        let kore = common::wiremock_builder(&server).build().unwrap();
+        let kore = common::wiremock_kore(&server).await;
         let error = kore.ping().await.unwrap_err();
         let Error::Api {
             status,

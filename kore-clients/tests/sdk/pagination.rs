@@ -375,17 +375,11 @@ async fn a_server_that_caps_the_page_size_is_walked_to_the_end() {
 
 /// The `page_size` each list request of `server` asked for, in order.
 async fn requested_page_sizes(server: &MockServer) -> Vec<String> {
-    let requests = server.received_requests().await.unwrap_or_default();
+    let requests = server.received_requests().await.unwrap();
     requests
         .iter()
         .filter(|r| r.url.path() == "/v1/clients")
-        .map(|r| {
-            r.url
-                .query_pairs()
-                .find(|(k, _)| k == "page_size")
-                .map(|(_, v)| v.into_owned())
-                .unwrap_or_default()
-        })
+        .map(|r| common::query_param(&r.url, "page_size").unwrap_or_default())
         .collect()
 }
 

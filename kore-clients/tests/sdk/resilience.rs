@@ -41,8 +41,9 @@ async fn a_token_request_outlives_callers_dropped_by_their_deadline() {
     assert_eq!(mock.requests(Route::Token), 1, "one token request in all");
 }
 
-#[tokio::test(start_paused = true)]
-async fn an_operation_timeout_shorter_than_the_token_endpoint_still_gets_a_token() {
+/// A mock whose token endpoint takes 1.5 s, and a `Kore` for it whose
+/// calls may take 1 s.
+async fn token_slower_than_the_deadline() -> (MockKore, kore_clients::Kore) {
     let mock = MockKore::builder()
         .latency(Route::Token, Duration::from_millis(1500))
         .start()
@@ -51,6 +52,12 @@ async fn an_operation_timeout_shorter_than_the_token_endpoint_still_gets_a_token
         .operation_timeout(Duration::from_secs(1))
         .build()
         .unwrap();
+    (mock, kore)
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_operation_timeout_shorter_than_the_token_endpoint_still_gets_a_token() {
+    let (mock, kore) = token_slower_than_the_deadline().await;
     let first = kore.ping().await.unwrap_err();
     assert!(matches!(first, Error::OperationTimeout { .. }), "{first:?}");
     assert!(first.to_string().contains("operation timeout"), "{first}");
@@ -65,14 +72,7 @@ async fn an_operation_timeout_shorter_than_the_token_endpoint_still_gets_a_token
 async fn a_create_that_runs_out_of_time_before_it_is_sent_is_known_not_to_have_happened() {
     // The deadline passes while the token is still on its way: the create
     // was never sent, so its outcome is not "unknown".
-    let mock = MockKore::builder()
-        .latency(Route::Token, Duration::from_millis(1500))
-        .start()
-        .await;
-    let kore = common::builder_for(&mock)
-        .operation_timeout(Duration::from_secs(1))
-        .build()
-        .unwrap();
+    let (mock, kore) = token_slower_than_the_deadline().await;
     let error = kore
         .clients()
         .create(kore_clients::NewClient::new("never-sent"))
