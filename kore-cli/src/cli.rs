@@ -12,7 +12,9 @@ use clap::parser::ValueSource;
 use clap::{
     ArgMatches, Args, CommandFactory as _, FromArgMatches as _, Parser, Subcommand, ValueEnum,
 };
-use kore_clients::{ClientType, Product};
+use kore_clients::{ClientType, Open, Product};
+
+use crate::enum_value::OpenValue;
 
 /// Shown after `--help`: what scripts need to know.
 const AFTER_HELP: &str = "\
@@ -299,9 +301,10 @@ pub enum ClientsCommand {
 /// `kore clients list`
 #[derive(Debug, Args)]
 pub struct ListArgs {
-    /// Only clients of this type.
-    #[arg(long = "type", value_name = "TYPE")]
-    pub client_type: Option<ClientTypeArg>,
+    /// Only clients of this type: admin or standard, or a type KORE added
+    /// since this kore was built (sent as given, with a note on stderr).
+    #[arg(long = "type", value_name = "TYPE", value_parser = OpenValue::<ClientTypeArg, ClientType>::lenient())]
+    pub client_type: Option<Open<ClientType>>,
 
     /// Clients per page requested from KORE.
     #[arg(long, value_name = "N", default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..=i64::from(i32::MAX)))]
@@ -394,9 +397,10 @@ pub struct CreateArgs {
     #[arg(long)]
     pub locked: bool,
 
-    /// A product the client may use (repeat for several).
-    #[arg(long = "product", value_name = "PRODUCT", required = true, value_enum)]
-    pub products: Vec<ProductArg>,
+    /// A product the client may use (repeat for several); one KORE added
+    /// since this kore was built: unlisted:NAME, with KORE's exact spelling.
+    #[arg(long = "product", value_name = "PRODUCT", required = true, value_parser = OpenValue::<ProductArg, Product>::strict())]
+    pub products: Vec<Open<Product>>,
 
     /// The account to create it in (default: the caller's account).
     #[arg(long, value_name = "ID")]

@@ -461,12 +461,12 @@ pub fn report(error: &Error) -> Report {
         Error::Api { status, .. } => Report {
             message: error.to_string(),
             hint: match status.as_u16() {
-                404 if error.operation() == Operation::GetClient => {
+                404 if error.operation() == Some(Operation::GetClient) => {
                     hint("list the account's clients with `kore clients list`")
                 }
                 404 => hint("check --base-url / KORE_BASE_URL"),
                 // Reads were already retried with backoff by the SDK.
-                500..=599 if !error.operation().is_write() => {
+                500..=599 if !error.operation().is_some_and(Operation::is_write) => {
                     hint("it failed on every attempt; -v shows each retry")
                 }
                 // A create is never retried after a 5xx: KORE may have
@@ -540,12 +540,15 @@ fn in_cli_words(message: &str) -> String {
 
 /// The operation as a user calls it.
 fn short(operation: Operation) -> &'static str {
+    // The words of the `kore` command that makes the call; an operation with
+    // no command of its own (reached through the SDK's raw client) by the
+    // words of its operation id.
     match operation {
-        Operation::Ping => "ping",
-        Operation::ListClients => "list clients",
+        Operation::GetPingStatus => "ping",
+        Operation::ListClient => "list clients",
         Operation::CreateClient => "create client",
         Operation::GetClient => "get client",
-        _ => "configure",
+        other => other.words(),
     }
 }
 
@@ -610,6 +613,7 @@ mod tests {
             code: Some(i64::from(status.as_u16())),
             message: Some("Client not found".into()),
             info: None,
+            extra: Default::default(),
             retry_after: None,
         }
     }
@@ -622,7 +626,7 @@ mod tests {
         assert_eq!(classify(&config), Exit::Usage);
         assert!(report(&config).hint.unwrap().contains("--base-url"));
         let input = Error::InvalidInput {
-            operation: Operation::ListClients,
+            operation: Operation::ListClient,
             message: "page_size must be at least 1".into(),
         };
         assert_eq!(classify(&input), Exit::Usage);
@@ -650,6 +654,7 @@ mod tests {
                 code: None,
                 message: None,
                 info: None,
+                extra: Default::default(),
                 retry_after: None,
             };
             report(&error).hint
@@ -657,9 +662,9 @@ mod tests {
         let hint = |operation, status| hint_of(operation, status).unwrap_or_default();
         assert!(hint(Operation::GetClient, StatusCode::NOT_FOUND).contains("kore clients list"));
         // A list or a ping has no id to get wrong: the route itself is missing.
-        let route = hint(Operation::ListClients, StatusCode::NOT_FOUND);
+        let route = hint(Operation::ListClient, StatusCode::NOT_FOUND);
         assert!(route.starts_with("check --base-url"), "{route}");
-        let read = hint(Operation::ListClients, StatusCode::SERVICE_UNAVAILABLE);
+        let read = hint(Operation::ListClient, StatusCode::SERVICE_UNAVAILABLE);
         assert!(read.starts_with("it failed on every attempt"), "{read}");
         let create = hint(Operation::CreateClient, StatusCode::INTERNAL_SERVER_ERROR);
         assert!(
@@ -672,7 +677,7 @@ mod tests {
     #[test]
     fn gateway_pages_and_undecodable_answers_are_api_errors() {
         let page = |status| Error::UnexpectedResponse {
-            operation: Operation::ListClients,
+            operation: Operation::ListClient,
             status,
             content_type: Some("text/html".into()),
             excerpt: "<html>502 Bad Gateway</html>".into(),
@@ -687,14 +692,14 @@ mod tests {
             "{hint}"
         );
         let decode = Error::Decode {
-            operation: Operation::ListClients,
+            operation: Operation::ListClient,
             status: StatusCode::OK,
             message: "EOF while parsing".into(),
             excerpt: "{\"clients\": [".into(),
         };
         assert_eq!(classify(&decode), Exit::Api);
         let pagination = Error::Pagination {
-            operation: Operation::ListClients,
+            operation: Operation::ListClient,
             message: "page 2 repeated page 1".into(),
         };
         assert_eq!(classify(&pagination), Exit::Api);
@@ -745,7 +750,7 @@ mod tests {
     #[test]
     fn timeouts_are_network_errors() {
         let timeout = Error::Timeout {
-            operation: Operation::Ping,
+            operation: Operation::GetPingStatus,
             attempts: 3,
         };
         assert_eq!(classify(&timeout), Exit::Network);
@@ -761,7 +766,7 @@ mod tests {
     #[test]
     fn an_operation_deadline_says_how_far_it_got_and_what_to_raise() {
         let timeout = Error::OperationTimeout {
-            operation: Operation::ListClients,
+            operation: Operation::ListClient,
             limit: Duration::from_secs(30),
             attempts: 2,
         };
@@ -782,11 +787,10 @@ mod tests {
     #[test]
     fn operations_are_named_as_a_user_calls_them() {
         let named: Vec<_> = [
-            Operation::Ping,
-            Operation::ListClients,
+            Operation::GetPingStatus,
+            Operation::ListClient,
             Operation::CreateClient,
             Operation::GetClient,
-            Operation::Configure,
         ]
         .into_iter()
         .map(short)
@@ -798,7 +802,6 @@ mod tests {
                 "list clients",
                 "create client",
                 "get client",
-                "configure"
             ]
         );
     }

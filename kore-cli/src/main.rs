@@ -6,6 +6,7 @@ mod cli;
 mod commands;
 mod connect;
 mod drift;
+mod enum_value;
 mod exit;
 mod logging;
 mod output;

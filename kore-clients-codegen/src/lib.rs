@@ -21,6 +21,12 @@ use std::error::Error;
 /// authentication and retries.
 const INNER_TYPE: &str = "crate::hooks::Hooks";
 
+/// The generic type every use of a spec enum is generated as; defined by hand
+/// in `kore-clients-gen/src/open.rs`.
+const OPEN_TYPE: &str = "crate::Open";
+
+mod operations;
+
 /// Generates the prettyplease-formatted client source for an OpenAPI 3.0
 /// document given as JSON text.
 ///
@@ -28,6 +34,16 @@ const INNER_TYPE: &str = "crate::hooks::Hooks";
 /// every generated type also derives `schemars::JsonSchema`, and the
 /// `ClientHooks` implementation is required (not defaulted) so that the
 /// hand-written one in `hooks.rs` is always the one in force.
+///
+/// Every use of a string-enum component `E` is generated as `Open<E>`
+/// (`kore-clients-gen/src/open.rs`), so a value KORE adds before anyone
+/// regenerates decodes as an unknown value instead of failing the answer;
+/// `E` stays a closed enum of the listed values. Objects keep fields the spec
+/// does not name where the merged spec says `additionalProperties: {}`
+/// (typify's flattened `extra` map; the merge's open-answers rule).
+///
+/// After the client comes the operation table (`Operation`), one variant per
+/// operation of the spec, so that nothing downstream lists operations by hand.
 pub fn generate(spec_json: &str) -> Result<String, Box<dyn Error + Send + Sync>> {
     let spec: openapiv3::OpenAPI = serde_json::from_str(spec_json)
         .map_err(|e| format!("the merged spec is not a valid OpenAPI 3.0 document: {e}"))?;
@@ -43,11 +59,55 @@ pub fn generate(spec_json: &str) -> Result<String, Box<dyn Error + Send + Sync>>
         .with_hooks(progenitor::HooksMode::Expected)
         .with_inner_type(inner_type)
         .with_derive("schemars::JsonSchema");
+    for name in string_enums(&spec) {
+        // Every *use* of the enum (a `$ref` to it) becomes `Open<E>`; the
+        // enum itself is still generated, closed, as the known values.
+        let reference = schemars::schema::SchemaObject {
+            reference: Some(format!("#/components/schemas/{name}")),
+            ..Default::default()
+        };
+        let rust_name = rust_type_name(&name);
+        settings.with_conversion(
+            reference,
+            format!("{OPEN_TYPE}<crate::types::{rust_name}>"),
+            [progenitor::TypeImpl::Display].into_iter(),
+        );
+    }
 
     let tokens = progenitor::Generator::new(&settings)
         .generate_tokens(&spec)
         .map_err(|e| format!("progenitor could not generate a client: {e}"))?;
-    let file: syn::File = syn::parse2(tokens)
+    let mut file: syn::File = syn::parse2(tokens)
         .map_err(|e| format!("progenitor produced tokens that are not a Rust file: {e}"))?;
+    let operations: syn::File = syn::parse_str(&operations::source(&spec)?)
+        .map_err(|e| format!("the operation table is not valid Rust: {e}"))?;
+    file.items.extend(operations.items);
     Ok(prettyplease::unparse(&file))
+}
+
+/// The names of the components that are string enums (`type: string` with
+/// an `enum`), whose uses are generated open.
+fn string_enums(spec: &openapiv3::OpenAPI) -> Vec<String> {
+    use openapiv3::{ReferenceOr, SchemaKind, Type};
+    let Some(components) = &spec.components else {
+        return Vec::new();
+    };
+    components
+        .schemas
+        .iter()
+        .filter_map(|(name, schema)| match schema {
+            ReferenceOr::Item(schema) => match &schema.schema_kind {
+                SchemaKind::Type(Type::String(string)) if !string.enumeration.is_empty() => {
+                    Some(name.clone())
+                }
+                _ => None,
+            },
+            ReferenceOr::Reference { .. } => None,
+        })
+        .collect()
+}
+
+/// The Rust name typify gives a component (`client_type` → `ClientType`).
+fn rust_type_name(component: &str) -> String {
+    operations::pascal(&operations::words(component))
 }

@@ -29,6 +29,9 @@
 //! review the snapshot diff.
 
 pub mod hooks;
+mod open;
+
+pub use open::{Open, UnknownValue};
 
 /// The merged, corrected OpenAPI document this client was generated from,
 /// as JSON (e.g. to validate live responses against it).

@@ -4,7 +4,7 @@
 use std::sync::{Arc, Mutex};
 
 use kore_clients_gen::hooks::{Hooks, RequestHooks, SendFuture};
-use kore_clients_gen::{Client, types};
+use kore_clients_gen::{Client, Open, types};
 use serde_json::json;
 use wiremock::matchers::{body_json, header, method, path, query_param};
 use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -114,7 +114,10 @@ async fn every_operation_goes_through_the_attached_hooks() {
         .unwrap()
         .into_inner();
     assert_eq!(page.clients.len(), 1);
-    assert_eq!(page.clients[0].client_type, Some(types::ClientType::Admin));
+    assert_eq!(
+        page.clients[0].client_type,
+        Some(Open::Known(types::ClientType::Admin))
+    );
     assert_eq!(
         page.clients[0].locked, None,
         "null `locked` means never locked"
@@ -130,15 +133,15 @@ async fn every_operation_goes_through_the_attached_hooks() {
         .into_inner();
     assert_eq!(
         one.client.unwrap().client_type,
-        Some(types::ClientType::Standard)
+        Some(Open::Known(types::ClientType::Standard))
     );
 
     let body = types::CreateClient::builder()
         .name("ci-bot")
         .locked(false)
         .scopes(types::CreateClientScopes::builder().products(vec![
-            types::Product::SuperSim,
-            types::Product::ProgrammableWireless,
+            types::Product::SuperSim.into(),
+            types::Product::ProgrammableWireless.into(),
         ]));
     let created: types::CreatedClient = client
         .create_client()

@@ -4,7 +4,7 @@ use futures::{Stream, TryStreamExt as _};
 
 use crate::Kore;
 use crate::error::{Error, Operation, Result, UndecodedCreate};
-use crate::models::{Client, ClientType, CreatedClient, NewClient, Page};
+use crate::models::{Client, ClientType, CreatedClient, NewClient, Open, Page};
 use crate::paginate;
 
 /// Default page size of [`ListClients`].
@@ -42,6 +42,9 @@ impl<'a> Clients<'a> {
                 raw.get_client().client_id(client_id).send()
             })
             .await?;
+        if !envelope.extra.is_empty() {
+            crate::drift::note_unknown_fields("ClientEnvelope", &envelope.extra);
+        }
         envelope
             .client
             .map(Client::from_raw)
@@ -163,7 +166,7 @@ pub struct ListClients {
     kore: Kore,
     pub(crate) page_size: u32,
     pub(crate) page_number: u32,
-    pub(crate) client_type: Option<ClientType>,
+    pub(crate) client_type: Option<Open<ClientType>>,
     pub(crate) limit: Option<usize>,
     pub(crate) concurrency: usize,
 }
@@ -193,9 +196,11 @@ impl ListClients {
         self
     }
 
-    /// Only clients of this type.
-    pub fn client_type(mut self, client_type: ClientType) -> Self {
-        self.client_type = Some(client_type);
+    /// Only clients of this type. A type KORE added after this SDK was
+    /// built can be given as [`Open::parse`]`("service")`; KORE's answer, not
+    /// the SDK, then decides whether it exists.
+    pub fn client_type(mut self, client_type: impl Into<Open<ClientType>>) -> Self {
+        self.client_type = Some(client_type.into());
         self
     }
 
@@ -215,7 +220,7 @@ impl ListClients {
 
     /// Checks page size and number before any request.
     pub(crate) fn validate(&self) -> Result<()> {
-        let invalid = |message: String| Err(Error::invalid_input(Operation::ListClients, message));
+        let invalid = |message: String| Err(Error::invalid_input(Operation::ListClient, message));
         for (name, value) in [
             ("page_size", self.page_size),
             ("page_number", self.page_number),
@@ -270,16 +275,16 @@ pub(crate) async fn fetch_page(
     kore: &Kore,
     page_size: u32,
     page_number: u32,
-    client_type: Option<ClientType>,
+    client_type: Option<Open<ClientType>>,
 ) -> Result<Page> {
     let raw = kore
-        .call(Operation::ListClients, |raw| {
+        .call(Operation::ListClient, |raw| {
             let mut request = raw
                 .list_client()
                 .page_size(page_size)
                 .page_number(page_number);
-            if let Some(client_type) = client_type {
-                request = request.client_type(client_type);
+            if let Some(client_type) = &client_type {
+                request = request.client_type(client_type.clone());
             }
             request.send()
         })

@@ -17,64 +17,10 @@ use secrecy::{ExposeSecret, SecretString};
 /// Shorthand for `Result<T, kore_clients::Error>`.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
-/// The KORE operation a request belonged to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum Operation {
-    /// `GET /v1/ping` (`getPingStatus`).
-    Ping,
-    /// `GET /v1/clients` (`listClient`).
-    ListClients,
-    /// `POST /v1/clients` (`createClient`).
-    CreateClient,
-    /// `GET /v1/clients/{client_id}` (`getClient`).
-    GetClient,
-    /// Building the client (no request involved).
-    Configure,
-}
-
-impl Operation {
-    /// The spec's `operationId` (`"configure"` for [`Operation::Configure`],
-    /// which is no API operation).
-    pub fn operation_id(self) -> &'static str {
-        match self {
-            Operation::Ping => "getPingStatus",
-            Operation::ListClients => "listClient",
-            Operation::CreateClient => "createClient",
-            Operation::GetClient => "getClient",
-            Operation::Configure => "configure",
-        }
-    }
-
-    /// Maps the generated client's method name back to the operation.
-    pub(crate) fn from_method(method: &str) -> Option<Self> {
-        Some(match method {
-            "get_ping_status" => Operation::Ping,
-            "list_client" => Operation::ListClients,
-            "create_client" => Operation::CreateClient,
-            "get_client" => Operation::GetClient,
-            _ => return None,
-        })
-    }
-
-    /// Whether repeating the request could change server state. KORE has no
-    /// idempotency keys, so a repeated create may create a second client.
-    pub fn is_write(self) -> bool {
-        matches!(self, Operation::CreateClient)
-    }
-}
-
-impl fmt::Display for Operation {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Operation::Ping => "ping (GET /v1/ping)",
-            Operation::ListClients => "list clients (GET /v1/clients)",
-            Operation::CreateClient => "create client (POST /v1/clients)",
-            Operation::GetClient => "get client (GET /v1/clients/{client_id})",
-            Operation::Configure => "configure the KORE client",
-        })
-    }
-}
+/// The KORE operation a request belonged to: generated from the merged spec
+/// (one variant per `operationId`, e.g. [`Operation::ListClient`]), with its
+/// HTTP method, path and whether it is a read.
+pub use kore_clients_gen::Operation;
 
 /// Everything that can go wrong talking to KORE.
 ///
@@ -120,6 +66,9 @@ pub enum Error {
         message: Option<String>,
         /// KORE's `info`, when the body has one.
         info: Option<String>,
+        /// Every other field of the error body, as KORE sent it (a support
+        /// `trace_id`, say): see [`Error::extra`].
+        extra: serde_json::Map<String, serde_json::Value>,
         /// The server's `Retry-After`, when it sent one.
         retry_after: Option<Duration>,
     },
@@ -374,8 +323,10 @@ fn shell_word(text: &str) -> String {
 
 /// For a write whose outcome is unknown: say so, so nobody retries blindly.
 fn write_caution(operation: Operation) -> &'static str {
-    if operation.is_write() {
+    if operation == Operation::CreateClient {
         "; KORE may have created the client anyway: list the clients before trying again"
+    } else if operation.is_write() {
+        "; KORE may have carried it out anyway: check before trying again"
     } else {
         ""
     }
@@ -400,7 +351,9 @@ fn describe_api(code: Option<i64>, message: Option<&str>, info: Option<&str>) ->
 /// write, look before trying again.
 fn after_timeout(operation: Operation, setting: &str) -> String {
     if operation.is_write() {
-        "KORE may have created the client anyway: list the clients before trying again".to_owned()
+        write_caution(operation)
+            .trim_start_matches("; ")
+            .to_owned()
     } else {
         format!("raise it with {setting} or retry later")
     }
@@ -441,7 +394,7 @@ impl Error {
     /// not act: a connection never established, a 429, or no token — never
     /// a timeout or a 5xx, after which KORE may have created the client.
     pub fn is_retryable(&self) -> bool {
-        let write = self.operation().is_write();
+        let write = self.operation().is_some_and(Operation::is_write);
         match self {
             Error::Timeout { .. } | Error::OperationTimeout { .. } => !write,
             Error::Transport { source, .. } => !write || source.is_connect(),
@@ -456,10 +409,11 @@ impl Error {
         }
     }
 
-    /// The operation that failed.
-    pub fn operation(&self) -> Operation {
-        match self {
-            Error::Config { .. } | Error::HttpClient { .. } => Operation::Configure,
+    /// The operation that failed; `None` for [`Error::Config`] and
+    /// [`Error::HttpClient`], which fail before any operation.
+    pub fn operation(&self) -> Option<Operation> {
+        Some(match self {
+            Error::Config { .. } | Error::HttpClient { .. } => return None,
             Error::CreatedButUndecodable { .. } | Error::CreateOutcomeUnknown { .. } => {
                 Operation::CreateClient
             }
@@ -472,6 +426,23 @@ impl Error {
             | Error::Transport { operation, .. }
             | Error::Decode { operation, .. }
             | Error::Pagination { operation, .. } => *operation,
+        })
+    }
+
+    /// The fields of KORE's error body that the spec does not name (for an
+    /// [`Error::Api`]; `None` for every other error), with KORE's names.
+    ///
+    /// ```
+    /// # fn example(error: kore_clients::Error) {
+    /// if let Some(trace) = error.extra().and_then(|extra| extra.get("trace_id")) {
+    ///     eprintln!("quote {trace} to KORE support");
+    /// }
+    /// # }
+    /// ```
+    pub fn extra(&self) -> Option<&serde_json::Map<String, serde_json::Value>> {
+        match self {
+            Error::Api { extra, .. } => Some(extra),
+            _ => None,
         }
     }
 
@@ -760,6 +731,7 @@ mod tests {
             code: Some(7),
             message: Some("nope".into()),
             info: info.map(str::to_owned),
+            extra: serde_json::Map::new(),
             retry_after: None,
         }
     }
@@ -772,7 +744,7 @@ mod tests {
              (code 7); check the request's parameters"
         );
         assert!(
-            api(Operation::ListClients, 503, Some("upstream"))
+            api(Operation::ListClient, 503, Some("upstream"))
                 .to_string()
                 .ends_with(": nope (code 7) [upstream]; KORE or its gateway failed: retry later")
         );
@@ -796,7 +768,7 @@ mod tests {
     #[test]
     fn timeouts_say_whether_to_wait_longer_or_to_look_first() {
         let read = Error::Timeout {
-            operation: Operation::ListClients,
+            operation: Operation::ListClient,
             attempts: 3,
         };
         assert!(
@@ -817,7 +789,7 @@ mod tests {
             "{write}"
         );
         let read = Error::OperationTimeout {
-            operation: Operation::Ping,
+            operation: Operation::GetPingStatus,
             limit: Duration::from_secs(2),
             attempts: 1,
         };
@@ -865,16 +837,32 @@ mod tests {
     #[test]
     fn operations_are_named_by_their_operation_id() {
         for (operation, id, method) in [
-            (Operation::Ping, "getPingStatus", "get_ping_status"),
-            (Operation::ListClients, "listClient", "list_client"),
+            (Operation::GetPingStatus, "getPingStatus", "get_ping_status"),
+            (Operation::ListClient, "listClient", "list_client"),
             (Operation::CreateClient, "createClient", "create_client"),
             (Operation::GetClient, "getClient", "get_client"),
         ] {
             assert_eq!(operation.operation_id(), id);
-            assert_eq!(Operation::from_method(method), Some(operation));
+            assert_eq!(Operation::from_method_name(method), Some(operation));
+            assert_eq!(Operation::from_operation_id(id), Some(operation));
+            assert_eq!(operation.is_write(), operation == Operation::CreateClient);
         }
-        assert_eq!(Operation::Configure.operation_id(), "configure");
-        assert_eq!(Operation::from_method("delete_client"), None);
+        assert_eq!(Operation::from_method_name("delete_client"), None);
+        assert_eq!(Operation::ALL.len(), 4);
+        assert_eq!(
+            Operation::GetClient.to_string(),
+            "get client (GET /v1/clients/{client_id})"
+        );
+        assert_eq!(
+            Operation::GetPingStatus.to_string(),
+            "get ping status (GET /v1/ping)"
+        );
+    }
+
+    #[test]
+    fn configuration_errors_belong_to_no_operation() {
+        assert_eq!(Error::config("x").operation(), None);
+        assert!(!Error::config("x").is_retryable());
     }
 
     #[test]

@@ -55,6 +55,7 @@ use std::sync::Arc;
 pub mod auth;
 mod clients;
 mod config;
+mod drift;
 mod error;
 mod models;
 mod paginate;
@@ -69,7 +70,8 @@ pub use error::{
     AuthError, AuthErrorKind, Error, Operation, Result, UndecodedCreate, check_command,
 };
 pub use models::{
-    Client, ClientType, CreatedClient, NewClient, Page, PageMeta, Product, parse_kore_date,
+    Client, ClientType, CreatedClient, Extra, NewClient, Open, Page, PageMeta, Product,
+    UnknownValue, parse_kore_date,
 };
 /// The HTTP client crate this SDK uses (for [`KoreBuilder::http_client`]).
 pub use reqwest;
@@ -138,8 +140,13 @@ impl Kore {
 
     /// Checks that KORE's API gateway is up and the credentials work.
     pub async fn ping(&self) -> Result<PingStatus> {
-        self.call(Operation::Ping, |raw| raw.get_ping_status().send())
-            .await
+        let status = self
+            .call(Operation::GetPingStatus, |raw| raw.get_ping_status().send())
+            .await?;
+        if !status.extra.is_empty() {
+            drift::note_unknown_fields("PingStatus", &status.extra);
+        }
+        Ok(status)
     }
 
     /// The API clients of the account: list, get, create.

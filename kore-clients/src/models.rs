@@ -1,9 +1,10 @@
 //! The API's data as users see it: clients, pages, new-client requests, created clients.
 //!
 //! Each model wraps the generated type, so every field KORE sent is kept
-//! ([`Client::raw`]), and adds what the spec cannot say: integer page
-//! numbers, dates parsed from either of KORE's formats, and a secret that
-//! never prints.
+//! ([`Client::raw`]) — fields the spec does not name in [`Client::extra`],
+//! enum values it does not list as [`Open::Unknown`] — and adds what the spec
+//! cannot say: integer page numbers, dates parsed from either of KORE's
+//! formats, and a secret that never prints.
 
 use std::fmt;
 
@@ -11,8 +12,26 @@ use chrono::{DateTime, Utc};
 use kore_clients_gen::types;
 use secrecy::SecretString;
 use serde::{Serialize, Serializer};
+use serde_json::{Map, Value};
+
+use crate::drift;
 
 pub use kore_clients_gen::types::{ClientType, Product};
+pub use kore_clients_gen::{Open, UnknownValue};
+
+/// Fields the spec does not name, as KORE sent them.
+pub type Extra = Map<String, Value>;
+
+/// Logs (once each, at DEBUG) what a decoded client holds that the spec does
+/// not know.
+fn note_client(schema: &'static str, extra: &Extra, client_type: Option<&Open<ClientType>>) {
+    if !extra.is_empty() {
+        drift::note_unknown_fields(schema, extra);
+    }
+    if let Some(value) = client_type.and_then(Open::unknown) {
+        drift::note_unknown_value("ClientType", value);
+    }
+}
 
 /// Parses a KORE date: RFC 1123 (`Fri, 05 Apr 2024 11:08:14 GMT`, what KORE
 /// sends) or RFC 3339 (`2024-04-05T11:08:14Z`, what its spec once declared).
@@ -37,6 +56,7 @@ pub struct Client(types::Client);
 
 impl Client {
     pub(crate) fn from_raw(raw: types::Client) -> Self {
+        note_client("Client", &raw.extra, raw.client_type.as_ref());
         Self(raw)
     }
 
@@ -60,9 +80,16 @@ impl Client {
         self.0.client_owner.as_deref()
     }
 
-    /// `admin` or `standard`.
-    pub fn client_type(&self) -> Option<ClientType> {
-        self.0.client_type
+    /// `admin` or `standard` — or a type KORE added after this SDK was
+    /// built, kept as [`Open::Unknown`] with KORE's text.
+    pub fn client_type(&self) -> Option<&Open<ClientType>> {
+        self.0.client_type.as_ref()
+    }
+
+    /// The fields KORE sent that the spec does not name, with KORE's names
+    /// and values (also in this client's [`Serialize`] output).
+    pub fn extra(&self) -> &Extra {
+        &self.0.extra
     }
 
     /// `Some(true)` locked, `Some(false)` unlocked, `None` never locked.
@@ -114,6 +141,9 @@ pub struct PageMeta {
     pub previous_page_url: Option<String>,
     /// The next page's URL, if there is one (same caveat).
     pub next_page_url: Option<String>,
+    /// The fields of `meta` that the spec does not name, as KORE sent them.
+    #[serde(flatten)]
+    pub extra: Extra,
 }
 
 /// KORE sends page numbers as JSON numbers (`type: number` in its spec);
@@ -130,11 +160,18 @@ pub struct Page {
     clients: Vec<Client>,
     meta: PageMeta,
     raw_meta: Option<types::ClientListMeta>,
+    extra: Extra,
 }
 
 impl Page {
     pub(crate) fn from_raw(raw: types::ClientList) -> Self {
         let meta = raw.meta.as_ref();
+        if !raw.extra.is_empty() {
+            drift::note_unknown_fields("ClientList", &raw.extra);
+        }
+        if let Some(meta) = meta.filter(|m| !m.extra.is_empty()) {
+            drift::note_unknown_fields("ClientList.meta", &meta.extra);
+        }
         Self {
             meta: PageMeta {
                 count: whole(meta.and_then(|m| m.count)),
@@ -146,8 +183,10 @@ impl Page {
                 next_page_url: meta
                     .and_then(|m| m.next_page_url.clone())
                     .filter(|u| !u.is_empty()),
+                extra: meta.map(|m| m.extra.clone()).unwrap_or_default(),
             },
             raw_meta: raw.meta,
+            extra: raw.extra,
             clients: raw.clients.into_iter().map(Client::from_raw).collect(),
         }
     }
@@ -172,6 +211,12 @@ impl Page {
         self.raw_meta.as_ref()
     }
 
+    /// The fields of the page's envelope (beside `clients` and `meta`) that
+    /// the spec does not name, as KORE sent them.
+    pub fn extra(&self) -> &Extra {
+        &self.extra
+    }
+
     /// Whether the server says there is a next page.
     pub fn has_next(&self) -> bool {
         self.meta.next_page_url.is_some()
@@ -192,7 +237,7 @@ impl Page {
 pub struct NewClient {
     name: String,
     locked: bool,
-    products: Vec<Product>,
+    products: Vec<Open<Product>>,
     account_id: Option<String>,
 }
 
@@ -213,7 +258,21 @@ impl NewClient {
     }
 
     /// Grants access to `product` (repeat for several).
-    pub fn product(mut self, product: Product) -> Self {
+    ///
+    /// A product KORE added after this SDK was built can be sent as
+    /// [`Open::parse`]`("KORE's name")` — the one way to send a value the SDK
+    /// does not list; nothing checks it before KORE does.
+    ///
+    /// ```
+    /// use kore_clients::{NewClient, Open, Product};
+    ///
+    /// let request = NewClient::new("ci-bot")
+    ///     .product(Product::SuperSim)
+    ///     .product(Open::parse("IoTConnect"));
+    /// # let _ = request;
+    /// ```
+    pub fn product(mut self, product: impl Into<Open<Product>>) -> Self {
+        let product = product.into();
         if !self.products.contains(&product) {
             self.products.push(product);
         }
@@ -242,6 +301,16 @@ impl NewClient {
         {
             return Err("account_id, when given, must not be empty".into());
         }
+        if let Some(blank) = self
+            .products
+            .iter()
+            .filter_map(Open::unknown)
+            .find(|p| p.trim().is_empty() || p.trim() != *p)
+        {
+            return Err(format!(
+                "the product {blank:?} is empty or has surrounding spaces: give KORE's exact name"
+            ));
+        }
         Ok(types::CreateClient {
             account_id: self.account_id.clone(),
             locked: self.locked,
@@ -268,6 +337,7 @@ impl CreatedClient {
     /// copy of it stays reachable. Without a (non-empty) secret, the error
     /// is the new client's id, if KORE sent one.
     pub(crate) fn from_raw(mut raw: types::CreatedClient) -> Result<Self, Option<String>> {
+        note_client("CreatedClient", &raw.extra, raw.client_type.as_ref());
         match raw.client_secret.take().filter(|s| !s.is_empty()) {
             Some(secret) => Ok(Self {
                 raw,
@@ -307,9 +377,20 @@ impl CreatedClient {
         self.raw.client_owner.as_deref()
     }
 
-    /// Its type (KORE documents `standard`).
-    pub fn client_type(&self) -> Option<ClientType> {
-        self.raw.client_type
+    /// Its type (KORE documents `standard`; another value is kept as
+    /// [`Open::Unknown`]).
+    pub fn client_type(&self) -> Option<&Open<ClientType>> {
+        self.raw.client_type.as_ref()
+    }
+
+    /// The fields KORE sent that the spec does not name, as KORE sent them.
+    ///
+    /// [`Serialize`] and `Debug` leave out those whose name suggests a
+    /// credential (`…secret…`, `…token…`, `…password…`, `…key`): a created
+    /// client's answer is the one that carries a secret, and a new one must
+    /// not reach a log or stdout by accident. They are all here.
+    pub fn extra(&self) -> &Extra {
+        &self.raw.extra
     }
 
     /// Whether it is locked.
@@ -345,14 +426,48 @@ impl fmt::Debug for CreatedClient {
             .field("locked", &self.raw.locked)
             .field("date_created", &self.raw.date_created)
             .field("message", &self.raw.message)
+            .field("extra", &ShownExtra(&self.raw.extra))
             .finish()
     }
 }
 
+/// Whether a field's name suggests it holds a credential.
+fn may_be_credential(name: &str) -> bool {
+    let name = name.to_ascii_lowercase();
+    ["secret", "token", "password", "passwd", "credential"]
+        .iter()
+        .any(|word| name.contains(word))
+        || name.ends_with("key")
+}
+
+/// The extra fields of a created client, without those that may be
+/// credentials.
+struct ShownExtra<'a>(&'a Extra);
+
+impl ShownExtra<'_> {
+    fn shown(&self) -> impl Iterator<Item = (&String, &Value)> {
+        self.0.iter().filter(|(name, _)| !may_be_credential(name))
+    }
+}
+
+impl fmt::Debug for ShownExtra<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_map().entries(self.shown()).finish()
+    }
+}
+
 impl Serialize for CreatedClient {
-    /// KORE's fields, without `client_secret`: write the secret where it
-    /// belongs deliberately, with [`CreatedClient::client_secret`].
+    /// KORE's fields, without `client_secret` (and without unknown fields
+    /// that may be credentials, see [`CreatedClient::extra`]): write the
+    /// secret where it belongs deliberately, with
+    /// [`CreatedClient::client_secret`].
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        self.raw.serialize(serializer)
+        if self.raw.extra.keys().any(|name| may_be_credential(name)) {
+            let mut shown = self.raw.clone();
+            shown.extra.retain(|name, _| !may_be_credential(name));
+            shown.serialize(serializer)
+        } else {
+            self.raw.serialize(serializer)
+        }
     }
 }

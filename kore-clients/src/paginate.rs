@@ -37,7 +37,7 @@ use tracing::Instrument as _;
 use crate::Kore;
 use crate::clients::{ListClients, fetch_page};
 use crate::error::{Error, Operation, Result};
-use crate::models::{Client, ClientType, Page};
+use crate::models::{Client, ClientType, Open, Page};
 
 pub(crate) fn stream(list: ListClients) -> impl Stream<Item = Result<Client>> + Send + 'static {
     if let Err(error) = list.validate() {
@@ -63,7 +63,7 @@ pub(crate) fn stream(list: ListClients) -> impl Stream<Item = Result<Client>> + 
 /// accepted but not yet yielded.
 struct Walk {
     kore: Kore,
-    client_type: Option<ClientType>,
+    client_type: Option<Open<ClientType>>,
     concurrency: usize,
     next_number: u32,
     in_flight: VecDeque<(u32, Prefetch)>,
@@ -97,7 +97,7 @@ impl Walk {
                 }
                 let number = self.take_number();
                 let page =
-                    fetch_page(&self.kore, self.walker.page_size, number, self.client_type).await;
+                    fetch_page(&self.kore, self.walker.page_size, number, self.client_type.clone()).await;
                 (number, page)
             } else {
                 self.top_up();
@@ -123,7 +123,7 @@ impl Walk {
             }
             let number = self.take_number();
             let (kore, size, client_type) =
-                (self.kore.clone(), self.walker.page_size, self.client_type);
+                (self.kore.clone(), self.walker.page_size, self.client_type.clone());
             let task = tokio::spawn(
                 async move { fetch_page(&kore, size, number, client_type).await }.in_current_span(),
             );
@@ -250,7 +250,7 @@ impl Walker {
     fn fail(&mut self, message: String) -> Vec<Result<Client>> {
         self.finished = true;
         vec![Err(Error::Pagination {
-            operation: Operation::ListClients,
+            operation: Operation::ListClient,
             message,
         })]
     }

@@ -289,7 +289,7 @@ struct Attempts {
 
 impl Attempts {
     fn new(operation_id: &'static str) -> Self {
-        let operation = Operation::from_method(operation_id);
+        let operation = Operation::from_method_name(operation_id);
         Self {
             write: operation.is_none_or(Operation::is_write),
             span_name: operation.map_or(operation_id, Operation::operation_id),
@@ -700,10 +700,13 @@ pub(crate) async fn from_generated(
         Gen::InvalidResponsePayload(bytes, source) => {
             let status = outcome.status.unwrap_or(StatusCode::OK);
             if status.is_success() {
+                let at = crate::drift::pointer_at(&bytes, source.line(), source.column())
+                    .map(|pointer| format!(" (at {})", if pointer.is_empty() { "the top level" } else { &pointer }))
+                    .unwrap_or_default();
                 Error::Decode {
                     operation,
                     status,
-                    message: decode_reason(&source),
+                    message: format!("{}{at}", decode_reason(&source)),
                     excerpt: excerpt(&bytes),
                 }
             } else {
@@ -743,13 +746,30 @@ fn api_error(
     retry_after: Option<Duration>,
     scrub: impl Fn(&str) -> String,
 ) -> Error {
+    let mut extra = body.extra;
+    if !extra.is_empty() {
+        crate::drift::note_unknown_fields("Error", &extra);
+        extra.values_mut().for_each(|value| scrub_strings(value, &scrub));
+    }
     Error::Api {
         operation,
         status,
         code: body.code.map(i64::from),
         message: body.message.map(|m| scrub(&m)),
         info: body.info.map(|i| scrub(&i)),
+        extra,
         retry_after,
+    }
+}
+
+/// Scrubs every string in `value` (an error body's unknown fields may quote
+/// the request, token and all).
+fn scrub_strings(value: &mut serde_json::Value, scrub: &impl Fn(&str) -> String) {
+    match value {
+        serde_json::Value::String(text) => *text = scrub(text),
+        serde_json::Value::Array(items) => items.iter_mut().for_each(|v| scrub_strings(v, scrub)),
+        serde_json::Value::Object(map) => map.values_mut().for_each(|v| scrub_strings(v, scrub)),
+        _ => {}
     }
 }
 

@@ -1,10 +1,12 @@
 //! One response body against its schema: what a JSON Schema validator
 //! rejects, and what it accepts but the generated types would drop.
 //!
-//! KORE's schemas leave extra properties allowed, so a validator accepts a
-//! field the spec never mentions — and progenitor's types (serde's default)
-//! drop it without a word. [`check_body`] reports both kinds, each at its
-//! JSON pointer.
+//! KORE's schemas leave extra properties allowed (and the merge's open-answers
+//! rule says so outright, `additionalProperties: {}`), so a validator accepts
+//! a field the spec never mentions, and the generated types keep it only as an
+//! untyped extra field; a value outside an enum likewise decodes only as an
+//! unknown value. [`check_body`] reports what the validator rejects and those
+//! unknown fields, each at its JSON pointer: drift, even where nothing fails.
 //!
 //! Findings never carry a secret: a value is quoted only when it is a
 //! scalar under a property the spec declares whose name does not look like
@@ -22,9 +24,11 @@ use crate::spec::{MAX_REF_DEPTH, Spec, SpecError};
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case", tag = "kind")]
 pub enum Problem {
-    /// A field the schema does not declare: the generated types drop it.
+    /// A field the schema does not declare: the generated types keep it only
+    /// as an untyped extra field (or drop it, where the schema is not open).
     UnknownField,
-    /// A value outside the schema's `enum`: the generated enum cannot hold it.
+    /// A value outside the schema's `enum`: the generated types keep it only
+    /// as an unknown value (`Open::Unknown`).
     Enum {
         /// The values the schema allows.
         allowed: Vec<String>,
@@ -77,10 +81,12 @@ impl Finding {
             .map(|v| format!("{v} "))
             .unwrap_or_default();
         match &self.problem {
-            Problem::UnknownField => "is not in the schema: the generated types drop it".to_owned(),
+            Problem::UnknownField => {
+                "is not in the schema: kept only as an untyped extra field".to_owned()
+            }
             Problem::Enum { allowed } => {
                 format!(
-                    "{value}is not one of the schema's values ({})",
+                    "{value}is not one of the schema's values ({}): kept as an unknown value",
                     allowed.join(", ")
                 )
             }
@@ -285,6 +291,16 @@ fn unknown_fields(
                         unknown_fields(spec, property, value, at, out, depth + 1)?
                     }
                     None => match additional {
+                        // `{}`: the open-answers rule of the merge keeps the
+                        // field (in the generated `extra` map), but the spec
+                        // does not name it: drift all the same.
+                        Some(Value::Object(extra)) if extra.is_empty() && declares => {
+                            out.push(Finding {
+                                pointer: at,
+                                problem: Problem::UnknownField,
+                                value: None,
+                            })
+                        }
                         Some(extra @ Value::Object(_)) => {
                             unknown_fields(spec, extra, value, at, out, depth + 1)?;
                         }

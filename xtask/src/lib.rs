@@ -15,6 +15,7 @@ use std::path::{Path, PathBuf};
 pub mod corrections;
 pub mod merge;
 pub mod mutants;
+pub mod open_answers;
 pub mod vendor;
 
 /// An xtask failure: a message meant for the person at the terminal, naming
@@ -92,8 +93,9 @@ impl Layout {
 
 /// Reads every fragment and the corrections, merges, corrects, records the
 /// corrections in the spec (its `x-kore-corrections` extension, see
-/// [`corrections::Corrections::provenance`]), validates, and returns the
-/// merged spec exactly as it is written to disk.
+/// [`corrections::Corrections::provenance`]), opens the answers
+/// ([`open_answers`], recorded as `x-kore-open-answers`), validates, and
+/// returns the merged spec exactly as it is written to disk.
 ///
 /// Recording the corrections inside the merged spec, rather than copying
 /// `openapi/corrections.json` next to it, keeps one output and one freshness
@@ -118,10 +120,21 @@ pub fn build_spec(layout: &Layout) -> Result<String> {
             corrections::PROVENANCE_KEY
         )));
     }
+    if top.contains_key(open_answers::RECORD_KEY) {
+        return Err(err(format!(
+            "the fragments define `{}`, which the merge writes itself (the record of the \
+             open-answers rule); remove it from the fragment",
+            open_answers::RECORD_KEY
+        )));
+    }
     top.insert(
         corrections::PROVENANCE_KEY.to_owned(),
         corrections.provenance(&applied),
     );
+    let record = open_answers::apply(&mut corrected)?;
+    if let Some(top) = corrected.as_object_mut() {
+        top.insert(open_answers::RECORD_KEY.to_owned(), record);
+    }
     let text = merge::render(&corrected);
     merge::validate(&text)?;
     Ok(text)

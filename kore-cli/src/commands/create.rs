@@ -48,7 +48,7 @@ pub async fn run(kore: &Kore, args: &CreateArgs, out: &mut impl Write) -> Result
 
     let mut request = NewClient::new(&args.name).locked(args.locked);
     for product in &args.products {
-        request = request.product((*product).into());
+        request = request.product(product.clone());
     }
     if let Some(account_id) = &args.account_id {
         request = request.account_id(account_id);

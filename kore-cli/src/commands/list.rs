@@ -9,7 +9,8 @@ use std::pin::pin;
 use futures::{StreamExt as _, TryStreamExt as _};
 use kore_clients::{Client, Kore};
 
-use crate::cli::{ListArgs, ListFormat};
+use crate::cli::{ClientTypeArg, ListArgs, ListFormat};
+use crate::enum_value;
 use crate::exit::Failure;
 use crate::output::{self, JsonArray, PageJson};
 use crate::progress::Progress;
@@ -22,8 +23,11 @@ pub async fn run(
     out: &mut impl Write,
 ) -> Result<(), Failure> {
     let mut request = kore.clients().list().page_size(args.page_size);
-    if let Some(client_type) = args.client_type {
-        request = request.client_type(client_type.into());
+    if let Some(client_type) = &args.client_type {
+        if let Some(note) = enum_value::unknown_note("--type", client_type, &enum_value::names::<ClientTypeArg>()) {
+            eprintln!("{note}");
+        }
+        request = request.client_type(client_type.clone());
     }
     if !args.all && !args.filtered() {
         let page_number = args.page.unwrap_or(1);

@@ -255,7 +255,7 @@ async fn client_type_filter_is_sent_and_applied() {
     assert!(
         admins
             .iter()
-            .all(|c| c.client_type() == Some(ClientType::Admin))
+            .all(|c| c.client_type().is_some_and(|t| *t == ClientType::Admin))
     );
     let query = common::last_query(&mock, Route::ListClients);
     assert!(query.contains("client_type=admin"), "{query}");

@@ -763,7 +763,7 @@ fn list_with_any_200_body_is_a_page_with_whole_meta_numbers_or_a_decode_error() 
                         matches!(
                             error,
                             Error::Decode {
-                                operation: Operation::ListClients,
+                                operation: Operation::ListClient,
                                 ..
                             }
                         ),

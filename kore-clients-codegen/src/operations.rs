@@ -1,0 +1,276 @@
+//! The operation table: one `Operation` variant per operation of the spec.
+//!
+//! What the SDK needs to know about an operation — its id, the generated
+//! method that sends it, its HTTP method and path, whether repeating it is
+//! safe — is all in the spec, so it is generated next to the client rather
+//! than listed by hand: an operation KORE adds gets tokens, retries by its
+//! HTTP method, spans and error names through `kore.raw()` on regeneration.
+
+use std::fmt::Write as _;
+
+/// HTTP methods whose requests change nothing on the server and may be
+/// repeated (RFC 9110's safe methods); every other method is treated as a
+/// write and never repeated blindly.
+const READ_METHODS: [&str; 3] = ["get", "head", "options"];
+
+/// One row of the table.
+struct Row {
+    variant: String,
+    operation_id: String,
+    method_name: String,
+    http_method: String,
+    path: String,
+    words: String,
+    summary: Option<String>,
+}
+
+/// Splits an identifier into lowercase words at case changes, digits-to-letters
+/// boundaries and any non-alphanumeric character (`getPingStatus` → get, ping,
+/// status; `client_type` → client, type; `HTTPStatus` → http, status).
+pub(crate) fn words(identifier: &str) -> Vec<String> {
+    let chars: Vec<char> = identifier.chars().collect();
+    let mut words = Vec::new();
+    let mut current = String::new();
+    for (i, &c) in chars.iter().enumerate() {
+        if !c.is_alphanumeric() {
+            if !current.is_empty() {
+                words.push(std::mem::take(&mut current));
+            }
+            continue;
+        }
+        let previous = i.checked_sub(1).map(|p| chars[p]);
+        let next = chars.get(i + 1);
+        let boundary = match previous {
+            Some(p) if c.is_uppercase() => {
+                p.is_lowercase()
+                    || p.is_ascii_digit()
+                    || (p.is_uppercase() && next.is_some_and(|n| n.is_lowercase()))
+            }
+            _ => false,
+        };
+        if boundary && !current.is_empty() {
+            words.push(std::mem::take(&mut current));
+        }
+        current.extend(c.to_lowercase());
+    }
+    if !current.is_empty() {
+        words.push(current);
+    }
+    words
+}
+
+pub(crate) fn pascal(words: &[String]) -> String {
+    words
+        .iter()
+        .map(|word| {
+            let mut chars = word.chars();
+            chars.next().map_or_else(String::new, |first| {
+                first.to_uppercase().chain(chars).collect()
+            })
+        })
+        .collect()
+}
+
+fn rows(spec: &openapiv3::OpenAPI) -> Result<Vec<Row>, String> {
+    let mut rows: Vec<Row> = Vec::new();
+    for (path, method, operation) in spec.operations() {
+        let operation_id = operation
+            .operation_id
+            .clone()
+            .ok_or_else(|| format!("{} {path} has no operationId", method.to_uppercase()))?;
+        let words = words(&operation_id);
+        let variant = pascal(&words);
+        if variant.is_empty() {
+            return Err(format!("operationId {operation_id:?} has no letters"));
+        }
+        if let Some(clash) = rows.iter().find(|row| row.variant == variant) {
+            return Err(format!(
+                "operationIds {:?} and {operation_id:?} both become `{variant}`",
+                clash.operation_id
+            ));
+        }
+        rows.push(Row {
+            method_name: words.join("_"),
+            words: words.join(" "),
+            variant,
+            operation_id,
+            http_method: method.to_uppercase(),
+            path: path.to_owned(),
+            summary: operation.summary.clone(),
+        });
+    }
+    Ok(rows)
+}
+
+/// The `Operation` enum and its impls, as Rust source.
+pub(crate) fn source(spec: &openapiv3::OpenAPI) -> Result<String, String> {
+    let rows = rows(spec)?;
+    let mut out = String::new();
+    let arms = |value: &dyn Fn(&Row) -> String| {
+        rows.iter()
+            .map(|row| format!("Operation::{} => {},", row.variant, value(row)))
+            .collect::<String>()
+    };
+    let back = |key: &dyn Fn(&Row) -> &str| {
+        rows.iter()
+            .map(|row| format!("{:?} => Operation::{},", key(row), row.variant))
+            .collect::<String>()
+    };
+
+    out.push_str(
+        "/// An operation of the KORE Client API, one per operation of the merged spec \
+         (generated with it: an operation added to the spec needs no hand-written line).\n\
+         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]\n\
+         #[non_exhaustive]\npub enum Operation {\n",
+    );
+    for row in &rows {
+        let summary = row
+            .summary
+            .as_deref()
+            .map(|s| format!(": {}", s.trim().replace('\n', " ")))
+            .unwrap_or_default();
+        writeln!(
+            out,
+            "/// `{} {}` (`{}`){summary}\n{},",
+            row.http_method, row.path, row.operation_id, row.variant
+        )
+        .expect("writing to a String");
+    }
+    out.push_str("}\n\nimpl Operation {\n");
+    writeln!(
+        out,
+        "/// Every operation, in the spec's order.\npub const ALL: [Operation; {}] = [{}];",
+        rows.len(),
+        rows.iter()
+            .map(|row| format!("Operation::{}", row.variant))
+            .collect::<Vec<_>>()
+            .join(", ")
+    )
+    .expect("writing to a String");
+    let string_fn = |name: &str, doc: &str, value: &dyn Fn(&Row) -> String| {
+        format!(
+            "/// {doc}\npub const fn {name}(self) -> &'static str {{ match self {{ {} }} }}\n",
+            arms(value)
+        )
+    };
+    out.push_str(&string_fn(
+        "operation_id",
+        "The spec's `operationId` (`\"listClient\"`).",
+        &|row| format!("{:?}", row.operation_id),
+    ));
+    out.push_str(&string_fn(
+        "method_name",
+        "The generated `Client` method that sends it (`\"list_client\"`): the name \
+         the hooks receive as `operation_id`.",
+        &|row| format!("{:?}", row.method_name),
+    ));
+    out.push_str(&string_fn(
+        "http_method",
+        "The HTTP method, upper case (`\"GET\"`).",
+        &|row| format!("{:?}", row.http_method),
+    ));
+    out.push_str(&string_fn(
+        "path",
+        "The path template (`\"/v1/clients/{client_id}\"`).",
+        &|row| format!("{:?}", row.path),
+    ));
+    out.push_str(&string_fn(
+        "words",
+        "The operation id in words (`\"list client\"`), for messages.",
+        &|row| format!("{:?}", row.words),
+    ));
+    writeln!(
+        out,
+        "/// Whether the HTTP method is a read (GET, HEAD, OPTIONS), safe to repeat; \
+         every other method is a write, which KORE has no idempotency key for.\n\
+         pub const fn is_read(self) -> bool {{ match self {{ {} }} }}",
+        arms(&|row| READ_METHODS
+            .contains(&row.http_method.to_lowercase().as_str())
+            .to_string())
+    )
+    .expect("writing to a String");
+    out.push_str(
+        "/// Whether repeating the request could change server state (not a read).\n\
+         pub const fn is_write(self) -> bool { !self.is_read() }\n",
+    );
+    writeln!(
+        out,
+        "/// The operation whose generated method is `name` (`\"list_client\"`).\n\
+         pub fn from_method_name(name: &str) -> Option<Self> {{ Some(match name {{ {} _ => return None, }}) }}",
+        back(&|row| &row.method_name)
+    )
+    .expect("writing to a String");
+    writeln!(
+        out,
+        "/// The operation whose `operationId` is `id` (`\"listClient\"`).\n\
+         pub fn from_operation_id(id: &str) -> Option<Self> {{ Some(match id {{ {} _ => return None, }}) }}",
+        back(&|row| &row.operation_id)
+    )
+    .expect("writing to a String");
+    out.push_str("}\n\n");
+    out.push_str(
+        "impl std::fmt::Display for Operation {\n\
+         /// `list client (GET /v1/clients)`: the operation id in words, then the request.\n\
+         fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {\n\
+         write!(f, \"{} ({} {})\", self.words(), self.http_method(), self.path())\n}\n}\n",
+    );
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn identifiers_split_into_words() {
+        let cases = [
+            ("getPingStatus", "get ping status"),
+            ("listClient", "list client"),
+            ("client_type", "client type"),
+            ("HTTPStatus", "http status"),
+            ("v1Clients", "v1 clients"),
+            ("SuperSIM", "super sim"),
+            ("get-client", "get client"),
+        ];
+        for (identifier, expected) in cases {
+            assert_eq!(words(identifier).join(" "), expected, "{identifier}");
+        }
+    }
+
+    #[test]
+    fn clashing_operation_ids_are_refused() {
+        let spec: openapiv3::OpenAPI = serde_json::from_value(serde_json::json!({
+            "openapi": "3.0.1", "info": {"title": "t", "version": "1"},
+            "paths": {
+                "/a": {"get": {"operationId": "getA", "responses": {}}},
+                "/b": {"get": {"operationId": "get_a", "responses": {}}}
+            }
+        }))
+        .unwrap();
+        let error = source(&spec).unwrap_err();
+        assert!(error.contains("both become `GetA`"), "{error}");
+    }
+
+    #[test]
+    fn only_get_head_and_options_are_reads() {
+        let spec: openapiv3::OpenAPI = serde_json::from_value(serde_json::json!({
+            "openapi": "3.0.1", "info": {"title": "t", "version": "1"},
+            "paths": {"/a": {
+                "get": {"operationId": "readA", "responses": {}},
+                "head": {"operationId": "peekA", "responses": {}},
+                "options": {"operationId": "askA", "responses": {}},
+                "put": {"operationId": "putA", "responses": {}},
+                "delete": {"operationId": "dropA", "responses": {}}
+            }}
+        }))
+        .unwrap();
+        let rows = rows(&spec).unwrap();
+        let reads: Vec<_> = rows
+            .iter()
+            .filter(|row| READ_METHODS.contains(&row.http_method.to_lowercase().as_str()))
+            .map(|row| row.operation_id.as_str())
+            .collect();
+        assert_eq!(reads, ["readA", "peekA", "askA"]);
+        assert!(source(&spec).unwrap().contains("Operation::DropA => false"));
+    }
+}
