@@ -176,7 +176,10 @@ fn invalid_flags_exit_2() {
         &["clients", "list", "--output", "xml"],
         &["clients", "list", "--all", "--page", "2"],
         &["clients", "list", "--limit", "5"],
-        &["clients", "list", "--type", "superuser"],
+        // A typo in a product is refused; a new one needs `unlisted:`.
+        &["clients", "create", "--name", "x", "--product", "super-sm"],
+        &["clients", "create", "--name", "x", "--product", "unlisted:"],
+        &["clients", "list", "--type", ""],
         &["clients", "get"],
         &["clients", "get", "x", "--output", "ndjson"],
         &["--timeout", "0", "ping"],

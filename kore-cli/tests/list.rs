@@ -281,7 +281,7 @@ fn an_error_mid_stream_keeps_what_was_printed_and_exits_non_zero() {
     assert_eq!(output.status.code(), Some(5));
     assert_eq!(ndjson(&output).len(), 100);
     assert!(
-        stderr(&output).starts_with("error: list clients"),
+        stderr(&output).starts_with("error: list client (GET /v1/clients)"),
         "{}",
         stderr(&output)
     );

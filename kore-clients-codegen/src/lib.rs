@@ -74,6 +74,14 @@ pub fn generate(spec_json: &str) -> Result<String, Box<dyn Error + Send + Sync>>
         );
     }
 
+    // A flattened `extra` map costs the opened answer types typify's
+    // `Default` derive; they had it, and every field still has a default.
+    let mut default = progenitor::TypePatch::default();
+    default.with_derive("Default");
+    for name in opened_types(&spec) {
+        settings.with_patch(name, &default);
+    }
+
     let tokens = progenitor::Generator::new(&settings)
         .generate_tokens(&spec)
         .map_err(|e| format!("progenitor could not generate a client: {e}"))?;
@@ -103,6 +111,33 @@ fn string_enums(spec: &openapiv3::OpenAPI) -> Vec<String> {
                 _ => None,
             },
             ReferenceOr::Reference { .. } => None,
+        })
+        .collect()
+}
+
+/// The Rust names of the object types the merge's open-answers rule opened
+/// (its `x-kore-open-answers` record): a component `X`, or an object in a
+/// property of one, `X` + the property's name (`ClientList` + `meta`).
+fn opened_types(spec: &openapiv3::OpenAPI) -> Vec<String> {
+    let Some(opened) = spec
+        .extensions
+        .get("x-kore-open-answers")
+        .and_then(|record| record.get("opened"))
+        .and_then(serde_json::Value::as_array)
+    else {
+        return Vec::new();
+    };
+    opened
+        .iter()
+        .filter_map(|pointer| {
+            let rest = pointer.as_str()?.strip_prefix("/components/schemas/")?;
+            let mut segments = rest.split('/');
+            let mut name = rust_type_name(segments.next()?);
+            while let Some(kind) = segments.next() {
+                (kind == "properties").then_some(())?;
+                name.push_str(&rust_type_name(segments.next()?));
+            }
+            Some(name)
         })
         .collect()
 }

@@ -431,7 +431,7 @@ mod tests {
         assert_eq!(findings[1].value, Some(json!("superuser")));
         assert_eq!(
             findings[1].describe(),
-            "\"superuser\" is not one of the schema's values (admin, standard)"
+            "\"superuser\" is not one of the schema's values (admin, standard): kept as an unknown value"
         );
         assert_eq!(findings[3].value, None, "unknown fields are never quoted");
     }

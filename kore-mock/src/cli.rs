@@ -69,7 +69,7 @@ pub struct Args {
     pub foreign_next_page_url: bool,
     /// Script faults for the next requests of a route, e.g. `list-clients=503,503` or
     /// `token=429:5`. Routes: token, ping, list-clients, create-client, get-client.
-    /// Faults: a status (400-599), 429:SECS, html-502, truncated-json, delay:MS, pass.
+    /// Faults: a status (400-599), 429:SECS, html-502, truncated-json, drift, delay:MS, pass.
     #[arg(long = "fault", value_name = "ROUTE=FAULT[,FAULT...]", value_parser = parse_script)]
     pub faults: Vec<(Route, Vec<Fault>)>,
     /// Once listening, print exactly one JSON object on stdout (base_url, token_url,

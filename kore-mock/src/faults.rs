@@ -39,6 +39,12 @@ pub enum Fault {
     TruncatedJson,
     /// Hold the request this long before handling it normally (on top of any latency).
     Delay(Duration),
+    /// Let the handler run, then answer as a KORE newer than the spec would: every
+    /// client's `client_type` becomes `"service"`, and fields the spec does not name
+    /// appear at every level (the envelope, `meta`, each client with a `scopes` holding
+    /// an unknown product, the created client, the error body's `trace_id`). Only
+    /// *adds*: every documented field keeps its value and type (the secret included).
+    Drift,
 }
 
 impl fmt::Display for Fault {
@@ -55,12 +61,13 @@ impl fmt::Display for Fault {
             Fault::BadGatewayHtml => f.write_str("html-502"),
             Fault::TruncatedJson => f.write_str("truncated-json"),
             Fault::Delay(delay) => write!(f, "delay:{}", delay.as_millis()),
+            Fault::Drift => f.write_str("drift"),
         }
     }
 }
 
 /// Parses the forms [`Display`](fmt::Display) prints: `pass`, a status such as `503`,
-/// `429` or `429:<retry-after secs>`, `html-502`, `truncated-json`, `delay:<ms>`.
+/// `429` or `429:<retry-after secs>`, `html-502`, `truncated-json`, `delay:<ms>`, `drift`.
 impl FromStr for Fault {
     type Err = String;
 
@@ -73,6 +80,7 @@ impl FromStr for Fault {
             "pass" => Ok(Fault::Pass),
             "html-502" => Ok(Fault::BadGatewayHtml),
             "truncated-json" => Ok(Fault::TruncatedJson),
+            "drift" => Ok(Fault::Drift),
             "429" => Ok(Fault::TooManyRequests {
                 retry_after_secs: None,
             }),
@@ -85,7 +93,7 @@ impl FromStr for Fault {
                     Ok(Fault::Delay(Duration::from_millis(number(millis)?)))
                 } else {
                     let status = s.parse::<u16>().map_err(|_| {
-                        format!("unknown fault `{s}` (expected pass, a status like 503, 429:<secs>, html-502, truncated-json or delay:<ms>)")
+                        format!("unknown fault `{s}` (expected pass, a status like 503, 429:<secs>, html-502, truncated-json, drift or delay:<ms>)")
                     })?;
                     check_status(status)?;
                     Ok(Fault::Status(status))
@@ -276,6 +284,56 @@ pub(crate) fn status_response(route: Route, status: u16) -> Response {
             .into_response(),
         (_, StatusCode::UNAUTHORIZED) => unauthorized(),
         _ => ApiError::new(status, reason, format!("Injected fault on {route}")).into_response(),
+    }
+}
+
+/// The `client_type` [`Fault::Drift`] answers with: one KORE's spec does not list.
+pub const DRIFT_CLIENT_TYPE: &str = "service";
+/// The product [`Fault::Drift`] puts in each client's (undocumented) `scopes`.
+pub const DRIFT_PRODUCT: &str = "IoTConnect";
+
+/// Rewrites a JSON answer as [`Fault::Drift`] describes; a body that is not JSON
+/// is left as it is.
+pub(crate) async fn drift_body(response: Response) -> Response {
+    let (mut parts, body) = response.into_parts();
+    let bytes = to_bytes(body, usize::MAX).await.unwrap_or_default();
+    let Ok(mut value) = serde_json::from_slice::<serde_json::Value>(&bytes) else {
+        return Response::from_parts(parts, Body::from(bytes));
+    };
+    drift(&mut value, true);
+    parts.headers.remove(header::CONTENT_LENGTH);
+    Response::from_parts(parts, Body::from(value.to_string()))
+}
+
+fn drift(value: &mut serde_json::Value, top: bool) {
+    use serde_json::Value;
+    match value {
+        Value::Object(map) => {
+            if top {
+                map.insert("api_revision".into(), json!("2026-12-01"));
+            }
+            if map.contains_key("client_id") {
+                map.insert("client_type".into(), json!(DRIFT_CLIENT_TYPE));
+                map.insert(
+                    "scopes".into(),
+                    json!({"products": ["SuperSIM", DRIFT_PRODUCT]}),
+                );
+                map.insert("last_used".into(), json!("Tue, 01 Dec 2026 08:00:00 GMT"));
+            }
+            if map.contains_key("message") && (map.contains_key("code") || top) {
+                map.insert("trace_id".into(), json!("mock-trace-0001"));
+            }
+            if let Some(Value::Object(meta)) = map.get_mut("meta") {
+                meta.insert("total_pages".into(), json!(1));
+            }
+            for (name, child) in map.iter_mut() {
+                if name != "meta" && name != "scopes" {
+                    drift(child, false);
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(|item| drift(item, false)),
+        _ => {}
     }
 }
 

@@ -70,7 +70,7 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 pub use admin::ADMIN_PREFIX;
-pub use faults::{Fault, Faults};
+pub use faults::{DRIFT_CLIENT_TYPE, DRIFT_PRODUCT, Fault, Faults};
 pub use journal::JournalEntry;
 pub use recording::RecordedRequest;
 pub use state::{AddClientsError, ClientFixture, ClientType};

@@ -123,6 +123,7 @@ async fn intercept(
             next.run(request).await
         }
         Some(Fault::TruncatedJson) => faults::truncate_body(next.run(request).await).await,
+        Some(Fault::Drift) => faults::drift_body(next.run(request).await).await,
         Some(Fault::Status(status)) => faults::status_response(route, *status),
         Some(Fault::TooManyRequests { retry_after_secs }) => {
             faults::too_many_requests(*retry_after_secs)

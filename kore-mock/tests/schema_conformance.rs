@@ -17,7 +17,7 @@ const TOKEN_SPEC: &str = concat!(
 
 /// A validator for `schema_name` of the spec at `spec_path`, tightened to "exactly the
 /// declared properties". The spec leaves every property optional and extra properties
-/// allowed, so it would accept `{}`; tightening makes the check catch a missing field or a
+/// allowed (answers explicitly so, `additionalProperties: {}`), so it would accept `{}`; tightening makes the check catch a missing field or a
 /// leaked one (e.g. client_secret in Client). The translation to JSON Schema (OpenAPI's
 /// `nullable`) is kore-conformance's, the one `kore doctor` uses.
 fn validator(spec_path: &str, schema_name: &str) -> Validator {
@@ -46,9 +46,14 @@ fn make_exact(schema: &mut Value) {
         }
         let names: Vec<Value> = properties.keys().cloned().map(Value::String).collect();
         object.entry("required").or_insert(Value::Array(names));
-        object
+        // Absent, or `{}` from the merge's open-answers rule: either way the
+        // spec names no more fields, and the mock must send no more.
+        let additional = object
             .entry("additionalProperties")
             .or_insert(Value::Bool(false));
+        if additional == &json!({}) {
+            *additional = Value::Bool(false);
+        }
     }
 }
 

@@ -221,3 +221,122 @@ fn copy_tree(from: &Path, to: &Path) {
         }
     }
 }
+
+#[test]
+fn the_operation_table_is_the_spec_s_operations_with_their_generated_methods() {
+    use kore_clients_gen::Operation;
+    let spec = spec_json();
+    let source = codegen::generate(&compiled_spec()).unwrap();
+    let mut in_spec = Vec::new();
+    for (path, item) in spec["paths"].as_object().unwrap() {
+        for (method, operation) in item.as_object().unwrap() {
+            in_spec.push((
+                operation["operationId"].as_str().unwrap().to_owned(),
+                method.to_uppercase(),
+                path.clone(),
+            ));
+        }
+    }
+    let table: Vec<_> = Operation::ALL
+        .iter()
+        .map(|op| {
+            (
+                op.operation_id().to_owned(),
+                op.http_method().to_owned(),
+                op.path().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(table, in_spec);
+    for operation in Operation::ALL {
+        // The name the hooks receive is the generated method's name.
+        assert!(
+            source.contains(&format!("pub fn {}(", operation.method_name())),
+            "no generated method {} for {operation:?}",
+            operation.method_name()
+        );
+        assert!(
+            source.contains(&format!("operation_id: \"{}\"", operation.method_name())),
+            "the hooks of {operation:?} are not told {:?}",
+            operation.method_name()
+        );
+        assert_eq!(operation.is_read(), operation.http_method() == "GET");
+    }
+}
+
+#[test]
+fn every_answer_object_is_open_and_every_request_object_is_as_kore_wrote_it() {
+    let spec = spec_json();
+    let opened: Vec<&str> = spec["x-kore-open-answers"]["opened"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    assert_eq!(
+        opened,
+        [
+            "/components/schemas/Client",
+            "/components/schemas/ClientEnvelope",
+            "/components/schemas/ClientList",
+            "/components/schemas/ClientList/properties/meta",
+            "/components/schemas/CreatedClient",
+            "/components/schemas/Error",
+            "/components/schemas/PingStatus",
+        ]
+    );
+    for pointer in &opened {
+        assert_eq!(
+            spec.pointer(&format!("{pointer}/additionalProperties")),
+            Some(&serde_json::json!({})),
+            "{pointer}"
+        );
+    }
+    assert_eq!(
+        spec.pointer("/components/schemas/CreateClient/additionalProperties"),
+        Some(&Value::Bool(false)),
+        "the request stays closed"
+    );
+    assert_eq!(
+        spec.pointer("/components/schemas/CreateClient/properties/scopes/additionalProperties"),
+        None
+    );
+}
+
+#[test]
+fn every_use_of_an_enum_is_generated_open_and_every_answer_object_keeps_extra_fields() {
+    let source = codegen::generate(&compiled_spec()).unwrap();
+    for enum_name in ["ClientType", "Product"] {
+        assert!(source.contains(&format!("pub enum {enum_name} {{")), "{enum_name}");
+        assert!(
+            source.contains(&format!("crate::Open<crate::types::{enum_name}>")),
+            "{enum_name} is used closed"
+        );
+        assert!(
+            !source.contains(&format!("Option<types::{enum_name}>"))
+                && !source.contains(&format!("Vec<types::{enum_name}>")),
+            "a use of {enum_name} is not open"
+        );
+    }
+    for answer in [
+        "Client",
+        "ClientEnvelope",
+        "ClientList",
+        "ClientListMeta",
+        "CreatedClient",
+        "Error",
+        "PingStatus",
+    ] {
+        let start = source
+            .find(&format!("pub struct {answer} {{"))
+            .unwrap_or_else(|| panic!("no struct {answer}"));
+        let body = &source[start..start + source[start..].find("\n    }").unwrap()];
+        assert!(
+            body.contains("#[serde(flatten)]") && body.contains("pub extra: ::serde_json::Map"),
+            "{answer} drops unknown fields:\n{body}"
+        );
+    }
+    let start = source.find("pub struct CreateClient {").unwrap();
+    let body = &source[start..start + source[start..].find("\n    }").unwrap()];
+    assert!(!body.contains("extra"), "the request type is closed:\n{body}");
+}

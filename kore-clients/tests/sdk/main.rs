@@ -13,6 +13,7 @@ mod chaos;
 mod config;
 mod create;
 mod errors;
+mod forward_compat;
 mod load_tokens;
 mod log_records;
 mod pagination;
