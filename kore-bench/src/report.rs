@@ -47,6 +47,14 @@ pub const SLOW_READER: &str = "pagination/concurrency_8_slow_reader";
 /// That reader alone, over the same clients held in memory.
 pub const READER_ALONE: &str = "pagination/slow_reader_alone";
 
+/// Decoding a page of 100 clients with a type as the generated one was
+/// before answers were open (closed enum, no `extra`): the baseline.
+pub const DECODE_CLOSED: &str = "decode/page_of_100_closed";
+/// The same page with the generated, open types.
+pub const DECODE_OPEN: &str = "decode/page_of_100_open";
+/// The open types on a page whose clients carry three unknown fields each.
+pub const DECODE_UNKNOWN: &str = "decode/page_of_100_open_unknown_fields";
+
 /// Largest SDK-to-raw ratio for `get`, judged on the interleaved rounds.
 pub const GET_RATIO_TARGET: f64 = 1.05;
 /// A cached token may cost at most this fraction of one raw GET.
@@ -292,6 +300,9 @@ impl Results {
             CONCURRENT,
             SLOW_READER,
             READER_ALONE,
+            DECODE_CLOSED,
+            DECODE_OPEN,
+            DECODE_UNKNOWN,
         ] {
             results.timing(id)?;
         }
@@ -856,6 +867,29 @@ pub fn render(results: &Results, machine: &Machine, date: &str) -> String {
         format_time(reader_alone.median),
         spread(&reader_alone),
     );
+    let (closed, open, unknown) = (t(DECODE_CLOSED), t(DECODE_OPEN), t(DECODE_UNKNOWN));
+    let per_page = or_nan(results.extra("/decode/clients_per_page"));
+    let per_client = |t: &Timing| format_time(t.median / per_page);
+    let _ = writeln!(
+        out,
+        "| `{DECODE_CLOSED}` (baseline: the generated page type as it was before answers were open — closed enum, no `extra`) | {} | {} | 1.000; {} per client | – | – |",
+        format_time(closed.median),
+        spread(&closed),
+        per_client(&closed),
+    );
+    for (id, timing, what) in [
+        (DECODE_OPEN, &open, "the generated types, which keep unknown fields and values"),
+        (DECODE_UNKNOWN, &unknown, "the same, every client with three fields the spec does not name"),
+    ] {
+        let _ = writeln!(
+            out,
+            "| `{id}` ({what}) | {} | {} | {} × closed; {} per client | – | – |",
+            format_time(timing.median),
+            spread(timing),
+            ratio(timing.median / closed.median),
+            per_client(timing),
+        );
+    }
     let clients = or_nan(results.memory_value("clients"));
     out.push_str(&memory_row(
         "sequential_peak_growth_bytes",
@@ -1087,6 +1121,13 @@ mod tests {
             2.05e9,
             &samples,
         );
+        for (dir, id, median) in [
+            ("decode/page_of_100_closed", DECODE_CLOSED, 40_000.0),
+            ("decode/page_of_100_open", DECODE_OPEN, 44_000.0),
+            ("decode/page_of_100_open_unknown_fields", DECODE_UNKNOWN, 90_000.0),
+        ] {
+            write_benchmark(&criterion, dir, id, median, &samples);
+        }
         std::fs::write(
             out.join("extras.json"),
             serde_json::json!({
@@ -1105,6 +1146,7 @@ mod tests {
                 "pagination": {"pages": 100, "latency_ms": 20, "concurrency": 8,
                     "ideal_sequential_ns": 2_000_000_000u64, "order_preserved": order_preserved,
                     "reader_ms_per_page": 20},
+                "decode": {"clients_per_page": 100},
             })
             .to_string(),
         )
@@ -1154,7 +1196,7 @@ mod tests {
         assert_eq!(sdk.samples, 10);
         // Per-iteration times 1..=10: nearest-rank p10 is 2, p90 is 9.
         assert_eq!((sdk.p10, sdk.p90), (2.0, 9.0));
-        assert_eq!(results.timings.len(), 10);
+        assert_eq!(results.timings.len(), 13);
         assert!(results.instructions.is_none());
     }
 
@@ -1194,6 +1236,14 @@ mod tests {
             bearer.contains("0.00200 × one raw GET") && bearer.contains("**pass**"),
             "{bearer}"
         );
+        // Decode cost: per client, against the closed baseline of the same run.
+        let open = row(&report, "| `decode/page_of_100_open` (");
+        assert!(
+            open.contains("1.100 × closed; 440.0 ns per client"),
+            "{open}"
+        );
+        let closed = row(&report, "| `decode/page_of_100_closed` (");
+        assert!(closed.contains("1.000; 400.0 ns per client"), "{closed}");
         // Judged against the raw loop (2.1 s ÷ 2.09 s), the ideal shown beside it.
         let sequential = row(&report, "| `pagination/sequential`");
         assert!(

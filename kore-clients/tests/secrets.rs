@@ -172,3 +172,46 @@ fn builder_and_client_debug_redact_the_secret() {
         assert!(text.contains("[redacted]"), "{text}");
     }
 }
+
+#[tokio::test]
+async fn unknown_fields_and_values_are_logged_once_by_name_never_by_value() {
+    let captured = Captured::default();
+    let writer = captured.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::DEBUG)
+        .with_ansi(false)
+        .with_writer(move || writer.clone())
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    let server = wiremock::MockServer::start().await;
+    let client = serde_json::json!({
+        "client_id": "a", "client_type": "service-account", "api_key": "k3y-never-logged-9d2"
+    });
+    wiremock::Mock::given(wiremock::matchers::path("/v1/clients"))
+        .respond_with(
+            wiremock::ResponseTemplate::new(200)
+                .set_body_json(serde_json::json!({"clients": [client.clone(), client]})),
+        )
+        .mount(&server)
+        .await;
+    let kore = common::wiremock_kore(&server).await;
+    for _ in 0..3 {
+        let page = kore.clients().list().send().await.unwrap();
+        assert_eq!(page.clients().len(), 2);
+    }
+    let logs = captured.text();
+    let field_lines: Vec<_> = logs
+        .lines()
+        .filter(|line| line.contains("field=api_key"))
+        .collect();
+    assert_eq!(field_lines.len(), 1, "once per field, not per client or call:\n{logs}");
+    assert!(field_lines[0].contains("DEBUG"), "{logs}");
+    assert!(field_lines[0].contains("schema=\"Client\""), "{logs}");
+    assert_eq!(
+        logs.lines().filter(|line| line.contains("value=\"service-account\"")).count(),
+        1,
+        "an unknown enum value, once:\n{logs}"
+    );
+    assert_hidden(&logs, &["k3y-never-logged-9d2"]);
+}
