@@ -380,13 +380,21 @@ fn decode(criterion: &mut Criterion) -> serde_json::Value {
     let (known, drifted) = (page(false), page(true));
     let mut group = criterion.benchmark_group("decode");
     group.bench_function("page_of_100_closed", |b| {
-        b.iter(|| black_box(serde_json::from_slice::<closed::ClientList>(black_box(&known)).expect("decodes")))
+        b.iter(|| {
+            black_box(
+                serde_json::from_slice::<closed::ClientList>(black_box(&known)).expect("decodes"),
+            )
+        })
     });
     group.bench_function("page_of_100_open", |b| {
-        b.iter(|| black_box(serde_json::from_slice::<ClientList>(black_box(&known)).expect("decodes")))
+        b.iter(|| {
+            black_box(serde_json::from_slice::<ClientList>(black_box(&known)).expect("decodes"))
+        })
     });
     group.bench_function("page_of_100_open_unknown_fields", |b| {
-        b.iter(|| black_box(serde_json::from_slice::<ClientList>(black_box(&drifted)).expect("decodes")))
+        b.iter(|| {
+            black_box(serde_json::from_slice::<ClientList>(black_box(&drifted)).expect("decodes"))
+        })
     });
     group.finish();
     json!({"clients_per_page": PAGE_SIZE})

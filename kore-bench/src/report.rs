@@ -878,8 +878,16 @@ pub fn render(results: &Results, machine: &Machine, date: &str) -> String {
         per_client(&closed),
     );
     for (id, timing, what) in [
-        (DECODE_OPEN, &open, "the generated types, which keep unknown fields and values"),
-        (DECODE_UNKNOWN, &unknown, "the same, every client with three fields the spec does not name"),
+        (
+            DECODE_OPEN,
+            &open,
+            "the generated types, which keep unknown fields and values",
+        ),
+        (
+            DECODE_UNKNOWN,
+            &unknown,
+            "the same, every client with three fields the spec does not name",
+        ),
     ] {
         let _ = writeln!(
             out,
@@ -1124,7 +1132,11 @@ mod tests {
         for (dir, id, median) in [
             ("decode/page_of_100_closed", DECODE_CLOSED, 40_000.0),
             ("decode/page_of_100_open", DECODE_OPEN, 44_000.0),
-            ("decode/page_of_100_open_unknown_fields", DECODE_UNKNOWN, 90_000.0),
+            (
+                "decode/page_of_100_open_unknown_fields",
+                DECODE_UNKNOWN,
+                90_000.0,
+            ),
         ] {
             write_benchmark(&criterion, dir, id, median, &samples);
         }

@@ -106,12 +106,18 @@ where
         arg: Option<&clap::Arg>,
         value: &OsStr,
     ) -> Result<Open<T>, clap::Error> {
-        let name = arg.map_or_else(|| "the value".to_owned(), |a| format!("--{}", a.get_long().unwrap_or("value")));
-        let text = value
-            .to_str()
-            .ok_or_else(|| cmd.clone().error(ErrorKind::InvalidUtf8, format!("{name} is not UTF-8")))?;
-        self.parse(text)
-            .map_err(|message| cmd.clone().error(ErrorKind::InvalidValue, format!("{name}: {message}")))
+        let name = arg.map_or_else(
+            || "the value".to_owned(),
+            |a| format!("--{}", a.get_long().unwrap_or("value")),
+        );
+        let text = value.to_str().ok_or_else(|| {
+            cmd.clone()
+                .error(ErrorKind::InvalidUtf8, format!("{name} is not UTF-8"))
+        })?;
+        self.parse(text).map_err(|message| {
+            cmd.clone()
+                .error(ErrorKind::InvalidValue, format!("{name}: {message}"))
+        })
     }
 
     fn possible_values(&self) -> Option<Box<dyn Iterator<Item = PossibleValue> + '_>> {
@@ -152,7 +158,11 @@ mod tests {
     fn listed_values_by_their_name_here_or_kore_s_spelling() {
         let products = OpenValue::<ProductArg, Product>::strict();
         for text in ["super-sim", "SUPER-SIM", "SuperSIM"] {
-            assert_eq!(products.parse(text), Ok(Open::Known(Product::SuperSim)), "{text}");
+            assert_eq!(
+                products.parse(text),
+                Ok(Open::Known(Product::SuperSim)),
+                "{text}"
+            );
         }
         assert_eq!(
             products.parse("unlisted:ProgrammableWireless"),
@@ -165,9 +175,17 @@ mod tests {
     fn an_unknown_product_needs_unlisted() {
         let products = OpenValue::<ProductArg, Product>::strict();
         let error = products.parse("super-sm").unwrap_err();
-        assert!(error.contains("\"super-sm\" is not one this kore knows (super-sim, programmable-wireless)"), "{error}");
+        assert!(
+            error.contains(
+                "\"super-sm\" is not one this kore knows (super-sim, programmable-wireless)"
+            ),
+            "{error}"
+        );
         assert!(error.contains("unlisted:NAME"), "{error}");
-        assert_eq!(products.parse("unlisted:IoTConnect").unwrap().unknown(), Some("IoTConnect"));
+        assert_eq!(
+            products.parse("unlisted:IoTConnect").unwrap().unknown(),
+            Some("IoTConnect")
+        );
         for bad in ["unlisted:", "unlisted: X", "unlisted:X "] {
             assert!(products.parse(bad).is_err(), "{bad}");
         }

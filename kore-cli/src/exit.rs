@@ -797,12 +797,7 @@ mod tests {
         .collect();
         assert_eq!(
             named,
-            [
-                "ping",
-                "list clients",
-                "create client",
-                "get client",
-            ]
+            ["ping", "list clients", "create client", "get client",]
         );
     }
 

@@ -10,7 +10,12 @@ use kore_mock::{DRIFT_CLIENT_TYPE, DRIFT_PRODUCT, Fault, Route};
 /// A mock whose next `n` answers on each route drift.
 fn drifting(clients: usize, n: usize) -> Mock {
     let mock = Mock::with_clients(clients);
-    for route in [Route::Ping, Route::ListClients, Route::GetClient, Route::CreateClient] {
+    for route in [
+        Route::Ping,
+        Route::ListClients,
+        Route::GetClient,
+        Route::CreateClient,
+    ] {
         mock.mock.faults().script(route, vec![Fault::Drift; n]);
     }
     mock
@@ -40,15 +45,26 @@ fn a_table_shows_an_unknown_type_as_kore_sent_it() {
     let mock = drifting(2, 5);
     let output = mock.kore().args(["clients", "list"]).output().unwrap();
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
-    assert_eq!(stdout(&output).matches(DRIFT_CLIENT_TYPE).count(), 2, "{}", stdout(&output));
+    assert_eq!(
+        stdout(&output).matches(DRIFT_CLIENT_TYPE).count(),
+        2,
+        "{}",
+        stdout(&output)
+    );
 }
 
 #[test]
 fn get_keeps_the_unknown_value_and_fields_in_json_and_table() {
     let mock = Mock::with_clients(1);
-    let listed = mock.kore().args(["clients", "list", "-o", "name"]).output().unwrap();
+    let listed = mock
+        .kore()
+        .args(["clients", "list", "-o", "name"])
+        .output()
+        .unwrap();
     let id = stdout(&listed).trim().to_owned();
-    mock.mock.faults().script(Route::GetClient, vec![Fault::Drift; 2]);
+    mock.mock
+        .faults()
+        .script(Route::GetClient, vec![Fault::Drift; 2]);
     let output = mock
         .kore()
         .args(["clients", "get", &id, "-o", "json"])
@@ -57,12 +73,19 @@ fn get_keeps_the_unknown_value_and_fields_in_json_and_table() {
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     let client = json(&output);
     assert_eq!(client["client_type"], DRIFT_CLIENT_TYPE);
-    assert_eq!(client["scopes"]["products"], serde_json::json!(["SuperSIM", DRIFT_PRODUCT]));
+    assert_eq!(
+        client["scopes"]["products"],
+        serde_json::json!(["SuperSIM", DRIFT_PRODUCT])
+    );
     assert_eq!(client["client_id"], id.as_str());
 
     let table = mock.kore().args(["clients", "get", &id]).output().unwrap();
     assert_eq!(table.status.code(), Some(0), "{}", stderr(&table));
-    assert!(stdout(&table).contains(DRIFT_CLIENT_TYPE), "{}", stdout(&table));
+    assert!(
+        stdout(&table).contains(DRIFT_CLIENT_TYPE),
+        "{}",
+        stdout(&table)
+    );
 }
 
 #[test]
@@ -74,7 +97,11 @@ fn an_unknown_id_still_exits_4_with_kore_s_message() {
         .output()
         .unwrap();
     assert_eq!(output.status.code(), Some(4), "{}", stderr(&output));
-    assert!(stderr(&output).contains("Client not found"), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("Client not found"),
+        "{}",
+        stderr(&output)
+    );
     assert_eq!(stdout(&output), "");
 }
 
@@ -85,14 +112,27 @@ fn create_writes_the_secret_alone_and_the_secret_works() {
     let file = dir.path().join("bot.secret");
     let output = mock
         .kore()
-        .args(["clients", "create", "--name", "drift-bot", "--product", "super-sim", "-o", "name", "--secret-file"])
+        .args([
+            "clients",
+            "create",
+            "--name",
+            "drift-bot",
+            "--product",
+            "super-sim",
+            "-o",
+            "name",
+            "--secret-file",
+        ])
         .arg(&file)
         .output()
         .unwrap();
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     let id = stdout(&output).trim().to_owned();
     let secret = std::fs::read_to_string(&file).unwrap();
-    assert!(!secret.contains('{') && !secret.trim().is_empty(), "the file holds the secret alone: {secret:?}");
+    assert!(
+        !secret.contains('{') && !secret.trim().is_empty(),
+        "the file holds the secret alone: {secret:?}"
+    );
     // The secret in the file is the one KORE issued: the new client can use it.
     let ping = mock
         .kore_without_credentials()
@@ -123,7 +163,11 @@ fn an_unknown_type_filter_is_sent_as_given_with_a_note() {
     // kore-mock, like this spec's KORE, refuses the type (400: exit 2): KORE
     // decides, in its words.
     assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
-    assert!(stderr(&output).contains("client_type must be admin or standard"), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("client_type must be admin or standard"),
+        "{}",
+        stderr(&output)
+    );
 }
 
 #[test]
@@ -131,15 +175,31 @@ fn an_unlisted_product_is_sent_as_given() {
     let mock = Mock::with_clients(0);
     let output = mock
         .kore()
-        .args(["clients", "create", "--name", "x", "--product", "unlisted:IoTConnect", "-o", "json"])
+        .args([
+            "clients",
+            "create",
+            "--name",
+            "x",
+            "--product",
+            "unlisted:IoTConnect",
+            "-o",
+            "json",
+        ])
         .output()
         .unwrap();
     let sent = mock.mock.last_request(Route::CreateClient).unwrap();
     let body: serde_json::Value = serde_json::from_slice(&sent.body).unwrap();
-    assert_eq!(body["scopes"]["products"], serde_json::json!(["IoTConnect"]));
+    assert_eq!(
+        body["scopes"]["products"],
+        serde_json::json!(["IoTConnect"])
+    );
     // kore-mock does not know it: KORE's 400 is invalid input, exit 2.
     assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
-    assert!(stderr(&output).contains("\"IoTConnect\" is not a product"), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("\"IoTConnect\" is not a product"),
+        "{}",
+        stderr(&output)
+    );
 }
 
 #[test]

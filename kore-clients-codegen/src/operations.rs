@@ -270,7 +270,11 @@ mod tests {
             .filter(|row| READ_METHODS.contains(&row.http_method.to_lowercase().as_str()))
             .map(|row| row.operation_id.as_str())
             .collect();
-        assert_eq!(reads, ["readA", "askA", "peekA"], "in the spec's order: get, options, head");
+        assert_eq!(
+            reads,
+            ["readA", "askA", "peekA"],
+            "in the spec's order: get, options, head"
+        );
         assert!(source(&spec).unwrap().contains("Operation::DropA => false"));
     }
 }

@@ -230,7 +230,10 @@ mod tests {
     #[test]
     fn another_json_type_is_still_an_error() {
         let error = serde_json::from_str::<Open<ClientType>>("3").unwrap_err();
-        assert!(error.to_string().contains("a value of a KORE enum"), "{error}");
+        assert!(
+            error.to_string().contains("a value of a KORE enum"),
+            "{error}"
+        );
         assert!(serde_json::from_str::<Open<ClientType>>("null").is_err());
     }
 
@@ -240,6 +243,9 @@ mod tests {
         let unknown = Open::<ClientType>::parse("service");
         assert_eq!(unknown.unknown(), Some("service"));
         assert_eq!(unknown.known(), None);
-        assert_eq!(Open::from(ClientType::Admin).known(), Some(&ClientType::Admin));
+        assert_eq!(
+            Open::from(ClientType::Admin).known(),
+            Some(&ClientType::Admin)
+        );
     }
 }

@@ -153,7 +153,10 @@ mod tests {
     fn a_changed_type_is_named_by_its_pointer() {
         use kore_clients_gen::types::ClientList;
         let body = r#"{"clients": [{"name": "a"}, {"name": "b", "client_type": 7}], "meta": {}}"#;
-        assert_eq!(pointer_of_error::<ClientList>(body), "/clients/1/client_type");
+        assert_eq!(
+            pointer_of_error::<ClientList>(body),
+            "/clients/1/client_type"
+        );
         let body = "{\n  \"meta\": {\n    \"count\": \"many\"\n  }\n}";
         assert_eq!(pointer_of_error::<ClientList>(body), "/meta/count");
     }

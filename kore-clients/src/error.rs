@@ -351,9 +351,7 @@ fn describe_api(code: Option<i64>, message: Option<&str>, info: Option<&str>) ->
 /// write, look before trying again.
 fn after_timeout(operation: Operation, setting: &str) -> String {
     if operation.is_write() {
-        write_caution(operation)
-            .trim_start_matches("; ")
-            .to_owned()
+        write_caution(operation).trim_start_matches("; ").to_owned()
     } else {
         format!("raise it with {setting} or retry later")
     }

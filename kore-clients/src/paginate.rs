@@ -96,8 +96,13 @@ impl Walk {
                     return None;
                 }
                 let number = self.take_number();
-                let page =
-                    fetch_page(&self.kore, self.walker.page_size, number, self.client_type.clone()).await;
+                let page = fetch_page(
+                    &self.kore,
+                    self.walker.page_size,
+                    number,
+                    self.client_type.clone(),
+                )
+                .await;
                 (number, page)
             } else {
                 self.top_up();
@@ -122,8 +127,11 @@ impl Walk {
                 break;
             }
             let number = self.take_number();
-            let (kore, size, client_type) =
-                (self.kore.clone(), self.walker.page_size, self.client_type.clone());
+            let (kore, size, client_type) = (
+                self.kore.clone(),
+                self.walker.page_size,
+                self.client_type.clone(),
+            );
             let task = tokio::spawn(
                 async move { fetch_page(&kore, size, number, client_type).await }.in_current_span(),
             );

@@ -701,7 +701,16 @@ pub(crate) async fn from_generated(
             let status = outcome.status.unwrap_or(StatusCode::OK);
             if status.is_success() {
                 let at = crate::drift::pointer_at(&bytes, source.line(), source.column())
-                    .map(|pointer| format!(" (at {})", if pointer.is_empty() { "the top level" } else { &pointer }))
+                    .map(|pointer| {
+                        format!(
+                            " (at {})",
+                            if pointer.is_empty() {
+                                "the top level"
+                            } else {
+                                &pointer
+                            }
+                        )
+                    })
                     .unwrap_or_default();
                 Error::Decode {
                     operation,
@@ -749,7 +758,9 @@ fn api_error(
     let mut extra = body.extra;
     if !extra.is_empty() {
         crate::drift::note_unknown_fields("Error", &extra);
-        extra.values_mut().for_each(|value| scrub_strings(value, &scrub));
+        extra
+            .values_mut()
+            .for_each(|value| scrub_strings(value, &scrub));
     }
     Error::Api {
         operation,

@@ -205,11 +205,17 @@ async fn unknown_fields_and_values_are_logged_once_by_name_never_by_value() {
         .lines()
         .filter(|line| line.contains("field=api_key"))
         .collect();
-    assert_eq!(field_lines.len(), 1, "once per field, not per client or call:\n{logs}");
+    assert_eq!(
+        field_lines.len(),
+        1,
+        "once per field, not per client or call:\n{logs}"
+    );
     assert!(field_lines[0].contains("DEBUG"), "{logs}");
     assert!(field_lines[0].contains("schema=\"Client\""), "{logs}");
     assert_eq!(
-        logs.lines().filter(|line| line.contains("value=\"service-account\"")).count(),
+        logs.lines()
+            .filter(|line| line.contains("value=\"service-account\""))
+            .count(),
         1,
         "an unknown enum value, once:\n{logs}"
     );

@@ -307,7 +307,10 @@ fn every_answer_object_is_open_and_every_request_object_is_as_kore_wrote_it() {
 fn every_use_of_an_enum_is_generated_open_and_every_answer_object_keeps_extra_fields() {
     let source = codegen::generate(&compiled_spec()).unwrap();
     for enum_name in ["ClientType", "Product"] {
-        assert!(source.contains(&format!("pub enum {enum_name} {{")), "{enum_name}");
+        assert!(
+            source.contains(&format!("pub enum {enum_name} {{")),
+            "{enum_name}"
+        );
         assert!(
             source.contains(&format!("crate::Open<crate::types::{enum_name}>")),
             "{enum_name} is used closed"
@@ -338,5 +341,8 @@ fn every_use_of_an_enum_is_generated_open_and_every_answer_object_keeps_extra_fi
     }
     let start = source.find("pub struct CreateClient {").unwrap();
     let body = &source[start..start + source[start..].find("\n    }").unwrap()];
-    assert!(!body.contains("extra"), "the request type is closed:\n{body}");
+    assert!(
+        !body.contains("extra"),
+        "the request type is closed:\n{body}"
+    );
 }

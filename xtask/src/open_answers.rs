@@ -86,8 +86,7 @@ fn reachable(doc: &Value, side: Side) -> Result<BTreeSet<Pointer>> {
             let at = format!("{item_at}/{}", escape(method));
             match side {
                 Side::Answer => {
-                    if let Some(responses) = operation.get("responses").and_then(Value::as_object)
-                    {
+                    if let Some(responses) = operation.get("responses").and_then(Value::as_object) {
                         for status in responses.keys() {
                             roots.extend(media_schemas(
                                 doc,
@@ -98,8 +97,7 @@ fn reachable(doc: &Value, side: Side) -> Result<BTreeSet<Pointer>> {
                 }
                 Side::Request => {
                     roots.extend(media_schemas(doc, &format!("{at}/requestBody")));
-                    if let Some(parameters) =
-                        operation.get("parameters").and_then(Value::as_array)
+                    if let Some(parameters) = operation.get("parameters").and_then(Value::as_array)
                     {
                         for i in 0..parameters.len() {
                             roots.push(format!("{at}/parameters/{i}/schema"));
@@ -175,14 +173,19 @@ fn walk(
     let Some(map) = schema.as_object() else {
         return Ok(());
     };
-    let is_object = map.get("type").and_then(Value::as_str) == Some("object")
-        || map.contains_key("properties");
+    let is_object =
+        map.get("type").and_then(Value::as_str) == Some("object") || map.contains_key("properties");
     if is_object {
         objects.insert(at.clone());
     }
     if let Some(properties) = map.get("properties").and_then(Value::as_object) {
         for name in properties.keys() {
-            walk(doc, format!("{at}/properties/{}", escape(name)), seen, objects)?;
+            walk(
+                doc,
+                format!("{at}/properties/{}", escape(name)),
+                seen,
+                objects,
+            )?;
         }
     }
     for key in ["items", "additionalProperties", "not"] {
@@ -260,7 +263,10 @@ mod tests {
                 "/components/schemas/X/properties/meta",
             ]
         );
-        assert_eq!(spec["components"]["schemas"]["X"]["additionalProperties"], json!({}));
+        assert_eq!(
+            spec["components"]["schemas"]["X"]["additionalProperties"],
+            json!({})
+        );
         assert_eq!(
             spec.pointer("/components/schemas/NewX/additionalProperties"),
             None,

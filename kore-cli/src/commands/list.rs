@@ -24,7 +24,9 @@ pub async fn run(
 ) -> Result<(), Failure> {
     let mut request = kore.clients().list().page_size(args.page_size);
     if let Some(client_type) = &args.client_type {
-        if let Some(note) = enum_value::unknown_note("--type", client_type, &enum_value::names::<ClientTypeArg>()) {
+        if let Some(note) =
+            enum_value::unknown_note("--type", client_type, &enum_value::names::<ClientTypeArg>())
+        {
             eprintln!("{note}");
         }
         request = request.client_type(client_type.clone());

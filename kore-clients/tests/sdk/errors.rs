@@ -78,7 +78,10 @@ async fn a_truncated_success_body_is_a_decode_error() {
         "where the decoder stopped: {message}"
     );
     assert!(excerpt.starts_with('{'), "{excerpt}");
-    assert!(error.to_string().contains("list client (GET /v1/clients)"), "{error}");
+    assert!(
+        error.to_string().contains("list client (GET /v1/clients)"),
+        "{error}"
+    );
 }
 
 #[tokio::test]

@@ -48,7 +48,10 @@ async fn one_unknown_client_type_does_not_fail_a_listing_and_every_field_is_kept
         one.clients()[0].client_type(),
         Some(&Open::Known(ClientType::Admin))
     );
-    assert_eq!(service.extra()["scopes"], json!({"products": ["SuperSIM", "IoTConnect"]}));
+    assert_eq!(
+        service.extra()["scopes"],
+        json!({"products": ["SuperSIM", "IoTConnect"]})
+    );
     assert_eq!(service.extra()["rotation"]["due"], "2027-01-01");
     // Serialized back with KORE's names: exactly what KORE sent.
     assert_eq!(serde_json::to_value(service).unwrap(), page["clients"][1]);
@@ -95,9 +98,16 @@ async fn a_create_answered_with_unknown_values_and_fields_delivers_its_secret() 
         .await
         .unwrap();
     assert_eq!(created.client_secret().expose_secret(), "s3cr3t-created");
-    assert_eq!(created.client_type().and_then(Open::unknown), Some("service"));
+    assert_eq!(
+        created.client_type().and_then(Open::unknown),
+        Some("service")
+    );
     assert_eq!(created.extra()["expires_at"], "2027-01-01");
-    assert_eq!(created.extra()["refresh_token"], "r3fr3sh-created", "kept, for who asks");
+    assert_eq!(
+        created.extra()["refresh_token"],
+        "r3fr3sh-created",
+        "kept, for who asks"
+    );
     let shown = serde_json::to_value(&created).unwrap();
     assert_eq!(shown["expires_at"], "2027-01-01");
     assert_eq!(shown["client_type"], "service");
@@ -126,9 +136,15 @@ async fn an_unlisted_product_is_sent_as_given_and_a_listed_one_checked() {
         .await
         .unwrap();
     let sent = server.received_requests().await.unwrap();
-    let create = sent.iter().find(|r| r.method.as_str() == "POST" && r.url.path() == "/v1/clients").unwrap();
+    let create = sent
+        .iter()
+        .find(|r| r.method.as_str() == "POST" && r.url.path() == "/v1/clients")
+        .unwrap();
     let body: Value = serde_json::from_slice(&create.body).unwrap();
-    assert_eq!(body["scopes"]["products"], json!(["SuperSIM", "IoTConnect"]));
+    assert_eq!(
+        body["scopes"]["products"],
+        json!(["SuperSIM", "IoTConnect"])
+    );
 
     // An unlisted value must still be a plausible one: refused before sending.
     let error = kore
@@ -198,7 +214,12 @@ async fn a_field_whose_type_changed_is_an_error_named_by_its_pointer() {
 #[tokio::test]
 async fn kore_mock_s_drift_fault_is_absorbed_by_every_operation() {
     let (mock, kore) = common::start(MockKore::builder().clients(3)).await;
-    for route in [Route::Ping, Route::ListClients, Route::GetClient, Route::CreateClient] {
+    for route in [
+        Route::Ping,
+        Route::ListClients,
+        Route::GetClient,
+        Route::CreateClient,
+    ] {
         mock.faults().push(route, Fault::Drift);
     }
     let status = kore.ping().await.unwrap();
@@ -207,7 +228,10 @@ async fn kore_mock_s_drift_fault_is_absorbed_by_every_operation() {
     assert_eq!(page.clients().len(), 3);
     assert_eq!(page.meta().extra["total_pages"], 1);
     for listed in page.clients() {
-        assert_eq!(listed.client_type().and_then(Open::unknown), Some(DRIFT_CLIENT_TYPE));
+        assert_eq!(
+            listed.client_type().and_then(Open::unknown),
+            Some(DRIFT_CLIENT_TYPE)
+        );
         assert_eq!(listed.extra()["scopes"]["products"][1], DRIFT_PRODUCT);
     }
     let id = page.clients()[0].client_id().unwrap();
@@ -218,7 +242,10 @@ async fn kore_mock_s_drift_fault_is_absorbed_by_every_operation() {
         .create(NewClient::new("drift-bot").product(Product::SuperSim))
         .await
         .unwrap();
-    assert_eq!(created.client_type().and_then(Open::unknown), Some(DRIFT_CLIENT_TYPE));
+    assert_eq!(
+        created.client_type().and_then(Open::unknown),
+        Some(DRIFT_CLIENT_TYPE)
+    );
     assert!(!created.client_secret().expose_secret().is_empty());
     // The next answer, without the fault, is plain again.
     let plain = kore.clients().list().send().await.unwrap();
@@ -229,7 +256,9 @@ async fn kore_mock_s_drift_fault_is_absorbed_by_every_operation() {
 /// value of the declared type where it gives none.
 fn example(spec: &Value, schema: &Value, name: &str) -> Value {
     let schema = match schema.get("$ref").and_then(Value::as_str) {
-        Some(target) => spec.pointer(target.trim_start_matches('#')).expect("ref resolves"),
+        Some(target) => spec
+            .pointer(target.trim_start_matches('#'))
+            .expect("ref resolves"),
         None => schema,
     };
     if let Some(example) = schema.get("example") {
@@ -278,7 +307,8 @@ async fn every_answer_example_of_kore_s_published_history_decodes() {
     versions.sort();
     assert_eq!(versions.len(), 5, "{versions:?}");
     for version in versions {
-        let spec: Value = serde_json::from_str(&std::fs::read_to_string(&version).unwrap()).unwrap();
+        let spec: Value =
+            serde_json::from_str(&std::fs::read_to_string(&version).unwrap()).unwrap();
         let name = version.file_name().unwrap().to_string_lossy().into_owned();
         let server = MockServer::start().await;
         let bodies = [
@@ -288,22 +318,46 @@ async fn every_answer_example_of_kore_s_published_history_decodes() {
             ("/v1/ping", "GET", "200"),
         ];
         for (route, verb, status) in bodies {
-            let template = if route.starts_with("/v1/clients/") { "/v1/clients/{client_id}" } else { route };
+            let template = if route.starts_with("/v1/clients/") {
+                "/v1/clients/{client_id}"
+            } else {
+                route
+            };
             let body = answer(&spec, template, &verb.to_lowercase(), status)
                 .unwrap_or_else(|| panic!("{name}: no {verb} {template} {status} schema"));
             Mock::given(method(verb))
                 .and(path(route))
-                .respond_with(ResponseTemplate::new(status.parse::<u16>().unwrap()).set_body_json(body))
+                .respond_with(
+                    ResponseTemplate::new(status.parse::<u16>().unwrap()).set_body_json(body),
+                )
                 .mount(&server)
                 .await;
         }
         let kore = common::wiremock_kore(&server).await;
-        kore.ping().await.unwrap_or_else(|e| panic!("{name}: ping: {e}"));
-        let page = kore.clients().list().send().await.unwrap_or_else(|e| panic!("{name}: list: {e}"));
+        kore.ping()
+            .await
+            .unwrap_or_else(|e| panic!("{name}: ping: {e}"));
+        let page = kore
+            .clients()
+            .list()
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("{name}: list: {e}"));
         let listed = &page.clients()[0];
-        assert_eq!(listed.client_id(), Some("apiclient_01exampledszqr9q"), "{name}");
-        assert!(listed.date_created().is_some(), "{name}: KORE's date form is read");
-        assert!(listed.extra().is_empty(), "{name}: every field is known: {:?}", listed.extra());
+        assert_eq!(
+            listed.client_id(),
+            Some("apiclient_01exampledszqr9q"),
+            "{name}"
+        );
+        assert!(
+            listed.date_created().is_some(),
+            "{name}: KORE's date form is read"
+        );
+        assert!(
+            listed.extra().is_empty(),
+            "{name}: every field is known: {:?}",
+            listed.extra()
+        );
         assert!(listed.client_type().unwrap().is_known(), "{name}");
         kore.clients()
             .get("apiclient_01exampledszqr9q")
@@ -317,13 +371,31 @@ async fn every_answer_example_of_kore_s_published_history_decodes() {
         assert_eq!(created.account_id(), Some("acct_012example"), "{name}");
 
         // Every documented error answer of every operation is an API error.
-        for (route, verb) in [("/v1/clients", "get"), ("/v1/clients", "post"), ("/v1/clients/{client_id}", "get")] {
-            let responses = spec.pointer(&format!("/paths/{}/{verb}/responses", route.replace('/', "~1"))).unwrap();
-            for status in responses.as_object().unwrap().keys().filter(|s| s.starts_with(['4', '5'])) {
+        for (route, verb) in [
+            ("/v1/clients", "get"),
+            ("/v1/clients", "post"),
+            ("/v1/clients/{client_id}", "get"),
+        ] {
+            let responses = spec
+                .pointer(&format!(
+                    "/paths/{}/{verb}/responses",
+                    route.replace('/', "~1")
+                ))
+                .unwrap();
+            for status in responses
+                .as_object()
+                .unwrap()
+                .keys()
+                .filter(|s| s.starts_with(['4', '5']))
+            {
                 let body = answer(&spec, route, verb, status).unwrap();
                 let decoded: kore_clients::raw::types::Error = serde_json::from_value(body.clone())
                     .unwrap_or_else(|e| panic!("{name}: {verb} {route} {status}: {e}: {body}"));
-                assert!(decoded.extra.is_empty(), "{name}: {verb} {route} {status}: {:?}", decoded.extra);
+                assert!(
+                    decoded.extra.is_empty(),
+                    "{name}: {verb} {route} {status}: {:?}",
+                    decoded.extra
+                );
             }
         }
     }
