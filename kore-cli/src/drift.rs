@@ -3,7 +3,7 @@
 //! Three parts, each derived from the raw answers and the spec embedded in
 //! `kore-clients-gen` (no file is read at run time):
 //! - **deviations**: every place a body breaks its schema, or holds what the
-//!   generated types would drop silently (unknown fields, out-of-enum values,
+//!   generated types keep only untyped (unknown fields, out-of-enum values,
 //!   `null`s the spec does not allow, dates kore-clients cannot read), by
 //!   operation and JSON pointer; an undocumented status; a body that is not JSON;
 //! - **observations**: facts the spec leaves open — the form of each date

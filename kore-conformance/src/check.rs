@@ -1,5 +1,5 @@
 //! One response body against its schema: what a JSON Schema validator
-//! rejects, and what it accepts but the generated types would drop.
+//! rejects, and what it accepts but the generated types keep only untyped.
 //!
 //! KORE's schemas leave extra properties allowed (and the merge's open-answers
 //! rule says so outright, `additionalProperties: {}`), so a validator accepts
@@ -387,6 +387,34 @@ mod tests {
                 }}
             }}
         }))
+    }
+
+    #[test]
+    fn a_field_only_the_open_answers_rule_lets_through_is_still_unknown() {
+        let spec = Spec::from_value(json!({"components": {"schemas": {"Open": {
+            "type": "object", "additionalProperties": {},
+            "properties": {"name": {"type": "string"}, "any": {"type": "object"}}
+        }}}}));
+        let findings = check_body(
+            &spec,
+            &json!({"$ref": "#/components/schemas/Open"}),
+            &json!({"name": "n", "scopes": {"products": ["X"]}, "any": {"free": 1}}),
+        )
+        .unwrap();
+        let found: Vec<_> = findings
+            .iter()
+            .map(|f| (f.pointer.as_str(), f.kind()))
+            .collect();
+        assert_eq!(
+            found,
+            [("/scopes", "unknown-field")],
+            "a free-form object keeps its fields"
+        );
+        assert_eq!(findings[0].value, None);
+        assert_eq!(
+            findings[0].describe(),
+            "is not in the schema: kept only as an untyped extra field"
+        );
     }
 
     fn check(body: Value) -> Vec<Finding> {

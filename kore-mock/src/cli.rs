@@ -285,7 +285,7 @@ mod tests {
     fn fault_scripts_parse_in_the_admin_grammar() {
         let args = parse(&[
             "--fault",
-            "list-clients=503,429:2,delay:500,html-502,truncated-json,pass",
+            "list-clients=503,429:2,delay:500,html-502,truncated-json,drift,pass",
         ])
         .unwrap();
         let (route, faults) = &args.faults[0];
@@ -299,6 +299,7 @@ mod tests {
                 "delay:500",
                 "html-502",
                 "truncated-json",
+                "drift",
                 "pass"
             ]
         );
