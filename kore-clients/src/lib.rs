@@ -43,6 +43,12 @@
 //! - **Errors**: one [`Error`] enum with KORE's status, code and message.
 //! - **Secrets**: the client secret, tokens and created secrets are
 //!   [`SecretString`]s and never appear in `Debug`, `Display`, errors or logs.
+//! - **Forward compatibility**: an answer KORE changed before this crate was
+//!   regenerated still decodes. An enum value it does not list is an
+//!   [`Open::Unknown`] that keeps KORE's text; a field it does not name is kept
+//!   in `extra()` ([`Client::extra`], [`PageMeta::extra`], [`Error::extra`], …)
+//!   and serialized back. Only a field whose JSON *type* changed is an
+//!   [`Error::Decode`], which names it by its JSON pointer.
 //!
 //! The raw generated client stays reachable through [`Kore::raw`] for
 //! anything this crate does not wrap.

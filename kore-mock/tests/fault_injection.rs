@@ -388,3 +388,39 @@ async fn scripting_a_success_status_is_a_test_bug() {
         .faults()
         .push_statuses(Route::Ping, [200]);
 }
+
+#[tokio::test]
+async fn drift_only_adds_and_keeps_every_documented_value() {
+    use kore_mock::{DRIFT_CLIENT_TYPE, DRIFT_PRODUCT};
+    let mock = MockKore::start().await;
+    let token = token(&mock).await;
+    let (_, plain) = get(&mock, &token, LIST).await;
+    mock.faults().push(Route::ListClients, Fault::Drift);
+    let (status, drifted) = get(&mock, &token, LIST).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(drifted["api_revision"], "2026-12-01");
+    assert_eq!(drifted["meta"]["total_pages"], 1);
+    for (name, value) in plain["meta"].as_object().unwrap() {
+        assert_eq!(&drifted["meta"][name], value, "meta.{name}");
+    }
+    let (before, after) = (plain["clients"].as_array().unwrap(), drifted["clients"].as_array().unwrap());
+    assert_eq!(before.len(), after.len());
+    for (before, after) in before.iter().zip(after) {
+        assert_eq!(after["client_type"], DRIFT_CLIENT_TYPE);
+        assert_eq!(after["scopes"]["products"][1], DRIFT_PRODUCT);
+        for (name, value) in before.as_object().unwrap() {
+            if name != "client_type" {
+                assert_eq!(&after[name], value, "{name} is kept as it was");
+            }
+        }
+    }
+    // An error answer gains a support id and keeps KORE's words.
+    mock.faults().push(Route::GetClient, Fault::Drift);
+    let (status, error) = get(&mock, &token, "/v1/clients/apiclient_missing").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(error["trace_id"], "mock-trace-0001");
+    assert_eq!(error["message"], "Client not found");
+    // One request only: the next answer is as documented.
+    let (_, again) = get(&mock, &token, LIST).await;
+    assert_eq!(again, plain);
+}
