@@ -59,14 +59,6 @@ where
         }
     }
 
-    fn known_names() -> String {
-        A::value_variants()
-            .iter()
-            .filter_map(|v| v.to_possible_value().map(|p| p.get_name().to_owned()))
-            .collect::<Vec<_>>()
-            .join(", ")
-    }
-
     /// The value `text` stands for, or what to tell the user.
     pub fn parse(&self, text: &str) -> Result<Open<T>, String> {
         if let Some(name) = text.strip_prefix(UNLISTED) {
@@ -88,7 +80,7 @@ where
         }
         Err(format!(
             "{text:?} is not one this kore knows ({}); a value KORE added since can be sent as {UNLISTED}NAME, with KORE's exact spelling",
-            Self::known_names()
+            names::<A>()
         ))
     }
 }

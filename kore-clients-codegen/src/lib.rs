@@ -78,7 +78,7 @@ pub fn generate(spec_json: &str) -> Result<String, Box<dyn Error + Send + Sync>>
     // `Default` derive; they had it, and every field still has a default.
     let mut default = progenitor::TypePatch::default();
     default.with_derive("Default");
-    for name in opened_types(&spec) {
+    for name in opened_types(&spec)? {
         settings.with_patch(name, &default);
     }
 
@@ -87,6 +87,7 @@ pub fn generate(spec_json: &str) -> Result<String, Box<dyn Error + Send + Sync>>
         .map_err(|e| format!("progenitor could not generate a client: {e}"))?;
     let mut file: syn::File = syn::parse2(tokens)
         .map_err(|e| format!("progenitor produced tokens that are not a Rust file: {e}"))?;
+    operations::check_methods(&spec, &prettyplease::unparse(&file))?;
     let operations: syn::File = syn::parse_str(&operations::source(&spec)?)
         .map_err(|e| format!("the operation table is not valid Rust: {e}"))?;
     file.items.extend(operations.items);
@@ -118,26 +119,35 @@ fn string_enums(spec: &openapiv3::OpenAPI) -> Vec<String> {
 /// The Rust names of the object types the merge's open-answers rule opened
 /// (its `x-kore-open-answers` record): a component `X`, or an object in a
 /// property of one, `X` + the property's name (`ClientList` + `meta`).
-fn opened_types(spec: &openapiv3::OpenAPI) -> Vec<String> {
+fn opened_types(spec: &openapiv3::OpenAPI) -> Result<Vec<String>, String> {
     let Some(opened) = spec
         .extensions
         .get("x-kore-open-answers")
         .and_then(|record| record.get("opened"))
         .and_then(serde_json::Value::as_array)
     else {
-        return Vec::new();
+        return Ok(Vec::new());
     };
     opened
         .iter()
-        .filter_map(|pointer| {
-            let rest = pointer.as_str()?.strip_prefix("/components/schemas/")?;
-            let mut segments = rest.split('/');
-            let mut name = rust_type_name(segments.next()?);
-            while let Some(kind) = segments.next() {
-                (kind == "properties").then_some(())?;
-                name.push_str(&rust_type_name(segments.next()?));
-            }
-            Some(name)
+        .map(|pointer| {
+            let name = pointer.as_str().and_then(|pointer| {
+                let rest = pointer.strip_prefix("/components/schemas/")?;
+                let mut segments = rest.split('/');
+                let mut name = rust_type_name(segments.next()?);
+                while let Some(kind) = segments.next() {
+                    (kind == "properties").then_some(())?;
+                    name.push_str(&rust_type_name(segments.next()?));
+                }
+                Some(name)
+            });
+            name.ok_or_else(|| {
+                format!(
+                    "x-kore-open-answers opened {pointer}, whose generated type name the \
+                     generator cannot tell (only components and objects in their properties \
+                     are named): give it a component of its own with a correction"
+                )
+            })
         })
         .collect()
 }

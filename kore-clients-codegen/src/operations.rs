@@ -102,6 +102,45 @@ fn rows(spec: &openapiv3::OpenAPI) -> Result<Vec<Row>, String> {
     Ok(rows)
 }
 
+/// `text` as one line of Markdown that means what it says: whitespace
+/// (line breaks, a carriage return) folded to single spaces, and the
+/// characters rustdoc would read as links, HTML or emphasis escaped.
+fn doc_text(text: &str) -> String {
+    let mut out = String::new();
+    for c in text
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .chars()
+    {
+        if matches!(c, '\\' | '[' | ']' | '<' | '>' | '`' | '*' | '_' | '#') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// Checks that progenitor generated, for each operation of the table, the
+/// method `method_name` names and told its hooks that name: the table's own
+/// word splitting must agree with progenitor's, or an operation would reach
+/// the SDK under a name it does not know (and be treated as a write).
+pub(crate) fn check_methods(spec: &openapiv3::OpenAPI, generated: &str) -> Result<(), String> {
+    for row in rows(spec)? {
+        let method = format!("pub fn {}(", row.method_name);
+        let hooks = format!("operation_id: \"{}\"", row.method_name);
+        if !generated.contains(&method) || !generated.contains(&hooks) {
+            return Err(format!(
+                "operationId {:?}: progenitor generated no method `{}` (the operation table \
+                 splits the id into words differently from progenitor; fix `words` in \
+                 kore-clients-codegen/src/operations.rs)",
+                row.operation_id, row.method_name
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// The `Operation` enum and its impls, as Rust source.
 pub(crate) fn source(spec: &openapiv3::OpenAPI) -> Result<String, String> {
     let rows = rows(spec)?;
@@ -127,7 +166,8 @@ pub(crate) fn source(spec: &openapiv3::OpenAPI) -> Result<String, String> {
         let summary = row
             .summary
             .as_deref()
-            .map(|s| format!(": {}", s.trim().replace('\n', " ")))
+            .map(|s| format!(": {}", doc_text(s)))
+            .filter(|s| s.len() > 2)
             .unwrap_or_default();
         writeln!(
             out,
@@ -139,8 +179,7 @@ pub(crate) fn source(spec: &openapiv3::OpenAPI) -> Result<String, String> {
     out.push_str("}\n\nimpl Operation {\n");
     writeln!(
         out,
-        "/// Every operation, in the spec's order.\npub const ALL: [Operation; {}] = [{}];",
-        rows.len(),
+        "/// Every operation, in the spec's order.\npub const ALL: &'static [Operation] = &[{}];",
         rows.iter()
             .map(|row| format!("Operation::{}", row.variant))
             .collect::<Vec<_>>()
@@ -235,6 +274,38 @@ mod tests {
         for (identifier, expected) in cases {
             assert_eq!(words(identifier).join(" "), expected, "{identifier}");
         }
+    }
+
+    #[test]
+    fn summaries_become_one_line_of_plain_markdown() {
+        assert_eq!(doc_text(" List\r\n  clients "), "List clients");
+        assert_eq!(
+            doc_text("a [b] <c> `d` *e* f_g"),
+            "a \\[b\\] \\<c\\> \\`d\\` \\*e\\* f\\_g"
+        );
+        let spec: openapiv3::OpenAPI = serde_json::from_value(serde_json::json!({
+            "openapi": "3.0.1", "info": {"title": "t", "version": "1"},
+            "paths": {"/a": {"get": {"operationId": "getA", "summary": "Get\r\nA [v2]", "responses": {}}}}
+        }))
+        .unwrap();
+        let source = source(&spec).unwrap();
+        assert!(
+            source.contains("/// `GET /a` (`getA`): Get A \\[v2\\]\n"),
+            "{source}"
+        );
+        syn::parse_str::<syn::File>(&source).expect("valid Rust");
+    }
+
+    #[test]
+    fn an_operation_whose_method_progenitor_named_otherwise_is_refused() {
+        let spec: openapiv3::OpenAPI = serde_json::from_value(serde_json::json!({
+            "openapi": "3.0.1", "info": {"title": "t", "version": "1"},
+            "paths": {"/a": {"get": {"operationId": "getA", "responses": {}}}}
+        }))
+        .unwrap();
+        assert!(check_methods(&spec, "pub fn get_a( operation_id: \"get_a\"").is_ok());
+        let error = check_methods(&spec, "pub fn geta( operation_id: \"geta\"").unwrap_err();
+        assert!(error.contains("no method `get_a`"), "{error}");
     }
 
     #[test]

@@ -55,6 +55,17 @@ impl UnknownValue {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// The value's text, owned.
+    pub fn into_string(self) -> String {
+        self.0
+    }
+}
+
+impl AsRef<str> for UnknownValue {
+    fn as_ref(&self) -> &str {
+        &self.0
+    }
 }
 
 impl fmt::Display for UnknownValue {
@@ -93,6 +104,14 @@ impl<T: FromStr> Open<T> {
 impl<T> Open<T> {
     /// The listed value, if this is one.
     pub fn known(&self) -> Option<&T> {
+        match self {
+            Open::Known(value) => Some(value),
+            Open::Unknown(_) => None,
+        }
+    }
+
+    /// The listed value, if this is one, by value.
+    pub fn into_known(self) -> Option<T> {
         match self {
             Open::Known(value) => Some(value),
             Open::Unknown(_) => None,

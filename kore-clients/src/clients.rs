@@ -218,9 +218,16 @@ impl ListClients {
         self
     }
 
-    /// Checks page size and number before any request.
+    /// Checks page size, number and an unlisted type before any request.
     pub(crate) fn validate(&self) -> Result<()> {
         let invalid = |message: String| Err(Error::invalid_input(Operation::ListClient, message));
+        if let Some(text) = self.client_type.as_ref().and_then(Open::unknown)
+            && (text.is_empty() || text.trim() != text)
+        {
+            return invalid(format!(
+                "the client type {text:?} is empty or has surrounding spaces: give KORE's exact name"
+            ));
+        }
         for (name, value) in [
             ("page_size", self.page_size),
             ("page_number", self.page_number),

@@ -14,20 +14,35 @@ use std::sync::{LazyLock, Mutex};
 
 use serde_json::{Map, Value};
 
-/// How many distinct unknown names are remembered (and logged); a server that
-/// sends a new field name in every answer cannot grow the set without bound.
+/// How many distinct unknown fields, and apart from them values, are
+/// remembered (and logged); a server that sends a new name in every answer
+/// cannot grow the sets without bound.
 const REMEMBERED: usize = 512;
 
-static SEEN: LazyLock<Mutex<BTreeSet<String>>> = LazyLock::new(Default::default);
+static FIELDS: LazyLock<Mutex<BTreeSet<String>>> = LazyLock::new(Default::default);
+static VALUES: LazyLock<Mutex<BTreeSet<String>>> = LazyLock::new(Default::default);
 
-/// Whether `key` is new (and then remembers it). Only called on the rare path
-/// where an answer holds something unknown.
-fn first_time(key: String) -> bool {
-    let mut seen = SEEN.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-    if seen.contains(&key) || seen.len() >= REMEMBERED {
+/// Whether `key` is new to `seen` (and then remembers it); says once when the
+/// set is full. Only called on the rare path where an answer holds something
+/// unknown.
+fn first_time(seen: &Mutex<BTreeSet<String>>, key: String) -> bool {
+    let mut seen = seen.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    if seen.contains(&key) {
         return false;
     }
-    seen.insert(key)
+    match seen.len() {
+        n if n < REMEMBERED => seen.insert(key),
+        n if n == REMEMBERED => {
+            // One marker past the bound, so this is said once.
+            seen.insert(String::new());
+            tracing::debug!(
+                target: "kore_clients::drift",
+                "{REMEMBERED} unknown names logged; further ones are not"
+            );
+            false
+        }
+        _ => false,
+    }
 }
 
 /// Logs, once per field name, the fields of a `schema` object that the spec
@@ -35,7 +50,7 @@ fn first_time(key: String) -> bool {
 pub(crate) fn note_unknown_fields(schema: &'static str, extra: &Map<String, Value>) {
     for name in extra.keys() {
         if tracing::enabled!(target: "kore_clients::drift", tracing::Level::DEBUG)
-            && first_time(format!("field {schema}.{name}"))
+            && first_time(&FIELDS, format!("{schema}.{name}"))
         {
             tracing::debug!(
                 target: "kore_clients::drift",
@@ -50,7 +65,7 @@ pub(crate) fn note_unknown_fields(schema: &'static str, extra: &Map<String, Valu
 /// Logs, once per value, a value of the enum `name` that the spec does not list.
 pub(crate) fn note_unknown_value(name: &'static str, value: &str) {
     if tracing::enabled!(target: "kore_clients::drift", tracing::Level::DEBUG)
-        && first_time(format!("value {name}={value}"))
+        && first_time(&VALUES, format!("{name}={value}"))
     {
         tracing::debug!(
             target: "kore_clients::drift",
@@ -175,13 +190,25 @@ mod tests {
 
     #[test]
     fn unknown_names_are_remembered_once_and_boundedly() {
-        let key = || format!("test {}", "once");
-        assert!(first_time(key()));
-        assert!(!first_time(key()));
-        for i in 0..REMEMBERED * 2 {
-            first_time(format!("test flood {i}"));
-        }
-        let seen = SEEN.lock().unwrap().len();
-        assert!(seen <= REMEMBERED, "{seen}");
+        let seen = Mutex::new(BTreeSet::new());
+        assert!(first_time(&seen, "once".into()));
+        assert!(!first_time(&seen, "once".into()));
+        let new = (0..REMEMBERED * 2)
+            .filter(|i| first_time(&seen, format!("flood {i}")))
+            .count();
+        assert_eq!(new, REMEMBERED - 1, "the bound, counting `once`");
+        assert_eq!(seen.lock().unwrap().len(), REMEMBERED + 1, "and the marker");
+    }
+
+    #[test]
+    fn positions_in_tricky_json_are_found() {
+        let body = "{\r\n \"a,[{\\\"\": [[1, {\"b\": \"x]\"}], {\"c\": 7}]\r\n}";
+        let at = body.find('7').unwrap();
+        let line = body[..at].matches('\n').count() + 1;
+        let column = at - body[..at].rfind('\n').map_or(0, |n| n + 1) + 1;
+        assert_eq!(
+            pointer_at(body.as_bytes(), line, column).as_deref(),
+            Some("/a,[{\"/1/c")
+        );
     }
 }

@@ -68,7 +68,7 @@ pub enum Error {
         info: Option<String>,
         /// Every other field of the error body, as KORE sent it (a support
         /// `trace_id`, say): see [`Error::extra`].
-        extra: serde_json::Map<String, serde_json::Value>,
+        extra: crate::Extra,
         /// The server's `Retry-After`, when it sent one.
         retry_after: Option<Duration>,
     },
@@ -437,7 +437,7 @@ impl Error {
     /// }
     /// # }
     /// ```
-    pub fn extra(&self) -> Option<&serde_json::Map<String, serde_json::Value>> {
+    pub fn extra(&self) -> Option<&crate::Extra> {
         match self {
             Error::Api { extra, .. } => Some(extra),
             _ => None,

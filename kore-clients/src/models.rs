@@ -385,10 +385,11 @@ impl CreatedClient {
 
     /// The fields KORE sent that the spec does not name, as KORE sent them.
     ///
-    /// [`Serialize`] and `Debug` leave out those whose name suggests a
-    /// credential (`…secret…`, `…token…`, `…password…`, `…key`): a created
-    /// client's answer is the one that carries a secret, and a new one must
-    /// not reach a log or stdout by accident. They are all here.
+    /// A created client's answer is the one that carries a secret, and a
+    /// field KORE adds to it must not reach a log or stdout by accident:
+    /// `Debug` shows only their names, and [`Serialize`] leaves out, at any
+    /// depth, every field whose name suggests a credential (`…secret…`,
+    /// `…token…`, `…password…`, `…private…`, `…key`, …). They are all here.
     pub fn extra(&self) -> &Extra {
         &self.raw.extra
     }
@@ -426,7 +427,7 @@ impl fmt::Debug for CreatedClient {
             .field("locked", &self.raw.locked)
             .field("date_created", &self.raw.date_created)
             .field("message", &self.raw.message)
-            .field("extra", &ShownExtra(&self.raw.extra))
+            .field("extra_fields", &ExtraNames(&self.raw.extra))
             .finish()
     }
 }
@@ -434,25 +435,57 @@ impl fmt::Debug for CreatedClient {
 /// Whether a field's name suggests it holds a credential.
 fn may_be_credential(name: &str) -> bool {
     let name = name.to_ascii_lowercase();
-    ["secret", "token", "password", "passwd", "credential"]
-        .iter()
-        .any(|word| name.contains(word))
+    [
+        "secret",
+        "token",
+        "password",
+        "passwd",
+        "credential",
+        "private",
+        "bearer",
+        "jwt",
+        "authorization",
+        "apikey",
+        "api_key",
+        "signature",
+        "cert",
+    ]
+    .iter()
+    .any(|word| name.contains(word))
         || name.ends_with("key")
 }
 
-/// The extra fields of a created client, without those that may be
-/// credentials.
-struct ShownExtra<'a>(&'a Extra);
-
-impl ShownExtra<'_> {
-    fn shown(&self) -> impl Iterator<Item = (&String, &Value)> {
-        self.0.iter().filter(|(name, _)| !may_be_credential(name))
+/// Whether `value` holds, at any depth, a field that may be a credential.
+fn holds_credential(value: &Value) -> bool {
+    match value {
+        Value::Object(map) => map
+            .iter()
+            .any(|(name, child)| may_be_credential(name) || holds_credential(child)),
+        Value::Array(items) => items.iter().any(holds_credential),
+        _ => false,
     }
 }
 
-impl fmt::Debug for ShownExtra<'_> {
+/// `value` without the fields that may be credentials, at any depth.
+fn without_credentials(value: &mut Value) {
+    match value {
+        Value::Object(map) => {
+            map.retain(|name, _| !may_be_credential(name));
+            map.values_mut().for_each(without_credentials);
+        }
+        Value::Array(items) => items.iter_mut().for_each(without_credentials),
+        _ => {}
+    }
+}
+
+/// The names of a created client's extra fields, for `Debug`: never their
+/// values, which may hold anything KORE added to the one answer that carries
+/// a secret.
+struct ExtraNames<'a>(&'a Extra);
+
+impl fmt::Debug for ExtraNames<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_map().entries(self.shown()).finish()
+        f.debug_list().entries(self.0.keys()).finish()
     }
 }
 
@@ -462,9 +495,15 @@ impl Serialize for CreatedClient {
     /// secret where it belongs deliberately, with
     /// [`CreatedClient::client_secret`].
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        if self.raw.extra.keys().any(|name| may_be_credential(name)) {
+        if self
+            .raw
+            .extra
+            .iter()
+            .any(|(name, value)| may_be_credential(name) || holds_credential(value))
+        {
             let mut shown = self.raw.clone();
             shown.extra.retain(|name, _| !may_be_credential(name));
+            shown.extra.values_mut().for_each(without_credentials);
             shown.serialize(serializer)
         } else {
             self.raw.serialize(serializer)

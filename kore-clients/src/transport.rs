@@ -700,16 +700,14 @@ pub(crate) async fn from_generated(
         Gen::InvalidResponsePayload(bytes, source) => {
             let status = outcome.status.unwrap_or(StatusCode::OK);
             if status.is_success() {
-                let at = crate::drift::pointer_at(&bytes, source.line(), source.column())
-                    .map(|pointer| {
-                        format!(
-                            " (at {})",
-                            if pointer.is_empty() {
-                                "the top level"
-                            } else {
-                                &pointer
-                            }
-                        )
+                // Where a value of the wrong type sits; a syntax error or a
+                // body cut short has no such place.
+                let at = (source.classify() == serde_json::error::Category::Data)
+                    .then(|| crate::drift::pointer_at(&bytes, source.line(), source.column()))
+                    .flatten()
+                    .map(|pointer| match pointer.as_str() {
+                        "" => " (at the top level)".to_owned(),
+                        pointer => format!(" (at {})", scrub(pointer)),
                     })
                     .unwrap_or_default();
                 Error::Decode {

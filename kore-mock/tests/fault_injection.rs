@@ -403,7 +403,10 @@ async fn drift_only_adds_and_keeps_every_documented_value() {
     for (name, value) in plain["meta"].as_object().unwrap() {
         assert_eq!(&drifted["meta"][name], value, "meta.{name}");
     }
-    let (before, after) = (plain["clients"].as_array().unwrap(), drifted["clients"].as_array().unwrap());
+    let (before, after) = (
+        plain["clients"].as_array().unwrap(),
+        drifted["clients"].as_array().unwrap(),
+    );
     assert_eq!(before.len(), after.len());
     for (before, after) in before.iter().zip(after) {
         assert_eq!(after["client_type"], DRIFT_CLIENT_TYPE);

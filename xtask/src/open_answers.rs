@@ -17,9 +17,10 @@
 //! `kore-clients-codegen`.)
 //!
 //! The merged spec records the rule and every schema it opened as its
-//! `x-kore-open-answers` extension, so that `kore-conformance` can tell a
-//! field the spec names from one only the rule lets through, and still report
-//! the latter as drift.
+//! `x-kore-open-answers` extension (the generator reads it to keep the opened
+//! types' `Default`). `kore-conformance` reports a field that only an empty
+//! `additionalProperties` schema lets through as an unknown field all the
+//! same: kept is not documented, and drift stays visible.
 
 use std::collections::BTreeSet;
 
@@ -42,6 +43,7 @@ type Pointer = String;
 /// Applies the rule to `doc` and returns the record to store under
 /// [`RECORD_KEY`]: the reason and the pointer of every schema it opened.
 pub fn apply(doc: &mut Value) -> Result<Value> {
+    check_enums(doc)?;
     let answers = reachable(doc, Side::Answer)?;
     let requests = reachable(doc, Side::Request)?;
     if let Some(shared) = answers.iter().find(|p| requests.contains(*p)) {
@@ -62,6 +64,97 @@ pub fn apply(doc: &mut Value) -> Result<Value> {
         }
     }
     Ok(json!({ "reason": REASON, "opened": opened }))
+}
+
+/// The generator opens an enum per use, by matching a bare `$ref` to a
+/// string-enum component. So every string enum must be a component, and every
+/// use of one a bare `$ref` (no `allOf` around it, no `nullable` beside it):
+/// anything else would be generated closed, and one new value KORE sends
+/// would fail the whole answer again. Refused here, naming where and what to do.
+fn check_enums(doc: &Value) -> Result<()> {
+    let components = doc
+        .pointer("/components/schemas")
+        .and_then(Value::as_object);
+    let is_string_enum = |schema: &Value| {
+        schema.get("enum").is_some() && schema.get("type").and_then(Value::as_str) == Some("string")
+    };
+    let enum_refs: BTreeSet<String> = components
+        .into_iter()
+        .flatten()
+        .filter(|(_, schema)| is_string_enum(schema))
+        .map(|(name, _)| format!("#/components/schemas/{name}"))
+        .collect();
+    let mut problems = Vec::new();
+    scan_enums(
+        doc,
+        String::new(),
+        &enum_refs,
+        &is_string_enum,
+        &mut problems,
+    );
+    if problems.is_empty() {
+        return Ok(());
+    }
+    Err(err(format!(
+        "{}; the generator keeps unknown enum values only for a bare `$ref` to a string-enum \
+         component: extract the enum into `#/components/schemas/…` with a correction in \
+         openapi/corrections.json (as `client-type-schema` does), and refer to it alone",
+        problems.join("; ")
+    )))
+}
+
+fn scan_enums(
+    value: &Value,
+    at: String,
+    enum_refs: &BTreeSet<String>,
+    is_string_enum: &dyn Fn(&Value) -> bool,
+    problems: &mut Vec<String>,
+) {
+    match value {
+        Value::Object(map) => {
+            let component = at.matches('/').count() == 3 && at.starts_with("/components/schemas/");
+            if is_string_enum(value) && !component && !at.ends_with("/example") {
+                problems.push(format!("{at} is an inline string enum"));
+            }
+            if let Some(target) = map.get("$ref").and_then(Value::as_str)
+                && enum_refs.contains(target)
+                && map.len() > 1
+            {
+                problems.push(format!(
+                    "{at} refers to the enum {target} with siblings ({})",
+                    map.keys()
+                        .filter(|k| *k != "$ref")
+                        .cloned()
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ));
+            }
+            for (key, child) in map {
+                if key == "example" || key == "examples" || key.starts_with("x-") {
+                    continue;
+                }
+                scan_enums(
+                    child,
+                    format!("{at}/{}", escape(key)),
+                    enum_refs,
+                    is_string_enum,
+                    problems,
+                );
+            }
+        }
+        Value::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                scan_enums(
+                    item,
+                    format!("{at}/{i}"),
+                    enum_refs,
+                    is_string_enum,
+                    problems,
+                );
+            }
+        }
+        _ => {}
+    }
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -308,6 +401,37 @@ mod tests {
             error.contains("/components/schemas/X is used in a request and in an answer"),
             "{error}"
         );
+    }
+
+    #[test]
+    fn an_enum_the_generator_could_not_open_fails_the_merge() {
+        let mut spec = doc(
+            json!({
+                "Error": {"type": "object", "properties": {}},
+                "Kind": {"type": "string", "enum": ["a", "b"]},
+                "X": {"type": "object", "properties": {
+                    "inline": {"type": "string", "enum": ["x"]},
+                    "wrapped": {"$ref": "#/components/schemas/Kind", "nullable": true},
+                    "fine": {"$ref": "#/components/schemas/Kind"}
+                }}
+            }),
+            json!({"type": "string"}),
+            json!({"$ref": "#/components/schemas/X"}),
+        );
+        let error = apply(&mut spec).unwrap_err().to_string();
+        assert!(
+            error.contains("/components/schemas/X/properties/inline is an inline string enum"),
+            "{error}"
+        );
+        assert!(
+            error.contains(
+                "/components/schemas/X/properties/wrapped refers to the enum \
+                 #/components/schemas/Kind with siblings (nullable)"
+            ),
+            "{error}"
+        );
+        assert!(!error.contains("/fine"), "{error}");
+        assert!(error.contains("extract the enum"), "{error}");
     }
 
     #[test]

@@ -88,7 +88,9 @@ async fn a_create_answered_with_unknown_values_and_fields_delivers_its_secret() 
     let answer = json!({
         "client_id": "apiclient_new", "client_secret": "s3cr3t-created", "name": "bot",
         "client_type": "service", "message": "Client created", "locked": false,
-        "expires_at": "2027-01-01", "refresh_token": "r3fr3sh-created"
+        "expires_at": "2027-01-01", "refresh_token": "r3fr3sh-created",
+        "oauth": {"issuer": "kore", "client_secret": "n3sted-created"},
+        "keys": [{"private_key_pem": "pr1vate-created", "kid": "k1"}]
     });
     let server = answering("/v1/clients", "POST", 201, answer).await;
     let kore = common::wiremock_kore(&server).await;
@@ -108,11 +110,26 @@ async fn a_create_answered_with_unknown_values_and_fields_delivers_its_secret() 
         "r3fr3sh-created",
         "kept, for who asks"
     );
+    assert_eq!(created.extra()["oauth"]["client_secret"], "n3sted-created");
     let shown = serde_json::to_value(&created).unwrap();
     assert_eq!(shown["expires_at"], "2027-01-01");
     assert_eq!(shown["client_type"], "service");
-    let rendered = format!("{shown} {created:?}");
-    for secret in ["s3cr3t-created", "r3fr3sh-created"] {
+    assert_eq!(
+        shown["oauth"],
+        json!({"issuer": "kore"}),
+        "nested credentials are left out"
+    );
+    assert_eq!(shown["keys"], json!([{"kid": "k1"}]));
+    let debug = format!("{created:?}");
+    assert!(debug.contains("\"expires_at\""), "names only: {debug}");
+    assert!(!debug.contains("2027-01-01"), "no values: {debug}");
+    let rendered = format!("{shown} {debug}");
+    for secret in [
+        "s3cr3t-created",
+        "r3fr3sh-created",
+        "n3sted-created",
+        "pr1vate-created",
+    ] {
         assert!(!rendered.contains(secret), "{rendered}");
     }
 }
@@ -171,6 +188,27 @@ async fn an_unknown_client_type_filter_is_sent_as_given() {
     assert_eq!(
         common::query_param(&list.url, "client_type").as_deref(),
         Some("service")
+    );
+    // An unlisted type must still be a plausible one: refused before sending.
+    for blank in ["", " service"] {
+        let error = kore
+            .clients()
+            .list()
+            .client_type(Open::parse(blank))
+            .send()
+            .await
+            .unwrap_err();
+        assert!(matches!(error, Error::InvalidInput { .. }), "{error:?}");
+    }
+    let lists = |sent: &[wiremock::Request]| {
+        sent.iter()
+            .filter(|r| r.url.path() == "/v1/clients")
+            .count()
+    };
+    assert_eq!(
+        lists(&server.received_requests().await.unwrap()),
+        1,
+        "nothing more was sent"
     );
 }
 
@@ -306,6 +344,12 @@ async fn every_answer_example_of_kore_s_published_history_decodes() {
         .collect();
     versions.sort();
     assert_eq!(versions.len(), 5, "{versions:?}");
+    let newest = std::fs::read(versions.last().unwrap()).unwrap();
+    let reference = std::fs::read(dir.join("../reference/kore_client_v1.json")).unwrap();
+    assert!(
+        newest == reference,
+        "the newest version is openapi/reference/kore_client_v1.json"
+    );
     for version in versions {
         let spec: Value =
             serde_json::from_str(&std::fs::read_to_string(&version).unwrap()).unwrap();
@@ -375,6 +419,7 @@ async fn every_answer_example_of_kore_s_published_history_decodes() {
             ("/v1/clients", "get"),
             ("/v1/clients", "post"),
             ("/v1/clients/{client_id}", "get"),
+            ("/v1/ping", "get"),
         ] {
             let responses = spec
                 .pointer(&format!(
