@@ -15,7 +15,11 @@ const COMMAND_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// Variables a developer's shell might have set that would change what the
 /// binary does.
-const AMBIENT: [&str; 9] = [
+const AMBIENT: [&str; 13] = [
+    "XDG_CACHE_HOME",
+    "KORE_TOKEN_CACHE",
+    "KORE_TOKEN_CACHE_WAIT",
+    "KORE_CONFIG",
     "KORE_BASE_URL",
     "KORE_TOKEN_URL",
     "KORE_CLIENT_ID",
@@ -37,6 +41,9 @@ pub fn no_config() -> String {
 pub struct Mock {
     pub mock: MockKore,
     runtime: Runtime,
+    /// This mock's token cache (`XDG_CACHE_HOME` of every command run
+    /// against it), so tests never share tokens or touch the user's cache.
+    pub cache: tempfile::TempDir,
 }
 
 impl Mock {
@@ -57,7 +64,15 @@ impl Mock {
             .build()
             .expect("a tokio runtime");
         let mock = runtime.block_on(builder.start());
-        Self { mock, runtime }
+        let cache = tempfile::Builder::new()
+            .prefix("kore-cache-")
+            .tempdir_in(env!("CARGO_TARGET_TMPDIR"))
+            .expect("a cache directory");
+        Self {
+            mock,
+            runtime,
+            cache,
+        }
     }
 
     /// `kore --base-url … --token-url …` with the mock's credentials in
@@ -73,6 +88,9 @@ impl Mock {
     /// `kore --base-url … --token-url …`, no credentials.
     pub fn kore_without_credentials(&self) -> Command {
         let mut command = kore();
+        command
+            .env_remove("KORE_TOKEN_CACHE")
+            .env("XDG_CACHE_HOME", self.cache.path());
         command.args([
             "--base-url",
             &self.mock.base_url(),
@@ -83,13 +101,15 @@ impl Mock {
     }
 }
 
-/// The `kore` binary with a clean environment and a timeout.
+/// The `kore` binary with a clean environment and a timeout; the token
+/// cache is off (a [`Mock`]'s commands turn it on, in a directory of their own).
 pub fn kore() -> Command {
     let mut command = Command::cargo_bin("kore").expect("the kore binary is built");
     for name in AMBIENT {
         command.env_remove(name);
     }
     command.env("KORE_CONFIG", no_config());
+    command.env("KORE_TOKEN_CACHE", "off");
     command.timeout(COMMAND_TIMEOUT);
     command
 }
