@@ -172,7 +172,11 @@ impl FileStore {
             other => other?,
         };
         if metadata.file_type().is_symlink() || !metadata.is_dir() {
-            return Err(untrusted(&self.dir, "is a symlink or not a directory", None));
+            return Err(untrusted(
+                &self.dir,
+                "is a symlink or not a directory",
+                None,
+            ));
         }
         check_mode(&self.dir, &metadata)
     }
@@ -263,7 +267,10 @@ impl TokenStore for FileStore {
         if fs::symlink_metadata(&path).is_ok_and(|m| m.file_type().is_symlink()) {
             return Err(untrusted(&path, "is a symlink", None));
         }
-        let file = private_file(OpenOptions::new().read(true).write(true).create(true), &path)?;
+        let file = private_file(
+            OpenOptions::new().read(true).write(true).create(true),
+            &path,
+        )?;
         let deadline = Instant::now() + self.lock_wait;
         let mut pause = Duration::from_millis(2);
         loop {
@@ -441,7 +448,10 @@ mod tests {
         let text = good.to_string();
         let token = parse(text.as_bytes(), &key()).unwrap();
         assert_eq!(
-            token.expires_at().duration_since(token.obtained_at()).unwrap(),
+            token
+                .expires_at()
+                .duration_since(token.obtained_at())
+                .unwrap(),
             Duration::from_secs(3600)
         );
         let with = |field: &str, value: serde_json::Value| {

@@ -12,7 +12,11 @@ use crate::output;
 use crate::token_cache::{self, CacheUse, FileStore, rfc3339};
 
 /// Runs one `kore auth` subcommand.
-pub async fn run(global: &Global, command: &AuthCommand, out: &mut impl Write) -> Result<(), Failure> {
+pub async fn run(
+    global: &Global,
+    command: &AuthCommand,
+    out: &mut impl Write,
+) -> Result<(), Failure> {
     match command {
         AuthCommand::Token { output } => token(global, *output, out).await,
         AuthCommand::Status { output } => status(global, *output, out).await,
@@ -24,7 +28,12 @@ pub async fn run(global: &Global, command: &AuthCommand, out: &mut impl Write) -
 /// The bearer alone on stdout (or as JSON): cached if the cache has a fresh one.
 async fn token(global: &Global, format: AuthFormat, out: &mut impl Write) -> Result<(), Failure> {
     let connection = connect(global).await?;
-    let token = connection.kore.tokens().bearer().await.map_err(Failure::Token)?;
+    let token = connection
+        .kore
+        .tokens()
+        .bearer()
+        .await
+        .map_err(Failure::Token)?;
     match format {
         AuthFormat::Text => writeln!(out, "{}", token.access_token()),
         AuthFormat::Json => output::json(
@@ -115,7 +124,10 @@ async fn logout(global: &Global) -> Result<(), Failure> {
     let removed = store
         .remove(kore.tokens().store_key())
         .map_err(|source| Failure::Io {
-            context: format!("(removing) {}", store.token_path(kore.tokens().store_key()).display()),
+            context: format!(
+                "(removing) {}",
+                store.token_path(kore.tokens().store_key()).display()
+            ),
             source,
         })?;
     if removed {
