@@ -23,6 +23,17 @@ fn mode(path: &Path) -> u32 {
     fs::symlink_metadata(path).unwrap().permissions().mode() & 0o777
 }
 
+/// `kore auth status -o json`.
+fn status(mock: &Mock) -> serde_json::Value {
+    json(
+        &mock
+            .kore()
+            .args(["auth", "status", "-o", "json"])
+            .output()
+            .unwrap(),
+    )
+}
+
 fn ping_ok(mock: &Mock) -> std::process::Output {
     let output = mock.kore().arg("ping").output().unwrap();
     assert!(output.status.success(), "{}", stderr(&output));
@@ -135,13 +146,7 @@ fn the_cache_file_and_auth_status_hold_no_secret() {
             "{shown}"
         );
     }
-    let status = json(
-        &mock
-            .kore()
-            .args(["auth", "status", "-o", "json"])
-            .output()
-            .unwrap(),
-    );
+    let status = status(&mock);
     assert_eq!(status["cached"], true);
     assert_eq!(status["expires_at"], entry(&mock)["expires_at"]);
     assert_eq!(mock.mock.token_grants(), 1, "status sends nothing");
@@ -538,13 +543,7 @@ fn auth_logout_removes_this_identity_s_token_and_all_removes_every_one() {
         stderr(&output)
     );
     assert_eq!(mock.token_files().len(), 1);
-    let status = json(
-        &mock
-            .kore()
-            .args(["auth", "status", "-o", "json"])
-            .output()
-            .unwrap(),
-    );
+    let status = status(&mock);
     assert_eq!(status["cached"], false);
 
     let mut all = common::kore();

@@ -125,7 +125,7 @@ async fn logout(global: &Global) -> Result<(), Failure> {
         .remove(kore.tokens().store_key())
         .map_err(|source| Failure::Io {
             context: format!(
-                "(removing) {}",
+                "{} (to remove it)",
                 store.token_path(kore.tokens().store_key()).display()
             ),
             source,
@@ -146,7 +146,7 @@ fn logout_all() -> Result<(), Failure> {
     };
     let store = FileStore::at(dir);
     let removed = store.remove_all().map_err(|source| Failure::Io {
-        context: format!("(removing tokens from) {}", store.dir().display()),
+        context: format!("{} (to remove the tokens in it)", store.dir().display()),
         source,
     })?;
     eprintln!(

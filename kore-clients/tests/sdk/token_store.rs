@@ -66,6 +66,15 @@ impl TokenStore for Shared {
     }
 }
 
+/// One ping by a fresh client with `store`: a grant, saved there.
+async fn ping_once_with(mock: &MockKore, store: &Shared) {
+    let kore = common::builder_for(mock)
+        .token_store(store.clone())
+        .build()
+        .unwrap();
+    kore.ping().await.unwrap();
+}
+
 #[tokio::test]
 async fn a_second_client_uses_the_token_the_first_one_stored() {
     let mock = MockKore::builder().start().await;
@@ -111,13 +120,7 @@ async fn a_second_client_uses_the_token_the_first_one_stored() {
 async fn another_secret_never_finds_the_stored_token() {
     let mock = MockKore::builder().start().await;
     let store = Shared::default();
-    common::builder_for(&mock)
-        .token_store(store.clone())
-        .build()
-        .unwrap()
-        .ping()
-        .await
-        .unwrap();
+    ping_once_with(&mock, &store).await;
     let wrong = common::builder_for(&mock)
         .client_secret(SecretString::from("not-the-secret"))
         .token_store(store.clone())
@@ -167,13 +170,7 @@ async fn a_stored_token_near_its_expiry_is_not_used() {
 async fn a_401_to_a_stored_token_forgets_it_and_makes_one_grant() {
     let mock = MockKore::builder().start().await;
     let store = Shared::default();
-    common::builder_for(&mock)
-        .token_store(store.clone())
-        .build()
-        .unwrap()
-        .ping()
-        .await
-        .unwrap();
+    ping_once_with(&mock, &store).await;
     let old = store.stored()[0].access_token().expose_secret().to_owned();
     mock.expire_tokens();
 
