@@ -558,3 +558,41 @@ fn auth_logout_removes_this_identity_s_token_and_all_removes_every_one() {
     );
     assert!(mock.token_files().is_empty());
 }
+
+#[test]
+fn a_second_401_after_the_new_grant_is_an_error_not_a_loop() {
+    let mock = Mock::start();
+    ping_ok(&mock);
+    mock.mock.faults().push_statuses(Route::Ping, [401, 401]);
+    let output = mock.kore().arg("ping").output().unwrap();
+    assert_eq!(output.status.code(), Some(3), "{}", stderr(&output));
+    assert_eq!(mock.mock.token_grants(), 2, "one new grant, no more");
+    assert_eq!(mock.mock.requests(Route::Ping), 3);
+}
+
+#[test]
+fn completions_and_the_man_page_cover_kore_auth() {
+    let completions = common::kore()
+        .args(["completions", "bash"])
+        .output()
+        .unwrap();
+    let script = stdout(&completions);
+    for word in ["auth", "token", "status", "logout", "--no-token-cache"] {
+        assert!(script.contains(word), "{word}");
+    }
+    let man = stdout(&common::kore().arg("man").output().unwrap());
+    assert!(
+        man.contains("auth") && man.contains("no\\-token\\-cache"),
+        "{man}"
+    );
+    let help = stdout(
+        &common::kore()
+            .args(["auth", "token", "--help"])
+            .output()
+            .unwrap(),
+    );
+    assert!(
+        help.contains("Authorization: Bearer $(kore auth token)"),
+        "{help}"
+    );
+}
