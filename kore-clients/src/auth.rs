@@ -530,7 +530,9 @@ impl TokenCache {
 
     /// Forgets the cached token and any cached rejection: the next call
     /// requests a new token at once (e.g. after the credentials were fixed
-    /// in KORE's console). A token request already running is not affected.
+    /// in KORE's console), and that request also forgets the token a
+    /// [`TokenStore`] holds for this identity instead of reading it back.
+    /// A token request already running is not affected.
     pub fn invalidate(&self) {
         let mut state = self.inner.state.write().unwrap_or_else(|e| e.into_inner());
         state.token = None;
@@ -1120,6 +1122,66 @@ mod tests {
                 && !shown.contains("Bearer t"),
             "{shown}"
         );
+    }
+
+    #[test]
+    fn a_stored_token_is_used_only_with_more_than_the_margin_left() {
+        let now = UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+        let stored = |lived: u64, left: u64| {
+            StoredToken::new(
+                SecretString::from("stored".to_owned()),
+                now - Duration::from_secs(lived),
+                now + Duration::from_secs(left),
+            )
+        };
+        // An hour's token: the margin is 360 s plus up to 36 s of jitter.
+        let token = Token::from_stored(&stored(3600 - 397, 397), now).expect("fresh enough");
+        assert_eq!(token.access_token(), "stored");
+        assert_eq!(token.expires_at_wall(), now + Duration::from_secs(397));
+        assert!(token.stored_times.is_none(), "not saved back");
+        assert!(token.header().is_sensitive());
+        assert!(Token::from_stored(&stored(3600 - 359, 359), now).is_none());
+        assert!(
+            Token::from_stored(&stored(3600, 0), now).is_none(),
+            "expired"
+        );
+        let expired = StoredToken::new(
+            SecretString::from("stored".to_owned()),
+            now - Duration::from_secs(7200),
+            now - Duration::from_secs(3600),
+        );
+        assert!(Token::from_stored(&expired, now).is_none());
+        let backwards = StoredToken::new(
+            SecretString::from("stored".to_owned()),
+            now + Duration::from_secs(7200),
+            now + Duration::from_secs(3600),
+        );
+        assert!(
+            Token::from_stored(&backwards, now).is_none(),
+            "expiry before request"
+        );
+        let bad_header = StoredToken::new(
+            SecretString::from("line\nbreak".to_owned()),
+            now - Duration::from_secs(10),
+            now + Duration::from_secs(3590),
+        );
+        assert!(Token::from_stored(&bad_header, now).is_none());
+    }
+
+    #[test]
+    fn a_stated_lifetime_is_expires_in_or_the_jwt_exp_and_nothing_else() {
+        let now = UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+        assert_eq!(
+            stated_lifetime(Some(60), "t", now),
+            Some(Duration::from_secs(60))
+        );
+        let token = jwt(serde_json::json!({"exp": 1_700_000_600u64}));
+        assert_eq!(
+            stated_lifetime(None, &token, now),
+            Some(Duration::from_secs(600))
+        );
+        assert_eq!(stated_lifetime(None, "opaque", now), None);
+        assert_eq!(stated_lifetime(Some(0), "opaque", now), None);
     }
 
     #[test]

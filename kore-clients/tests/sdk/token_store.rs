@@ -238,3 +238,18 @@ fn store_types_never_show_the_token() {
     let builder = kore_clients::Kore::builder().token_store(Shared::default());
     assert!(format!("{builder:?}").contains("token_store: Some"));
 }
+
+#[tokio::test]
+async fn invalidate_forgets_the_stored_token_too() {
+    let mock = MockKore::builder().start().await;
+    let store = Shared::default();
+    let kore = common::builder_for(&mock)
+        .token_store(store.clone())
+        .build()
+        .unwrap();
+    kore.ping().await.unwrap();
+    kore.tokens().invalidate();
+    kore.ping().await.unwrap();
+    assert_eq!(mock.token_grants(), 2, "not read back from the store");
+    assert_eq!(store.calls(), ["load", "save", "forget", "save"]);
+}
