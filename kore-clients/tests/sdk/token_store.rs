@@ -66,23 +66,24 @@ impl TokenStore for Shared {
     }
 }
 
-/// One ping by a fresh client with `store`: a grant, saved there.
-async fn ping_once_with(mock: &MockKore, store: &Shared) {
-    let kore = common::builder_for(mock)
+/// A client for `mock` that keeps its tokens in `store`.
+fn kore_with(mock: &MockKore, store: &Shared) -> kore_clients::Kore {
+    common::builder_for(mock)
         .token_store(store.clone())
         .build()
-        .unwrap();
-    kore.ping().await.unwrap();
+        .unwrap()
+}
+
+/// One ping by a fresh client with `store`: a grant, saved there.
+async fn ping_once_with(mock: &MockKore, store: &Shared) {
+    kore_with(mock, store).ping().await.unwrap();
 }
 
 #[tokio::test]
 async fn a_second_client_uses_the_token_the_first_one_stored() {
     let mock = MockKore::builder().start().await;
     let store = Shared::default();
-    let first = common::builder_for(&mock)
-        .token_store(store.clone())
-        .build()
-        .unwrap();
+    let first = kore_with(&mock, &store);
     first.ping().await.unwrap();
     assert_eq!(store.calls(), ["load", "save"]);
     let stored = store.stored();
@@ -101,10 +102,7 @@ async fn a_second_client_uses_the_token_the_first_one_stored() {
         common::last_bearer(&mock, Route::Ping)
     );
 
-    let second = common::builder_for(&mock)
-        .token_store(store.clone())
-        .build()
-        .unwrap();
+    let second = kore_with(&mock, &store);
     second.ping().await.unwrap();
     second.ping().await.unwrap();
     assert_eq!(mock.token_grants(), 1, "the second client made no grant");
@@ -146,10 +144,7 @@ async fn another_secret_never_finds_the_stored_token() {
 async fn a_stored_token_near_its_expiry_is_not_used() {
     let mock = MockKore::builder().start().await;
     let store = Shared::default();
-    let kore = common::builder_for(&mock)
-        .token_store(store.clone())
-        .build()
-        .unwrap();
+    let kore = kore_with(&mock, &store);
     let now = SystemTime::now();
     // An hour's token with 5 minutes left: inside the 6-minute refresh margin.
     store.tokens.lock().unwrap().insert(
@@ -174,10 +169,7 @@ async fn a_401_to_a_stored_token_forgets_it_and_makes_one_grant() {
     let old = store.stored()[0].access_token().expose_secret().to_owned();
     mock.expire_tokens();
 
-    let kore = common::builder_for(&mock)
-        .token_store(store.clone())
-        .build()
-        .unwrap();
+    let kore = kore_with(&mock, &store);
     kore.ping().await.unwrap();
     assert_eq!(mock.token_grants(), 2, "one new grant after the 401");
     assert_eq!(mock.requests(Route::Ping), 3, "the 401 and the retry");
@@ -190,10 +182,7 @@ async fn a_401_to_a_stored_token_forgets_it_and_makes_one_grant() {
 async fn a_failing_store_never_fails_a_call() {
     let mock = MockKore::builder().start().await;
     let store = Shared::failing();
-    let kore = common::builder_for(&mock)
-        .token_store(store.clone())
-        .build()
-        .unwrap();
+    let kore = kore_with(&mock, &store);
     kore.ping().await.unwrap();
     kore.ping().await.unwrap();
     mock.expire_tokens();
@@ -243,10 +232,7 @@ fn store_types_never_show_the_token() {
 async fn invalidate_forgets_the_stored_token_too() {
     let mock = MockKore::builder().start().await;
     let store = Shared::default();
-    let kore = common::builder_for(&mock)
-        .token_store(store.clone())
-        .build()
-        .unwrap();
+    let kore = kore_with(&mock, &store);
     kore.ping().await.unwrap();
     kore.tokens().invalidate();
     kore.ping().await.unwrap();
