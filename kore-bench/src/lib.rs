@@ -43,6 +43,8 @@ pub struct MockOptions {
     pub clients: usize,
     /// Latency added to every `GET /v1/clients` (list) request.
     pub list_latency: Duration,
+    /// Latency added to every token request.
+    pub token_latency: Duration,
 }
 
 impl MockOptions {
@@ -51,7 +53,14 @@ impl MockOptions {
         Self {
             clients,
             list_latency: Duration::ZERO,
+            token_latency: Duration::ZERO,
         }
+    }
+
+    /// Adds `latency` before every token request is answered.
+    pub fn token_latency(mut self, latency: Duration) -> Self {
+        self.token_latency = latency;
+        self
     }
 
     /// Adds `latency` before every list request is answered.
@@ -67,6 +76,8 @@ impl MockOptions {
             self.clients.to_string(),
             "--list-latency-ms".into(),
             self.list_latency.as_millis().to_string(),
+            "--token-latency-ms".into(),
+            self.token_latency.as_millis().to_string(),
         ]
     }
 
@@ -84,6 +95,7 @@ impl MockOptions {
                     options.clients = usize::try_from(number).map_err(|e| e.to_string())?;
                 }
                 "--list-latency-ms" => options.list_latency = Duration::from_millis(number),
+                "--token-latency-ms" => options.token_latency = Duration::from_millis(number),
                 other => return Err(format!("unknown flag {other}")),
             }
         }
@@ -170,6 +182,11 @@ impl MockProcess {
         &self.token_url
     }
 
+    /// The client id and secret the mock accepts.
+    pub fn credentials(&self) -> (&str, &str) {
+        (&self.client_id, &self.client_secret)
+    }
+
     /// A `Kore` for this mock, configured as a user would (default timeouts
     /// and retry policy), with its own connection pool.
     pub fn kore(&self) -> Kore {
@@ -223,10 +240,13 @@ mod tests {
 
     #[test]
     fn options_round_trip_through_arguments() {
-        let options = MockOptions::clients(10_000).list_latency(Duration::from_millis(20));
+        let options = MockOptions::clients(10_000)
+            .list_latency(Duration::from_millis(20))
+            .token_latency(Duration::from_millis(300));
         let parsed = MockOptions::from_args(&options.to_args()).unwrap();
         assert_eq!(parsed.clients, 10_000);
         assert_eq!(parsed.list_latency, Duration::from_millis(20));
+        assert_eq!(parsed.token_latency, Duration::from_millis(300));
     }
 
     #[test]

@@ -71,6 +71,9 @@ pub const SPEEDUP_TARGET: f64 = 6.0;
 /// first page, which nothing can hide) and fetching alone with
 /// `concurrency(8)`.
 pub const SLOW_READER_TARGET: f64 = 1.05;
+/// 20 `kore` commands with a cached token (and a slow token endpoint) may
+/// take at most this factor of the same commands with an instant one.
+pub const CLI_CACHE_TARGET: f64 = 1.1;
 
 /// The `get` paths whose instructions `cargo xtask bench` counts with
 /// callgrind (the names `kore-bench-get` takes), baseline first.
@@ -125,6 +128,35 @@ pub fn run(root: &Path) -> Result<PathBuf> {
     )?;
 
     count_instructions(root, &out)?;
+    // The CLI's token cache, timed as a script runs it: real `kore` processes.
+    cargo(
+        root,
+        &out,
+        &criterion_home,
+        &[
+            "build",
+            "--release",
+            "-p",
+            "kore-cli",
+            "-p",
+            "kore-bench",
+            "--bins",
+        ],
+    )?;
+    cargo(
+        root,
+        &out,
+        &criterion_home,
+        &[
+            "run",
+            "--release",
+            "-q",
+            "-p",
+            "kore-bench",
+            "--bin",
+            "kore-bench-cli",
+        ],
+    )?;
 
     machine.load_average_end = Machine::detect().load_average;
     let results = Results::load(&out)?;
@@ -269,6 +301,8 @@ pub struct Results {
     pub memory: Value,
     /// `instructions.json` (callgrind counts), if valgrind was there.
     pub instructions: Option<Value>,
+    /// `cli_token_cache.json` (`kore-bench-cli`), if that part ran.
+    pub cli: Option<Value>,
 }
 
 impl Results {
@@ -280,14 +314,8 @@ impl Results {
             timings,
             extras: read_json(&out.join("extras.json"))?,
             memory: read_json(&out.join("memory.json"))?,
-            instructions: {
-                let path = out.join("instructions.json");
-                if path.is_file() {
-                    Some(read_json(&path)?)
-                } else {
-                    None
-                }
-            },
+            instructions: read_optional(&out.join("instructions.json"))?,
+            cli: read_optional(&out.join("cli_token_cache.json"))?,
         };
         for id in [
             RAW_GET,
@@ -324,6 +352,15 @@ impl Results {
 
     fn memory_value(&self, key: &str) -> Option<f64> {
         self.memory.get(key).and_then(Value::as_f64)
+    }
+}
+
+/// `path` as JSON if the file is there.
+fn read_optional(path: &Path) -> Result<Option<Value>> {
+    if path.is_file() {
+        read_json(path).map(Some)
+    } else {
+        Ok(None)
     }
 }
 
@@ -559,6 +596,46 @@ pub fn format_bytes(bytes: f64) -> String {
     } else {
         format!("{:.1} KiB", bytes / 1024.0)
     }
+}
+
+/// The token-cache rows: 20 sequential `kore clients get` with a slow token
+/// endpoint, cache on (cold, warm) and off, against the same commands with
+/// an instant one.
+fn cli_rows(cli: &Value) -> String {
+    let number = |key: &str| or_nan(cli.get(key).and_then(Value::as_f64));
+    let (commands, latency) = (number("commands"), number("token_latency_ms"));
+    let seconds = |key: &str| format_time(number(key) * 1e9);
+    let rounds = number("rounds");
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "| `cli/{commands}_gets_no_token_latency` (baseline: `kore clients get` {commands} times, cache off, an instant token endpoint) | {} | median of {rounds} rounds | 1.000 | – | – |",
+        seconds("baseline_secs"),
+    );
+    let _ = writeln!(
+        out,
+        "| `cli/{commands}_gets_cache_off` ({latency} ms token endpoint: a grant per command) | {} | median of {rounds} rounds | – | – | – |",
+        seconds("off_secs"),
+    );
+    let cold_vs_off = number("cold_vs_off");
+    let cold = number("cold_vs_baseline");
+    let _ = writeln!(
+        out,
+        "| `cli/{commands}_gets_cache_on_cold` ({latency} ms token endpoint, the first command grants) | {} | median of {rounds} rounds | {} × cache off; {} × baseline (the one grant's {latency} ms over {commands} short commands) | ≤ {CLI_CACHE_TARGET:.1} × baseline | {} |",
+        seconds("cold_secs"),
+        ratio(cold_vs_off),
+        ratio(cold),
+        verdict(cold <= CLI_CACHE_TARGET),
+    );
+    let warm = number("warm_vs_baseline");
+    let _ = writeln!(
+        out,
+        "| `cli/{commands}_gets_cache_on_warm` ({latency} ms token endpoint, a token already cached) | {} | median of {rounds} rounds | {} × baseline | ≤ {CLI_CACHE_TARGET:.1} × baseline | {} |",
+        seconds("warm_secs"),
+        ratio(warm),
+        verdict(warm <= CLI_CACHE_TARGET),
+    );
+    out
 }
 
 fn verdict(pass: bool) -> &'static str {
@@ -913,6 +990,10 @@ pub fn render(results: &Results, machine: &Machine, date: &str) -> String {
         ),
     ));
 
+    if let Some(cli) = &results.cli {
+        out.push_str(&cli_rows(cli));
+    }
+
     let _ = writeln!(out, "\n## Allocations per call\n");
     let _ = writeln!(
         out,
@@ -954,6 +1035,16 @@ pub fn render(results: &Results, machine: &Machine, date: &str) -> String {
     out.push_str(&instructions_section(results));
 
     let _ = writeln!(out, "\n## How it was measured\n");
+    if results.cli.is_some() {
+        let _ = writeln!(
+            out,
+            "- `cli/…` rows: `kore-bench-cli` runs the release `kore` binary as a script would, \
+             20 `kore clients get` in a row, in interleaved rounds: cache on from a cold cache \
+             directory (the first command grants), the same again with the token now cached \
+             (warm), cache off, and cache off against a second mock whose token endpoint answers \
+             at once (the baseline). Ratios are medians of the per-round ratios."
+        );
+    }
     let placement = match results.extras.get("pinned_cpu").and_then(Value::as_u64) {
         Some(cpu) => format!(
             "Client and mock are pinned to the same CPU ({cpu}; the mock process inherits the \
@@ -1210,6 +1301,38 @@ mod tests {
         assert_eq!((sdk.p10, sdk.p90), (2.0, 9.0));
         assert_eq!(results.timings.len(), 13);
         assert!(results.instructions.is_none());
+    }
+
+    #[test]
+    fn the_cli_token_cache_rows_appear_when_measured() {
+        let dir = tempfile::tempdir().unwrap();
+        fixture(dir.path(), 31_500.0, true);
+        let without = render(&Results::load(dir.path()).unwrap(), &machine(), "today");
+        assert!(!without.contains("cli/"), "{without}");
+        std::fs::write(
+            dir.path().join("cli_token_cache.json"),
+            serde_json::json!({
+                "commands": 20, "token_latency_ms": 300, "rounds": 7,
+                "cold_secs": 0.52, "warm_secs": 0.18, "off_secs": 6.4, "baseline_secs": 0.23,
+                "cold_vs_off": 0.081, "cold_vs_baseline": 2.265, "warm_vs_baseline": 0.751,
+            })
+            .to_string(),
+        )
+        .unwrap();
+        let report = render(&Results::load(dir.path()).unwrap(), &machine(), "today");
+        let cold = row(&report, "| `cli/20_gets_cache_on_cold`");
+        assert!(
+            cold.contains("| 520.0 ms |") && cold.contains("0.081 × cache off; 2.265 × baseline"),
+            "{cold}"
+        );
+        assert!(cold.ends_with("| ≤ 1.1 × baseline | **FAIL** |"), "{cold}");
+        let warm = row(&report, "| `cli/20_gets_cache_on_warm`");
+        assert!(
+            warm.contains("0.751 × baseline") && warm.ends_with("**pass** |"),
+            "{warm}"
+        );
+        assert!(row(&report, "| `cli/20_gets_no_token_latency`").contains("| 230.0 ms |"));
+        assert!(row(&report, "| `cli/20_gets_cache_off`").contains("| 6.400 s |"));
     }
 
     #[test]

@@ -87,7 +87,8 @@ pub fn parse() -> Cli {
 
 /// Global flags about calling KORE, which `kore mock` (a server, not a client) has no
 /// use for; silently ignoring them would hide a mistake.
-const NOT_FOR_MOCK: [(&str, &str); 7] = [
+const NOT_FOR_MOCK: [(&str, &str); 8] = [
+    ("no_token_cache", "--no-token-cache"),
     ("profile", "--profile"),
     ("mock", "--mock"),
     ("mock_clients", "--mock-clients"),
@@ -177,6 +178,12 @@ pub struct Global {
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
 
+    /// Neither read nor write the token cache ($XDG_CACHE_HOME/kore, else
+    /// ~/.cache/kore): request a token for this command alone. Also
+    /// KORE_TOKEN_CACHE=off, or `token_cache = false` in the profile.
+    #[arg(long, global = true, help_heading = CONNECTION)]
+    pub no_token_cache: bool,
+
     /// Colour on stderr (errors, hints, logs) and in tables: auto colours a terminal
     /// unless NO_COLOR is set; CLICOLOR_FORCE colours anything.
     #[arg(long, global = true, value_enum, value_name = "WHEN", default_value_t = ColorChoice::Auto)]
@@ -257,6 +264,14 @@ pub enum Command {
     #[command(subcommand)]
     Clients(ClientsCommand),
 
+    /// The access token: print it for other tools, see what is cached, log out.
+    ///
+    /// `kore` keeps each identity's token (token URL, client id, secret) in
+    /// $XDG_CACHE_HOME/kore (else ~/.cache/kore) until shortly before it
+    /// expires, so commands in a row make one token request between them.
+    #[command(subcommand)]
+    Auth(AuthCommand),
+
     /// Measure the live API against the merged spec and the corrections it relies on.
     ///
     /// Read-only unless --include-create: a token, ping, the first page of clients
@@ -296,6 +311,53 @@ pub enum ClientsCommand {
   kore clients create --name ci-bot --product super-sim --if-absent --secret-file ci-bot.secret
   kore clients create --name ci-bot --product super-sim --output json | jq -r .client_secret")]
     Create(CreateArgs),
+}
+
+/// `kore auth ...`
+#[derive(Debug, Subcommand)]
+pub enum AuthCommand {
+    /// Print the bearer token (cached, or newly requested) alone on stdout.
+    ///
+    /// KORE's tokens also work for its other APIs (Super SIM, Programmable
+    /// Wireless). Anyone who sees the token can act as this client until it
+    /// expires: do not log it.
+    #[command(after_help = "Examples:
+  curl -H \"Authorization: Bearer $(kore auth token)\" https://supersim.api.korewireless.com/v1/Sims
+  kore auth token -o json | jq -r .expires_at")]
+    Token {
+        /// Output format. json: `{\"access_token\", \"token_type\", \"expires_at\"}` with an
+        /// RFC 3339 expiry.
+        #[arg(long, short, value_enum, default_value_t = AuthFormat::Text)]
+        output: AuthFormat,
+    },
+    /// Say which identity is configured and whether a token is cached (never the token).
+    #[command(after_help = "Examples:
+  kore auth status
+  kore --profile staging auth status -o json")]
+    Status {
+        /// Output format. json: `{\"client_id\", \"token_url\", \"cache_file\", \"cache_off\",
+        /// \"cached\", \"expires_at\"}` (null where not applicable).
+        #[arg(long, short, value_enum, default_value_t = AuthFormat::Text)]
+        output: AuthFormat,
+    },
+    /// Remove this identity's cached token (--all: every cached token).
+    #[command(after_help = "Examples:
+  kore auth logout
+  kore auth logout --all")]
+    Logout {
+        /// Every cached token, whatever the identity (needs no credentials).
+        #[arg(long)]
+        all: bool,
+    },
+}
+
+/// Output of `kore auth token` and `kore auth status`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum AuthFormat {
+    /// Plain text: the token alone, or the status for humans.
+    Text,
+    /// One JSON object.
+    Json,
 }
 
 /// `kore clients list`

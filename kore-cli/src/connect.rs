@@ -15,6 +15,7 @@ use kore_mock::MockKore;
 use crate::cli::Global;
 use crate::exit::Failure;
 use crate::profile::{self, Profile};
+use crate::token_cache::{self, CacheUse};
 
 /// The connect timeout never exceeds this, so an unreachable host fails
 /// in reasonable time even with a long `--timeout`.
@@ -27,6 +28,8 @@ pub struct Connection {
     pub kore: Kore,
     /// The `--mock` server, if any.
     _mock: Option<MockKore>,
+    /// Whether tokens are cached across commands, and where.
+    pub token_cache: CacheUse,
 }
 
 /// Builds the client the global flags describe; starts the mock for `--mock`.
@@ -65,6 +68,7 @@ pub async fn connect(global: &Global) -> Result<Connection, Failure> {
         return Ok(Connection {
             kore,
             _mock: Some(mock),
+            token_cache: CacheUse::Off("--mock".into()),
         });
     }
 
@@ -157,6 +161,11 @@ pub async fn connect(global: &Global) -> Result<Connection, Failure> {
     if let Some(loaded) = &loaded {
         tracing::debug!(profile = loaded.name, file = %loaded.path.display(), "using a profile");
     }
+    // The mock branch returned above: `--mock` never reads or writes the cache.
+    let token_cache = token_cache::choose(global.no_token_cache, from_profile)?;
+    if let CacheUse::On(store) = &token_cache {
+        builder = builder.token_store(store.clone());
+    }
     let kore = builder.client_id(client_id).client_secret(secret).build()?;
     tracing::debug!(
         base_url = kore.base_url(),
@@ -164,7 +173,11 @@ pub async fn connect(global: &Global) -> Result<Connection, Failure> {
         client_id = kore.client_id(),
         "configured"
     );
-    Ok(Connection { kore, _mock: None })
+    Ok(Connection {
+        kore,
+        _mock: None,
+        token_cache,
+    })
 }
 
 /// The flag if given, else the environment variable if set and not blank.

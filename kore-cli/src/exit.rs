@@ -115,6 +115,8 @@ pub enum Failure {
         /// What happened to the request.
         what: String,
     },
+    /// `kore auth token`: no token could be had.
+    Token(kore_clients::AuthError),
     /// The in-process mock could not start (port taken, ...).
     MockStart {
         /// The address it tried.
@@ -155,6 +157,7 @@ impl Failure {
     pub fn exit(&self) -> Exit {
         match self {
             Failure::Kore(error) => classify(error),
+            Failure::Token(error) => classify_auth(error.kind()),
             Failure::Usage { .. } | Failure::SecretFile { .. } => Exit::Usage,
             Failure::Io { .. } | Failure::MockStart { .. } => Exit::Local,
             Failure::SecretUndelivered { .. } => Exit::SecretUndelivered,
@@ -170,6 +173,14 @@ impl Failure {
     pub fn report(&self) -> Report {
         match self {
             Failure::Kore(error) => report(error),
+            Failure::Token(error) => Report {
+                message: format!("cannot get an access token: {error}"),
+                hint: Some(match error.kind() {
+                    AuthErrorKind::Rejected => "check KORE_CLIENT_ID and KORE_CLIENT_SECRET (or the profile) and that the client is not locked",
+                    AuthErrorKind::Unreachable => "check the network and --token-url / KORE_TOKEN_URL",
+                    _ => "check that --token-url points at KORE's token endpoint, or retry later",
+                }.to_owned()),
+            },
             Failure::Usage { message, hint } => Report {
                 message: message.clone(),
                 hint: hint.clone(),
@@ -253,6 +264,7 @@ impl Failure {
     pub fn source_error(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
             Failure::Kore(error) => Some(error),
+            Failure::Token(error) => Some(error),
             Failure::SecretFile { source, .. }
             | Failure::Io { source, .. }
             | Failure::SecretUndelivered { source, .. }

@@ -15,6 +15,7 @@ mod progress;
 mod secret_file;
 mod style;
 mod table;
+mod token_cache;
 
 use std::io::{BufWriter, Write as _};
 use std::process::ExitCode;

@@ -10,6 +10,7 @@
 //! #                                 client_secret_command = "pass show kore/prod"
 //! base_url = "https://…"         # optional
 //! token_url = "https://…"        # optional
+//! token_cache = false            # optional: no token cache for this profile
 //! ```
 //!
 //! `--profile NAME` or `KORE_PROFILE` picks a profile; without either,
@@ -48,6 +49,8 @@ pub struct Profile {
     client_secret_command: Option<String>,
     pub base_url: Option<String>,
     pub token_url: Option<String>,
+    /// `false` turns the token cache off for this profile.
+    pub token_cache: Option<bool>,
 }
 
 impl std::fmt::Debug for Profile {
@@ -62,6 +65,7 @@ impl std::fmt::Debug for Profile {
             .field("client_secret_command", &self.client_secret_command)
             .field("base_url", &self.base_url)
             .field("token_url", &self.token_url)
+            .field("token_cache", &self.token_cache)
             .finish()
     }
 }

@@ -35,6 +35,10 @@
 //!   no HTTP Basic), go over a client that never follows redirects [a
 //!   redirect would replay the secret to another URL], and no secret or
 //!   token ever reaches `Debug`, `Display`, an error or a log line.
+//! - With a [`TokenStore`] (tokens shared across processes), the token
+//!   request's task consults it first and saves what it obtained; the
+//!   rules above hold unchanged, and [`crate::token_store`] lists the
+//!   store's own.
 
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -57,6 +61,7 @@ use tracing::Instrument as _;
 
 use crate::error::{AuthError, AuthErrorKind};
 use crate::retry::{self, RetryPolicy};
+use crate::token_store::{StoreLock, StoredToken, TokenKey, TokenStore};
 
 /// Lifetime assumed when KORE's answer says nothing usable about expiry
 /// (no `expires_in`, no JWT `exp`): short enough that a wrong guess costs one
@@ -82,6 +87,10 @@ pub struct Token {
     header: HeaderValue,
     expires_at: Instant,
     refresh_at: Instant,
+    /// Wall-clock request start and expiry, as a store keeps them; `None`
+    /// when KORE stated no lifetime (such a token is never stored).
+    stored_times: Option<(SystemTime, SystemTime)>,
+    expires_at_wall: SystemTime,
 }
 
 impl Token {
@@ -94,6 +103,49 @@ impl Token {
     /// When KORE stops accepting this token (as far as we know).
     pub fn expires_at(&self) -> std::time::Instant {
         self.expires_at.into_std()
+    }
+
+    /// When KORE stops accepting this token, on the wall clock (for
+    /// showing it, e.g. as RFC 3339).
+    pub fn expires_at_wall(&self) -> SystemTime {
+        self.expires_at_wall
+    }
+
+    /// The access token itself, for handing to another tool (`kore auth
+    /// token`). Never log it.
+    pub fn access_token(&self) -> &str {
+        self.header
+            .to_str()
+            .ok()
+            .and_then(|h| h.strip_prefix("Bearer "))
+            .unwrap_or_default()
+    }
+
+    /// Rebuilds a token a store kept, if it has more than the refresh
+    /// margin left at `now`.
+    fn from_stored(stored: &StoredToken, now: SystemTime) -> Option<Self> {
+        let lifetime = stored
+            .expires_at()
+            .duration_since(stored.obtained_at())
+            .ok()?
+            .min(MAX_LIFETIME);
+        let remaining = stored.expires_at().duration_since(now).ok()?.min(lifetime);
+        let margin = refresh_margin(lifetime);
+        if remaining <= margin {
+            return None;
+        }
+        let mut header =
+            HeaderValue::from_str(&format!("Bearer {}", stored.access_token().expose_secret()))
+                .ok()?;
+        header.set_sensitive(true);
+        let expires_at = Instant::now() + remaining;
+        Some(Self {
+            header,
+            expires_at,
+            refresh_at: expires_at - margin,
+            stored_times: None,
+            expires_at_wall: now + remaining,
+        })
     }
 
     fn is_fresh(&self, now: Instant) -> bool {
@@ -287,6 +339,9 @@ struct State {
     retry_refresh_at: Option<Instant>,
     /// The last rejected grant, returned without a new request until `until`.
     rejection: Option<Rejection>,
+    /// The token was dropped (a 401, `invalidate`): the next request forgets
+    /// it in the store instead of reading it back.
+    forget_stored: bool,
 }
 
 struct Rejection {
@@ -311,6 +366,8 @@ struct Inner {
     retry: RetryPolicy,
     state: RwLock<State>,
     grants: AtomicU64,
+    store: Option<Arc<dyn TokenStore>>,
+    key: TokenKey,
 }
 
 impl fmt::Debug for TokenCache {
@@ -343,8 +400,11 @@ impl TokenCache {
             .set_client_secret(ClientSecret::new(client_secret.expose_secret().to_owned()))
             .set_auth_type(AuthType::RequestBody)
             .set_token_uri(url);
+        let key = TokenKey::new(token_url, &client_id, &client_secret);
         Ok(Self {
             inner: Arc::new(Inner {
+                key,
+                store: None,
                 client_id,
                 client_secret,
                 token_url: token_url.to_owned(),
@@ -355,6 +415,20 @@ impl TokenCache {
                 grants: AtomicU64::new(0),
             }),
         })
+    }
+
+    /// Consults `store` before each token request from now on (called
+    /// while building, before the cache is shared).
+    pub(crate) fn with_store(mut self, store: Option<Arc<dyn TokenStore>>) -> Self {
+        if let Some(inner) = Arc::get_mut(&mut self.inner) {
+            inner.store = store;
+        }
+        self
+    }
+
+    /// The fingerprint under which a [`TokenStore`] keeps this identity's token.
+    pub fn store_key(&self) -> &TokenKey {
+        &self.inner.key
     }
 
     /// The client id (not a secret).
@@ -437,10 +511,11 @@ impl TokenCache {
     fn start_request(&self, state: &mut State) -> watch::Receiver<Published> {
         let (publish, outcome) = watch::channel(None);
         let inner = self.inner.clone();
+        let forget_stored = std::mem::take(&mut state.forget_stored);
         let span = tracing::debug_span!("kore.token", grants = tracing::field::Empty);
         tokio::spawn(
             async move {
-                let result = inner.fetch_with_retries().await;
+                let result = inner.obtain(forget_stored).await;
                 let published = inner.store(result);
                 // Nobody waiting is fine: the outcome is cached.
                 let _ = publish.send(Some(published));
@@ -455,12 +530,15 @@ impl TokenCache {
 
     /// Forgets the cached token and any cached rejection: the next call
     /// requests a new token at once (e.g. after the credentials were fixed
-    /// in KORE's console). A token request already running is not affected.
+    /// in KORE's console), and that request also forgets the token a
+    /// [`TokenStore`] holds for this identity instead of reading it back.
+    /// A token request already running is not affected.
     pub fn invalidate(&self) {
         let mut state = self.inner.state.write().unwrap_or_else(|e| e.into_inner());
         state.token = None;
         state.retry_refresh_at = None;
         state.rejection = None;
+        state.forget_stored = true;
     }
 
     /// Forgets `used` if it is still the cached token (the API answered 401 to it).
@@ -469,6 +547,7 @@ impl TokenCache {
         if state.token.as_ref().is_some_and(|t| t.header == *used) {
             state.token = None;
             state.retry_refresh_at = None;
+            state.forget_stored = true;
         }
     }
 
@@ -591,6 +670,65 @@ impl Inner {
         }
     }
 
+    /// A token from the store if it holds a fresh one, else from a grant,
+    /// which is then saved. The store's lock is held from the load to the
+    /// save, so processes sharing it make one grant between them.
+    async fn obtain(&self, forget_stored: bool) -> Result<Token, AuthError> {
+        let Some(store) = self.store.clone() else {
+            return self.fetch_with_retries().await;
+        };
+        let key = self.key.clone();
+        let opened = on_blocking_pool(move || {
+            let lock = store.lock(&key)?;
+            if forget_stored {
+                if let Err(error) = store.forget(&key) {
+                    tracing::debug!(%error, "token store: could not forget the rejected token");
+                }
+                return Ok((lock, None));
+            }
+            match store.load(&key) {
+                Ok(loaded) => Ok((lock, loaded)),
+                Err(error) => {
+                    tracing::debug!(%error, "token store: could not load a token");
+                    Ok((lock, None))
+                }
+            }
+        })
+        .await;
+        let (lock, loaded) = match opened {
+            Ok(opened) => opened,
+            Err(error) => {
+                tracing::debug!(%error, "token store: not used (no lock)");
+                return self.fetch_with_retries().await;
+            }
+        };
+        if let Some(token) = loaded.and_then(|s| Token::from_stored(&s, SystemTime::now())) {
+            tracing::debug!("token store: using a stored token");
+            return Ok(token);
+        }
+        let token = self.fetch_with_retries().await?;
+        if let Some((obtained_at, expires_at)) = token.stored_times {
+            let stored = StoredToken::new(
+                SecretString::from(token.access_token().to_owned()),
+                obtained_at,
+                expires_at,
+            );
+            let (store, key) = (self.store.clone(), self.key.clone());
+            let saved = on_blocking_pool(move || {
+                let _lock: StoreLock = lock;
+                match store {
+                    Some(store) => store.save(&key, &stored),
+                    None => Ok(()),
+                }
+            })
+            .await;
+            if let Err(error) = saved {
+                tracing::debug!(%error, "token store: could not save the token");
+            }
+        }
+        Ok(token)
+    }
+
     /// Requests a token, repeating transient failures as the retry policy
     /// allows (like an idempotent GET).
     async fn fetch_with_retries(&self) -> Result<Token, AuthError> {
@@ -647,6 +785,7 @@ impl Inner {
             }
         };
         let started = Instant::now();
+        let started_wall = SystemTime::now();
         let result = self
             .oauth
             .exchange_client_credentials()
@@ -682,7 +821,8 @@ impl Inner {
         let grants = self.grants.fetch_add(1, Ordering::Relaxed) + 1;
         tracing::Span::current().record("grants", grants);
 
-        let lifetime = token_lifetime(response.expires_in, secret, SystemTime::now());
+        let stated = stated_lifetime(response.expires_in, secret, started_wall);
+        let lifetime = stated.unwrap_or(FALLBACK_LIFETIME).min(MAX_LIFETIME);
         let expires_at = started + lifetime;
         tracing::debug!(
             lifetime_secs = lifetime.as_secs(),
@@ -692,6 +832,8 @@ impl Inner {
             header,
             expires_at,
             refresh_at: expires_at - refresh_margin(lifetime),
+            stored_times: stated.map(|_| (started_wall, started_wall + lifetime)),
+            expires_at_wall: started_wall + lifetime,
         })
     }
 
@@ -818,6 +960,18 @@ pub(crate) fn excerpt(body: &[u8], limit: usize, scrub: impl Fn(&str) -> String)
 /// How long a token lives: `expires_in` if KORE sent a usable one, else the
 /// JWT's `exp` claim, else 5 minutes; never above 7 days.
 pub fn token_lifetime(expires_in: Option<u64>, access_token: &str, now: SystemTime) -> Duration {
+    stated_lifetime(expires_in, access_token, now)
+        .unwrap_or(FALLBACK_LIFETIME)
+        .min(MAX_LIFETIME)
+}
+
+/// The lifetime KORE stated: `expires_in`, else the JWT's `exp`; `None`
+/// when it said nothing usable (such a token is never stored).
+fn stated_lifetime(
+    expires_in: Option<u64>,
+    access_token: &str,
+    now: SystemTime,
+) -> Option<Duration> {
     let from_jwt = || {
         let exp = jwt_expiry(access_token)?;
         let now = now.duration_since(UNIX_EPOCH).ok()?.as_secs();
@@ -827,8 +981,15 @@ pub fn token_lifetime(expires_in: Option<u64>, access_token: &str, now: SystemTi
         .filter(|s| *s > 0)
         .or_else(from_jwt)
         .map(Duration::from_secs)
-        .unwrap_or(FALLBACK_LIFETIME)
-        .min(MAX_LIFETIME)
+}
+
+/// Runs blocking store I/O off the async workers.
+async fn on_blocking_pool<T: Send + 'static>(
+    work: impl FnOnce() -> std::io::Result<T> + Send + 'static,
+) -> std::io::Result<T> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(std::io::Error::other)?
 }
 
 /// The `exp` claim (seconds since the epoch) of a JWT-shaped token, if any.
@@ -939,6 +1100,8 @@ mod tests {
             header: HeaderValue::from_static("Bearer t"),
             refresh_at: now + Duration::from_secs(10),
             expires_at: now + Duration::from_secs(20),
+            stored_times: None,
+            expires_at_wall: SystemTime::now(),
         };
         let tick = Duration::from_nanos(1);
         assert!(token.is_fresh(now + Duration::from_secs(10) - tick));
@@ -959,6 +1122,66 @@ mod tests {
                 && !shown.contains("Bearer t"),
             "{shown}"
         );
+    }
+
+    #[test]
+    fn a_stored_token_is_used_only_with_more_than_the_margin_left() {
+        let now = UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+        let stored = |lived: u64, left: u64| {
+            StoredToken::new(
+                SecretString::from("stored".to_owned()),
+                now - Duration::from_secs(lived),
+                now + Duration::from_secs(left),
+            )
+        };
+        // An hour's token: the margin is 360 s plus up to 36 s of jitter.
+        let token = Token::from_stored(&stored(3600 - 397, 397), now).expect("fresh enough");
+        assert_eq!(token.access_token(), "stored");
+        assert_eq!(token.expires_at_wall(), now + Duration::from_secs(397));
+        assert!(token.stored_times.is_none(), "not saved back");
+        assert!(token.header().is_sensitive());
+        assert!(Token::from_stored(&stored(3600 - 359, 359), now).is_none());
+        assert!(
+            Token::from_stored(&stored(3600, 0), now).is_none(),
+            "expired"
+        );
+        let expired = StoredToken::new(
+            SecretString::from("stored".to_owned()),
+            now - Duration::from_secs(7200),
+            now - Duration::from_secs(3600),
+        );
+        assert!(Token::from_stored(&expired, now).is_none());
+        let backwards = StoredToken::new(
+            SecretString::from("stored".to_owned()),
+            now + Duration::from_secs(7200),
+            now + Duration::from_secs(3600),
+        );
+        assert!(
+            Token::from_stored(&backwards, now).is_none(),
+            "expiry before request"
+        );
+        let bad_header = StoredToken::new(
+            SecretString::from("line\nbreak".to_owned()),
+            now - Duration::from_secs(10),
+            now + Duration::from_secs(3590),
+        );
+        assert!(Token::from_stored(&bad_header, now).is_none());
+    }
+
+    #[test]
+    fn a_stated_lifetime_is_expires_in_or_the_jwt_exp_and_nothing_else() {
+        let now = UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+        assert_eq!(
+            stated_lifetime(Some(60), "t", now),
+            Some(Duration::from_secs(60))
+        );
+        let token = jwt(serde_json::json!({"exp": 1_700_000_600u64}));
+        assert_eq!(
+            stated_lifetime(None, &token, now),
+            Some(Duration::from_secs(600))
+        );
+        assert_eq!(stated_lifetime(None, "opaque", now), None);
+        assert_eq!(stated_lifetime(Some(0), "opaque", now), None);
     }
 
     #[test]

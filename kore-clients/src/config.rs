@@ -11,6 +11,7 @@ use secrecy::SecretString;
 use crate::auth::TokenCache;
 use crate::error::{Error, Result};
 use crate::retry::RetryPolicy;
+use crate::token_store::TokenStore;
 use crate::transport::Transport;
 use crate::{Kore, Shared};
 
@@ -52,6 +53,7 @@ pub struct KoreBuilder {
     user_agent: Option<String>,
     http: Option<reqwest::Client>,
     allow_insecure_http: bool,
+    token_store: Option<Arc<dyn TokenStore>>,
 }
 
 impl fmt::Debug for KoreBuilder {
@@ -75,6 +77,10 @@ impl fmt::Debug for KoreBuilder {
                 &self.http.as_ref().map(|_| "caller's reqwest::Client"),
             )
             .field("allow_insecure_http", &self.allow_insecure_http)
+            .field(
+                "token_store",
+                &self.token_store.as_ref().map(|_| "caller's TokenStore"),
+            )
             .finish()
     }
 }
@@ -163,6 +169,16 @@ impl KoreBuilder {
     /// tokens then cross the network in clear text: only for test setups.
     pub fn allow_insecure_http(mut self, allow: bool) -> Self {
         self.allow_insecure_http = allow;
+        self
+    }
+
+    /// Keeps tokens in `store` as well as in memory, so that other processes
+    /// (or a later run) with the same token URL, client id and secret reuse
+    /// them instead of requesting their own. The store is consulted only
+    /// before a token request, never per API call; a failing store is
+    /// logged at DEBUG and otherwise ignored. See [`crate::token_store`].
+    pub fn token_store(mut self, store: impl TokenStore) -> Self {
+        self.token_store = Some(Arc::new(store));
         self
     }
 
@@ -284,7 +300,8 @@ impl KoreBuilder {
             token_http,
             retry.clone(),
         )
-        .map_err(Error::config)?;
+        .map_err(Error::config)?
+        .with_store(self.token_store);
         let transport = Arc::new(Transport {
             tokens,
             retry,

@@ -1,7 +1,7 @@
 //! `kore-bench-mock`: a kore-mock in its own process for the benchmarks and
 //! the memory test, so that their measurements see only the client.
 //!
-//! Usage: `kore-bench-mock --clients N --list-latency-ms MS`. It prints one
+//! Usage: `kore-bench-mock --clients N --list-latency-ms MS --token-latency-ms MS`. It prints one
 //! JSON line with `base_url`, `token_url`, `client_id` and `client_secret`,
 //! then serves on 127.0.0.1 until its stdin closes (the parent exited or
 //! dropped it).
@@ -40,6 +40,9 @@ async fn serve(options: MockOptions) -> ExitCode {
     let mut builder = MockKore::builder().clients(options.clients);
     if !options.list_latency.is_zero() {
         builder = builder.latency(Route::ListClients, options.list_latency);
+    }
+    if !options.token_latency.is_zero() {
+        builder = builder.latency(Route::Token, options.token_latency);
     }
     let mock = match builder.try_start().await {
         Ok(mock) => mock,

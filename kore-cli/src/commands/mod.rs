@@ -1,5 +1,6 @@
 //! One module per subcommand; this one dispatches.
 
+mod auth;
 mod configure;
 mod create;
 pub(crate) mod doctor;
@@ -35,6 +36,7 @@ pub async fn run(cli: Cli, out: &mut impl Write) -> Result<(), Failure> {
             let connection = connect(&cli.global).await?;
             doctor::run(&connection.kore, &args, &cli.global, out).await
         }
+        Command::Auth(command) => auth::run(&cli.global, &command, out).await,
         Command::Clients(command) => {
             // Held until the command ends: under `--mock` it owns the server.
             let connection = connect(&cli.global).await?;

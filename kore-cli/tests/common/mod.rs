@@ -15,7 +15,11 @@ const COMMAND_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// Variables a developer's shell might have set that would change what the
 /// binary does.
-const AMBIENT: [&str; 9] = [
+const AMBIENT: [&str; 13] = [
+    "XDG_CACHE_HOME",
+    "KORE_TOKEN_CACHE",
+    "KORE_TOKEN_CACHE_WAIT",
+    "KORE_CONFIG",
     "KORE_BASE_URL",
     "KORE_TOKEN_URL",
     "KORE_CLIENT_ID",
@@ -37,6 +41,9 @@ pub fn no_config() -> String {
 pub struct Mock {
     pub mock: MockKore,
     runtime: Runtime,
+    /// This mock's token cache (`XDG_CACHE_HOME` of every command run
+    /// against it), so tests never share tokens or touch the user's cache.
+    pub cache: tempfile::TempDir,
 }
 
 impl Mock {
@@ -57,13 +64,34 @@ impl Mock {
             .build()
             .expect("a tokio runtime");
         let mock = runtime.block_on(builder.start());
-        Self { mock, runtime }
+        let cache = tempfile::Builder::new()
+            .prefix("kore-cache-")
+            .tempdir_in(env!("CARGO_TARGET_TMPDIR"))
+            .expect("a cache directory");
+        Self {
+            mock,
+            runtime,
+            cache,
+        }
     }
 
     /// `kore --base-url … --token-url …` with the mock's credentials in
     /// `KORE_CLIENT_ID` / `KORE_CLIENT_SECRET`.
     pub fn kore(&self) -> Command {
-        let mut command = self.kore_without_credentials();
+        self.with_credentials(self.kore_without_credentials())
+    }
+
+    /// [`Mock::kore`] started by `sh` under `umask` (std cannot set a
+    /// child's umask without `unsafe`).
+    pub fn kore_under_umask(&self, umask: &str) -> Command {
+        let mut shell = clean(Command::new("sh"));
+        let binary = assert_cmd::cargo::cargo_bin("kore");
+        shell.args(["-c", "umask \"$0\" && exec \"$@\"", umask]);
+        shell.arg(binary);
+        self.with_credentials(self.pointed(shell))
+    }
+
+    fn with_credentials(&self, mut command: Command) -> Command {
         command
             .env("KORE_CLIENT_ID", self.mock.client_id())
             .env("KORE_CLIENT_SECRET", self.mock.client_secret());
@@ -72,7 +100,27 @@ impl Mock {
 
     /// `kore --base-url … --token-url …`, no credentials.
     pub fn kore_without_credentials(&self) -> Command {
-        let mut command = kore();
+        self.pointed(kore())
+    }
+
+    /// The token files in this mock's cache directory.
+    pub fn token_files(&self) -> Vec<std::path::PathBuf> {
+        let Ok(entries) = std::fs::read_dir(self.cache.path().join("kore")) else {
+            return Vec::new();
+        };
+        let mut files: Vec<_> = entries
+            .map(|e| e.expect("a directory entry").path())
+            .filter(|p| p.extension().is_some_and(|e| e == "json"))
+            .collect();
+        files.sort();
+        files
+    }
+
+    /// `command` with this mock's URLs and token cache.
+    fn pointed(&self, mut command: Command) -> Command {
+        command
+            .env_remove("KORE_TOKEN_CACHE")
+            .env("XDG_CACHE_HOME", self.cache.path());
         command.args([
             "--base-url",
             &self.mock.base_url(),
@@ -83,13 +131,19 @@ impl Mock {
     }
 }
 
-/// The `kore` binary with a clean environment and a timeout.
+/// The `kore` binary with a clean environment and a timeout; the token
+/// cache is off (a [`Mock`]'s commands turn it on, in a directory of their own).
 pub fn kore() -> Command {
-    let mut command = Command::cargo_bin("kore").expect("the kore binary is built");
+    clean(Command::cargo_bin("kore").expect("the kore binary is built"))
+}
+
+/// `command` with a clean environment, no token cache and a timeout.
+fn clean(mut command: Command) -> Command {
     for name in AMBIENT {
         command.env_remove(name);
     }
     command.env("KORE_CONFIG", no_config());
+    command.env("KORE_TOKEN_CACHE", "off");
     command.timeout(COMMAND_TIMEOUT);
     command
 }
@@ -151,4 +205,12 @@ pub fn keys(value: &serde_json::Value) -> Vec<String> {
         .collect();
     keys.sort();
     keys
+}
+
+/// The bearer token the mock last saw on `route`.
+pub fn last_bearer(mock: &MockKore, route: kore_mock::Route) -> String {
+    mock.last_request(route)
+        .and_then(|r| r.header("authorization").map(str::to_owned))
+        .and_then(|h| h.strip_prefix("Bearer ").map(str::to_owned))
+        .expect("the request carried a bearer token")
 }

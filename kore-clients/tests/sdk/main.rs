@@ -20,4 +20,5 @@ mod pagination;
 mod prop_decoding;
 mod resilience;
 mod retries;
+mod token_store;
 mod tokens;

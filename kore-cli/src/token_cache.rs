@@ -1,0 +1,487 @@
+//! The token cache of `kore`: bearer tokens in private files under
+//! `$XDG_CACHE_HOME/kore/` (else `~/.cache/kore/`), shared by every `kore`
+//! process of one user, as the SDK's [`TokenStore`].
+//!
+//! Rules (the failure each one prevents in brackets):
+//! - One file per identity, `<fingerprint>.json`, where the fingerprint is
+//!   the SDK's SHA-256 of token URL, client id and secret: the file holds
+//!   the bearer, its request time and expiry, and the fingerprint, never the
+//!   secret [a cache that leaks a client secret outlives every token].
+//! - The directory is created 0700 and each file 0600, set explicitly
+//!   after creation so no umask can widen them; files are written to a
+//!   fresh temporary file in the same directory, fsynced and renamed over
+//!   the old one [a reader, or a crash, would otherwise see half a file].
+//! - A directory or file that group or others can use, or a symlink in
+//!   its place, is not trusted: a warning, and the command goes on without
+//!   it [another user could plant a token or read ours].
+//! - A file that does not parse (truncated, empty, garbage after the
+//!   JSON, another schema, another fingerprint) is a miss, and the next
+//!   grant replaces it [one corrupt file would otherwise fail every run].
+//! - "Read, grant if needed, write" runs under an advisory lock on
+//!   `<fingerprint>.lock` (never renamed, so every process locks the same
+//!   inode), taken with std's `File::try_lock` and retried for a bounded
+//!   time; the operating system drops it with its holder, so a killed
+//!   `kore` blocks nobody, and a process that waits too long goes on
+//!   without the cache [N parallel runs would otherwise make N grants, or
+//!   fail the way a "database is locked" cache does].
+//! - No cache directory (no `HOME`), or one that cannot be created or
+//!   written (a read-only `HOME`), silently means no cache.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Read as _, Write as _};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant, SystemTime};
+
+use kore_clients::chrono::{DateTime, SecondsFormat, Utc};
+use kore_clients::token_store::{StoreLock, StoredToken, TokenKey, TokenStore};
+use kore_clients::{ExposeSecret as _, SecretString};
+use serde::{Deserialize, Serialize};
+
+use crate::exit::Failure;
+use crate::profile::Profile;
+
+/// The `schema` of a cache file this version writes and reads.
+pub const SCHEMA: &str = "kore-token-cache/1";
+/// How long a process waits for another's grant before it goes on alone.
+const DEFAULT_LOCK_WAIT: Duration = Duration::from_secs(15);
+/// The largest cache file read; a token file is a few KiB at most.
+const MAX_FILE: u64 = 256 * 1024;
+
+/// Whether this command uses the cache, and if not, why.
+#[derive(Debug, Clone)]
+pub enum CacheUse {
+    /// Tokens are read from and written to this store.
+    On(FileStore),
+    /// No cache, for this reason (shown by `kore auth status`).
+    Off(String),
+}
+
+/// Decides from `--no-token-cache`, `KORE_TOKEN_CACHE` and the profile's
+/// `token_cache` (first found wins) whether to cache, and where.
+pub fn choose(no_token_cache: bool, profile: Option<&Profile>) -> Result<CacheUse, Failure> {
+    if no_token_cache {
+        return Ok(CacheUse::Off("--no-token-cache".into()));
+    }
+    let from_env = match std::env::var("KORE_TOKEN_CACHE") {
+        Ok(value) if !value.trim().is_empty() => Some(parse_switch(&value).ok_or_else(|| {
+            Failure::usage(
+                format!("KORE_TOKEN_CACHE={value:?} is neither on nor off"),
+                "set KORE_TOKEN_CACHE to on or off (also 1/0, true/false, yes/no)",
+            )
+        })?),
+        _ => None,
+    };
+    match from_env.or(profile.and_then(|p| p.token_cache)) {
+        Some(false) if from_env.is_some() => {
+            return Ok(CacheUse::Off("KORE_TOKEN_CACHE=off".into()));
+        }
+        Some(false) => return Ok(CacheUse::Off("the profile sets token_cache = false".into())),
+        _ => {}
+    }
+    let lock_wait = match std::env::var("KORE_TOKEN_CACHE_WAIT") {
+        Ok(value) if !value.trim().is_empty() => crate::cli::parse_timeout(&value)
+            .map_err(|e| Failure::usage(format!("KORE_TOKEN_CACHE_WAIT: {e}"), "e.g. 15s"))?,
+        _ => DEFAULT_LOCK_WAIT,
+    };
+    Ok(match cache_dir() {
+        Some(dir) => CacheUse::On(FileStore {
+            lock_wait,
+            ..FileStore::at(dir)
+        }),
+        None => CacheUse::Off("no cache directory (neither XDG_CACHE_HOME nor HOME is set)".into()),
+    })
+}
+
+fn parse_switch(value: &str) -> Option<bool> {
+    match value.trim().to_ascii_lowercase().as_str() {
+        "on" | "1" | "true" | "yes" => Some(true),
+        "off" | "0" | "false" | "no" => Some(false),
+        _ => None,
+    }
+}
+
+/// `$XDG_CACHE_HOME/kore`, else `$HOME/.cache/kore` (a relative
+/// `XDG_CACHE_HOME` is ignored, as the XDG spec says).
+pub fn cache_dir() -> Option<PathBuf> {
+    let var = |name: &str| std::env::var_os(name).filter(|v| !v.is_empty());
+    let base = var("XDG_CACHE_HOME")
+        .map(PathBuf::from)
+        .filter(|p| p.is_absolute())
+        .or_else(|| var("HOME").map(|home| PathBuf::from(home).join(".cache")))?;
+    Some(base.join("kore"))
+}
+
+/// One cache file's contents.
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Entry {
+    schema: String,
+    fingerprint: String,
+    token_type: String,
+    access_token: String,
+    obtained_at: String,
+    expires_at: String,
+}
+
+/// The cache directory, as a [`TokenStore`].
+#[derive(Debug, Clone)]
+pub struct FileStore {
+    dir: PathBuf,
+    lock_wait: Duration,
+}
+
+impl FileStore {
+    /// A store in `dir` (for `kore auth logout`, which works whatever the opt-outs say).
+    pub fn at(dir: PathBuf) -> Self {
+        Self {
+            dir,
+            lock_wait: DEFAULT_LOCK_WAIT,
+        }
+    }
+
+    /// The directory the token files are in.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Where the token of `key` is kept.
+    pub fn token_path(&self, key: &TokenKey) -> PathBuf {
+        self.dir.join(format!("{key}.json"))
+    }
+
+    fn lock_path(&self, key: &TokenKey) -> PathBuf {
+        self.dir.join(format!("{key}.lock"))
+    }
+
+    /// Checks the directory (creating it 0700 if `create` and it is
+    /// missing): an error if it is missing, a symlink, not a directory, or
+    /// open to group or others (with a warning for the last three).
+    fn trusted_dir(&self, create: bool) -> io::Result<()> {
+        let metadata = match fs::symlink_metadata(&self.dir) {
+            Err(error) if error.kind() == io::ErrorKind::NotFound && create => {
+                if let Some(parent) = self.dir.parent() {
+                    fs::create_dir_all(parent)?;
+                }
+                match private_dir(&self.dir) {
+                    Err(error) if error.kind() == io::ErrorKind::AlreadyExists => {}
+                    other => other?,
+                }
+                fs::symlink_metadata(&self.dir)?
+            }
+            other => other?,
+        };
+        if metadata.file_type().is_symlink() || !metadata.is_dir() {
+            return Err(untrusted(
+                &self.dir,
+                "is a symlink or not a directory",
+                None,
+            ));
+        }
+        check_mode(&self.dir, &metadata)
+    }
+
+    /// The entry stored for `key`, if one is there and readable; `Ok(None)`
+    /// for a missing, untrusted or unreadable file (a miss).
+    pub fn read(&self, key: &TokenKey) -> io::Result<Option<StoredToken>> {
+        self.trusted_dir(false)?;
+        let path = self.token_path(key);
+        let metadata = match fs::symlink_metadata(&path) {
+            Err(error) if error.kind() == io::ErrorKind::NotFound => return Ok(None),
+            other => other?,
+        };
+        if metadata.file_type().is_symlink() || !metadata.is_file() {
+            warn_untrusted(&path, "is a symlink or not a regular file", None);
+            return Ok(None);
+        }
+        if check_mode(&path, &metadata).is_err() {
+            return Ok(None);
+        }
+        let mut file = File::open(&path)?;
+        // The file opened must be the one checked, not a symlink swapped in since.
+        if !same_file(&metadata, &file.metadata()?) {
+            warn_untrusted(&path, "changed while it was opened", None);
+            return Ok(None);
+        }
+        let mut bytes = Vec::new();
+        (&mut file).take(MAX_FILE).read_to_end(&mut bytes)?;
+        match parse(&bytes, key) {
+            Ok(token) => Ok(Some(token)),
+            Err(why) => {
+                tracing::debug!(file = %path.display(), why, "token cache: a miss (the file is replaced by the next grant)");
+                Ok(None)
+            }
+        }
+    }
+
+    /// Removes every cached token (`kore auth logout --all`); how many there were.
+    pub fn remove_all(&self) -> io::Result<usize> {
+        let entries = match fs::read_dir(&self.dir) {
+            Err(error) if error.kind() == io::ErrorKind::NotFound => return Ok(0),
+            other => other?,
+        };
+        let mut removed = 0;
+        for entry in entries {
+            let path = entry?.path();
+            if path.extension().is_some_and(|e| e == "json") {
+                remove_if_present(&path)?;
+                removed += 1;
+            }
+        }
+        Ok(removed)
+    }
+
+    /// Removes the token of `key`; whether there was one.
+    pub fn remove(&self, key: &TokenKey) -> io::Result<bool> {
+        remove_if_present(&self.token_path(key))
+    }
+}
+
+impl TokenStore for FileStore {
+    fn load(&self, key: &TokenKey) -> io::Result<Option<StoredToken>> {
+        self.read(key)
+    }
+
+    fn save(&self, key: &TokenKey, token: &StoredToken) -> io::Result<()> {
+        self.trusted_dir(true)?;
+        let entry = Entry {
+            schema: SCHEMA.to_owned(),
+            fingerprint: key.to_string(),
+            token_type: "Bearer".to_owned(),
+            access_token: token.access_token().expose_secret().to_owned(),
+            obtained_at: rfc3339(token.obtained_at()),
+            expires_at: rfc3339(token.expires_at()),
+        };
+        let mut bytes = serde_json::to_vec_pretty(&entry).map_err(io::Error::other)?;
+        bytes.push(b'\n');
+        write_atomically(&self.dir, &self.token_path(key), &bytes)
+    }
+
+    fn forget(&self, key: &TokenKey) -> io::Result<()> {
+        self.remove(key).map(|_| ())
+    }
+
+    fn lock(&self, key: &TokenKey) -> io::Result<StoreLock> {
+        self.trusted_dir(true)?;
+        let path = self.lock_path(key);
+        if fs::symlink_metadata(&path).is_ok_and(|m| m.file_type().is_symlink()) {
+            return Err(untrusted(&path, "is a symlink", None));
+        }
+        let file = private_file(
+            OpenOptions::new().read(true).write(true).create(true),
+            &path,
+        )?;
+        let deadline = Instant::now() + self.lock_wait;
+        let mut pause = Duration::from_millis(2);
+        loop {
+            match file.try_lock() {
+                Ok(()) => return Ok(StoreLock::new(file)),
+                Err(fs::TryLockError::WouldBlock) if Instant::now() < deadline => {
+                    std::thread::sleep(pause);
+                    pause = (pause * 2).min(Duration::from_millis(50));
+                }
+                Err(fs::TryLockError::WouldBlock) => {
+                    return Err(io::Error::new(
+                        io::ErrorKind::TimedOut,
+                        format!(
+                            "another kore held {} for over {:?}",
+                            path.display(),
+                            self.lock_wait
+                        ),
+                    ));
+                }
+                Err(fs::TryLockError::Error(error)) => return Err(error),
+            }
+        }
+    }
+}
+
+/// A cache file's token, if `bytes` are exactly one entry of this schema
+/// for `key`; else why not (for the debug log, without the contents).
+fn parse(bytes: &[u8], key: &TokenKey) -> Result<StoredToken, &'static str> {
+    let entry: Entry = serde_json::from_slice(bytes).map_err(|_| "not a cache entry")?;
+    if entry.schema != SCHEMA {
+        return Err("another schema");
+    }
+    if entry.fingerprint != key.as_str() {
+        return Err("another identity's fingerprint");
+    }
+    if !entry.token_type.eq_ignore_ascii_case("bearer") || entry.access_token.is_empty() {
+        return Err("not a bearer token");
+    }
+    let time = |text: &str| {
+        DateTime::parse_from_rfc3339(text)
+            .map(|t| SystemTime::from(t.with_timezone(&Utc)))
+            .map_err(|_| "a time is not RFC 3339")
+    };
+    Ok(StoredToken::new(
+        SecretString::from(entry.access_token),
+        time(&entry.obtained_at)?,
+        time(&entry.expires_at)?,
+    ))
+}
+
+/// `time` as RFC 3339 in UTC, whole seconds (rounded down, so a cached
+/// expiry is never later than KORE's).
+pub fn rfc3339(time: SystemTime) -> String {
+    DateTime::<Utc>::from(time).to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+/// Writes `bytes` to a fresh 0600 file in `dir`, fsyncs it and renames it
+/// to `path`, so readers see the old file or the new one, never a part.
+fn write_atomically(dir: &Path, path: &Path, bytes: &[u8]) -> io::Result<()> {
+    let nanos = SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("token");
+    let temp = dir.join(format!(".{name}.{}.{nanos}.tmp", std::process::id()));
+    let written = (|| {
+        let mut file = private_file(OpenOptions::new().write(true).create_new(true), &temp)?;
+        file.write_all(bytes)?;
+        file.sync_all()?;
+        fs::rename(&temp, path)
+    })();
+    if written.is_err() {
+        let _ = fs::remove_file(&temp);
+    }
+    written
+}
+
+fn remove_if_present(path: &Path) -> io::Result<bool> {
+    match fs::remove_file(path) {
+        Ok(()) => Ok(true),
+        Err(error) if error.kind() == io::ErrorKind::NotFound => Ok(false),
+        Err(error) => Err(error),
+    }
+}
+
+/// Warnings are printed once per process: a command asks the store more than once.
+static WARNED: AtomicBool = AtomicBool::new(false);
+
+fn warn_untrusted(path: &Path, what: &str, mode: Option<u32>) {
+    if WARNED.swap(true, Ordering::Relaxed) {
+        return;
+    }
+    let mode = mode.map_or(String::new(), |m| format!(" (mode {m:03o})"));
+    eprintln!(
+        "warning: the token cache {}{mode} {what}; not using it (fix or remove it, or pass --no-token-cache)",
+        path.display()
+    );
+}
+
+fn untrusted(path: &Path, what: &str, mode: Option<u32>) -> io::Error {
+    warn_untrusted(path, what, mode);
+    io::Error::new(
+        io::ErrorKind::PermissionDenied,
+        format!("{} {what}", path.display()),
+    )
+}
+
+#[cfg(unix)]
+fn private_dir(path: &Path) -> io::Result<()> {
+    use std::os::unix::fs::{DirBuilderExt as _, PermissionsExt as _};
+    fs::DirBuilder::new().mode(0o700).create(path)?;
+    // The umask may have taken bits away; set exactly 0700.
+    fs::set_permissions(path, fs::Permissions::from_mode(0o700))
+}
+
+#[cfg(not(unix))]
+fn private_dir(path: &Path) -> io::Result<()> {
+    fs::create_dir(path)
+}
+
+#[cfg(unix)]
+fn private_file(options: &mut OpenOptions, path: &Path) -> io::Result<File> {
+    use std::os::unix::fs::{OpenOptionsExt as _, PermissionsExt as _};
+    let file = options.mode(0o600).open(path)?;
+    file.set_permissions(fs::Permissions::from_mode(0o600))?;
+    Ok(file)
+}
+
+#[cfg(not(unix))]
+fn private_file(options: &mut OpenOptions, path: &Path) -> io::Result<File> {
+    options.open(path)
+}
+
+/// An error (and a warning) if group or others may use `path`.
+#[cfg(unix)]
+fn check_mode(path: &Path, metadata: &fs::Metadata) -> io::Result<()> {
+    use std::os::unix::fs::PermissionsExt as _;
+    let mode = metadata.permissions().mode() & 0o777;
+    if mode & 0o077 == 0 {
+        return Ok(());
+    }
+    Err(untrusted(path, "is open to other users", Some(mode)))
+}
+
+#[cfg(not(unix))]
+fn check_mode(_path: &Path, _metadata: &fs::Metadata) -> io::Result<()> {
+    Ok(())
+}
+
+#[cfg(unix)]
+fn same_file(a: &fs::Metadata, b: &fs::Metadata) -> bool {
+    use std::os::unix::fs::MetadataExt as _;
+    a.dev() == b.dev() && a.ino() == b.ino()
+}
+
+#[cfg(not(unix))]
+fn same_file(_a: &fs::Metadata, _b: &fs::Metadata) -> bool {
+    true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key() -> TokenKey {
+        TokenKey::new("http://127.0.0.1/token", "id", &SecretString::from("s"))
+    }
+
+    #[test]
+    fn only_an_exact_entry_for_the_key_parses() {
+        let good = serde_json::json!({
+            "schema": SCHEMA, "fingerprint": key().as_str(), "token_type": "Bearer",
+            "access_token": "t", "obtained_at": "2026-01-01T00:00:00Z",
+            "expires_at": "2026-01-01T01:00:00Z",
+        });
+        let text = good.to_string();
+        let token = parse(text.as_bytes(), &key()).unwrap();
+        assert_eq!(
+            token
+                .expires_at()
+                .duration_since(token.obtained_at())
+                .unwrap(),
+            Duration::from_secs(3600)
+        );
+        let with = |field: &str, value: serde_json::Value| {
+            let mut entry = good.clone();
+            entry[field] = value;
+            entry.to_string()
+        };
+        for bad in [
+            String::new(),
+            text[..text.len() / 2].to_owned(),
+            format!("{text}garbage"),
+            with("schema", "kore-token-cache/0".into()),
+            with("fingerprint", "0".repeat(64).into()),
+            with("token_type", "MAC".into()),
+            with("access_token", "".into()),
+            with("expires_at", "tomorrow".into()),
+            with("extra", true.into()),
+        ] {
+            assert!(parse(bad.as_bytes(), &key()).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn the_switch_reads_on_and_off_words() {
+        for on in ["on", "1", "TRUE", " yes "] {
+            assert_eq!(parse_switch(on), Some(true), "{on}");
+        }
+        for off in ["off", "0", "false", "No"] {
+            assert_eq!(parse_switch(off), Some(false), "{off}");
+        }
+        assert_eq!(parse_switch("sometimes"), None);
+    }
+}

@@ -1,0 +1,598 @@
+//! The token cache across `kore` processes: one grant for many commands,
+//! private files written atomically, untrusted paths refused, corrupt files
+//! a miss, parallel runs sharing one grant, the opt-outs, and `kore auth`.
+
+mod common;
+
+use std::fs;
+use std::os::unix::fs::PermissionsExt as _;
+use std::path::Path;
+use std::time::{Duration, Instant, SystemTime};
+
+use common::{Mock, json, stderr, stdout};
+use kore_mock::{MockKore, Route};
+
+/// The one token file of `mock`'s cache, parsed.
+fn entry(mock: &Mock) -> serde_json::Value {
+    let files = mock.token_files();
+    assert_eq!(files.len(), 1, "{files:?}");
+    serde_json::from_slice(&fs::read(&files[0]).unwrap()).expect("the cache file is JSON")
+}
+
+fn mode(path: &Path) -> u32 {
+    fs::symlink_metadata(path).unwrap().permissions().mode() & 0o777
+}
+
+/// `kore auth status -o json`.
+fn status(mock: &Mock) -> serde_json::Value {
+    json(
+        &mock
+            .kore()
+            .args(["auth", "status", "-o", "json"])
+            .output()
+            .unwrap(),
+    )
+}
+
+fn ping_ok(mock: &Mock) -> std::process::Output {
+    let output = mock.kore().arg("ping").output().unwrap();
+    assert!(output.status.success(), "{}", stderr(&output));
+    output
+}
+
+#[test]
+fn twenty_sequential_commands_make_one_grant() {
+    let mock = Mock::start();
+    for i in 0..20 {
+        let args: &[&str] = match i % 3 {
+            0 => &["ping"],
+            1 => &["clients", "list", "--page-size", "5", "-o", "name"],
+            _ => &["auth", "token"],
+        };
+        let output = mock.kore().args(args).output().unwrap();
+        assert!(output.status.success(), "{args:?}: {}", stderr(&output));
+        assert_eq!(stderr(&output), "", "{args:?}");
+    }
+    assert_eq!(mock.mock.token_grants(), 1);
+    let entry = entry(&mock);
+    assert_eq!(entry["schema"], "kore-token-cache/1");
+    assert_eq!(entry["token_type"], "Bearer");
+    assert_eq!(
+        entry["access_token"].as_str(),
+        Some(common::last_bearer(&mock.mock, Route::Ping).as_str())
+    );
+}
+
+#[test]
+fn sixteen_concurrent_commands_on_a_cold_cache_make_one_grant() {
+    // A slow token endpoint: every process is well inside its window.
+    let mock = Mock::with(MockKore::builder().latency(Route::Token, Duration::from_millis(300)));
+    let commands: Vec<_> = (0..16)
+        .map(|_| {
+            let mut command = mock.kore();
+            command.arg("ping");
+            command
+        })
+        .collect();
+    let outputs: Vec<_> = std::thread::scope(|scope| {
+        let running: Vec<_> = commands
+            .into_iter()
+            .map(|mut command| scope.spawn(move || command.output().unwrap()))
+            .collect();
+        running.into_iter().map(|t| t.join().unwrap()).collect()
+    });
+    for output in &outputs {
+        assert!(output.status.success(), "{}", stderr(output));
+        assert_eq!(stderr(output), "");
+    }
+    assert_eq!(mock.mock.token_grants(), 1);
+    assert_eq!(mock.mock.requests(Route::Ping), 16);
+    assert_eq!(
+        entry(&mock)["schema"],
+        "kore-token-cache/1",
+        "valid afterwards"
+    );
+}
+
+#[test]
+fn cache_files_are_private_whatever_the_umask() {
+    let mock = Mock::start();
+    let output = mock.kore_under_umask("000").arg("ping").output().unwrap();
+    assert!(output.status.success(), "{}", stderr(&output));
+    let dir = mock.cache.path().join("kore");
+    assert_eq!(mode(&dir), 0o700);
+    for file in fs::read_dir(&dir).unwrap() {
+        let path = file.unwrap().path();
+        assert_eq!(mode(&path), 0o600, "{}", path.display());
+    }
+    assert_eq!(mock.token_files().len(), 1);
+    // No temporary file is left behind.
+    assert_eq!(
+        fs::read_dir(&dir).unwrap().count(),
+        2,
+        "the token and its lock"
+    );
+}
+
+#[test]
+fn the_cache_file_and_auth_status_hold_no_secret() {
+    let mock = Mock::start();
+    ping_ok(&mock);
+    let text = fs::read_to_string(&mock.token_files()[0]).unwrap();
+    assert!(!text.contains(mock.mock.client_secret()), "{text}");
+    let name = mock.token_files()[0]
+        .file_stem()
+        .unwrap()
+        .to_string_lossy()
+        .into_owned();
+    assert_eq!(entry(&mock)["fingerprint"], name.as_str());
+    assert_eq!(name.len(), 64, "a SHA-256 fingerprint");
+
+    let token = entry(&mock)["access_token"].as_str().unwrap().to_owned();
+    for format in ["text", "json"] {
+        let output = mock
+            .kore()
+            .args(["auth", "status", "-o", format])
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{}", stderr(&output));
+        let shown = stdout(&output);
+        assert!(
+            !shown.contains(&token) && !shown.contains(mock.mock.client_secret()),
+            "{shown}"
+        );
+        assert!(
+            shown.contains(mock.mock.client_id()) && shown.contains(&mock.mock.token_url()),
+            "{shown}"
+        );
+    }
+    let status = status(&mock);
+    assert_eq!(status["cached"], true);
+    assert_eq!(status["expires_at"], entry(&mock)["expires_at"]);
+    assert_eq!(mock.mock.token_grants(), 1, "status sends nothing");
+}
+
+#[test]
+fn a_corrupt_cache_file_is_a_miss_and_is_rewritten() {
+    let mock = Mock::start();
+    ping_ok(&mock);
+    let path = mock.token_files()[0].clone();
+    let good = fs::read_to_string(&path).unwrap();
+    let wrong_schema = good.replace("kore-token-cache/1", "kore-token-cache/0");
+    for (grants, corrupt) in [
+        String::new(),
+        good[..good.len() / 2].to_owned(),
+        format!("{good}}}garbage"),
+        wrong_schema,
+        "\0\0\0\0".to_owned(),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        fs::write(&path, &corrupt).unwrap();
+        let output = ping_ok(&mock);
+        assert_eq!(stderr(&output), "", "a miss is not worth a warning");
+        assert_eq!(mock.mock.token_grants(), grants as u64 + 2, "{corrupt:?}");
+        assert_eq!(entry(&mock)["schema"], "kore-token-cache/1", "rewritten");
+        // And the rewritten file serves the next run.
+        ping_ok(&mock);
+        assert_eq!(mock.mock.token_grants(), grants as u64 + 2);
+    }
+}
+
+#[test]
+fn a_symlinked_cache_path_is_refused_with_a_warning() {
+    let mock = Mock::start();
+    let elsewhere = tempfile::tempdir().unwrap();
+    std::os::unix::fs::symlink(elsewhere.path(), mock.cache.path().join("kore")).unwrap();
+    let output = ping_ok(&mock);
+    assert!(
+        stderr(&output).contains("warning: the token cache"),
+        "{}",
+        stderr(&output)
+    );
+    assert!(stderr(&output).contains("symlink"), "{}", stderr(&output));
+    assert_eq!(
+        fs::read_dir(elsewhere.path()).unwrap().count(),
+        0,
+        "nothing written through it"
+    );
+
+    // A token file that is a symlink is not read, and its target is left alone.
+    let mock = Mock::start();
+    ping_ok(&mock);
+    let path = mock.token_files()[0].clone();
+    let target = elsewhere.path().join("planted.json");
+    fs::rename(&path, &target).unwrap();
+    std::os::unix::fs::symlink(&target, &path).unwrap();
+    let planted = fs::read_to_string(&target).unwrap();
+    let output = ping_ok(&mock);
+    assert!(stderr(&output).contains("symlink"), "{}", stderr(&output));
+    assert_eq!(
+        mock.mock.token_grants(),
+        2,
+        "the planted token was not used"
+    );
+    assert_eq!(fs::read_to_string(&target).unwrap(), planted);
+}
+
+#[test]
+fn a_cache_others_can_use_is_ignored_with_a_warning() {
+    let mock = Mock::start();
+    ping_ok(&mock);
+    let dir = mock.cache.path().join("kore");
+    let path = mock.token_files()[0].clone();
+    fs::set_permissions(&path, fs::Permissions::from_mode(0o644)).unwrap();
+    let output = ping_ok(&mock);
+    assert!(
+        stderr(&output).contains("(mode 644) is open to other users"),
+        "{}",
+        stderr(&output)
+    );
+    assert_eq!(mock.mock.token_grants(), 2);
+    assert_eq!(mode(&path), 0o600, "replaced by a private file");
+
+    fs::set_permissions(&dir, fs::Permissions::from_mode(0o755)).unwrap();
+    let output = ping_ok(&mock);
+    assert!(
+        stderr(&output).contains("(mode 755) is open to other users"),
+        "{}",
+        stderr(&output)
+    );
+    assert_eq!(mock.mock.token_grants(), 3);
+}
+
+#[test]
+fn a_wrong_secret_with_a_valid_cached_token_exits_3() {
+    let mock = Mock::start();
+    ping_ok(&mock);
+    let before = fs::read_to_string(&mock.token_files()[0]).unwrap();
+    let output = mock
+        .kore()
+        .env("KORE_CLIENT_SECRET", "not-the-secret")
+        .arg("ping")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(3), "{}", stderr(&output));
+    assert!(!stderr(&output).contains("not-the-secret"));
+    assert_eq!(
+        mock.token_files().len(),
+        1,
+        "the rejected grant wrote nothing"
+    );
+    assert_eq!(fs::read_to_string(&mock.token_files()[0]).unwrap(), before);
+}
+
+#[test]
+fn a_token_expired_at_the_server_costs_one_401_and_one_grant() {
+    let mock = Mock::start();
+    ping_ok(&mock);
+    let old = entry(&mock)["access_token"].clone();
+    mock.mock.expire_tokens();
+    ping_ok(&mock);
+    assert_eq!(mock.mock.token_grants(), 2);
+    assert_eq!(
+        mock.mock.requests(Route::Ping),
+        3,
+        "the first, its 401, the retry"
+    );
+    assert_ne!(
+        entry(&mock)["access_token"],
+        old,
+        "the new token replaced it"
+    );
+    ping_ok(&mock);
+    assert_eq!(mock.mock.token_grants(), 2);
+}
+
+#[test]
+fn a_cached_token_within_the_refresh_margin_is_not_used() {
+    let mock = Mock::start();
+    ping_ok(&mock);
+    let path = mock.token_files()[0].clone();
+    let mut stale = entry(&mock);
+    let at = |offset: i64| {
+        let now = SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .unwrap()
+            .as_secs() as i64;
+        chrono::DateTime::from_timestamp(now + offset, 0)
+            .unwrap()
+            .to_rfc3339()
+    };
+    // An hour's token with 30 s left: inside the SDK's 6-minute margin.
+    stale["obtained_at"] = at(30 - 3600).into();
+    stale["expires_at"] = at(30).into();
+    fs::write(&path, stale.to_string()).unwrap();
+    ping_ok(&mock);
+    assert_eq!(mock.mock.token_grants(), 2);
+}
+
+#[test]
+fn an_unusable_home_silently_means_no_cache() {
+    let mock = Mock::start();
+    let dir = tempfile::tempdir().unwrap();
+    let read_only = dir.path().join("read-only-home");
+    fs::create_dir(&read_only).unwrap();
+    fs::set_permissions(&read_only, fs::Permissions::from_mode(0o500)).unwrap();
+    // A HOME below a regular file cannot be written even by root.
+    let file = dir.path().join("a-file");
+    fs::write(&file, "").unwrap();
+    for home in [read_only.clone(), file.join("home")] {
+        let output = mock
+            .kore()
+            .env_remove("XDG_CACHE_HOME")
+            .env("HOME", &home)
+            .arg("ping")
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{}", stderr(&output));
+        assert_eq!(stderr(&output), "");
+    }
+    let output = mock
+        .kore()
+        .env_remove("XDG_CACHE_HOME")
+        .env_remove("HOME")
+        .args(["auth", "token"])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", stderr(&output));
+    let status = mock
+        .kore()
+        .env_remove("XDG_CACHE_HOME")
+        .env_remove("HOME")
+        .args(["auth", "status", "-o", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        json(&status)["cache_off"],
+        "no cache directory (neither XDG_CACHE_HOME nor HOME is set)"
+    );
+    fs::set_permissions(&read_only, fs::Permissions::from_mode(0o700)).unwrap();
+    assert_eq!(
+        mock.mock.token_grants(),
+        3,
+        "each run granted its own (status sends nothing)"
+    );
+}
+
+#[test]
+fn mock_and_the_opt_outs_write_nothing() {
+    let mock = Mock::start();
+    let output = mock
+        .kore()
+        .args(["--no-token-cache", "ping"])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", stderr(&output));
+    let output = mock
+        .kore()
+        .env("KORE_TOKEN_CACHE", "off")
+        .arg("ping")
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", stderr(&output));
+
+    let config = tempfile::tempdir().unwrap();
+    let path = config.path().join("config.toml");
+    fs::write(
+        &path,
+        format!(
+            "[profiles.default]\nclient_id = \"{}\"\nclient_secret = \"{}\"\nbase_url = \"{}\"\ntoken_url = \"{}\"\ntoken_cache = false\n",
+            mock.mock.client_id(),
+            mock.mock.client_secret(),
+            mock.mock.base_url(),
+            mock.mock.token_url()
+        ),
+    )
+    .unwrap();
+    fs::set_permissions(&path, fs::Permissions::from_mode(0o600)).unwrap();
+    let mut from_profile = common::kore();
+    from_profile
+        .env_remove("KORE_TOKEN_CACHE")
+        .env("XDG_CACHE_HOME", mock.cache.path())
+        .env("KORE_CONFIG", &path)
+        .arg("ping");
+    let output = from_profile.output().unwrap();
+    assert!(output.status.success(), "{}", stderr(&output));
+
+    let mut with_mock = common::kore();
+    with_mock
+        .env_remove("KORE_TOKEN_CACHE")
+        .env("XDG_CACHE_HOME", mock.cache.path())
+        .args(["--mock", "ping"]);
+    let output = with_mock.output().unwrap();
+    assert!(output.status.success(), "{}", stderr(&output));
+
+    assert_eq!(mock.mock.token_grants(), 3, "each run granted its own");
+    assert!(
+        !mock.cache.path().join("kore").exists(),
+        "nothing was written"
+    );
+
+    let output = mock
+        .kore()
+        .env("KORE_TOKEN_CACHE", "maybe")
+        .arg("ping")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("KORE_TOKEN_CACHE"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+/// `flock`s `path` from a `sleep` process until it is killed.
+fn hold_lock(path: &Path) -> std::process::Child {
+    let child = std::process::Command::new("sh")
+        .args(["-c", "exec 9>>\"$0\" && flock 9 && exec sleep 60"])
+        .arg(path)
+        .spawn()
+        .expect("sh and flock");
+    let file = fs::File::open(path)
+        .or_else(|_| fs::File::create(path))
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        match file.try_lock() {
+            Err(fs::TryLockError::WouldBlock) => return child,
+            Ok(()) => file.unlock().unwrap(),
+            Err(fs::TryLockError::Error(error)) => panic!("{error}"),
+        }
+        assert!(Instant::now() < deadline, "the child never took the lock");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+#[test]
+fn a_held_lock_is_waited_for_a_bounded_time_and_a_killed_holder_blocks_nobody() {
+    let mock = Mock::start();
+    ping_ok(&mock);
+    let lock = mock.token_files()[0].with_extension("lock");
+    mock.kore().args(["auth", "logout"]).assert().success();
+
+    // Held by a live process: after the bound, the command goes on without the cache.
+    let mut holder = hold_lock(&lock);
+    let output = mock
+        .kore()
+        .env("KORE_TOKEN_CACHE_WAIT", "300ms")
+        .arg("ping")
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(
+        mock.token_files().is_empty(),
+        "not written without the lock"
+    );
+
+    // Killed while holding it: the next command gets the lock and caches.
+    holder.kill().unwrap();
+    holder.wait().unwrap();
+    let output = mock
+        .kore()
+        .env("KORE_TOKEN_CACHE_WAIT", "20s")
+        .arg("ping")
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(mock.token_files().len(), 1);
+    assert_eq!(mock.mock.token_grants(), 3);
+}
+
+#[test]
+fn auth_token_prints_the_bearer_alone_and_json_with_its_expiry() {
+    let mock = Mock::start();
+    let output = mock.kore().args(["auth", "token"]).output().unwrap();
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(stderr(&output), "");
+    let token = stdout(&output);
+    assert_eq!(token.lines().count(), 1);
+    let token = token.trim_end().to_owned();
+    assert_eq!(entry(&mock)["access_token"], token.as_str());
+
+    let output = mock
+        .kore()
+        .args(["auth", "token", "-o", "json"])
+        .output()
+        .unwrap();
+    let shown = json(&output);
+    assert_eq!(
+        common::keys(&shown),
+        ["access_token", "expires_at", "token_type"]
+    );
+    assert_eq!(shown["access_token"], token.as_str());
+    assert_eq!(shown["token_type"], "Bearer");
+    let expires_at =
+        chrono::DateTime::parse_from_rfc3339(shown["expires_at"].as_str().unwrap()).unwrap();
+    let left = expires_at.timestamp() - chrono::Utc::now().timestamp();
+    assert!((3000..=3600).contains(&left), "{left}");
+    assert_eq!(mock.mock.token_grants(), 1);
+
+    // The token works for a request of the caller's own.
+    ping_ok(&mock);
+    assert_eq!(common::last_bearer(&mock.mock, Route::Ping), token);
+
+    let output = mock
+        .kore()
+        .env("KORE_CLIENT_SECRET", "wrong")
+        .args(["auth", "token"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(3), "{}", stderr(&output));
+    assert_eq!(stdout(&output), "");
+}
+
+#[test]
+fn auth_logout_removes_this_identity_s_token_and_all_removes_every_one() {
+    let mock = Mock::start();
+    ping_ok(&mock);
+    let other = Mock::with(MockKore::builder().credentials("other-client", "other-secret"));
+    let mut command = other.kore();
+    command.env("XDG_CACHE_HOME", mock.cache.path()).arg("ping");
+    command.assert().success();
+    assert_eq!(mock.token_files().len(), 2);
+
+    let output = mock.kore().args(["auth", "logout"]).output().unwrap();
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(stdout(&output), "");
+    assert!(
+        stderr(&output).contains("removed the cached token"),
+        "{}",
+        stderr(&output)
+    );
+    assert_eq!(mock.token_files().len(), 1);
+    let status = status(&mock);
+    assert_eq!(status["cached"], false);
+
+    let mut all = common::kore();
+    all.env("XDG_CACHE_HOME", mock.cache.path())
+        .args(["auth", "logout", "--all"]);
+    let output = all.output().unwrap();
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("removed 1 cached token(s)"),
+        "{}",
+        stderr(&output)
+    );
+    assert!(mock.token_files().is_empty());
+}
+
+#[test]
+fn a_second_401_after_the_new_grant_is_an_error_not_a_loop() {
+    let mock = Mock::start();
+    ping_ok(&mock);
+    mock.mock.faults().push_statuses(Route::Ping, [401, 401]);
+    let output = mock.kore().arg("ping").output().unwrap();
+    assert_eq!(output.status.code(), Some(3), "{}", stderr(&output));
+    assert_eq!(mock.mock.token_grants(), 2, "one new grant, no more");
+    assert_eq!(mock.mock.requests(Route::Ping), 3);
+}
+
+#[test]
+fn completions_and_the_man_page_cover_kore_auth() {
+    let completions = common::kore()
+        .args(["completions", "bash"])
+        .output()
+        .unwrap();
+    let script = stdout(&completions);
+    for word in ["auth", "token", "status", "logout", "--no-token-cache"] {
+        assert!(script.contains(word), "{word}");
+    }
+    let man = stdout(&common::kore().arg("man").output().unwrap());
+    assert!(
+        man.contains("auth") && man.contains("no\\-token\\-cache"),
+        "{man}"
+    );
+    let help = stdout(
+        &common::kore()
+            .args(["auth", "token", "--help"])
+            .output()
+            .unwrap(),
+    );
+    assert!(
+        help.contains("Authorization: Bearer $(kore auth token)"),
+        "{help}"
+    );
+}
