@@ -59,6 +59,7 @@ mod error;
 mod models;
 mod paginate;
 mod retry;
+mod tls;
 mod transport;
 
 /// The date-time crate of [`Client::date_created`] and friends.
@@ -75,6 +76,7 @@ pub use models::{
 pub use reqwest;
 pub use retry::{RetryPolicy, parse_retry_after};
 pub use secrecy::{ExposeSecret, SecretString};
+pub use tls::{CertificateFailure, CertificateProblem};
 
 /// The generated client and its types, for what this crate does not wrap.
 pub use kore_clients_gen as raw;
