@@ -326,7 +326,12 @@ impl KoreBuilder {
         let connect_timeout = self.connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT);
         let http_error = |source: reqwest::Error| Error::HttpClient { source };
         let roots = crate::tls::load_roots(&self.ca_certs)?;
-        let proxy = self.proxy.as_ref().map(proxy_setting).transpose()?;
+        // `NO_PROXY=*` means no proxy for any host, as with curl; reqwest's
+        // matcher would still proxy hosts given as IP addresses.
+        let proxy = match &self.proxy {
+            _ if no_proxy_exempts_every_host() => Some(None),
+            proxy => proxy.as_ref().map(proxy_setting).transpose()?,
+        };
         // Trust and proxy, the same for the token endpoint and the API.
         let network = |builder: reqwest::ClientBuilder| {
             let builder = with_tls(builder)
@@ -418,6 +423,14 @@ fn redirects_except_from(token_url: Url) -> reqwest::redirect::Policy {
             attempt.follow()
         }
     })
+}
+
+/// Whether `NO_PROXY` (or `no_proxy`) holds the entry `*`.
+fn no_proxy_exempts_every_host() -> bool {
+    ["NO_PROXY", "no_proxy"]
+        .iter()
+        .find_map(|name| std::env::var(name).ok())
+        .is_some_and(|list| list.split(',').any(|entry| entry.trim() == "*"))
 }
 
 /// The proxy to configure (`None`: none at all), or why `url` cannot be one.

@@ -173,8 +173,9 @@ impl Error {
         self.certificate().is_some()
     }
 
-    /// Whether a proxy refused the tunnel (HTTP 407), at the API or the token endpoint.
-    pub(crate) fn is_proxy_refusal(&self) -> bool {
+    /// Whether a proxy refused the tunnel (HTTP 407: it wants other
+    /// credentials), at the API or the token endpoint. Never retried.
+    pub fn is_proxy_refusal(&self) -> bool {
         match self {
             Error::Transport { source, .. } => is_proxy_refusal(source),
             Error::Auth { source, .. } => source.is_proxy_refusal(),

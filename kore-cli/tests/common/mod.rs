@@ -15,7 +15,7 @@ const COMMAND_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// Variables a developer's shell might have set that would change what the
 /// binary does.
-const AMBIENT: [&str; 9] = [
+const AMBIENT: [&str; 19] = [
     "KORE_BASE_URL",
     "KORE_TOKEN_URL",
     "KORE_CLIENT_ID",
@@ -25,6 +25,17 @@ const AMBIENT: [&str; 9] = [
     "NO_COLOR",
     "CLICOLOR_FORCE",
     "XDG_CONFIG_HOME",
+    // A proxy or CA of the developer's would stand between the binary and the mock.
+    "KORE_CA_CERT",
+    "SSL_CERT_FILE",
+    "HTTPS_PROXY",
+    "https_proxy",
+    "HTTP_PROXY",
+    "http_proxy",
+    "ALL_PROXY",
+    "all_proxy",
+    "NO_PROXY",
+    "no_proxy",
 ];
 
 /// A config file path that does not exist, so a developer's own profiles
