@@ -181,8 +181,8 @@ pub struct Global {
     #[arg(long, global = true, value_name = "FILE", conflicts_with = "mock", help_heading = CONNECTION)]
     pub ca_cert: Option<String>,
 
-    /// Send every request through this proxy, e.g. http://proxy.corp:3128 or
-    /// http://user:password@proxy.corp:3128 [profile: proxy] [default: HTTPS_PROXY,
+    /// Send every request through this proxy, e.g. `http://proxy.corp:3128` or
+    /// `http://user:password@proxy.corp:3128` [profile: proxy] [default: HTTPS_PROXY,
     /// HTTP_PROXY, ALL_PROXY; NO_PROXY exempts hosts].
     #[arg(long, global = true, value_name = "URL", conflicts_with_all = ["mock", "no_proxy"], help_heading = CONNECTION)]
     pub proxy: Option<String>,

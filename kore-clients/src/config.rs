@@ -334,8 +334,7 @@ impl KoreBuilder {
         };
         // Trust and proxy, the same for the token endpoint and the API.
         let network = |builder: reqwest::ClientBuilder| {
-            let builder = with_tls(builder)
-                .tls_certs_merge(roots.iter().cloned())
+            let builder = with_tls(builder, &roots)
                 .user_agent(user_agent.clone())
                 .connect_timeout(connect_timeout);
             match &proxy {
@@ -399,15 +398,19 @@ impl KoreBuilder {
     }
 }
 
-/// Pins the TLS backend in code, so that another crate in the build turning
-/// on a different reqwest backend cannot silently switch ours: rustls by
-/// default, the platform's library when the `native-tls` feature is chosen.
-fn with_tls(builder: reqwest::ClientBuilder) -> reqwest::ClientBuilder {
+/// The TLS settings: the backend, pinned in code so that another crate in
+/// the build turning on a different reqwest backend cannot silently switch
+/// ours (rustls by default, the platform's library when the `native-tls`
+/// feature is chosen), and the extra CAs trusted besides the system's.
+fn with_tls(
+    builder: reqwest::ClientBuilder,
+    roots: &[reqwest::Certificate],
+) -> reqwest::ClientBuilder {
     #[cfg(feature = "native-tls")]
     let builder = builder.tls_backend_native();
     #[cfg(all(feature = "rustls", not(feature = "native-tls")))]
     let builder = builder.tls_backend_rustls();
-    builder
+    builder.tls_certs_merge(roots.iter().cloned())
 }
 
 /// Follows redirects as reqwest does by default (at most 10), except for a

@@ -70,7 +70,7 @@ impl Listener for Accepting {
                 Ok((stream, peer)) => {
                     self.accepted.fetch_add(1, Ordering::Relaxed);
                     let conn = match &self.tls {
-                        Some(tls) => Conn::Handshaking(tls.accept(stream)),
+                        Some(tls) => Conn::Handshaking(Box::new(tls.accept(stream))),
                         None => Conn::Plain(stream),
                     };
                     return (conn, peer);

@@ -168,7 +168,7 @@ impl ServerIdentity {
 /// that stalls its handshake holds up nobody else's.
 pub(crate) enum Conn {
     Plain(TcpStream),
-    Handshaking(tokio_rustls::Accept<TcpStream>),
+    Handshaking(Box<tokio_rustls::Accept<TcpStream>>),
     Tls(Box<tokio_rustls::server::TlsStream<TcpStream>>),
     /// The handshake failed (an untrusting client hung up, or it spoke clear text).
     Failed,
@@ -178,7 +178,7 @@ impl Conn {
     /// Finishes the handshake, if one is under way.
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         if let Conn::Handshaking(accept) = self {
-            let handshake = ready!(Pin::new(accept).poll(cx));
+            let handshake = ready!(Pin::new(accept.as_mut()).poll(cx));
             *self = match handshake {
                 Ok(stream) => Conn::Tls(Box::new(stream)),
                 Err(error) => {
