@@ -63,6 +63,16 @@ fn one_tunnel_to(mock: &Mock) -> Vec<Tunnel> {
     }]
 }
 
+/// `kore --ca-cert <the mock's CA> ARGS ping`.
+fn ping_trusting(mock: &Mock, args: &[&str]) -> assert_cmd::Command {
+    let mut command = mock.kore();
+    command
+        .args(["--ca-cert", &ca_path(mock)])
+        .args(args)
+        .arg("ping");
+    command
+}
+
 /// Writes a private config file with one `default` profile for `mock`, plus `extra` lines.
 fn profile(dir: &Path, mock: &Mock, extra: &str) -> String {
     let path = dir.join("config.toml");
@@ -244,9 +254,7 @@ fn no_proxy_exempts_the_hosts_it_lists() {
     let mock = https_mock();
     let proxy = Proxy::start(None);
     for exempt in ["127.0.0.1", "localhost,127.0.0.1", "*"] {
-        let output = mock
-            .kore()
-            .args(["--ca-cert", &ca_path(&mock), "ping"])
+        let output = ping_trusting(&mock, &[])
             .env("HTTPS_PROXY", proxy.proxy.url())
             .env("NO_PROXY", exempt)
             .output()
@@ -259,15 +267,7 @@ fn no_proxy_exempts_the_hosts_it_lists() {
         proxy.proxy.tunnels()
     );
     // --proxy honours NO_PROXY as well.
-    let output = mock
-        .kore()
-        .args([
-            "--ca-cert",
-            &ca_path(&mock),
-            "--proxy",
-            &proxy.proxy.url(),
-            "ping",
-        ])
+    let output = ping_trusting(&mock, &["--proxy", &proxy.proxy.url()])
         .env("NO_PROXY", "127.0.0.1")
         .output()
         .unwrap();
@@ -281,15 +281,7 @@ fn the_proxy_flag_and_the_profile_override_the_variables_and_no_proxy_ignores_th
     let proxy = Proxy::start(None);
     let nowhere = format!("http://127.0.0.1:{}", closed_port());
 
-    let output = mock
-        .kore()
-        .args([
-            "--ca-cert",
-            &ca_path(&mock),
-            "--proxy",
-            &proxy.proxy.url(),
-            "ping",
-        ])
+    let output = ping_trusting(&mock, &["--proxy", &proxy.proxy.url()])
         .env("HTTPS_PROXY", &nowhere)
         .output()
         .unwrap();
@@ -315,9 +307,7 @@ fn the_proxy_flag_and_the_profile_override_the_variables_and_no_proxy_ignores_th
     assert!(output.status.success(), "profile: {}", stderr(&output));
     assert_eq!(proxy.proxy.tunnels().len(), 2);
 
-    let output = mock
-        .kore()
-        .args(["--ca-cert", &ca_path(&mock), "--no-proxy", "ping"])
+    let output = ping_trusting(&mock, &["--no-proxy"])
         .env("HTTPS_PROXY", &nowhere)
         .output()
         .unwrap();
@@ -337,9 +327,7 @@ fn proxy_credentials_never_appear_in_logs_or_errors() {
             .replace("http://", &format!("http://{credentials}@"))
     };
 
-    let output = mock
-        .kore()
-        .args(["-vv", "--ca-cert", &ca_path(&mock), "ping"])
+    let output = ping_trusting(&mock, &["-vv"])
         .env("HTTPS_PROXY", with(&format!("kore:{password}")))
         .output()
         .unwrap();
@@ -348,16 +336,7 @@ fn proxy_credentials_never_appear_in_logs_or_errors() {
     assert_eq!(proxy.proxy.tunnels().len(), 1);
 
     let wrong = "wr0ng-pa55w0rd";
-    let output = mock
-        .kore()
-        .args([
-            "-vv",
-            "--ca-cert",
-            &ca_path(&mock),
-            "--proxy",
-            &with(&format!("kore:{wrong}")),
-            "ping",
-        ])
+    let output = ping_trusting(&mock, &["-vv", "--proxy", &with(&format!("kore:{wrong}"))])
         .output()
         .unwrap();
     assert_eq!(output.status.code(), Some(6), "{}", stderr(&output));

@@ -118,38 +118,42 @@ async fn an_untrusted_api_is_one_handshake_and_a_certificate_error() {
     assert_eq!(api.connections(), 1, "not retried: one handshake");
 }
 
-#[tokio::test]
-async fn an_expired_certificate_is_reported_as_expired() {
-    let ca = TestCa::new().unwrap();
-    let mock = MockKore::builder()
-        .tls_identity(ca.issue_expired(&SERVER_NAMES).unwrap())
-        .start()
-        .await;
+/// What a `Kore` trusting `ca` gets from a mock serving `identity`, and how
+/// many connections the mock saw.
+async fn ping_refused(
+    ca: &TestCa,
+    identity: kore_mock::tls::ServerIdentity,
+) -> (CertificateProblem, u64) {
+    let mock = MockKore::builder().tls_identity(identity).start().await;
     let kore = common::builder_for(&mock)
         .ca_cert_pem(ca.cert_pem())
         .build()
         .unwrap();
     let error = kore.ping().await.unwrap_err();
-    let refused = error.certificate().expect("a certificate failure");
-    assert_eq!(refused.problem(), CertificateProblem::Expired, "{error}");
-    assert_eq!(mock.connections(), 1);
+    let refused = error
+        .certificate()
+        .unwrap_or_else(|| panic!("not a certificate failure: {error}"));
+    (refused.problem(), mock.connections())
+}
+
+#[tokio::test]
+async fn an_expired_certificate_is_reported_as_expired() {
+    let ca = TestCa::new().unwrap();
+    let expired = ca.issue_expired(&SERVER_NAMES).unwrap();
+    assert_eq!(
+        ping_refused(&ca, expired).await,
+        (CertificateProblem::Expired, 1)
+    );
 }
 
 #[tokio::test]
 async fn a_certificate_for_another_host_is_reported_as_the_wrong_host() {
     let ca = TestCa::new().unwrap();
-    let mock = MockKore::builder()
-        .tls_identity(ca.issue(&["kore.example"]).unwrap())
-        .start()
-        .await;
-    let kore = common::builder_for(&mock)
-        .ca_cert_pem(ca.cert_pem())
-        .build()
-        .unwrap();
-    let error = kore.ping().await.unwrap_err();
-    let refused = error.certificate().expect("a certificate failure");
-    assert_eq!(refused.problem(), CertificateProblem::WrongHost, "{error}");
-    assert_eq!(mock.connections(), 1);
+    let elsewhere = ca.issue(&["kore.example"]).unwrap();
+    assert_eq!(
+        ping_refused(&ca, elsewhere).await,
+        (CertificateProblem::WrongHost, 1)
+    );
 }
 
 #[tokio::test]
