@@ -514,12 +514,10 @@ pub fn report(error: &Error) -> Report {
 /// A refused certificate or a proxy's 407: what the TLS stack or the proxy
 /// said, the host, and which flag fixes it — not "check the network".
 fn route_report(error: &Error) -> Option<Report> {
-    let operation = short(error.operation());
-    let at_token_endpoint = matches!(error, Error::Auth { .. });
-    let endpoint = if at_token_endpoint {
-        " (the token endpoint)"
-    } else {
-        ""
+    let (operation, endpoint) = match error {
+        Error::Transport { operation, .. } => (short(*operation), ""),
+        Error::Auth { operation, .. } => (short(*operation), " (the token endpoint)"),
+        _ => return None,
     };
     if let Some(refused) = error.certificate() {
         let hint = match refused.problem() {
