@@ -118,7 +118,8 @@ impl Kore {
     }
 
     /// A client configured from `KORE_CLIENT_ID`, `KORE_CLIENT_SECRET` and,
-    /// if set, `KORE_BASE_URL` and `KORE_TOKEN_URL`.
+    /// if set, `KORE_BASE_URL`, `KORE_TOKEN_URL` and `KORE_CA_CERT` (a CA
+    /// file to trust besides the system's).
     pub fn from_env() -> Result<Self> {
         KoreBuilder::default().from_env()?.build()
     }
