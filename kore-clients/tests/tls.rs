@@ -147,6 +147,16 @@ async fn an_expired_certificate_is_reported_as_expired() {
 }
 
 #[tokio::test]
+async fn a_certificate_not_valid_yet_is_reported_as_such() {
+    let ca = TestCa::new().unwrap();
+    let early = ca.issue_not_yet_valid(&SERVER_NAMES).unwrap();
+    assert_eq!(
+        ping_refused(&ca, early).await,
+        (CertificateProblem::NotYetValid, 1)
+    );
+}
+
+#[tokio::test]
 async fn a_certificate_for_another_host_is_reported_as_the_wrong_host() {
     let ca = TestCa::new().unwrap();
     let elsewhere = ca.issue(&["kore.example"]).unwrap();

@@ -94,6 +94,18 @@ impl TestCa {
         })
     }
 
+    /// A server certificate for `names` valid only from 2100 on, for testing how a
+    /// client reports a certificate that is not valid yet (or a clock that is wrong).
+    ///
+    /// # Errors
+    /// As for [`issue`](Self::issue).
+    pub fn issue_not_yet_valid(&self, names: &[&str]) -> io::Result<ServerIdentity> {
+        self.issue_with(names, |params| {
+            params.not_before = rcgen::date_time_ymd(2100, 1, 1);
+            params.not_after = rcgen::date_time_ymd(2101, 1, 1);
+        })
+    }
+
     fn issue_with(
         &self,
         names: &[&str],
