@@ -371,3 +371,22 @@ fn connection_flags_are_refused_for_kore_mock_and_with_mock() {
         );
     }
 }
+
+#[test]
+fn kore_doctor_probes_through_the_same_ca_and_proxy() {
+    let mock = https_mock();
+    let proxy = Proxy::start(None);
+    let output = mock
+        .kore()
+        .args(["--ca-cert", &ca_path(&mock), "--proxy", &proxy.proxy.url()])
+        .args(["doctor", "--output", "json"])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(common::json(&output)["deviations"], serde_json::json!([]));
+    let tunnels = proxy.proxy.tunnels();
+    assert!(
+        !tunnels.is_empty() && tunnels.iter().all(|t| one_tunnel_to(&mock).contains(t)),
+        "every call and probe went through the proxy: {tunnels:?}"
+    );
+}

@@ -161,6 +161,14 @@ impl Kore {
         &self.shared.raw
     }
 
+    /// The `reqwest::Client` API requests go through: the builder's trust
+    /// (extra CAs), proxy, timeouts and connection pool, or the caller's own
+    /// client from [`KoreBuilder::http_client`]. For requests of one's own to
+    /// KORE that should take the same network path; it adds no token.
+    pub fn http_client(&self) -> &reqwest::Client {
+        progenitor_client::ClientInfo::client(&self.shared.raw)
+    }
+
     /// The token cache (e.g. to count grants, or to see expiry in `Debug`).
     pub fn tokens(&self) -> &auth::TokenCache {
         &self.shared.transport.tokens
