@@ -28,6 +28,12 @@ Credentials and endpoints, first found wins:
   A secret is never accepted as a plain flag value (it would show in `ps` and
   shell history).
 
+Trust and proxies (the token endpoint and the API alike):
+  --ca-cert FILE, KORE_CA_CERT or the profile's ca_cert add a CA to the system's
+  (SSL_CERT_FILE replaces the system's); --proxy URL or the profile's proxy
+  override HTTPS_PROXY / HTTP_PROXY / ALL_PROXY; NO_PROXY exempts hosts;
+  --no-proxy connects directly. A refused certificate is not retried (exit 6).
+
 Exit codes:
   0  success
   1  local failure (writing the output or the secret file, binding `kore mock`'s port,
@@ -87,7 +93,7 @@ pub fn parse() -> Cli {
 
 /// Global flags about calling KORE, which `kore mock` (a server, not a client) has no
 /// use for; silently ignoring them would hide a mistake.
-const NOT_FOR_MOCK: [(&str, &str); 8] = [
+const NOT_FOR_MOCK: [(&str, &str); 11] = [
     ("no_token_cache", "--no-token-cache"),
     ("profile", "--profile"),
     ("mock", "--mock"),
@@ -96,6 +102,9 @@ const NOT_FOR_MOCK: [(&str, &str); 8] = [
     ("token_url", "--token-url"),
     ("client_secret_stdin", "--client-secret-stdin"),
     ("timeout", "--timeout"),
+    ("ca_cert", "--ca-cert"),
+    ("proxy", "--proxy"),
+    ("no_proxy", "--no-proxy"),
 ];
 
 fn refuse_flags_mock_ignores(cli: &Cli, matches: &ArgMatches) -> Result<(), clap::Error> {
@@ -168,6 +177,22 @@ pub struct Global {
     /// file has it]. Flags and KORE_* variables override its values.
     #[arg(long, global = true, value_name = "NAME", help_heading = CONNECTION)]
     pub profile: Option<String>,
+
+    /// Also trust the CA certificate(s) in this PEM file, for KORE's API and token
+    /// endpoint (a private CA, or a TLS-inspecting proxy's) [env: KORE_CA_CERT]
+    /// [profile: ca_cert].
+    #[arg(long, global = true, value_name = "FILE", conflicts_with = "mock", help_heading = CONNECTION)]
+    pub ca_cert: Option<String>,
+
+    /// Send every request through this proxy, e.g. `http://proxy.corp:3128` or
+    /// `http://user:password@proxy.corp:3128` [profile: proxy] [default: HTTPS_PROXY,
+    /// HTTP_PROXY, ALL_PROXY; NO_PROXY exempts hosts].
+    #[arg(long, global = true, value_name = "URL", conflicts_with_all = ["mock", "no_proxy"], help_heading = CONNECTION)]
+    pub proxy: Option<String>,
+
+    /// Connect directly, ignoring the profile's proxy and HTTPS_PROXY, HTTP_PROXY, ALL_PROXY.
+    #[arg(long, global = true, conflicts_with = "mock", help_heading = CONNECTION)]
+    pub no_proxy: bool,
 
     /// Timeout of each HTTP attempt: seconds (`30`) or with a unit (`500ms`, `30s`, `2m`).
     #[arg(long, global = true, value_name = "DURATION", value_parser = parse_timeout, help_heading = CONNECTION)]

@@ -9,7 +9,9 @@
 use std::io::{BufRead, IsTerminal};
 use std::time::Duration;
 
-use kore_clients::{Kore, SecretString};
+use std::path::PathBuf;
+
+use kore_clients::{Kore, KoreBuilder, SecretString};
 use kore_mock::MockKore;
 
 use crate::cli::Global;
@@ -59,7 +61,9 @@ pub async fn connect(global: &Global) -> Result<Connection, Failure> {
                 source,
             })?;
         tracing::info!(base_url = %mock.base_url(), clients = global.mock_clients, "started an in-process kore-mock");
+        // The mock is in this process: no proxy of the environment's is on the way.
         let kore = builder
+            .no_proxy()
             .base_url(mock.base_url())
             .token_url(mock.token_url())
             .client_id(mock.client_id())
@@ -158,6 +162,7 @@ pub async fn connect(global: &Global) -> Result<Connection, Failure> {
     })? {
         builder = builder.token_url(url);
     }
+    builder = trust_and_proxy(builder, global, from_profile.zip(loaded.as_ref()))?;
     if let Some(loaded) = &loaded {
         tracing::debug!(profile = loaded.name, file = %loaded.path.display(), "using a profile");
     }
@@ -178,6 +183,41 @@ pub async fn connect(global: &Global) -> Result<Connection, Failure> {
         _mock: None,
         token_cache,
     })
+}
+
+/// The CA to trust (`--ca-cert`, `KORE_CA_CERT`, the profile's `ca_cert`,
+/// relative to the config file's directory) and the proxy (`--no-proxy`,
+/// `--proxy`, the profile's `proxy`; else the SDK honours `HTTPS_PROXY` and
+/// friends).
+fn trust_and_proxy(
+    mut builder: KoreBuilder,
+    global: &Global,
+    profile: Option<(&Profile, &profile::Loaded)>,
+) -> Result<KoreBuilder, Failure> {
+    let ca_cert = match flag_or_env(global.ca_cert.as_deref(), "KORE_CA_CERT")? {
+        Some(path) => Some(PathBuf::from(path)),
+        None => profile.and_then(|(profile, loaded)| {
+            let path = profile.ca_cert.as_ref()?;
+            Some(match loaded.path.parent() {
+                Some(dir) => dir.join(path),
+                None => path.clone(),
+            })
+        }),
+    };
+    if let Some(path) = ca_cert {
+        tracing::debug!(ca_cert = %path.display(), "trusting an extra CA");
+        builder = builder.ca_cert_file(path);
+    }
+    if global.no_proxy {
+        builder = builder.no_proxy();
+    } else if let Some(url) = global
+        .proxy
+        .clone()
+        .or_else(|| profile.and_then(|(profile, _)| profile.proxy.clone()))
+    {
+        builder = builder.proxy(url);
+    }
+    Ok(builder)
 }
 
 /// The flag if given, else the environment variable if set and not blank.

@@ -10,7 +10,7 @@ use std::fmt;
 use std::io;
 use std::path::PathBuf;
 
-use kore_clients::{AuthErrorKind, Error, Operation};
+use kore_clients::{AuthErrorKind, CertificateProblem, Error, Operation};
 
 /// The exit codes documented in `kore --help`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -366,12 +366,13 @@ pub fn classify_status(status: u16) -> Exit {
 /// but speak of builder methods; where they do, the CLI says it with flags.
 pub fn report(error: &Error) -> Report {
     let hint = |text: &str| Some(text.to_owned());
+    if let Some(report) = route_report(error) {
+        return report;
+    }
     match error {
         Error::Config { message } => Report {
             message: format!("invalid configuration: {}", in_cli_words(message)),
-            hint: hint(
-                "check --base-url / KORE_BASE_URL and --token-url / KORE_TOKEN_URL (https://, or http:// to 127.0.0.1)",
-            ),
+            hint: hint(config_hint(message)),
         },
         Error::Auth { operation, source } => {
             let mut what = match source.kind() {
@@ -519,6 +520,52 @@ pub fn report(error: &Error) -> Report {
             message: error.to_string(),
             hint: None,
         },
+    }
+}
+
+/// A refused certificate or a proxy's 407: what the TLS stack or the proxy
+/// said, the host, and which flag fixes it — not "check the network".
+fn route_report(error: &Error) -> Option<Report> {
+    let (operation, endpoint) = match error {
+        Error::Transport { operation, .. } => (short(*operation), ""),
+        Error::Auth { operation, .. } => (short(*operation), " (the token endpoint)"),
+        _ => return None,
+    };
+    if let Some(refused) = error.certificate() {
+        let hint = match refused.problem() {
+            CertificateProblem::Expired | CertificateProblem::NotYetValid => {
+                "check this machine's clock; if it is right, the server (or a proxy in between) presents an outdated certificate"
+            }
+            CertificateProblem::WrongHost => {
+                "check the host name in --base-url / --token-url; a proxy that inspects TLS presents its own certificate: trust its CA with --ca-cert FILE or KORE_CA_CERT"
+            }
+            _ => {
+                "if KORE is reached through a private CA or a TLS-inspecting proxy, trust that CA's certificate (PEM) with --ca-cert FILE, KORE_CA_CERT or the profile's ca_cert (SSL_CERT_FILE replaces the system's CAs)"
+            }
+        };
+        return Some(Report {
+            message: format!("{operation}: {refused}{endpoint}; not retried"),
+            hint: Some(hint.to_owned()),
+        });
+    }
+    error.is_proxy_refusal().then(|| Report {
+        message: format!(
+            "{operation}: the proxy refused the tunnel{endpoint} (HTTP 407 Proxy Authentication Required)"
+        ),
+        hint: Some(
+            "give the proxy's credentials in its URL: --proxy http://user:password@host:port, the profile's proxy, or HTTPS_PROXY".to_owned(),
+        ),
+    })
+}
+
+/// What to check for a configuration error, by what it is about.
+fn config_hint(message: &str) -> &'static str {
+    if message.contains("CA certificate") {
+        "--ca-cert, KORE_CA_CERT and the profile's ca_cert name a PEM file with the CA's certificate (-----BEGIN CERTIFICATE-----)"
+    } else if message.contains("the proxy") {
+        "--proxy and the profile's proxy take http://[user:password@]host:port"
+    } else {
+        "check --base-url / KORE_BASE_URL and --token-url / KORE_TOKEN_URL (https://, or http:// to 127.0.0.1)"
     }
 }
 

@@ -1,9 +1,13 @@
 //! `-v` / `-vv`: tracing to stderr.
 //!
-//! Only the KORE crates are raised (`kore`, `kore_clients`, `kore_mock`
-//! all start with `kore`); HTTP-level crates stay at `warn`, so nothing
-//! below the SDK — which never logs secrets — can print a request body
-//! holding one. `RUST_LOG`, when set, replaces these levels.
+//! Without `-v`, stderr is ours alone: our warnings, then `error:` and
+//! `hint:`. Dependencies (rustls and its verifier, hyper, reqwest) speak
+//! from `-v` on, and only at `warn`: a refused certificate is reported once,
+//! as our error, not also as the TLS stack's log line per handshake. Only
+//! the KORE crates are raised (`kore`, `kore_clients`, `kore_mock` all start
+//! with `kore`), so nothing below the SDK — which never logs secrets — can
+//! print a request body holding one. `RUST_LOG`, when set, replaces these
+//! levels.
 
 use tracing_subscriber::EnvFilter;
 use tracing_subscriber::fmt::format::FmtSpan;
@@ -12,8 +16,8 @@ use tracing_subscriber::fmt::format::FmtSpan;
 /// per-request log lines are its output and are shown without `-v`.
 pub fn init(verbose: u8, serving: bool) {
     let levels = match verbose {
-        0 if serving => "warn,kore_mock=info",
-        0 => "warn",
+        0 if serving => "off,kore=warn,kore_mock=info",
+        0 => "off,kore=warn",
         1 => "warn,kore=debug",
         _ => "warn,kore=trace",
     };

@@ -11,6 +11,9 @@
 //! base_url = "https://…"         # optional
 //! token_url = "https://…"        # optional
 //! token_cache = false            # optional: no token cache for this profile
+//! ca_cert = "corporate-ca.pem"   # optional: a CA (PEM) to trust besides the
+//! #                                 system's; relative to this file's directory
+//! proxy = "http://proxy:3128"    # optional: instead of HTTPS_PROXY and friends
 //! ```
 //!
 //! `--profile NAME` or `KORE_PROFILE` picks a profile; without either,
@@ -51,6 +54,8 @@ pub struct Profile {
     pub token_url: Option<String>,
     /// `false` turns the token cache off for this profile.
     pub token_cache: Option<bool>,
+    pub ca_cert: Option<PathBuf>,
+    pub proxy: Option<String>,
 }
 
 impl std::fmt::Debug for Profile {
@@ -66,6 +71,9 @@ impl std::fmt::Debug for Profile {
             .field("base_url", &self.base_url)
             .field("token_url", &self.token_url)
             .field("token_cache", &self.token_cache)
+            .field("ca_cert", &self.ca_cert)
+            // A proxy URL may hold the proxy's password.
+            .field("proxy", &self.proxy.as_ref().map(|_| "[set]"))
             .finish()
     }
 }
@@ -157,12 +165,12 @@ pub fn load(requested: Option<&str>) -> Result<Option<Loaded>, Failure> {
             },
         ));
     };
-    // Any profile's inline secret makes the whole file a secret.
+    // Any profile's inline secret (or proxy password) makes the whole file a secret.
     if file
         .profiles
         .values()
         .chain([&profile])
-        .any(|p| p.client_secret.is_some())
+        .any(|p| p.client_secret.is_some() || p.proxy.as_ref().is_some_and(|u| u.contains('@')))
     {
         check_private(&path)?;
     }

@@ -363,6 +363,8 @@ struct Inner {
     token_url: String,
     oauth: OAuthClient,
     http: reqwest::Client,
+    /// The timeout of each token request.
+    timeout: Duration,
     retry: RetryPolicy,
     state: RwLock<State>,
     grants: AtomicU64,
@@ -385,13 +387,15 @@ impl fmt::Debug for TokenCache {
 
 impl TokenCache {
     /// A cache for `client_id`/`client_secret` at `token_url`. `http` must not
-    /// follow redirects and carries the token endpoint's timeouts; `retry`
+    /// follow redirects from `token_url` (it may be the API's client, so that
+    /// both share connections); each token request gets `timeout`; `retry`
     /// says how often a failed token request is repeated.
     pub(crate) fn new(
         client_id: String,
         client_secret: SecretString,
         token_url: &str,
         http: reqwest::Client,
+        timeout: Duration,
         retry: RetryPolicy,
     ) -> Result<Self, String> {
         let url = TokenUrl::new(token_url.to_owned())
@@ -410,6 +414,7 @@ impl TokenCache {
                 token_url: token_url.to_owned(),
                 oauth,
                 http,
+                timeout,
                 retry,
                 state: RwLock::new(State::default()),
                 grants: AtomicU64::new(0),
@@ -762,11 +767,14 @@ impl Inner {
         // oauth2 keeps the status and headers of a failed exchange to itself;
         // the HTTP closure records what errors need.
         let seen: Arc<Mutex<(Option<StatusCode>, Option<Duration>)>> = Arc::default();
+        let timeout = self.timeout;
         let send = |request: oauth2::HttpRequest| {
             let http = self.http.clone();
             let seen = seen.clone();
             async move {
-                let request = reqwest::Request::try_from(request)?;
+                let mut request = reqwest::Request::try_from(request)?;
+                // The client may be the API's, whose timeout is the API's.
+                *request.timeout_mut() = Some(timeout);
                 let response = http.execute(request).await?;
                 *seen.lock().unwrap_or_else(|e| e.into_inner()) = (
                     Some(response.status()),
@@ -795,10 +803,12 @@ impl Inner {
         let response = result.map_err(|e| {
             let error = self.describe(e, status);
             Failure {
+                // A refused certificate is refused again on the next handshake.
                 transient: matches!(
                     error.kind(),
                     AuthErrorKind::Unreachable | AuthErrorKind::Unavailable
-                ),
+                ) && error.certificate().is_none()
+                    && !error.is_proxy_refusal(),
                 error,
                 retry_after,
             }

@@ -12,6 +12,7 @@ use crate::auth::TokenCache;
 use crate::error::{Error, Result};
 use crate::retry::RetryPolicy;
 use crate::token_store::TokenStore;
+use crate::tls::CaSource;
 use crate::transport::Transport;
 use crate::{Kore, Shared};
 
@@ -54,6 +55,26 @@ pub struct KoreBuilder {
     http: Option<reqwest::Client>,
     allow_insecure_http: bool,
     token_store: Option<Arc<dyn TokenStore>>,
+    ca_certs: Vec<CaSource>,
+    proxy: Option<Proxy>,
+}
+
+/// Which proxy requests go through.
+#[derive(Clone)]
+enum Proxy {
+    /// This one (its URL may hold credentials: never shown).
+    Url(String),
+    /// None, whatever the environment says.
+    Off,
+}
+
+impl fmt::Debug for Proxy {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Proxy::Url(url) => write!(f, "Url({:?})", redact_userinfo(url)),
+            Proxy::Off => f.write_str("Off"),
+        }
+    }
 }
 
 impl fmt::Debug for KoreBuilder {
@@ -81,6 +102,8 @@ impl fmt::Debug for KoreBuilder {
                 "token_store",
                 &self.token_store.as_ref().map(|_| "caller's TokenStore"),
             )
+            .field("ca_certs", &self.ca_certs)
+            .field("proxy", &self.proxy)
             .finish()
     }
 }
@@ -165,6 +188,48 @@ impl KoreBuilder {
         self
     }
 
+    /// Also trusts the CA certificates in the PEM file at `path` (one or
+    /// more `-----BEGIN CERTIFICATE-----` blocks), besides the system's: for
+    /// a private CA, or a proxy that inspects TLS with its own. Applies to
+    /// the token endpoint and the API. The file is read by
+    /// [`build`](Self::build), which fails if it holds no certificate.
+    /// Each call adds to the ones before.
+    ///
+    /// ```no_run
+    /// let kore = kore_clients::Kore::builder()
+    ///     .client_id("my-client-id")
+    ///     .client_secret("my-client-secret".into())
+    ///     .ca_cert_file("/etc/ssl/corporate-ca.pem")
+    ///     .build()?;
+    /// # Ok::<(), kore_clients::Error>(())
+    /// ```
+    pub fn ca_cert_file(mut self, path: impl Into<std::path::PathBuf>) -> Self {
+        self.ca_certs.push(CaSource::File(path.into()));
+        self
+    }
+
+    /// Like [`ca_cert_file`](Self::ca_cert_file), with the PEM text itself.
+    pub fn ca_cert_pem(mut self, pem: impl AsRef<[u8]>) -> Self {
+        self.ca_certs.push(CaSource::Pem(pem.as_ref().to_vec()));
+        self
+    }
+
+    /// Sends every request (token and API) through the proxy at `url`
+    /// (`http://` or `https://`, credentials as `http://user:password@host:port`),
+    /// instead of the one `HTTPS_PROXY`, `HTTP_PROXY` or `ALL_PROXY` name.
+    /// `NO_PROXY` still exempts the hosts it lists. The URL's credentials
+    /// never appear in `Debug`, errors or logs.
+    pub fn proxy(mut self, url: impl Into<String>) -> Self {
+        self.proxy = Some(Proxy::Url(url.into()));
+        self
+    }
+
+    /// Connects directly, ignoring `HTTPS_PROXY`, `HTTP_PROXY` and `ALL_PROXY`.
+    pub fn no_proxy(mut self) -> Self {
+        self.proxy = Some(Proxy::Off);
+        self
+    }
+
     /// Allows `http://` URLs for hosts other than loopback. Credentials and
     /// tokens then cross the network in clear text: only for test setups.
     pub fn allow_insecure_http(mut self, allow: bool) -> Self {
@@ -184,7 +249,8 @@ impl KoreBuilder {
 
     /// Takes `KORE_CLIENT_ID`, `KORE_CLIENT_SECRET`, `KORE_BASE_URL` and
     /// `KORE_TOKEN_URL` from the environment where they are set (a set
-    /// variable wins over what the builder has). Fails only if the client
+    /// variable wins over what the builder has), and trusts the CA file
+    /// `KORE_CA_CERT` names, if set, besides any given to the builder. Fails only if the client
     /// id or secret is then missing from both.
     pub fn from_env(mut self) -> Result<Self> {
         let var = |name: &str| -> Result<Option<String>> {
@@ -207,6 +273,9 @@ impl KoreBuilder {
         }
         if let Some(url) = var("KORE_TOKEN_URL")? {
             self.token_url = Some(url);
+        }
+        if let Some(path) = var("KORE_CA_CERT")? {
+            self.ca_certs.push(CaSource::File(path.into()));
         }
         if self.client_id.is_none() {
             return Err(Error::config(
@@ -272,25 +341,45 @@ impl KoreBuilder {
         let timeout = self.timeout.unwrap_or(DEFAULT_TIMEOUT);
         let connect_timeout = self.connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT);
         let http_error = |source: reqwest::Error| Error::HttpClient { source };
-        let (http, client_applies_attempt_timeout) = match self.http {
-            Some(http) => (http, false),
-            None => (
-                with_tls(reqwest::Client::builder())
-                    .user_agent(user_agent.clone())
-                    .timeout(timeout)
-                    .connect_timeout(connect_timeout)
-                    .build()
-                    .map_err(http_error)?,
-                true,
-            ),
+        let roots = crate::tls::load_roots(&self.ca_certs)?;
+        // `NO_PROXY=*` means no proxy for any host, as with curl; reqwest's
+        // matcher would still proxy hosts given as IP addresses.
+        let proxy = match &self.proxy {
+            _ if no_proxy_exempts_every_host() => Some(None),
+            proxy => proxy.as_ref().map(proxy_setting).transpose()?,
         };
-        let token_http = with_tls(reqwest::Client::builder())
-            .user_agent(user_agent)
-            .timeout(self.token_timeout.unwrap_or(DEFAULT_TOKEN_TIMEOUT))
-            .connect_timeout(connect_timeout)
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .map_err(http_error)?;
+        // Trust and proxy, the same for the token endpoint and the API.
+        let network = |builder: reqwest::ClientBuilder| {
+            let builder = with_tls(builder, &roots)
+                .user_agent(user_agent.clone())
+                .connect_timeout(connect_timeout);
+            match &proxy {
+                Some(Some(proxy)) => builder.proxy(proxy.clone()),
+                Some(None) => builder.no_proxy(),
+                None => builder,
+            }
+        };
+        // Token requests go through the API's client, so that where both are
+        // one host they share its connections (one TLS handshake, one proxy
+        // tunnel); a caller's own client may follow redirects, so then they
+        // get a client of their own.
+        let (http, token_http, client_applies_attempt_timeout) = match self.http {
+            Some(http) => {
+                let token_http = network(reqwest::Client::builder())
+                    .redirect(reqwest::redirect::Policy::none())
+                    .build()
+                    .map_err(http_error)?;
+                (http, token_http, false)
+            }
+            None => {
+                let http = network(reqwest::Client::builder())
+                    .timeout(timeout)
+                    .redirect(redirects_except_from(token_url.clone()))
+                    .build()
+                    .map_err(http_error)?;
+                (http.clone(), http, true)
+            }
+        };
 
         let retry = self.retry.unwrap_or_default();
         let tokens = TokenCache::new(
@@ -298,6 +387,7 @@ impl KoreBuilder {
             client_secret,
             token_url.as_str(),
             token_http,
+            self.token_timeout.unwrap_or(DEFAULT_TOKEN_TIMEOUT),
             retry.clone(),
         )
         .map_err(Error::config)?
@@ -325,15 +415,62 @@ impl KoreBuilder {
     }
 }
 
-/// Pins the TLS backend in code, so that another crate in the build turning
-/// on a different reqwest backend cannot silently switch ours: rustls by
-/// default, the platform's library when the `native-tls` feature is chosen.
-fn with_tls(builder: reqwest::ClientBuilder) -> reqwest::ClientBuilder {
+/// The TLS settings: the backend, pinned in code so that another crate in
+/// the build turning on a different reqwest backend cannot silently switch
+/// ours (rustls by default, the platform's library when the `native-tls`
+/// feature is chosen), and the extra CAs trusted besides the system's.
+fn with_tls(
+    builder: reqwest::ClientBuilder,
+    roots: &[reqwest::Certificate],
+) -> reqwest::ClientBuilder {
     #[cfg(feature = "native-tls")]
     let builder = builder.tls_backend_native();
     #[cfg(all(feature = "rustls", not(feature = "native-tls")))]
     let builder = builder.tls_backend_rustls();
-    builder
+    builder.tls_certs_merge(roots.iter().cloned())
+}
+
+/// Follows redirects as reqwest does by default (at most 10), except for a
+/// request to the token endpoint: following one would replay the client
+/// secret to wherever the redirect points.
+fn redirects_except_from(token_url: Url) -> reqwest::redirect::Policy {
+    reqwest::redirect::Policy::custom(move |attempt| {
+        if attempt.previous().first() == Some(&token_url) {
+            attempt.stop()
+        } else if attempt.previous().len() > 10 {
+            attempt.error("too many redirects")
+        } else {
+            attempt.follow()
+        }
+    })
+}
+
+/// Whether `NO_PROXY` (or `no_proxy`) holds the entry `*`.
+fn no_proxy_exempts_every_host() -> bool {
+    ["NO_PROXY", "no_proxy"]
+        .iter()
+        .find_map(|name| std::env::var(name).ok())
+        .is_some_and(|list| list.split(',').any(|entry| entry.trim() == "*"))
+}
+
+/// The proxy to configure (`None`: none at all), or why `url` cannot be one.
+/// `NO_PROXY` applies to an explicit proxy as to the environment's, as with curl.
+fn proxy_setting(proxy: &Proxy) -> Result<Option<reqwest::Proxy>> {
+    let url = match proxy {
+        Proxy::Off => return Ok(None),
+        Proxy::Url(url) => url,
+    };
+    let shown = redact_userinfo(url);
+    let parsed = Url::parse(url)
+        .map_err(|e| Error::config(format!("the proxy {shown:?} is not a URL: {e}")))?;
+    if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none() {
+        return Err(Error::config(format!(
+            "the proxy {shown:?} is not an http:// or https:// URL with a host"
+        )));
+    }
+    let proxy = reqwest::Proxy::all(parsed)
+        .map_err(|_| Error::config(format!("the proxy {shown:?} is not usable")))?;
+    Ok(Some(proxy.no_proxy(reqwest::NoProxy::from_env())))
 }
 
 /// Parses `url` and refuses clear-text HTTP to anything but loopback unless

@@ -223,6 +223,19 @@ impl fmt::Display for Error {
                 after_timeout(*operation, "`KoreBuilder::operation_timeout`")
             ),
             Error::Transport {
+                operation, source, ..
+            } if crate::tls::is_certificate(source) => write!(
+                f,
+                "{operation}: {}; {}",
+                crate::tls::failure_of(source).expect("a certificate failure"),
+                crate::tls::SDK_ADVICE
+            ),
+            Error::Transport {
+                operation, source, ..
+            } if crate::tls::is_proxy_refusal(source) => {
+                write!(f, "{operation}: {}", crate::tls::PROXY_REFUSAL)
+            }
+            Error::Transport {
                 operation,
                 attempts,
                 source,
@@ -395,6 +408,7 @@ impl Error {
         let write = self.operation().is_some_and(Operation::is_write);
         match self {
             Error::Timeout { .. } | Error::OperationTimeout { .. } => !write,
+            _ if self.is_certificate() || self.is_proxy_refusal() => false,
             Error::Transport { source, .. } => !write || source.is_connect(),
             Error::Api { status, .. } | Error::UnexpectedResponse { status, .. } => {
                 crate::retry::should_retry_status(*status, write)
@@ -609,6 +623,12 @@ impl fmt::Display for AuthError {
         }
         if let Some(description) = &self.description {
             write!(f, ": {description}")?;
+        }
+        if let Some(refused) = self.certificate() {
+            return write!(f, ": {refused}; {}", crate::tls::SDK_ADVICE);
+        }
+        if self.is_proxy_refusal() {
+            return write!(f, ": {}", crate::tls::PROXY_REFUSAL);
         }
         f.write_str(match self.kind {
             AuthErrorKind::Rejected | AuthErrorKind::ApiRejected => {

@@ -67,6 +67,7 @@ mod models;
 mod paginate;
 mod retry;
 pub mod token_store;
+mod tls;
 mod transport;
 
 /// The date-time crate of [`Client::date_created`] and friends.
@@ -84,6 +85,7 @@ pub use models::{
 pub use reqwest;
 pub use retry::{RetryPolicy, parse_retry_after};
 pub use secrecy::{ExposeSecret, SecretString};
+pub use tls::{CertificateFailure, CertificateProblem};
 
 /// The generated client and its types, for what this crate does not wrap.
 pub use kore_clients_gen as raw;
@@ -125,7 +127,8 @@ impl Kore {
     }
 
     /// A client configured from `KORE_CLIENT_ID`, `KORE_CLIENT_SECRET` and,
-    /// if set, `KORE_BASE_URL` and `KORE_TOKEN_URL`.
+    /// if set, `KORE_BASE_URL`, `KORE_TOKEN_URL` and `KORE_CA_CERT` (a CA
+    /// file to trust besides the system's).
     pub fn from_env() -> Result<Self> {
         KoreBuilder::default().from_env()?.build()
     }
@@ -170,6 +173,14 @@ impl Kore {
     /// [`Clients::create`] for creating clients.
     pub fn raw(&self) -> &kore_clients_gen::Client {
         &self.shared.raw
+    }
+
+    /// The `reqwest::Client` API requests go through: the builder's trust
+    /// (extra CAs), proxy, timeouts and connection pool, or the caller's own
+    /// client from [`KoreBuilder::http_client`]. For requests of one's own to
+    /// KORE that should take the same network path; it adds no token.
+    pub fn http_client(&self) -> &reqwest::Client {
+        progenitor_client::ClientInfo::client(&self.shared.raw)
     }
 
     /// The token cache (e.g. to count grants, or to see expiry in `Debug`).

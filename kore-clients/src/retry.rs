@@ -114,7 +114,11 @@ pub(crate) fn should_retry_status(status: StatusCode, write: bool) -> bool {
 
 /// Whether a transport error may be retried for a (non-)write operation.
 pub(crate) fn should_retry_error(error: &reqwest::Error, write: bool) -> bool {
-    if write {
+    // The next handshake would get the same certificate and the same
+    // verdict; the proxy, the same 407.
+    if crate::tls::is_certificate(error) || crate::tls::is_proxy_refusal(error) {
+        false
+    } else if write {
         // Only a connection that was never established proves the server
         // never saw the request; a timeout or reset may come after it did.
         error.is_connect()

@@ -148,7 +148,8 @@ pub(crate) async fn list_clients(
         matching_count += 1;
     }
 
-    let origin = format!("http://{}", request_host(&headers, &uri, &shared));
+    let scheme = if shared.config.tls { "https" } else { "http" };
+    let origin = format!("{scheme}://{}", request_host(&headers, &uri, &shared));
     let next_origin = if shared.faults.foreign_next_page_url() {
         FOREIGN_ORIGIN
     } else {

@@ -72,8 +72,13 @@ pub struct Args {
     /// Faults: a status (400-599), 429:SECS, html-502, truncated-json, drift, delay:MS, pass.
     #[arg(long = "fault", value_name = "ROUTE=FAULT[,FAULT...]", value_parser = parse_script)]
     pub faults: Vec<(Route, Vec<Fault>)>,
+    /// Serve HTTPS with a private CA generated at start (its PEM file is `ca_cert` in
+    /// --json and in the banner; trust it with KORE_CA_CERT, --ca-cert or SSL_CERT_FILE).
+    #[arg(long)]
+    pub tls: bool,
     /// Once listening, print exactly one JSON object on stdout (base_url, token_url,
-    /// admin_url, client_id, client_secret, account_id) instead of the banner.
+    /// admin_url, client_id, client_secret, account_id, and ca_cert with --tls)
+    /// instead of the banner.
     #[arg(long)]
     pub json: bool,
     /// Answer the admin API (/_mock/) from any peer, not only loopback: anyone who can
@@ -120,7 +125,8 @@ impl Args {
             .token_lifetime(Duration::from_secs(self.token_lifetime_secs))
             .expires_in_as_string(self.expires_in_as_string)
             .foreign_next_page_url(self.foreign_next_page_url)
-            .admin_anywhere(self.admin_anywhere);
+            .admin_anywhere(self.admin_anywhere)
+            .tls(self.tls);
         if let Some(clock) = self.clock {
             builder = builder.fixed_clock(clock);
         }
@@ -158,16 +164,21 @@ impl Args {
     }
 }
 
-/// The `--json` readiness object: the URLs (never naming `0.0.0.0`) and credentials.
+/// The `--json` readiness object: the URLs (never naming `0.0.0.0`), credentials
+/// and, serving HTTPS, the path of the CA's PEM file (`ca_cert`).
 pub fn readiness(mock: &MockKore) -> serde_json::Value {
-    json!({
+    let mut ready = json!({
         "base_url": mock.base_url(),
         "token_url": mock.token_url(),
         "admin_url": mock.admin_url(),
         "client_id": mock.client_id(),
         "client_secret": mock.client_secret(),
         "account_id": mock.account_id(),
-    })
+    });
+    if let Some(path) = mock.ca_cert_path() {
+        ready["ca_cert"] = json!(path.display().to_string());
+    }
+    ready
 }
 
 /// The banner for humans: URLs, the test credentials (meant to be shown), the
@@ -190,6 +201,10 @@ pub fn banner(mock: &MockKore, args: &Args) -> String {
         admin = mock.admin_url(),
         account = mock.account_id(),
     );
+    let ca = mock.ca_cert_path().map(|path| path.display().to_string());
+    if let Some(ca) = &ca {
+        text.push_str(&format!("  CA (PEM):      {ca}\n"));
+    }
     if let Some(notice) = args.admin_notice() {
         text.push_str(&format!("\n{notice}\n"));
     }
@@ -198,9 +213,12 @@ pub fn banner(mock: &MockKore, args: &Args) -> String {
          \n  export KORE_BASE_URL={base}\
          \n  export KORE_TOKEN_URL={token}\
          \n  export KORE_CLIENT_ID={id}\
-         \n  export KORE_CLIENT_SECRET={secret}\n\
-         \nPress Ctrl-C to stop.\n"
+         \n  export KORE_CLIENT_SECRET={secret}\n"
     ));
+    if let Some(ca) = &ca {
+        text.push_str(&format!("  export KORE_CA_CERT={ca}\n"));
+    }
+    text.push_str("\nPress Ctrl-C to stop.\n");
     text
 }
 

@@ -54,15 +54,19 @@ mod api;
 pub mod cli;
 mod faults;
 mod journal;
+pub mod proxy;
 mod recording;
 mod server;
 mod state;
+pub mod tls;
 mod token;
 
 use std::fmt;
 use std::io;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::path::{Path, PathBuf};
 use std::str::FromStr;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
@@ -185,7 +189,17 @@ pub struct MockKoreBuilder {
     token_lifetime: Duration,
     clock: Option<SystemTime>,
     admin_anywhere: bool,
+    tls: Tls,
     faults: Faults,
+}
+
+/// Whether and with which certificate the mock serves HTTPS.
+#[derive(Debug, Clone)]
+enum Tls {
+    Off,
+    /// A CA and a certificate for [`tls::SERVER_NAMES`], made at start.
+    Generated,
+    Given(tls::ServerIdentity),
 }
 
 impl fmt::Debug for MockKoreBuilder {
@@ -198,6 +212,7 @@ impl fmt::Debug for MockKoreBuilder {
             .field("token_lifetime", &self.token_lifetime)
             .field("clock", &self.clock)
             .field("admin_anywhere", &self.admin_anywhere)
+            .field("tls", &self.tls)
             .finish_non_exhaustive()
     }
 }
@@ -213,6 +228,7 @@ impl Default for MockKoreBuilder {
             token_lifetime: DEFAULT_TOKEN_LIFETIME,
             clock: None,
             admin_anywhere: false,
+            tls: Tls::Off,
             faults: Faults::new(),
         }
     }
@@ -256,6 +272,32 @@ impl MockKoreBuilder {
     /// they get a 404 there, as for any path the mock does not serve.
     pub fn admin_anywhere(mut self, enabled: bool) -> Self {
         self.admin_anywhere = enabled;
+        self
+    }
+
+    /// Serves HTTPS instead of HTTP: at start, a private CA and a certificate it
+    /// issued for `localhost`, `127.0.0.1` and `::1` are generated; the URLs say
+    /// `https://` and [`MockKore::ca_cert_path`] names the CA's PEM file, which a
+    /// client under test must trust (nothing else does).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let mock = kore_mock::MockKore::builder().tls(true).start().await;
+    /// assert!(mock.base_url().starts_with("https://127.0.0.1:"));
+    /// let pem = std::fs::read_to_string(mock.ca_cert_path().unwrap()).unwrap();
+    /// assert_eq!(Some(pem.as_str()), mock.ca_cert_pem());
+    /// # }
+    /// ```
+    pub fn tls(mut self, enabled: bool) -> Self {
+        self.tls = if enabled { Tls::Generated } else { Tls::Off };
+        self
+    }
+
+    /// Serves HTTPS with `identity` (e.g. an expired certificate, or one for other
+    /// names, from a [`tls::TestCa`]); its CA becomes [`MockKore::ca_cert_pem`].
+    pub fn tls_identity(mut self, identity: tls::ServerIdentity) -> Self {
+        self.tls = Tls::Given(identity);
         self
     }
 
@@ -311,8 +353,20 @@ impl MockKoreBuilder {
     /// # Errors
     /// Fails when the address cannot be bound.
     pub async fn try_start(self) -> io::Result<MockKore> {
+        let identity = match self.tls {
+            Tls::Off => None,
+            Tls::Generated => Some(tls::TestCa::new()?.issue(&tls::SERVER_NAMES)?),
+            Tls::Given(identity) => Some(identity),
+        };
+        let acceptor = identity
+            .as_ref()
+            .map(tls::ServerIdentity::acceptor)
+            .transpose()?;
         let listener = tokio::net::TcpListener::bind(self.addr).await?;
         let addr = listener.local_addr()?;
+        let ca = identity
+            .map(|identity| CaFile::write(identity.ca_pem(), addr))
+            .transpose()?;
         let shutdown = CancellationToken::new();
         let seed = Seed {
             seed: self.seed,
@@ -328,6 +382,7 @@ impl MockKoreBuilder {
                 token_lifetime: self.token_lifetime,
                 local_addr: addr,
                 admin_anywhere: self.admin_anywhere,
+                tls: ca.is_some(),
                 seed,
                 initial_faults: self.faults.snapshot(),
             }),
@@ -337,10 +392,18 @@ impl MockKoreBuilder {
             journal: Arc::new(Journal::new()),
             shutdown: shutdown.clone(),
         };
+        let accepted = Arc::new(AtomicU64::new(0));
+        let listener = server::Accepting {
+            tcp: listener,
+            tls: acceptor,
+            accepted: accepted.clone(),
+        };
         let task = tokio::spawn(server::serve(listener, shared.clone(), shutdown.clone()));
         Ok(MockKore {
             shared,
             addr,
+            ca,
+            accepted,
             shutdown,
             task: Some(task),
         })
@@ -358,10 +421,41 @@ impl MockKoreBuilder {
     }
 }
 
+/// The CA of an HTTPS mock, in memory and in a PEM file that lives as long as the mock.
+struct CaFile {
+    pem: String,
+    path: PathBuf,
+}
+
+impl CaFile {
+    /// Writes `pem` to a file named after this process and the mock's port, which no
+    /// other running mock can have.
+    fn write(pem: &str, addr: SocketAddr) -> io::Result<Self> {
+        let path = std::env::temp_dir().join(format!(
+            "kore-mock-{}-{}-ca.pem",
+            std::process::id(),
+            addr.port()
+        ));
+        std::fs::write(&path, pem)?;
+        Ok(Self {
+            pem: pem.to_owned(),
+            path,
+        })
+    }
+}
+
+impl Drop for CaFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
+
 /// A running mock; dropping it shuts the server down.
 pub struct MockKore {
     shared: Shared,
     addr: SocketAddr,
+    ca: Option<CaFile>,
+    accepted: Arc<AtomicU64>,
     shutdown: CancellationToken,
     task: Option<JoinHandle<io::Result<()>>>,
 }
@@ -405,10 +499,30 @@ impl MockKore {
         }
     }
 
-    /// Base URL of the Client API, e.g. `http://127.0.0.1:PORT`; the SDK appends `/v1/...`.
+    /// Base URL of the Client API, e.g. `http://127.0.0.1:PORT` (`https://` with
+    /// [`MockKoreBuilder::tls`]); the SDK appends `/v1/...`.
     /// A mock listening on `0.0.0.0` names `127.0.0.1` here (`[::1]` for `::`).
     pub fn base_url(&self) -> String {
-        format!("http://{}", self.url_addr())
+        let scheme = if self.ca.is_some() { "https" } else { "http" };
+        format!("{scheme}://{}", self.url_addr())
+    }
+
+    /// With HTTPS, the PEM of the CA that issued the server's certificate.
+    pub fn ca_cert_pem(&self) -> Option<&str> {
+        self.ca.as_ref().map(|ca| ca.pem.as_str())
+    }
+
+    /// With HTTPS, a PEM file holding [`ca_cert_pem`](Self::ca_cert_pem), removed
+    /// when the mock is dropped: what `--ca-cert`, `SSL_CERT_FILE` or a test in
+    /// any language trusts.
+    pub fn ca_cert_path(&self) -> Option<&Path> {
+        self.ca.as_ref().map(|ca| ca.path.as_path())
+    }
+
+    /// Connections accepted so far (TCP; with HTTPS, each is one TLS handshake
+    /// begun), also those whose handshake failed. Not reset by [`reset`](Self::reset).
+    pub fn connections(&self) -> u64 {
+        self.accepted.load(Ordering::Relaxed)
     }
 
     /// Full URL of the token endpoint, e.g. `http://127.0.0.1:PORT/api-services/v1/auth/token`.

@@ -1,6 +1,6 @@
 //! Router assembly, the per-route interception that records requests and applies
-//! faults, the journal and request log, and the serve loop with its bounded
-//! graceful shutdown.
+//! faults, the journal and request log, and the serve loop (clear text or TLS, every
+//! accepted connection counted) with its bounded graceful shutdown.
 
 use std::io;
 use std::net::SocketAddr;
@@ -13,13 +13,19 @@ use axum::http::{Method, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use axum::serve::{Listener, ListenerExt as _};
 use tokio::net::TcpListener;
+use tokio_rustls::TlsAcceptor;
 use tokio_util::sync::CancellationToken;
 
 use crate::api::{self, ApiError};
 use crate::faults::{self, Fault};
 use crate::journal::{redact_path, redact_query};
 use crate::state::Shared;
+use crate::tls::Conn;
 use crate::{Route, TOKEN_PATH, admin, token};
 
 /// Largest request body the mock buffers; KORE's bodies are tiny.
@@ -46,13 +52,49 @@ pub(crate) fn router(shared: Shared) -> Router {
         .with_state(shared)
 }
 
+/// The mock's listener: counts every accepted connection and, serving HTTPS, hands
+/// each one to TLS.
+pub(crate) struct Accepting {
+    pub(crate) tcp: TcpListener,
+    pub(crate) tls: Option<TlsAcceptor>,
+    pub(crate) accepted: Arc<AtomicU64>,
+}
+
+impl Listener for Accepting {
+    type Io = Conn;
+    type Addr = SocketAddr;
+
+    async fn accept(&mut self) -> (Conn, SocketAddr) {
+        loop {
+            match self.tcp.accept().await {
+                Ok((stream, peer)) => {
+                    self.accepted.fetch_add(1, Ordering::Relaxed);
+                    let conn = match &self.tls {
+                        Some(tls) => Conn::Handshaking(Box::new(tls.accept(stream))),
+                        None => Conn::Plain(stream),
+                    };
+                    return (conn, peer);
+                }
+                // Out of file descriptors and the like: wait instead of spinning,
+                // as axum does for its own listener.
+                Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
+            }
+        }
+    }
+
+    fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.tcp.local_addr()
+    }
+}
+
 pub(crate) async fn serve(
-    listener: TcpListener,
+    listener: Accepting,
     shared: Shared,
     shutdown: CancellationToken,
 ) -> io::Result<()> {
     let app = router(shared).into_make_service_with_connect_info::<SocketAddr>();
-    let graceful = axum::serve(listener, app)
+    // `tap_io` is what gives a listener of our own the peer address as ConnectInfo.
+    let graceful = axum::serve(listener.tap_io(|_| {}), app)
         .with_graceful_shutdown(shutdown.clone().cancelled_owned())
         .into_future();
     // Graceful shutdown waits for every open connection; a client that never finishes

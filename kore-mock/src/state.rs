@@ -50,6 +50,8 @@ pub(crate) struct Config {
     pub local_addr: SocketAddr,
     /// Whether peers other than loopback may use the admin API.
     pub admin_anywhere: bool,
+    /// Whether the mock serves HTTPS (its page URLs then say `https://`).
+    pub tls: bool,
     /// What the store is seeded from, again on every reset.
     pub seed: Seed,
     /// The fault table as configured at start, restored on every reset.

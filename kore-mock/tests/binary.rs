@@ -370,3 +370,73 @@ async fn sigterm_stops_it_cleanly_within_a_second() {
 async fn sigint_stops_it_cleanly_within_a_second() {
     stops_within_a_second_on("INT").await;
 }
+
+#[tokio::test]
+async fn tls_serves_https_and_names_its_ca_file_until_it_stops() {
+    let mut mock = Running::spawn(&["--port", "0", "--json", "--tls"]);
+    let ready = mock.readiness();
+    let base_url = ready["base_url"].as_str().unwrap().to_owned();
+    assert!(base_url.starts_with("https://127.0.0.1:"), "{ready}");
+    assert!(ready["token_url"].as_str().unwrap().starts_with("https://"));
+    let ca_path = std::path::PathBuf::from(ready["ca_cert"].as_str().expect("ca_cert"));
+    let pem = std::fs::read(&ca_path).expect("the CA file exists while the mock runs");
+    let ca = reqwest::Certificate::from_pem(&pem).unwrap();
+
+    // Trusting only that CA, and not the system's, the mock's certificate verifies.
+    let https = reqwest::Client::builder()
+        .no_proxy()
+        .tls_certs_only([ca])
+        .timeout(Duration::from_secs(10))
+        .build()
+        .unwrap();
+    let health: Value = https
+        .get(format!("{base_url}/_mock/health"))
+        .send()
+        .await
+        .expect("an HTTPS answer from a certificate the CA issued")
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(health["status"], "ok");
+    // Without it, the certificate is refused.
+    let refused = http().get(format!("{base_url}/_mock/health")).send().await;
+    assert!(refused.is_err(), "{refused:?}");
+
+    mock.signal("TERM");
+    let (status, _) = mock.exit_within(Duration::from_secs(10)).await;
+    assert!(status.success(), "{status:?}");
+    assert!(!ca_path.exists(), "the CA file is removed on exit");
+}
+
+#[tokio::test]
+async fn the_tls_banner_names_the_ca_file_and_its_export() {
+    let mut mock = Running::spawn(&["--port", "0", "--tls"]);
+    let mut banner = Vec::new();
+    while !banner
+        .iter()
+        .any(|line: &String| line.starts_with("Press Ctrl-C"))
+    {
+        banner.push(mock.line());
+    }
+    let ca = banner
+        .iter()
+        .find_map(|line| line.trim().strip_prefix("CA (PEM):"))
+        .unwrap_or_else(|| panic!("no CA line in {banner:?}"))
+        .trim()
+        .to_owned();
+    assert!(std::path::Path::new(&ca).exists(), "{ca}");
+    assert!(
+        banner
+            .iter()
+            .any(|line| line.trim() == format!("export KORE_CA_CERT={ca}")),
+        "{banner:?}"
+    );
+    assert!(
+        banner
+            .iter()
+            .any(|line| line.contains("base URL:      https://"))
+    );
+    mock.signal("TERM");
+    let (status, _) = mock.exit_within(Duration::from_secs(10)).await;
+    assert!(status.success(), "{status:?}");
+}

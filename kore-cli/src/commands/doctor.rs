@@ -103,17 +103,11 @@ pub async fn run(
             calls: vec![format!("the token grant after ping ({error})")],
             network: error.is_network(),
         })?;
-    let http = reqwest::Client::builder()
-        .timeout(global.timeout.unwrap_or(DEFAULT_TIMEOUT))
-        .redirect(reqwest::redirect::Policy::none())
-        .user_agent(concat!("kore-cli/", env!("CARGO_PKG_VERSION"), " (doctor)"))
-        .build()
-        .map_err(|e| Failure::Io {
-            context: "the doctor's HTTP client".into(),
-            source: std::io::Error::other(e),
-        })?;
+    // The SDK's client: the same CA (--ca-cert), proxy and connection as
+    // the calls the doctor checks.
     let probe = Probe {
-        http,
+        http: kore.http_client().clone(),
+        timeout: global.timeout.unwrap_or(DEFAULT_TIMEOUT),
         base: kore.base_url().trim_end_matches('/').to_owned(),
         authorization: token.header().clone(),
     };
@@ -313,6 +307,7 @@ fn deliver_secret(reserved: SecretFile, body: &Body) -> Result<Created, Failure>
 /// Sends the doctor's requests, one attempt each, with the SDK's token.
 struct Probe {
     http: reqwest::Client,
+    timeout: Duration,
     base: String,
     authorization: header::HeaderValue,
 }
@@ -382,6 +377,11 @@ impl Probe {
         let mut request = self
             .http
             .request(method, url)
+            .timeout(self.timeout)
+            .header(
+                header::USER_AGENT,
+                concat!("kore-cli/", env!("CARGO_PKG_VERSION"), " (doctor)"),
+            )
             .header(header::AUTHORIZATION, self.authorization.clone())
             .header(header::ACCEPT, "application/json");
         if let Some(body) = body {

@@ -15,7 +15,7 @@ const COMMAND_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// Variables a developer's shell might have set that would change what the
 /// binary does.
-const AMBIENT: [&str; 13] = [
+const AMBIENT: [&str; 23] = [
     "XDG_CACHE_HOME",
     "KORE_TOKEN_CACHE",
     "KORE_TOKEN_CACHE_WAIT",
@@ -29,6 +29,17 @@ const AMBIENT: [&str; 13] = [
     "NO_COLOR",
     "CLICOLOR_FORCE",
     "XDG_CONFIG_HOME",
+    // A proxy or CA of the developer's would stand between the binary and the mock.
+    "KORE_CA_CERT",
+    "SSL_CERT_FILE",
+    "HTTPS_PROXY",
+    "https_proxy",
+    "HTTP_PROXY",
+    "http_proxy",
+    "ALL_PROXY",
+    "all_proxy",
+    "NO_PROXY",
+    "no_proxy",
 ];
 
 /// A config file path that does not exist, so a developer's own profiles
