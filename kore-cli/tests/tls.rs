@@ -64,8 +64,16 @@ fn one_tunnel_to(mock: &Mock) -> Vec<Tunnel> {
 }
 
 /// `kore --ca-cert <the mock's CA> ARGS ping`.
-fn ping_trusting(mock: &Mock, args: &[&str]) -> assert_cmd::Command {
+/// `kore` for `mock` without the token cache: these tests count the token
+/// requests and tunnels each command makes.
+fn uncached(mock: &Mock) -> assert_cmd::Command {
     let mut command = mock.kore();
+    command.env("KORE_TOKEN_CACHE", "off");
+    command
+}
+
+fn ping_trusting(mock: &Mock, args: &[&str]) -> assert_cmd::Command {
+    let mut command = uncached(mock);
     command
         .args(["--ca-cert", &ca_path(mock)])
         .args(args)
@@ -102,7 +110,7 @@ fn the_ca_cert_flag_the_variable_and_ssl_cert_file_trust_a_private_ca() {
         (None, Some("KORE_CA_CERT")),
         (None, Some("SSL_CERT_FILE")),
     ] {
-        let mut command = mock.kore();
+        let mut command = uncached(&mock);
         if let Some(flag) = flag {
             command.args(["--ca-cert", flag]);
         }
@@ -133,7 +141,7 @@ fn a_profiles_ca_cert_is_read_relative_to_the_config_file() {
 #[test]
 fn an_untrusted_certificate_is_one_handshake_one_error_with_a_hint_and_exit_6() {
     let mock = https_mock();
-    let output = mock.kore().arg("ping").output().unwrap();
+    let output = uncached(&mock).arg("ping").output().unwrap();
     assert_eq!(output.status.code(), Some(6), "{}", stderr(&output));
     let port = mock.mock.addr().port();
     assert_eq!(
@@ -147,7 +155,7 @@ fn an_untrusted_certificate_is_one_handshake_one_error_with_a_hint_and_exit_6() 
     assert_eq!(mock.mock.connections(), 1, "one handshake, no retry");
 
     // From -v on, the TLS stack's own words appear as well.
-    let verbose = mock.kore().args(["-v", "ping"]).output().unwrap();
+    let verbose = uncached(&mock).args(["-v", "ping"]).output().unwrap();
     assert_eq!(verbose.status.code(), Some(6));
     assert!(
         stderr(&verbose).contains("failed to verify TLS certificate"),
@@ -192,8 +200,7 @@ fn a_ca_file_that_is_not_a_certificate_exits_2_before_any_request() {
     let dir = tempfile::tempdir().unwrap();
     let junk = dir.path().join("ca.pem");
     std::fs::write(&junk, "not a certificate\n").unwrap();
-    let output = mock
-        .kore()
+    let output = uncached(&mock)
         .arg("--ca-cert")
         .arg(&junk)
         .arg("ping")
@@ -217,8 +224,7 @@ fn the_proxy_variables_carry_token_and_api_through_one_tunnel() {
     for variable in ["HTTPS_PROXY", "https_proxy", "ALL_PROXY"] {
         let mock = https_mock();
         let proxy = Proxy::start(None);
-        let output = mock
-            .kore()
+        let output = uncached(&mock)
             .args(["--ca-cert", &ca_path(&mock), "clients", "list"])
             .env(variable, proxy.proxy.url())
             .output()
@@ -233,8 +239,7 @@ fn the_proxy_variables_carry_token_and_api_through_one_tunnel() {
 fn http_proxy_carries_clear_text_requests() {
     let mock = Mock::start();
     let proxy = Proxy::start(None);
-    let output = mock
-        .kore()
+    let output = uncached(&mock)
         .arg("ping")
         .env("HTTP_PROXY", proxy.proxy.url())
         .output()
@@ -376,8 +381,7 @@ fn connection_flags_are_refused_for_kore_mock_and_with_mock() {
 fn kore_doctor_probes_through_the_same_ca_and_proxy() {
     let mock = https_mock();
     let proxy = Proxy::start(None);
-    let output = mock
-        .kore()
+    let output = uncached(&mock)
         .args(["--ca-cert", &ca_path(&mock), "--proxy", &proxy.proxy.url()])
         .args(["doctor", "--output", "json"])
         .output()

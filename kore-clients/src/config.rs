@@ -11,8 +11,8 @@ use secrecy::SecretString;
 use crate::auth::TokenCache;
 use crate::error::{Error, Result};
 use crate::retry::RetryPolicy;
-use crate::token_store::TokenStore;
 use crate::tls::CaSource;
+use crate::token_store::TokenStore;
 use crate::transport::Transport;
 use crate::{Kore, Shared};
 

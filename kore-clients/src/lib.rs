@@ -66,8 +66,8 @@ mod error;
 mod models;
 mod paginate;
 mod retry;
-pub mod token_store;
 mod tls;
+pub mod token_store;
 mod transport;
 
 /// The date-time crate of [`Client::date_created`] and friends.
