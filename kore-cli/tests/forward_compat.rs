@@ -4,8 +4,19 @@
 
 mod common;
 
+use std::process::Output;
+
 use common::{Mock, json, ndjson, stderr, stdout};
 use kore_mock::{DRIFT_CLIENT_TYPE, DRIFT_PRODUCT, Fault, Route};
+
+/// `kore ARGS` against `mock`, to its end.
+fn run(mock: &Mock, args: &[&str]) -> Output {
+    mock.kore().args(args).output().unwrap()
+}
+
+fn assert_exit(output: &Output, code: i32) {
+    assert_eq!(output.status.code(), Some(code), "{}", stderr(output));
+}
 
 /// A mock whose next `n` answers on each route drift.
 fn drifting(clients: usize, n: usize) -> Mock {
@@ -24,12 +35,8 @@ fn drifting(clients: usize, n: usize) -> Mock {
 #[test]
 fn list_all_as_ndjson_keeps_every_client_and_every_field() {
     let mock = drifting(3, 5);
-    let output = mock
-        .kore()
-        .args(["clients", "list", "--all", "-o", "ndjson"])
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let output = run(&mock, &["clients", "list", "--all", "-o", "ndjson"]);
+    assert_exit(&output, 0);
     let lines = ndjson(&output);
     assert_eq!(lines.len(), 3);
     for client in &lines {
@@ -43,8 +50,8 @@ fn list_all_as_ndjson_keeps_every_client_and_every_field() {
 #[test]
 fn a_table_shows_an_unknown_type_as_kore_sent_it() {
     let mock = drifting(2, 5);
-    let output = mock.kore().args(["clients", "list"]).output().unwrap();
-    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let output = run(&mock, &["clients", "list"]);
+    assert_exit(&output, 0);
     assert_eq!(
         stdout(&output).matches(DRIFT_CLIENT_TYPE).count(),
         2,
@@ -56,21 +63,13 @@ fn a_table_shows_an_unknown_type_as_kore_sent_it() {
 #[test]
 fn get_keeps_the_unknown_value_and_fields_in_json_and_table() {
     let mock = Mock::with_clients(1);
-    let listed = mock
-        .kore()
-        .args(["clients", "list", "-o", "name"])
-        .output()
-        .unwrap();
+    let listed = run(&mock, &["clients", "list", "-o", "name"]);
     let id = stdout(&listed).trim().to_owned();
     mock.mock
         .faults()
         .script(Route::GetClient, vec![Fault::Drift; 2]);
-    let output = mock
-        .kore()
-        .args(["clients", "get", &id, "-o", "json"])
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let output = run(&mock, &["clients", "get", &id, "-o", "json"]);
+    assert_exit(&output, 0);
     let client = json(&output);
     assert_eq!(client["client_type"], DRIFT_CLIENT_TYPE);
     assert_eq!(
@@ -79,8 +78,8 @@ fn get_keeps_the_unknown_value_and_fields_in_json_and_table() {
     );
     assert_eq!(client["client_id"], id.as_str());
 
-    let table = mock.kore().args(["clients", "get", &id]).output().unwrap();
-    assert_eq!(table.status.code(), Some(0), "{}", stderr(&table));
+    let table = run(&mock, &["clients", "get", &id]);
+    assert_exit(&table, 0);
     assert!(
         stdout(&table).contains(DRIFT_CLIENT_TYPE),
         "{}",
@@ -91,12 +90,8 @@ fn get_keeps_the_unknown_value_and_fields_in_json_and_table() {
 #[test]
 fn an_unknown_id_still_exits_4_with_kore_s_message() {
     let mock = drifting(1, 5);
-    let output = mock
-        .kore()
-        .args(["clients", "get", "apiclient_missing"])
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(4), "{}", stderr(&output));
+    let output = run(&mock, &["clients", "get", "apiclient_missing"]);
+    assert_exit(&output, 4);
     assert!(
         stderr(&output).contains("Client not found"),
         "{}",
@@ -126,7 +121,7 @@ fn create_writes_the_secret_alone_and_the_secret_works() {
         .arg(&file)
         .output()
         .unwrap();
-    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert_exit(&output, 0);
     let id = stdout(&output).trim().to_owned();
     let secret = std::fs::read_to_string(&file).unwrap();
     assert!(
@@ -141,17 +136,13 @@ fn create_writes_the_secret_alone_and_the_secret_works() {
         .arg("ping")
         .output()
         .unwrap();
-    assert_eq!(ping.status.code(), Some(0), "{}", stderr(&ping));
+    assert_exit(&ping, 0);
 }
 
 #[test]
 fn an_unknown_type_filter_is_sent_as_given_with_a_note() {
     let mock = Mock::with_clients(1);
-    let output = mock
-        .kore()
-        .args(["clients", "list", "--type", "service"])
-        .output()
-        .unwrap();
+    let output = run(&mock, &["clients", "list", "--type", "service"]);
     assert!(
         stderr(&output).contains("note: --type \"service\" is not one this kore knows (admin, standard); sending it to KORE as given"),
         "{}",
@@ -162,7 +153,7 @@ fn an_unknown_type_filter_is_sent_as_given_with_a_note() {
     assert!(query.contains("client_type=service"), "{query}");
     // kore-mock, like this spec's KORE, refuses the type (400: exit 2): KORE
     // decides, in its words.
-    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    assert_exit(&output, 2);
     assert!(
         stderr(&output).contains("client_type must be admin or standard"),
         "{}",
@@ -173,9 +164,9 @@ fn an_unknown_type_filter_is_sent_as_given_with_a_note() {
 #[test]
 fn an_unlisted_product_is_sent_as_given() {
     let mock = Mock::with_clients(0);
-    let output = mock
-        .kore()
-        .args([
+    let output = run(
+        &mock,
+        &[
             "clients",
             "create",
             "--name",
@@ -184,9 +175,8 @@ fn an_unlisted_product_is_sent_as_given() {
             "unlisted:IoTConnect",
             "-o",
             "json",
-        ])
-        .output()
-        .unwrap();
+        ],
+    );
     let sent = mock.mock.last_request(Route::CreateClient).unwrap();
     let body: serde_json::Value = serde_json::from_slice(&sent.body).unwrap();
     assert_eq!(
@@ -194,7 +184,7 @@ fn an_unlisted_product_is_sent_as_given() {
         serde_json::json!(["IoTConnect"])
     );
     // kore-mock does not know it: KORE's 400 is invalid input, exit 2.
-    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    assert_exit(&output, 2);
     assert!(
         stderr(&output).contains("\"IoTConnect\" is not a product"),
         "{}",
@@ -205,8 +195,8 @@ fn an_unlisted_product_is_sent_as_given() {
 #[test]
 fn doctor_exits_9_naming_the_new_value_and_fields() {
     let mock = drifting(2, 5);
-    let output = mock.kore().args(["doctor", "-o", "json"]).output().unwrap();
-    assert_eq!(output.status.code(), Some(9), "{}", stderr(&output));
+    let output = run(&mock, &["doctor", "-o", "json"]);
+    assert_exit(&output, 9);
     let report = json(&output);
     let text = report.to_string();
     for expected in [
