@@ -87,11 +87,13 @@ pub fn generate(spec_json: &str) -> Result<String, Box<dyn Error + Send + Sync>>
         .map_err(|e| format!("progenitor could not generate a client: {e}"))?;
     let mut file: syn::File = syn::parse2(tokens)
         .map_err(|e| format!("progenitor produced tokens that are not a Rust file: {e}"))?;
-    operations::check_methods(&spec, &prettyplease::unparse(&file))?;
     let operations: syn::File = syn::parse_str(&operations::source(&spec)?)
         .map_err(|e| format!("the operation table is not valid Rust: {e}"))?;
     file.items.extend(operations.items);
-    Ok(prettyplease::unparse(&file))
+    // Formatted once: the check reads the same text the build writes.
+    let source = prettyplease::unparse(&file);
+    operations::check_methods(&spec, &source)?;
+    Ok(source)
 }
 
 /// The names of the components that are string enums (`type: string` with

@@ -26,6 +26,7 @@ use std::collections::BTreeSet;
 
 use serde_json::{Map, Value, json};
 
+use crate::merge::escape;
 use crate::{Result, err};
 
 /// The top-level extension of the merged spec that records the rule.
@@ -294,10 +295,6 @@ fn walk(
         }
     }
     Ok(())
-}
-
-fn escape(segment: &str) -> String {
-    segment.replace('~', "~0").replace('/', "~1")
 }
 
 #[cfg(test)]
