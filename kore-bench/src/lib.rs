@@ -24,6 +24,7 @@ use std::time::Duration;
 
 use kore_clients::{Kore, SecretString};
 
+pub mod budget;
 pub mod get;
 pub mod report;
 

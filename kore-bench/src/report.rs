@@ -13,8 +13,9 @@
 //! byte bound relative to a page measured in the same run), so the report
 //! means the same on a fast or a slow machine.
 
+use crate::budget;
 use serde_json::Value;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -78,6 +79,12 @@ pub const CLI_CACHE_TARGET: f64 = 1.1;
 /// The `get` paths whose instructions `cargo xtask bench` counts with
 /// callgrind (the names `kore-bench-get` takes), baseline first.
 pub const COUNTED_PATHS: [&str; 4] = ["raw_reqwest", "generated_no_hooks", "generated", "sdk"];
+/// The SDK's `get` may execute at most this factor of raw reqwest's
+/// instructions per GET.
+pub const INSTRUCTION_TARGET: f64 = 1.10;
+/// The hooks and the call wrapper together may add at most this many
+/// instructions per GET over the generated client alone.
+pub const LAYERS_TARGET: f64 = 3_000.0;
 /// Calls per path counted.
 pub const COUNTED_CALLS: u32 = 2_000;
 
@@ -228,13 +235,46 @@ fn count_instructions(root: &Path, out: &Path) -> Result<()> {
             serde_json::json!(total as f64 / f64::from(COUNTED_CALLS)),
         );
     }
+    let budget = instruction_budget(&dir, &per_call)?;
     let record = serde_json::json!({
         "valgrind": version,
         "calls": COUNTED_CALLS,
         "per_call": per_call,
+        "budget": budget,
     });
     let path = out.join("instructions.json");
     std::fs::write(&path, record.to_string()).map_err(|e| err(format!("{}: {e}", path.display())))
+}
+
+/// Each of [`budget::LAYERS`]' lines per call, from the profiles in `dir`
+/// (`{path}.out`) and the per-call totals counted: `{layer name: [[key,
+/// instructions], …]}`.
+fn instruction_budget(dir: &Path, per_call: &serde_json::Map<String, Value>) -> Result<Value> {
+    let mut costs = HashMap::new();
+    let mut layers = serde_json::Map::new();
+    for layer in &budget::LAYERS {
+        for path in [layer.from, layer.to] {
+            if !costs.contains_key(path) {
+                let profile = dir.join(format!("{path}.out"));
+                costs.insert(path, budget::self_costs(&profile).map_err(err)?);
+            }
+        }
+        let total = |path: &str| {
+            per_call
+                .get(path)
+                .and_then(Value::as_f64)
+                .unwrap_or(f64::NAN)
+        };
+        let lines = budget::layer_budget(
+            layer,
+            &costs[layer.from],
+            &costs[layer.to],
+            total(layer.to) - total(layer.from),
+            COUNTED_CALLS,
+        );
+        layers.insert(layer.name.to_owned(), serde_json::json!(lines));
+    }
+    Ok(Value::Object(layers))
 }
 
 /// The instructions a callgrind profile counted: its `summary:` line.
@@ -732,6 +772,75 @@ fn instructions_section(results: &Results) -> String {
             },
             ratio(n / raw),
             ratio(n / bare),
+        );
+    }
+    let sdk = per_call("sdk");
+    let over_generated = sdk - bare;
+    let _ = writeln!(
+        out,
+        "\nTargets: the SDK at most {INSTRUCTION_TARGET:.2} × raw in instructions per GET: \
+         {} ({}); the hooks and the call wrapper at most {LAYERS_TARGET:.0} instructions \
+         over the generated client alone: {} ({over_generated:.0}). The generated client \
+         alone is already {} × raw: progenitor 0.15 sends an `api-version` header with every \
+         request and copies the response's headers into its `ResponseValue`, and no generator \
+         setting or spec rule removes either (percent-encoding the path's id is correctness). \
+         That leaves the SDK's layers {:.0} instructions to reach {INSTRUCTION_TARGET:.2} ×.",
+        verdict(sdk / raw <= INSTRUCTION_TARGET),
+        ratio(sdk / raw),
+        verdict(over_generated <= LAYERS_TARGET),
+        ratio(bare / raw),
+        INSTRUCTION_TARGET * raw - bare,
+    );
+    if let Some(layers) = counts.get("budget").and_then(Value::as_object) {
+        out.push_str(&budget_tables(layers));
+    }
+    out
+}
+
+/// The instruction budget of the SDK's layers, one table per layer.
+fn budget_tables(layers: &serde_json::Map<String, Value>) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "\n### Where the SDK's instructions go\n\n\
+         Each layer's cost is the difference between two of the profiles above, split by the \
+         functions the instructions ran in (their self cost, read with `callgrind_annotate`; \
+         `kore-bench/src/budget.rs` says which function goes to which line). The lines add up \
+         to the layer's measured cost. Inlining moves code between symbols, and the \
+         allocator's cost depends on the heap's state as well as on the allocations a layer \
+         makes, so read the small lines as ±100.\n"
+    );
+    for layer in &budget::LAYERS {
+        let Some(lines) = layers.get(layer.name).and_then(Value::as_array) else {
+            continue;
+        };
+        let cost = |key: &str| {
+            lines
+                .iter()
+                .find(|l| l.get(0).and_then(Value::as_str) == Some(key))
+                .and_then(|l| l.get(1))
+                .and_then(Value::as_f64)
+                .unwrap_or(f64::NAN)
+        };
+        let total: f64 = lines.iter().filter_map(|l| l.get(1)?.as_f64()).sum();
+        let _ = writeln!(
+            out,
+            "**{}**: {total:.0} per GET\n\n| instructions | what | pays for |\n|---|---|---|",
+            layer.name
+        );
+        for line in layer.lines {
+            let _ = writeln!(
+                out,
+                "| {:.0} | {} | {} |",
+                cost(line.key),
+                line.what,
+                line.pays_for
+            );
+        }
+        let _ = writeln!(
+            out,
+            "| {:.0} | other (functions no line names, and what the profile's threshold left out) | — |\n",
+            cost("other")
         );
     }
     out
@@ -1492,6 +1601,66 @@ mod tests {
         assert!(sdk.contains("| 1.105 | 1.040 |"), "{sdk}");
         let raw = row(&report, "| raw reqwest + serde (baseline) | 80000");
         assert!(raw.contains("| 1.000 | 0.941 |"), "{raw}");
+        // 88,400 ÷ 80,000 is over 1.10; 3,400 over the generated client is over 3,000.
+        assert!(
+            report.contains("at most 1.10 × raw in instructions per GET: **FAIL** (1.105)"),
+            "{report}"
+        );
+        assert!(
+            report.contains("over the generated client alone: **FAIL** (3400)"),
+            "{report}"
+        );
+        assert!(
+            report.contains("leaves the SDK's layers 3000 instructions"),
+            "{report}"
+        );
+    }
+
+    #[test]
+    fn the_instruction_budget_is_a_table_per_layer_with_what_each_line_pays_for() {
+        let dir = tempfile::tempdir().unwrap();
+        fixture(dir.path(), 31_500.0, true);
+        let [hooks, wrapper] = &budget::LAYERS;
+        std::fs::write(
+            dir.path().join("instructions.json"),
+            serde_json::json!({
+                "valgrind": "valgrind-3.19.0",
+                "calls": 2000,
+                "per_call": {"raw_reqwest": 80_000.0, "generated_no_hooks": 85_000.0,
+                    "generated": 87_000.0, "sdk": 88_000.0},
+                "budget": {
+                    hooks.name: [["token", 250.0], ["spare", 1_500.0], ["other", 250.0]],
+                    wrapper.name: [["deadline", 650.0], ["other", 350.0]],
+                },
+            })
+            .to_string(),
+        )
+        .unwrap();
+        let report = render(&Results::load(dir.path()).unwrap(), &machine(), "today");
+        assert!(
+            report.contains("at most 1.10 × raw in instructions per GET: **pass** (1.100)"),
+            "{report}"
+        );
+        assert!(
+            report.contains(&format!("**{}**: 2000 per GET", hooks.name)),
+            "{report}"
+        );
+        assert!(
+            report.contains(&format!("**{}**: 1000 per GET", wrapper.name)),
+            "{report}"
+        );
+        let spare = hooks.lines.iter().find(|l| l.key == "spare").unwrap();
+        assert!(
+            report.contains(&format!("| 1500 | {} | {} |", spare.what, spare.pays_for)),
+            "{report}"
+        );
+        assert!(report.contains("| 350 | other"), "{report}");
+        // A line the run did not record reads as NaN rather than as 0.
+        let notes = wrapper.lines.iter().find(|l| l.key == "notes").unwrap();
+        assert!(
+            report.contains(&format!("| NaN | {} |", notes.what)),
+            "{report}"
+        );
     }
 
     #[test]
