@@ -9,7 +9,6 @@
 //!          openapi/kore-clients.json  ==  kore-clients-gen/kore-clients.json
 //! ```
 
-use std::fmt;
 use std::path::{Path, PathBuf};
 
 pub mod corrections;
@@ -20,16 +19,9 @@ pub mod vendor;
 
 /// An xtask failure: a message meant for the person at the terminal, naming
 /// the file (and where useful the line or JSON pointer) that caused it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
 pub struct Error(pub String);
-
-impl fmt::Display for Error {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl std::error::Error for Error {}
 
 /// Shorthand used throughout the xtask.
 pub type Result<T, E = Error> = std::result::Result<T, E>;

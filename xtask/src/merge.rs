@@ -220,19 +220,9 @@ impl Merger {
     }
 
     fn add_paths(&mut self, name: &str, paths: &Value) -> Result<()> {
-        let paths = paths
-            .as_object()
-            .ok_or_else(|| err(format!("{name}: `paths` is not an object")))?;
-        for (path, item) in paths {
-            let item = item
-                .as_object()
-                .ok_or_else(|| err(format!("{name}: path item `{path}` is not an object")))?;
-            let merged = self
-                .paths
-                .entry(path.clone())
-                .or_insert_with(|| Value::Object(Map::new()))
-                .as_object_mut()
-                .expect("path items are always inserted as objects");
+        for (path, item) in object(paths, name, "`paths`")? {
+            let item = object(item, name, &format!("path item `{path}`"))?;
+            let merged = merged_object(&mut self.paths, path);
             for (member, value) in item {
                 let pointer = format!("/paths/{}/{}", escape(path), escape(member));
                 if METHODS.contains(&member.as_str()) {
@@ -278,19 +268,9 @@ impl Merger {
     }
 
     fn add_components(&mut self, name: &str, components: &Value) -> Result<()> {
-        let components = components
-            .as_object()
-            .ok_or_else(|| err(format!("{name}: `components` is not an object")))?;
-        for (kind, entries) in components {
-            let entries = entries
-                .as_object()
-                .ok_or_else(|| err(format!("{name}: `components/{kind}` is not an object")))?;
-            let merged = self
-                .components
-                .entry(kind.clone())
-                .or_insert_with(|| Value::Object(Map::new()))
-                .as_object_mut()
-                .expect("component kinds are always inserted as objects");
+        for (kind, entries) in object(components, name, "`components`")? {
+            let entries = object(entries, name, &format!("`components/{kind}`"))?;
+            let merged = merged_object(&mut self.components, kind);
             for (component, value) in entries {
                 let pointer = format!("/components/{}/{}", escape(kind), escape(component));
                 if let Err((first, at)) =
@@ -327,6 +307,22 @@ impl Merger {
         }
         Ok(Value::Object(out))
     }
+}
+
+/// `value` as an object, or the error that `what` in fragment `name` is not one.
+fn object<'v>(value: &'v Value, name: &str, what: &str) -> Result<&'v Map<String, Value>> {
+    value
+        .as_object()
+        .ok_or_else(|| err(format!("{name}: {what} is not an object")))
+}
+
+/// The object merged under `key` (a path, a component kind), empty at first.
+fn merged_object<'m>(merged: &'m mut Map<String, Value>, key: &str) -> &'m mut Map<String, Value> {
+    merged
+        .entry(key)
+        .or_insert_with(|| Value::Object(Map::new()))
+        .as_object_mut()
+        .expect("merged members are only ever inserted as objects")
 }
 
 /// Inserts `key: value` into `merged` unless it is there already. An equal

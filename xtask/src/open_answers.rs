@@ -321,6 +321,13 @@ mod tests {
         })
     }
 
+    /// What `apply` refuses the document of [`doc`] with.
+    fn merge_error(schemas: Value, request: Value, answer: Value) -> String {
+        apply(&mut doc(schemas, request, answer))
+            .unwrap_err()
+            .to_string()
+    }
+
     #[test]
     fn answer_objects_at_every_depth_are_opened_and_recorded() {
         let mut spec = doc(
@@ -385,7 +392,7 @@ mod tests {
 
     #[test]
     fn an_object_shared_by_a_request_and_an_answer_fails_the_merge() {
-        let mut spec = doc(
+        let error = merge_error(
             json!({
                 "Error": {"type": "object", "properties": {}},
                 "X": {"type": "object", "properties": {"name": {"type": "string"}}}
@@ -393,7 +400,6 @@ mod tests {
             json!({"$ref": "#/components/schemas/X"}),
             json!({"$ref": "#/components/schemas/X"}),
         );
-        let error = apply(&mut spec).unwrap_err().to_string();
         assert!(
             error.contains("/components/schemas/X is used in a request and in an answer"),
             "{error}"
@@ -402,7 +408,7 @@ mod tests {
 
     #[test]
     fn an_enum_the_generator_could_not_open_fails_the_merge() {
-        let mut spec = doc(
+        let error = merge_error(
             json!({
                 "Error": {"type": "object", "properties": {}},
                 "Kind": {"type": "string", "enum": ["a", "b"]},
@@ -415,7 +421,6 @@ mod tests {
             json!({"type": "string"}),
             json!({"$ref": "#/components/schemas/X"}),
         );
-        let error = apply(&mut spec).unwrap_err().to_string();
         assert!(
             error.contains("/components/schemas/X/properties/inline is an inline string enum"),
             "{error}"
@@ -433,12 +438,11 @@ mod tests {
 
     #[test]
     fn a_reference_outside_the_document_is_refused() {
-        let mut spec = doc(
+        let error = merge_error(
             json!({"Error": {"type": "object"}}),
             json!({"type": "string"}),
             json!({"$ref": "other.json#/X"}),
         );
-        let error = apply(&mut spec).unwrap_err().to_string();
         assert!(error.contains("points outside the document"), "{error}");
     }
 }
