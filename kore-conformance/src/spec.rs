@@ -5,22 +5,13 @@
 //! spells `"type": [T, "null"]` (and, on an enum, `null` among the values);
 //! [`to_json_schema`] translates it and drops OpenAPI's annotations.
 
-use std::fmt;
-
 use jsonschema::Validator;
-use serde_json::{Map, Value};
+use serde_json::{Map, Value, json};
 
 /// A spec that cannot be used: not JSON, or a schema `jsonschema` refuses.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
 pub struct SpecError(pub String);
-
-impl fmt::Display for SpecError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl std::error::Error for SpecError {}
 
 /// The HTTP methods an OpenAPI 3.0 path item may hold.
 const METHODS: [&str; 8] = [
@@ -51,21 +42,16 @@ impl Spec {
 
     /// A spec from an already parsed document.
     pub fn from_value(doc: Value) -> Self {
-        let schemas = doc
+        let schemas: Map<_, _> = doc
             .pointer("/components/schemas")
             .and_then(Value::as_object)
-            .map(|schemas| {
-                schemas
-                    .iter()
-                    .map(|(name, schema)| (name.clone(), to_json_schema(schema)))
-                    .collect::<Map<_, _>>()
-            })
-            .unwrap_or_default();
-        let mut components = Map::new();
-        components.insert("schemas".into(), Value::Object(schemas));
+            .into_iter()
+            .flatten()
+            .map(|(name, schema)| (name.clone(), to_json_schema(schema)))
+            .collect();
         Self {
+            components: json!({ "schemas": schemas }),
             doc,
-            components: Value::Object(components),
         }
     }
 
