@@ -789,33 +789,27 @@ mod tests {
             operation: Operation::ListClient,
             attempts: 3,
         };
-        assert!(
-            read.to_string().ends_with(
-                "timed out after 3 attempt(s); raise it with `KoreBuilder::timeout` or retry later"
-            ),
-            "{read}"
-        );
-        let write = Error::OperationTimeout {
-            operation: Operation::CreateClient,
+        let operation_timeout = |operation| Error::OperationTimeout {
+            operation,
             limit: Duration::from_secs(2),
             attempts: 1,
         };
-        assert!(
-            write.to_string().ends_with(
-                "(1 attempt(s) started); KORE may have created the client anyway: list the clients before trying again"
+        for (error, ending) in [
+            (
+                read,
+                "timed out after 3 attempt(s); raise it with `KoreBuilder::timeout` or retry later",
             ),
-            "{write}"
-        );
-        let read = Error::OperationTimeout {
-            operation: Operation::GetPingStatus,
-            limit: Duration::from_secs(2),
-            attempts: 1,
-        };
-        assert!(
-            read.to_string()
-                .ends_with("raise it with `KoreBuilder::operation_timeout` or retry later"),
-            "{read}"
-        );
+            (
+                operation_timeout(Operation::CreateClient),
+                "(1 attempt(s) started); KORE may have created the client anyway: list the clients before trying again",
+            ),
+            (
+                operation_timeout(Operation::GetPingStatus),
+                "raise it with `KoreBuilder::operation_timeout` or retry later",
+            ),
+        ] {
+            assert!(error.to_string().ends_with(ending), "{error}");
+        }
     }
 
     #[test]
