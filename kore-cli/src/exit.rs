@@ -633,7 +633,7 @@ mod tests {
     use std::time::Duration;
 
     use http::StatusCode;
-    use kore_clients::{Kore, RetryPolicy, SecretString};
+    use kore_clients::{Kore, KoreBuilder, RetryPolicy, SecretString};
     use kore_mock::{Fault, MockKore, Route};
 
     use super::*;
@@ -771,39 +771,42 @@ mod tests {
         }
     }
 
+    /// The report on `error`, which must exit with `exit` and say `says`.
+    fn reported(error: &Error, exit: Exit, says: &str) -> Report {
+        assert_eq!(classify(error), exit, "{error:?}");
+        let report = report(error);
+        assert!(report.message.contains(says), "{report:?}");
+        report
+    }
+
+    /// What building a client with a secret and `settings` fails with.
+    fn build_error(settings: impl FnOnce(KoreBuilder) -> KoreBuilder) -> Error {
+        settings(Kore::builder().client_secret(SecretString::from("secret")))
+            .build()
+            .unwrap_err()
+    }
+
     #[test]
     fn an_http_client_that_cannot_be_built_is_a_local_failure() {
-        let error = Kore::builder()
-            .client_id("id")
-            .client_secret(SecretString::from("secret"))
-            .user_agent("not\na header value")
-            .build()
-            .unwrap_err();
+        let error = build_error(|b| b.client_id("id").user_agent("not\na header value"));
         assert!(matches!(error, Error::HttpClient { .. }), "{error:?}");
-        assert_eq!(classify(&error), Exit::Local);
-        let report = report(&error);
-        assert!(report.message.contains("nothing was sent"), "{report:?}");
+        let report = reported(&error, Exit::Local, "nothing was sent");
         assert!(report.hint.unwrap().contains("a local problem"));
     }
 
     #[test]
     fn configuration_errors_speak_in_flags() {
-        let error = Kore::builder()
-            .client_id("id")
-            .client_secret(SecretString::from("secret"))
-            .base_url("http://10.0.0.1")
-            .build()
-            .unwrap_err();
-        let text = report(&error).to_string();
-        assert!(!text.contains("KoreBuilder"), "{text}");
-        assert!(text.contains("--base-url"), "{text}");
-        let error = Kore::builder()
-            .client_secret(SecretString::from("secret"))
-            .build()
-            .unwrap_err();
-        let text = report(&error).to_string();
-        assert!(!text.contains("KoreBuilder"), "{text}");
-        assert!(text.contains("--client-id"), "{text}");
+        for (error, flag) in [
+            (
+                build_error(|b| b.client_id("id").base_url("http://10.0.0.1")),
+                "--base-url",
+            ),
+            (build_error(|b| b), "--client-id"),
+        ] {
+            let text = report(&error).to_string();
+            assert!(!text.contains("KoreBuilder"), "{text}");
+            assert!(text.contains(flag), "{text}");
+        }
     }
 
     #[test]
@@ -943,13 +946,10 @@ mod tests {
             matches!(&error, Error::Auth { source, .. } if source.kind() == AuthErrorKind::Unavailable),
             "{error:?}"
         );
-        assert_eq!(classify(&error), Exit::Api);
-        let words = report(&error);
-        assert!(
-            words
-                .message
-                .contains("the token endpoint is unavailable (HTTP 500)"),
-            "{words:?}"
+        let words = reported(
+            &error,
+            Exit::Api,
+            "the token endpoint is unavailable (HTTP 500)",
         );
         let hint = words.hint.unwrap();
         assert!(hint.ends_with("or retry later"), "{hint}");
@@ -974,13 +974,10 @@ mod tests {
             .start()
             .await;
         let error = for_mock(&mock).ping().await.unwrap_err();
-        assert_eq!(classify(&error), Exit::Auth);
-        let report = report(&error);
-        assert!(
-            report
-                .message
-                .contains("KORE rejected a freshly issued access token"),
-            "{report:?}"
+        let report = reported(
+            &error,
+            Exit::Auth,
+            "KORE rejected a freshly issued access token",
         );
         assert!(report.hint.unwrap().contains("KORE_CLIENT_SECRET"));
     }
@@ -1023,12 +1020,7 @@ mod tests {
             matches!(error, Error::CreatedButUndecodable { .. }),
             "{error:?}"
         );
-        assert_eq!(classify(&error), Exit::Api);
-        let report = report(&error);
-        assert!(
-            report.message.contains("KORE created the client"),
-            "{report:?}"
-        );
+        let report = reported(&error, Exit::Api, "KORE created the client");
         assert!(report.hint.unwrap().starts_with("do not simply retry"));
     }
 

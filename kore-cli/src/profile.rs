@@ -261,41 +261,40 @@ fn non_empty(name: &str, source: &str, text: String) -> Result<Option<SecretStri
 }
 
 /// Refuses a file holding a secret that group or others may read.
-#[cfg(unix)]
 pub fn check_private(path: &Path) -> Result<(), Failure> {
-    use std::os::unix::fs::PermissionsExt as _;
-    let mode = match std::fs::metadata(path) {
-        Ok(metadata) => metadata.permissions().mode(),
-        // Reading it will report what is wrong.
-        Err(_) => return Ok(()),
-    };
-    if mode & 0o077 == 0 {
-        return Ok(());
-    }
-    Err(Failure::usage(
-        format!(
-            "{} holds a client secret but is readable by others (mode {:03o}); refusing to use it",
-            path.display(),
-            mode & 0o777
-        ),
-        format!("run: chmod 600 {}", path.display()),
-    ))
+    refuse_mode(
+        path,
+        0o077,
+        "holds a client secret but is readable by others",
+        "",
+    )
 }
 
 /// Refuses a config file that group or others may write.
-#[cfg(unix)]
 fn check_not_writable_by_others(path: &Path) -> Result<(), Failure> {
+    refuse_mode(
+        path,
+        0o022,
+        "can be changed by other users",
+        ", since it can name commands and endpoints",
+    )
+}
+
+/// Refuses `path` if its mode has any bit of `forbidden`, saying it `is` so.
+#[cfg(unix)]
+fn refuse_mode(path: &Path, forbidden: u32, is: &str, because: &str) -> Result<(), Failure> {
     use std::os::unix::fs::PermissionsExt as _;
     let Ok(metadata) = std::fs::metadata(path) else {
+        // Reading it will report what is wrong.
         return Ok(());
     };
     let mode = metadata.permissions().mode();
-    if mode & 0o022 == 0 {
+    if mode & forbidden == 0 {
         return Ok(());
     }
     Err(Failure::usage(
         format!(
-            "{} can be changed by other users (mode {:03o}); refusing to use it, since it can name commands and endpoints",
+            "{} {is} (mode {:03o}); refusing to use it{because}",
             path.display(),
             mode & 0o777
         ),
@@ -303,15 +302,9 @@ fn check_not_writable_by_others(path: &Path) -> Result<(), Failure> {
     ))
 }
 
-/// Refuses a config file that group or others may write.
+/// Modes are a Unix notion: elsewhere nothing is refused.
 #[cfg(not(unix))]
-fn check_not_writable_by_others(_path: &Path) -> Result<(), Failure> {
-    Ok(())
-}
-
-/// Refuses a file holding a secret that group or others may read.
-#[cfg(not(unix))]
-pub fn check_private(_path: &Path) -> Result<(), Failure> {
+fn refuse_mode(_: &Path, _: u32, _: &str, _: &str) -> Result<(), Failure> {
     Ok(())
 }
 
