@@ -145,25 +145,19 @@ impl GetPaths {
             GetPath::Sdk => {
                 black_box(self.kore.clients().get(&self.id).await.expect("SDK get"));
             }
-            GetPath::Generated => {
-                let response = self
-                    .kore
-                    .raw()
+            GetPath::Generated | GetPath::GeneratedNoHooks => {
+                // One call, two clients: the SDK's, with its hooks, and the bare one.
+                let client = if path == GetPath::Generated {
+                    self.kore.raw()
+                } else {
+                    &self.bare
+                };
+                let response = client
                     .get_client()
                     .client_id(self.id.as_str())
                     .send()
                     .await
-                    .expect("generated get");
-                black_box(response.into_inner());
-            }
-            GetPath::GeneratedNoHooks => {
-                let response = self
-                    .bare
-                    .get_client()
-                    .client_id(self.id.as_str())
-                    .send()
-                    .await
-                    .expect("generated get without hooks");
+                    .unwrap_or_else(|e| panic!("{path:?} get: {e}"));
                 black_box(response.into_inner());
             }
         }
