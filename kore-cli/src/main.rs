@@ -5,7 +5,6 @@
 mod cli;
 mod commands;
 mod connect;
-mod drift;
 mod enum_value;
 mod exit;
 mod logging;
