@@ -7,6 +7,7 @@ mod commands;
 mod connect;
 mod enum_value;
 mod exit;
+mod global;
 mod logging;
 mod output;
 mod profile;

@@ -9,7 +9,7 @@
 //! - **observations**: facts the spec leaves open — the form of each date
 //!   (RFC 1123 or RFC 3339) and of `next_page_url` / `previous_page_url`;
 //! - **corrections**: for every correction recorded in the spec, whether these
-//!   answers still need it ([`assess`](crate::assess)).
+//!   answers still need it ([`assess`]).
 //!
 //! The report holds no body: it quotes a value only where
 //! [`check`](crate::check) allows it, so no token or secret ever reaches it.

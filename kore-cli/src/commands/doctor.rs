@@ -25,8 +25,8 @@ use serde_json::{Value, json};
 
 use kore_conformance::live::{self, Body, Call, Outcome};
 
-use crate::cli::Global;
 use crate::exit::Failure;
+use crate::global::Global;
 use crate::secret_file::SecretFile;
 
 mod report;
