@@ -6,6 +6,9 @@
 //! one body that legitimately holds a secret (an undecodable create response)
 //! is kept in a [`SecretString`] that only [`UndecodedCreate::expose_body`]
 //! reveals.
+//!
+//! One file, because a variant, its message and its answers to callers'
+//! questions (`is_retryable`, `certificate`, `operation`) change together.
 
 use std::fmt;
 use std::sync::Arc;

@@ -1,31 +1,26 @@
 //! The list request ([`ListClients`]) and its walk over every page.
 //!
-//! Pages are requested by number (`page_number = n`), never by following
-//! `meta.next_page_url`: that URL comes from the response, and sending the
-//! bearer token wherever a response points would hand it to any host a
-//! misconfigured or compromised gateway names.
+//! Pages are requested by number (`page_number = n`), never by following `meta.next_page_url`: that
+//! URL comes from the response, and sending the bearer token wherever a response points would hand
+//! it to any host a misconfigured or compromised gateway names.
 //!
 //! The stream ends at the first of:
 //! - an empty page;
-//! - a page whose `meta` has no next page (`next_page_url` missing, `null`
-//!   or empty);
-//! - a short page (fewer clients than `page_size`) when nothing in the
-//!   response says there is more: a `next_page_url` outranks the count,
-//!   since a server may cap the page size without saying so;
+//! - a page whose `meta` has no next page (`next_page_url` missing, `null` or empty);
+//! - a short page (fewer clients than `page_size`) when nothing in the response says there is more:
+//!   a `next_page_url` outranks the count, since a server may cap the page size without saying so;
 //! - `limit` clients.
 //!
-//! It stops with [`Error::Pagination`] rather than loop or skip when a page
-//! repeats any earlier page of the walk client for client (one hash per
-//! page is kept), or when `meta.page_number` is not the number asked for.
+//! It stops with [`Error::Pagination`] rather than loop or skip when a page repeats any earlier
+//! page of the walk client for client (one hash per page is kept), or when `meta.page_number` is
+//! not the number asked for.
 //!
-//! With `concurrency(k)`, up to `k` page requests run ahead of the reader,
-//! each in a task of its own: they make progress (and finish, so their
-//! timeouts never run out) while the reader is busy, and are aborted when
-//! the stream is dropped. Clients are still yielded in page order; up to
-//! `k - 1` requests past the last page may be made and discarded. With a
-//! `limit`, no page is requested beyond the one expected to hold the last
-//! wanted client. `concurrency(1)` requests each page only when the reader
-//! asks for it, in the reader's own task.
+//! With `concurrency(k)`, up to `k` page requests run ahead of the reader, each in a task of its
+//! own: they make progress (and finish, so their timeouts never run out) while the reader is busy,
+//! and are aborted when the stream is dropped. Clients are still yielded in page order; up to
+//! `k - 1` requests past the last page may be made and discarded. With a `limit`, no page is
+//! requested beyond the one expected to hold the last wanted client. `concurrency(1)` requests each
+//! page only when the reader asks for it, in the reader's own task.
 
 use std::collections::{HashMap, VecDeque};
 use std::hash::{DefaultHasher, Hash as _, Hasher as _};

@@ -1,4 +1,4 @@
-//! `kore doctor`: the live API measured against the merged spec.
+//! `kore doctor`: the calls that measure the live API against the merged spec.
 //!
 //! The calls: a token grant and a ping through the SDK (so credentials and
 //! reachability fail exactly as `kore ping` does), then each operation once
