@@ -21,9 +21,8 @@ use std::time::Duration;
 use clap::{Args, ValueEnum};
 use kore_clients::Kore;
 use kore_clients::reqwest::{self, Method, Url, header};
-use serde_json::{Value, json};
-
 use kore_conformance::live::{self, Body, Call, Outcome};
+use serde_json::{Value, json};
 
 use crate::exit::Failure;
 use crate::global::Global;
@@ -218,7 +217,8 @@ pub async fn run(
         live: live::Report::judge(kore.base_url(), &calls),
         created,
     };
-    // The answers are dropped once judged: the report holds no body.
+    // The raw answers (a create's holds the new secret) go once judged:
+    // the report holds no body.
     drop(calls);
     match args.output {
         DoctorFormat::Text => report.write_text(out),
