@@ -14,8 +14,8 @@ use std::path::PathBuf;
 use kore_clients::{Kore, KoreBuilder, SecretString};
 use kore_mock::MockKore;
 
-use crate::cli::Global;
 use crate::exit::Failure;
+use crate::global::Global;
 use crate::profile::{self, Profile};
 use crate::token_cache::{self, CacheUse};
 

@@ -5,6 +5,9 @@
 //! place that words the message. Secrets cannot end up here: the SDK's
 //! errors are scrubbed of the client secret, and the CLI's own failures only
 //! ever name paths and flags.
+//!
+//! One file, because each failure's exit code and its wording are decided
+//! per variant in two matches that must stay in step.
 
 use std::fmt;
 use std::io;

@@ -5,9 +5,9 @@
 mod cli;
 mod commands;
 mod connect;
-mod drift;
 mod enum_value;
 mod exit;
+mod global;
 mod logging;
 mod output;
 mod profile;

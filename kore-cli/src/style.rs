@@ -3,7 +3,7 @@
 use std::io::IsTerminal as _;
 use std::sync::OnceLock;
 
-use crate::cli::ColorChoice;
+use crate::global::ColorChoice;
 
 static CHOICE: OnceLock<(bool, bool)> = OnceLock::new();
 

@@ -9,10 +9,11 @@ use std::io::{self, Write};
 
 use unicode_width::UnicodeWidthStr as _;
 
-/// Rows of text under a header.
+/// Rows of text, under a header unless the table is [`Table::untitled`].
 #[derive(Debug, Clone)]
 pub struct Table {
     header: Vec<String>,
+    titled: bool,
     rows: Vec<Vec<String>>,
 }
 
@@ -21,6 +22,17 @@ impl Table {
     pub fn new<const N: usize>(header: [&str; N]) -> Self {
         Self {
             header: header.iter().map(|h| (*h).to_owned()).collect(),
+            titled: true,
+            rows: Vec::new(),
+        }
+    }
+
+    /// An empty table of `columns` columns without a header line (a report
+    /// section whose heading says what the columns hold).
+    pub fn untitled(columns: usize) -> Self {
+        Self {
+            header: vec![String::new(); columns],
+            titled: false,
             rows: Vec::new(),
         }
     }
@@ -34,6 +46,14 @@ impl Table {
 
     /// Writes the header (bold when `color`) and the rows.
     pub fn write_to(&self, out: &mut impl Write, color: bool) -> io::Result<()> {
+        self.lines(color)
+            .iter()
+            .try_for_each(|line| writeln!(out, "{line}"))
+    }
+
+    /// The header (bold when `color`; none when untitled) and then each row,
+    /// one line each.
+    pub fn lines(&self, color: bool) -> Vec<String> {
         let widths: Vec<usize> = (0..self.header.len())
             .map(|column| {
                 std::iter::once(&self.header)
@@ -43,24 +63,24 @@ impl Table {
                     .unwrap_or(0)
             })
             .collect();
-        for (index, row) in std::iter::once(&self.header).chain(&self.rows).enumerate() {
+        let header = self.titled.then_some(&self.header);
+        let rows = header.into_iter().chain(&self.rows).map(|row| {
             let mut line = String::new();
             for (column, cell) in row.iter().enumerate() {
                 if column > 0 {
                     line.push_str("  ");
                 }
                 line.push_str(cell);
-                let pad = widths[column] - cell.width();
-                line.extend(std::iter::repeat_n(' ', pad));
+                line.extend(std::iter::repeat_n(' ', widths[column] - cell.width()));
             }
-            let line = line.trim_end();
-            if index == 0 {
-                writeln!(out, "{}", crate::style::paint(line, "1", color))?;
-            } else {
-                writeln!(out, "{line}")?;
-            }
-        }
-        Ok(())
+            line.trim_end().to_owned()
+        });
+        rows.enumerate()
+            .map(|(index, line)| match index {
+                0 if self.titled => crate::style::paint(&line, "1", color),
+                _ => line,
+            })
+            .collect()
     }
 }
 
@@ -145,6 +165,23 @@ mod tests {
             "ID      NAME        LOCKED\n\
              a       Fleet sync  no\n\
              abcdef  Ünïcode\n"
+        );
+    }
+
+    #[test]
+    fn an_untitled_table_is_its_aligned_rows() {
+        let mut table = Table::untitled(2);
+        table.push([
+            "listClient 200".to_owned(),
+            "/meta/next_page_url".to_owned(),
+        ]);
+        table.push(["getClient 200".to_owned(), "/client".to_owned()]);
+        assert_eq!(
+            table.lines(true),
+            [
+                "listClient 200  /meta/next_page_url",
+                "getClient 200   /client"
+            ]
         );
     }
 

@@ -80,7 +80,7 @@ pub fn choose(no_token_cache: bool, profile: Option<&Profile>) -> Result<CacheUs
         _ => {}
     }
     let lock_wait = match std::env::var("KORE_TOKEN_CACHE_WAIT") {
-        Ok(value) if !value.trim().is_empty() => crate::cli::parse_timeout(&value)
+        Ok(value) if !value.trim().is_empty() => crate::global::parse_timeout(&value)
             .map_err(|e| Failure::usage(format!("KORE_TOKEN_CACHE_WAIT: {e}"), "e.g. 15s"))?,
         _ => DEFAULT_LOCK_WAIT,
     };

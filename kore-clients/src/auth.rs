@@ -1,6 +1,6 @@
 //! OAuth2 client-credentials tokens: fetched once, shared, refreshed ahead of expiry.
 //!
-//! Invariants of [`TokenCache`] (the failure each one prevents in brackets):
+//! One file: the invariants of [`TokenCache`] hold only together (in brackets, the failure each prevents):
 //! - A token request runs in a task of its own. Once started it runs to
 //!   completion, and its result (token or error) is cached and handed to
 //!   everyone waiting for it, whether or not the caller that started it is

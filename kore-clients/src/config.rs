@@ -341,7 +341,7 @@ impl KoreBuilder {
         let timeout = self.timeout.unwrap_or(DEFAULT_TIMEOUT);
         let connect_timeout = self.connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT);
         let http_error = |source: reqwest::Error| Error::HttpClient { source };
-        let roots = crate::tls::load_roots(&self.ca_certs)?;
+        let roots = crate::tls::load_roots(&self.ca_certs).map_err(Error::config)?;
         // `NO_PROXY=*` means no proxy for any host, as with curl; reqwest's
         // matcher would still proxy hosts given as IP addresses.
         let proxy = match &self.proxy {

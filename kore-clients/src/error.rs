@@ -6,6 +6,9 @@
 //! one body that legitimately holds a secret (an undecodable create response)
 //! is kept in a [`SecretString`] that only [`UndecodedCreate::expose_body`]
 //! reveals.
+//!
+//! One file, because a variant, its message and its answers to callers'
+//! questions (`is_retryable`, `certificate`, `operation`) change together.
 
 use std::fmt;
 use std::sync::Arc;
@@ -13,6 +16,8 @@ use std::time::Duration;
 
 use reqwest::StatusCode;
 use secrecy::{ExposeSecret, SecretString};
+
+use crate::tls::CertificateFailure;
 
 /// Shorthand for `Result<T, kore_clients::Error>`.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -593,6 +598,59 @@ impl AuthError {
     /// Whether the failure is the network's rather than the credentials'.
     pub fn is_network(&self) -> bool {
         self.kind == AuthErrorKind::Unreachable
+    }
+}
+
+impl Error {
+    /// The refused server certificate, if that is why the call failed (at the
+    /// API or at the token endpoint). Such a failure is never retried.
+    ///
+    /// ```no_run
+    /// # async fn example(kore: kore_clients::Kore) {
+    /// use kore_clients::CertificateProblem;
+    ///
+    /// if let Err(error) = kore.ping().await
+    ///     && let Some(failure) = error.certificate()
+    /// {
+    ///     assert_eq!(failure.problem(), CertificateProblem::UnknownIssuer);
+    ///     eprintln!("{}: trust its CA with KORE_CA_CERT", failure.host().unwrap_or("KORE"));
+    /// }
+    /// # }
+    /// ```
+    pub fn certificate(&self) -> Option<CertificateFailure> {
+        match self {
+            Error::Transport { source, .. } => crate::tls::failure_of(source),
+            Error::Auth { source, .. } => source.certificate(),
+            Error::CreateOutcomeUnknown { cause, .. } => cause.certificate(),
+            _ => None,
+        }
+    }
+
+    /// Whether the call failed because a server certificate was refused.
+    pub fn is_certificate(&self) -> bool {
+        self.certificate().is_some()
+    }
+
+    /// Whether a proxy refused the tunnel (HTTP 407: it wants other
+    /// credentials), at the API or the token endpoint. Never retried.
+    pub fn is_proxy_refusal(&self) -> bool {
+        match self {
+            Error::Transport { source, .. } => crate::tls::is_proxy_refusal(source),
+            Error::Auth { source, .. } => source.is_proxy_refusal(),
+            _ => false,
+        }
+    }
+}
+
+impl AuthError {
+    /// The token endpoint's refused certificate, if that is why no token came.
+    pub fn certificate(&self) -> Option<CertificateFailure> {
+        crate::tls::certificate_in(std::error::Error::source(self)?)
+    }
+
+    /// Whether a proxy refused to tunnel the token request (HTTP 407).
+    pub(crate) fn is_proxy_refusal(&self) -> bool {
+        std::error::Error::source(self).is_some_and(crate::tls::proxy_refusal_in)
     }
 }
 

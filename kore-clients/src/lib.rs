@@ -72,7 +72,7 @@ mod transport;
 
 /// The date-time crate of [`Client::date_created`] and friends.
 pub use chrono;
-pub use clients::{Clients, CreateIfAbsent, DEFAULT_PAGE_SIZE, ListClients};
+pub use clients::{Clients, CreateIfAbsent};
 pub use config::{DEFAULT_BASE_URL, DEFAULT_TOKEN_URL, KoreBuilder};
 pub use error::{
     AuthError, AuthErrorKind, Error, Operation, Result, UndecodedCreate, check_command,
@@ -81,6 +81,7 @@ pub use models::{
     Client, ClientType, CreatedClient, Extra, NewClient, Open, Page, PageMeta, Product,
     UnknownValue, parse_kore_date,
 };
+pub use paginate::{DEFAULT_PAGE_SIZE, ListClients};
 /// The HTTP client crate this SDK uses (for [`KoreBuilder::http_client`]).
 pub use reqwest;
 pub use retry::{RetryPolicy, parse_retry_after};

@@ -1,31 +1,26 @@
-//! Walking every page of the client list as one stream of clients.
+//! The list request ([`ListClients`]) and its walk over every page.
 //!
-//! Pages are requested by number (`page_number = n`), never by following
-//! `meta.next_page_url`: that URL comes from the response, and sending the
-//! bearer token wherever a response points would hand it to any host a
-//! misconfigured or compromised gateway names.
+//! Pages are requested by number (`page_number = n`), never by following `meta.next_page_url`: that
+//! URL comes from the response, and sending the bearer token wherever a response points would hand
+//! it to any host a misconfigured or compromised gateway names.
 //!
 //! The stream ends at the first of:
 //! - an empty page;
-//! - a page whose `meta` has no next page (`next_page_url` missing, `null`
-//!   or empty);
-//! - a short page (fewer clients than `page_size`) when nothing in the
-//!   response says there is more: a `next_page_url` outranks the count,
-//!   since a server may cap the page size without saying so;
+//! - a page whose `meta` has no next page (`next_page_url` missing, `null` or empty);
+//! - a short page (fewer clients than `page_size`) when nothing in the response says there is more:
+//!   a `next_page_url` outranks the count, since a server may cap the page size without saying so;
 //! - `limit` clients.
 //!
-//! It stops with [`Error::Pagination`] rather than loop or skip when a page
-//! repeats any earlier page of the walk client for client (one hash per
-//! page is kept), or when `meta.page_number` is not the number asked for.
+//! It stops with [`Error::Pagination`] rather than loop or skip when a page repeats any earlier
+//! page of the walk client for client (one hash per page is kept), or when `meta.page_number` is
+//! not the number asked for.
 //!
-//! With `concurrency(k)`, up to `k` page requests run ahead of the reader,
-//! each in a task of its own: they make progress (and finish, so their
-//! timeouts never run out) while the reader is busy, and are aborted when
-//! the stream is dropped. Clients are still yielded in page order; up to
-//! `k - 1` requests past the last page may be made and discarded. With a
-//! `limit`, no page is requested beyond the one expected to hold the last
-//! wanted client. `concurrency(1)` requests each page only when the reader
-//! asks for it, in the reader's own task.
+//! With `concurrency(k)`, up to `k` page requests run ahead of the reader, each in a task of its
+//! own: they make progress (and finish, so their timeouts never run out) while the reader is busy,
+//! and are aborted when the stream is dropped. Clients are still yielded in page order; up to
+//! `k - 1` requests past the last page may be made and discarded. With a `limit`, no page is
+//! requested beyond the one expected to hold the last wanted client. `concurrency(1)` requests each
+//! page only when the reader asks for it, in the reader's own task.
 
 use std::collections::{HashMap, VecDeque};
 use std::hash::{DefaultHasher, Hash as _, Hasher as _};
@@ -35,28 +30,182 @@ use tokio::task::JoinHandle;
 use tracing::Instrument as _;
 
 use crate::Kore;
-use crate::clients::{ListClients, fetch_page};
 use crate::error::{Error, Operation, Result};
 use crate::models::{Client, ClientType, Open, Page};
 
-pub(crate) fn stream(list: ListClients) -> impl Stream<Item = Result<Client>> + Send + 'static {
-    if let Err(error) = list.validate() {
-        return stream::iter(vec![Err(error)]).left_stream();
+/// Default page size of [`ListClients`].
+pub const DEFAULT_PAGE_SIZE: u32 = 100;
+
+/// A list request: filters, paging, and how to run it.
+///
+/// ```no_run
+/// # async fn example(kore: kore_clients::Kore) -> kore_clients::Result<()> {
+/// use futures::TryStreamExt as _;
+/// use kore_clients::ClientType;
+///
+/// let page = kore.clients().list().page_size(50).page_number(2).send().await?;
+/// let admins: Vec<_> = kore
+///     .clients()
+///     .list()
+///     .client_type(ClientType::Admin)
+///     .concurrency(4)
+///     .stream()
+///     .try_collect()
+///     .await?;
+/// let first_ten: Vec<_> = kore.clients().list().limit(10).stream().try_collect().await?;
+/// # let _ = (page, admins, first_ten);
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Debug, Clone)]
+#[must_use = "a list request does nothing until `send` or `stream`"]
+pub struct ListClients {
+    kore: Kore,
+    pub(crate) page_size: u32,
+    pub(crate) page_number: u32,
+    pub(crate) client_type: Option<Open<ClientType>>,
+    pub(crate) limit: Option<usize>,
+    pub(crate) concurrency: usize,
+}
+
+impl ListClients {
+    pub(crate) fn new(kore: Kore) -> Self {
+        Self {
+            kore,
+            page_size: DEFAULT_PAGE_SIZE,
+            page_number: 1,
+            client_type: None,
+            limit: None,
+            concurrency: 1,
+        }
     }
-    let walk = Walk {
-        kore: list.kore().clone(),
-        client_type: list.client_type,
-        concurrency: list.concurrency,
-        next_number: list.page_number,
-        in_flight: VecDeque::new(),
-        walker: Walker::new(list.page_size, list.page_number, list.limit),
-        ready: VecDeque::new(),
-    };
-    stream::unfold(walk, |mut walk| async move {
-        let item = walk.next().await?;
-        Some((item, walk))
-    })
-    .right_stream()
+
+    /// Clients per page (default 100; must be at least 1).
+    pub fn page_size(mut self, page_size: u32) -> Self {
+        self.page_size = page_size;
+        self
+    }
+
+    /// The page [`send`](Self::send) fetches, or where
+    /// [`stream`](Self::stream) starts (default 1; must be at least 1).
+    pub fn page_number(mut self, page_number: u32) -> Self {
+        self.page_number = page_number;
+        self
+    }
+
+    /// Only clients of this type. A type KORE added after this SDK was
+    /// built can be given as [`Open::parse`]`("service")`; KORE's answer, not
+    /// the SDK, then decides whether it exists.
+    pub fn client_type(mut self, client_type: impl Into<Open<ClientType>>) -> Self {
+        self.client_type = Some(client_type.into());
+        self
+    }
+
+    /// [`stream`](Self::stream) stops after `n` clients, fetching no page
+    /// beyond the one that holds the `n`th.
+    pub fn limit(mut self, n: usize) -> Self {
+        self.limit = Some(n);
+        self
+    }
+
+    /// [`stream`](Self::stream) keeps up to `k` page requests in flight,
+    /// still yielding clients in page order (default 1: one page at a time).
+    pub fn concurrency(mut self, k: usize) -> Self {
+        self.concurrency = k.max(1);
+        self
+    }
+
+    /// Checks page size, number and an unlisted type before any request.
+    pub(crate) fn validate(&self) -> Result<()> {
+        let invalid = |message: String| Err(Error::invalid_input(Operation::ListClient, message));
+        if let Some(text) = self.client_type.as_ref().and_then(Open::unknown)
+            && (text.is_empty() || text.trim() != text)
+        {
+            return invalid(format!(
+                "the client type {text:?} is empty or has surrounding spaces: give KORE's exact name"
+            ));
+        }
+        for (name, value) in [
+            ("page_size", self.page_size),
+            ("page_number", self.page_number),
+        ] {
+            if value == 0 {
+                return invalid(format!(
+                    "{name} must be at least 1 (pages are numbered from 1)"
+                ));
+            }
+            if i32::try_from(value).is_err() {
+                return invalid(format!(
+                    "{name} {value} is larger than KORE accepts ({})",
+                    i32::MAX
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// Fetches one page: `page_number` (default 1) of `page_size` clients.
+    pub async fn send(self) -> Result<Page> {
+        self.validate()?;
+        fetch_page(
+            &self.kore,
+            self.page_size,
+            self.page_number,
+            self.client_type,
+        )
+        .await
+    }
+
+    /// Every client from `page_number` on, fetched lazily page by page as
+    /// the stream is read (see [`concurrency`](Self::concurrency) and
+    /// [`limit`](Self::limit)). The stream ends after an empty page, a
+    /// short page, or a page without a next-page URL; a server that repeats
+    /// a page ends it with [`Error::Pagination`] instead of looping.
+    ///
+    /// Pages are requested by number from the configured base URL; the URLs
+    /// in the responses' `meta` are never followed, so the bearer token only
+    /// ever goes to KORE.
+    pub fn stream(self) -> impl Stream<Item = Result<Client>> + Send + 'static {
+        if let Err(error) = self.validate() {
+            return stream::iter(vec![Err(error)]).left_stream();
+        }
+        let walk = Walk {
+            kore: self.kore.clone(),
+            client_type: self.client_type,
+            concurrency: self.concurrency,
+            next_number: self.page_number,
+            in_flight: VecDeque::new(),
+            walker: Walker::new(self.page_size, self.page_number, self.limit),
+            ready: VecDeque::new(),
+        };
+        stream::unfold(walk, |mut walk| async move {
+            let item = walk.next().await?;
+            Some((item, walk))
+        })
+        .right_stream()
+    }
+}
+
+/// One page request (arguments already validated).
+pub(crate) async fn fetch_page(
+    kore: &Kore,
+    page_size: u32,
+    page_number: u32,
+    client_type: Option<Open<ClientType>>,
+) -> Result<Page> {
+    let raw = kore
+        .call(Operation::ListClient, |raw| {
+            let mut request = raw
+                .list_client()
+                .page_size(page_size)
+                .page_number(page_number);
+            if let Some(client_type) = &client_type {
+                request = request.client_type(client_type.clone());
+            }
+            request.send()
+        })
+        .await?;
+    Ok(Page::from_raw(raw))
 }
 
 /// The walk's state: pages requested but not yet accepted, clients

@@ -3,14 +3,12 @@
 //!
 //! A refused certificate is not a blip: the next handshake gets the same
 //! certificate and the same verdict. So it is never retried (neither at the
-//! token endpoint nor at the API), and [`Error::certificate`] names it, so that
+//! token endpoint nor at the API), and [`Error::certificate`](crate::Error::certificate) names it, so that
 //! callers (and the `kore` CLI) can say what to trust instead of "check the
 //! network".
 
 use std::fmt;
 use std::path::PathBuf;
-
-use crate::error::{AuthError, Error};
 
 /// Where an extra trusted CA certificate comes from.
 #[derive(Clone)]
@@ -30,19 +28,18 @@ impl fmt::Debug for CaSource {
 
 /// Reads and checks every source: a file that cannot be read or does not hold
 /// a certificate is a configuration error, found before anything is sent.
-pub(crate) fn load_roots(sources: &[CaSource]) -> Result<Vec<reqwest::Certificate>, Error> {
+pub(crate) fn load_roots(sources: &[CaSource]) -> Result<Vec<reqwest::Certificate>, String> {
     let mut roots = Vec::new();
     for source in sources {
         let (what, pem) = match source {
             CaSource::File(path) => {
                 let what = format!("the CA certificate file {}", path.display());
-                let pem = std::fs::read(path)
-                    .map_err(|e| Error::config(format!("{what} cannot be read: {e}")))?;
+                let pem = std::fs::read(path).map_err(|e| format!("{what} cannot be read: {e}"))?;
                 (what, pem)
             }
             CaSource::Pem(pem) => ("the CA certificate PEM".to_owned(), pem.clone()),
         };
-        let found = parse_pem(&pem).map_err(|reason| Error::config(format!("{what} {reason}")))?;
+        let found = parse_pem(&pem).map_err(|reason| format!("{what} {reason}"))?;
         roots.extend(found);
     }
     Ok(roots)
@@ -143,67 +140,23 @@ pub(crate) const PROXY_REFUSAL: &str = "the proxy refused the tunnel (HTTP 407: 
 /// What to do about a refused certificate, in the SDK's words.
 pub(crate) const SDK_ADVICE: &str = "if it is issued by a private CA (or a TLS-inspecting proxy's), trust that CA with `KoreBuilder::ca_cert_file` or KORE_CA_CERT (or SSL_CERT_FILE); else check the URL's host name";
 
-impl Error {
-    /// The refused server certificate, if that is why the call failed (at the
-    /// API or at the token endpoint). Such a failure is never retried.
-    ///
-    /// ```no_run
-    /// # async fn example(kore: kore_clients::Kore) {
-    /// use kore_clients::CertificateProblem;
-    ///
-    /// if let Err(error) = kore.ping().await
-    ///     && let Some(failure) = error.certificate()
-    /// {
-    ///     assert_eq!(failure.problem(), CertificateProblem::UnknownIssuer);
-    ///     eprintln!("{}: trust its CA with KORE_CA_CERT", failure.host().unwrap_or("KORE"));
-    /// }
-    /// # }
-    /// ```
-    pub fn certificate(&self) -> Option<CertificateFailure> {
-        match self {
-            Error::Transport { source, .. } => failure_of(source),
-            Error::Auth { source, .. } => source.certificate(),
-            Error::CreateOutcomeUnknown { cause, .. } => cause.certificate(),
-            _ => None,
-        }
-    }
-
-    /// Whether the call failed because a server certificate was refused.
-    pub fn is_certificate(&self) -> bool {
-        self.certificate().is_some()
-    }
-
-    /// Whether a proxy refused the tunnel (HTTP 407: it wants other
-    /// credentials), at the API or the token endpoint. Never retried.
-    pub fn is_proxy_refusal(&self) -> bool {
-        match self {
-            Error::Transport { source, .. } => is_proxy_refusal(source),
-            Error::Auth { source, .. } => source.is_proxy_refusal(),
-            _ => false,
-        }
-    }
+/// The refused certificate in a token request's error chain, with its host.
+pub(crate) fn certificate_in(
+    source: &(dyn std::error::Error + 'static),
+) -> Option<CertificateFailure> {
+    let problem = problem_in(source)?;
+    let host = chain(source)
+        .find_map(|e| e.downcast_ref::<reqwest::Error>())
+        .and_then(reqwest::Error::url)
+        .map(host_of);
+    Some(CertificateFailure { host, problem })
 }
 
-impl AuthError {
-    /// The token endpoint's refused certificate, if that is why no token came.
-    pub fn certificate(&self) -> Option<CertificateFailure> {
-        let source = std::error::Error::source(self)?;
-        let problem = problem_in(source)?;
-        let host = chain(source)
-            .find_map(|e| e.downcast_ref::<reqwest::Error>())
-            .and_then(reqwest::Error::url)
-            .map(host_of);
-        Some(CertificateFailure { host, problem })
-    }
-}
-
-impl AuthError {
-    /// Whether a proxy refused to tunnel the token request (HTTP 407).
-    pub(crate) fn is_proxy_refusal(&self) -> bool {
-        std::error::Error::source(self)
-            .and_then(|e| chain(e).find_map(|e| e.downcast_ref::<reqwest::Error>()))
-            .is_some_and(is_proxy_refusal)
-    }
+/// Whether a proxy refused the tunnel anywhere in `source`'s chain.
+pub(crate) fn proxy_refusal_in(source: &(dyn std::error::Error + 'static)) -> bool {
+    chain(source)
+        .find_map(|e| e.downcast_ref::<reqwest::Error>())
+        .is_some_and(is_proxy_refusal)
 }
 
 /// The refused certificate behind a reqwest error, if any.
@@ -352,7 +305,6 @@ mod tests {
             b"-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n",
         ] {
             let error = load_roots(&[CaSource::Pem(junk.to_vec())]).unwrap_err();
-            assert!(matches!(error, Error::Config { .. }), "{error:?}");
             assert!(
                 error.to_string().contains("the CA certificate PEM"),
                 "{error}"

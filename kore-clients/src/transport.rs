@@ -7,6 +7,8 @@
 //! attempts, why a token could not be had): the generated error type cannot
 //! carry those, and a task-local slot needs no per-call client or hooks
 //! object. Outside [`recorded`] (the raw client) nothing is noted.
+//!
+//! One file: the hooks write, and the conversion into an [`Error`] reads, that one private slot.
 
 use std::cell::RefCell;
 use std::time::{Duration, Instant};

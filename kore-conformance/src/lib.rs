@@ -10,8 +10,10 @@
 //!   schema does not declare), each at its JSON pointer, as [`Finding`]s.
 //! - [`assess`]: for every correction the merged spec records, whether the
 //!   observed [`Exchange`]s still need it.
+//! - [`live`]: raw answers of a live API judged against the spec as one
+//!   serializable [`live::Report`] (deviations, observations, corrections).
 //!
-//! `kore doctor` is built on this crate, and kore-mock's tests validate the
+//! `kore doctor` is built on [`live`], and kore-mock's tests validate the
 //! mock's bodies with the same translation.
 //!
 //! ```
@@ -33,6 +35,7 @@
 
 pub mod check;
 pub mod corrections;
+pub mod live;
 pub mod spec;
 
 pub use check::{Finding, Problem, check_body};

@@ -12,58 +12,9 @@ use axum::http::{HeaderMap, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value, json};
 
+use crate::answers::{ApiError, unauthorized};
 use crate::faults::FOREIGN_ORIGIN;
 use crate::state::{Client, ClientType, NewClient, Shared};
-
-/// The spec's `Error` body: `{status, message, code, info}`, `code` mirroring the status.
-pub(crate) struct ApiError {
-    status: StatusCode,
-    message: String,
-    info: String,
-}
-
-impl ApiError {
-    pub fn new(status: StatusCode, message: impl Into<String>, info: impl Into<String>) -> Self {
-        Self {
-            status,
-            message: message.into(),
-            info: info.into(),
-        }
-    }
-
-    fn bad_request(message: impl Into<String>, info: impl Into<String>) -> Self {
-        Self::new(StatusCode::BAD_REQUEST, message, info)
-    }
-
-    fn invalid_field(field: &str, info: impl Into<String>) -> Self {
-        Self::bad_request(format!("Invalid value for field '{field}'"), info)
-    }
-
-    fn missing_field(field: &str) -> Self {
-        Self::bad_request(
-            format!("Missing required field '{field}'"),
-            "CreateClient requires name, locked and scopes",
-        )
-    }
-}
-
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
-        let code = self.status.as_u16();
-        let body =
-            json!({"status": code, "message": self.message, "code": code, "info": self.info});
-        (self.status, Json(body)).into_response()
-    }
-}
-
-/// What KORE's API gateway answers when the bearer token is missing, unknown or expired.
-pub(crate) fn unauthorized() -> Response {
-    (
-        StatusCode::UNAUTHORIZED,
-        Json(json!({"message": "Unauthorized"})),
-    )
-        .into_response()
-}
 
 /// Why a Client API request is refused: by the gateway's authorizer or by the API itself.
 pub(crate) enum Rejection {

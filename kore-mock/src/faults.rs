@@ -14,8 +14,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
 use crate::Route;
-use crate::api::{ApiError, unauthorized};
-use crate::token::TokenError;
+use crate::answers::{ApiError, TokenError, unauthorized};
 
 /// One scripted misbehaviour, consumed by exactly one request of a route.
 #[derive(Debug, Clone, PartialEq, Eq)]

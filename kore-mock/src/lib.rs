@@ -50,6 +50,7 @@
 #![warn(missing_docs)]
 
 mod admin;
+mod answers;
 mod api;
 pub mod cli;
 mod faults;

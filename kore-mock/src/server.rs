@@ -21,7 +21,8 @@ use tokio::net::TcpListener;
 use tokio_rustls::TlsAcceptor;
 use tokio_util::sync::CancellationToken;
 
-use crate::api::{self, ApiError};
+use crate::answers::ApiError;
+use crate::api;
 use crate::faults::{self, Fault};
 use crate::journal::{redact_path, redact_query};
 use crate::state::Shared;

@@ -7,70 +7,17 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 use axum::Json;
 use axum::extract::rejection::FormRejection;
 use axum::extract::{Form, State};
-use axum::http::{StatusCode, header};
+use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::json;
 
+use crate::answers::TokenError;
 use crate::state::{Shared, Store};
 
 /// Scope KORE reports for client-credentials tokens.
 const SCOPE: &str = "email";
-
-/// An OAuth 2.0 error response (RFC 6749 §5.2), the shape of KORE's `401Error`.
-pub(crate) struct TokenError {
-    status: StatusCode,
-    error: &'static str,
-    description: String,
-}
-
-impl TokenError {
-    pub fn invalid_request(description: impl Into<String>) -> Self {
-        Self {
-            status: StatusCode::BAD_REQUEST,
-            error: "invalid_request",
-            description: description.into(),
-        }
-    }
-
-    pub fn invalid_client() -> Self {
-        Self {
-            status: StatusCode::UNAUTHORIZED,
-            error: "invalid_client",
-            description: "Invalid client or Invalid client credentials".to_owned(),
-        }
-    }
-
-    fn missing_client() -> Self {
-        Self {
-            description: "Client credentials are missing from the request body".to_owned(),
-            ..Self::invalid_client()
-        }
-    }
-
-    fn unsupported_grant_type(grant_type: &str) -> Self {
-        Self {
-            status: StatusCode::BAD_REQUEST,
-            error: "unsupported_grant_type",
-            description: format!(
-                "Unsupported grant_type `{grant_type}`; only client_credentials is supported"
-            ),
-        }
-    }
-}
-
-impl IntoResponse for TokenError {
-    fn into_response(self) -> Response {
-        let body = json!({"error": self.error, "error_description": self.description});
-        (
-            self.status,
-            [(header::CACHE_CONTROL, "no-store")],
-            Json(body),
-        )
-            .into_response()
-    }
-}
 
 /// `POST /api-services/v1/auth/token`.
 ///

@@ -5,9 +5,10 @@ use std::time::SystemTime;
 
 use serde_json::json;
 
-use crate::cli::{AuthCommand, AuthFormat, Global};
+use crate::cli::{AuthCommand, AuthFormat};
 use crate::connect::connect;
 use crate::exit::Failure;
+use crate::global::Global;
 use crate::output;
 use crate::token_cache::{self, CacheUse, FileStore, rfc3339};
 

@@ -4,8 +4,8 @@ use std::io::{BufRead, IsTerminal as _, Write as _};
 
 use kore_clients::{ExposeSecret as _, Kore, SecretString};
 
-use crate::cli::Global;
 use crate::exit::Failure;
+use crate::global::Global;
 use crate::profile;
 
 /// Asks for a profile's values on stderr and saves them (file mode 0600).

@@ -1,4 +1,4 @@
-//! `kore clients create`
+//! `kore clients create`: one new client, and the one delivery of its secret.
 //!
 //! The one command that handles a secret. KORE returns the new client's
 //! secret once; it goes to `--secret-file` or, without one, to stdout with

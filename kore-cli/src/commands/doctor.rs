@@ -1,11 +1,12 @@
-//! `kore doctor`: the live API measured against the merged spec.
+//! `kore doctor`: the calls that measure the live API against the merged spec.
 //!
 //! The calls: a token grant and a ping through the SDK (so credentials and
 //! reachability fail exactly as `kore ping` does), then each operation once
 //! more by hand — `ping`, the first page of `list`, `get` of the first listed
 //! client and, with `--include-create` and a confirmation, one `create` — to
 //! read the raw answers the generated types would otherwise reshape. What
-//! they show is judged in [`crate::drift`].
+//! they show is judged by [`kore_conformance::live`] and printed by
+//! [`report`].
 //!
 //! The doctor's own create is a real create: KORE shows its secret once and
 //! this API cannot delete a client. So it needs `--secret-file` (reserved
@@ -20,12 +21,16 @@ use std::time::Duration;
 use clap::{Args, ValueEnum};
 use kore_clients::Kore;
 use kore_clients::reqwest::{self, Method, Url, header};
+use kore_conformance::live::{self, Body, Call, Outcome};
 use serde_json::{Value, json};
 
-use crate::cli::Global;
-use crate::drift::{Body, Call, Created, Outcome, Report};
 use crate::exit::Failure;
+use crate::global::Global;
 use crate::secret_file::SecretFile;
+
+mod report;
+
+use report::{Created, DoctorReport};
 
 /// Per-request timeout when `--timeout` is not given (the SDK's default).
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
@@ -113,7 +118,7 @@ pub async fn run(
     };
 
     let mut calls = vec![Call {
-        operation: "token",
+        operation: "token".to_owned(),
         method: "POST".to_owned(),
         path: kore.token_url().to_owned(),
         parameters: Vec::new(),
@@ -208,7 +213,13 @@ pub async fn run(
         )),
     }
 
-    let report = Report::build(kore.base_url(), calls, created);
+    let report = DoctorReport {
+        live: live::Report::judge(kore.base_url(), &calls),
+        created,
+    };
+    // The raw answers (a create's holds the new secret) go once judged:
+    // the report holds no body.
+    drop(calls);
     match args.output {
         DoctorFormat::Text => report.write_text(out),
         DoctorFormat::Json => report.write_json(out),
@@ -219,7 +230,8 @@ pub async fn run(
     if let Some(failure) = undelivered.or(unknown) {
         return Err(failure);
     }
-    let deviations = report.deviations().len();
+    let report = report.live;
+    let deviations = report.deviations.len();
     if deviations > 0 {
         return Err(Failure::Deviates { count: deviations });
     }
@@ -422,7 +434,7 @@ impl Probe {
             },
         };
         Call {
-            operation,
+            operation: operation.to_owned(),
             method: method_name,
             path: shown,
             parameters,

@@ -1,4 +1,4 @@
-//! `kore clients get`
+//! `kore clients get`: one client by its id, as a table or JSON.
 
 use std::io::Write;
 

@@ -1,4 +1,4 @@
-//! `kore clients list`
+//! `kore clients list`: one page or every page of clients, filtered, in every format.
 //!
 //! Stdout carries the clients and nothing else, in every format; the page
 //! summary, the total and the progress line go to stderr.

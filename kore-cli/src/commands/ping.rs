@@ -1,4 +1,4 @@
-//! `kore ping`
+//! `kore ping`: the token grant and KORE's ping, in one line.
 
 use std::io::Write;
 
