@@ -191,24 +191,21 @@ async fn find_by_name_streams_exact_matches_across_pages() {
 #[tokio::test]
 async fn create_if_absent_creates_once() {
     let (mock, kore) = common::start(MockKore::builder().clients(30)).await;
-    let provisioned = || NewClient::new("provisioned").product(Product::SuperSim);
-    let first = deadline::within(
-        LISTING_BOUND,
-        "the first create-if-absent",
-        kore.clients().create_if_absent(provisioned()),
-    )
-    .await
-    .unwrap();
+    let create_if_absent = || async {
+        let provisioned = NewClient::new("provisioned").product(Product::SuperSim);
+        let clients = kore.clients();
+        deadline::within(
+            LISTING_BOUND,
+            "a create-if-absent",
+            clients.create_if_absent(provisioned),
+        )
+        .await
+    };
+    let first = create_if_absent().await.unwrap();
     let CreateIfAbsent::Created(created) = first else {
         panic!("expected a new client, got {first:?}")
     };
-    let second = deadline::within(
-        LISTING_BOUND,
-        "the second create-if-absent",
-        kore.clients().create_if_absent(provisioned()),
-    )
-    .await
-    .unwrap();
+    let second = create_if_absent().await.unwrap();
     let CreateIfAbsent::Existing(existing) = second else {
         panic!("expected the existing client, got {second:?}")
     };
