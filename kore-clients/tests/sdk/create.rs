@@ -6,6 +6,7 @@ use crate::common;
 use std::time::Duration;
 
 use common::LISTING_BOUND;
+use kore_clients::Kore;
 use kore_clients::{CreateIfAbsent, Error, NewClient, Product, RetryPolicy};
 use kore_mock::{Fault, MockKore, Route};
 use kore_testkit::deadline;
@@ -13,6 +14,7 @@ use kore_testkit::runtime::background;
 use kore_testkit::tcp::{self, RawServer, Reply};
 use kore_testkit::text::assert_contains;
 use serde_json::json;
+use tokio::runtime::Runtime;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
@@ -264,16 +266,10 @@ async fn the_answer_to_a_create_retried_after_429_is_kept_too() {
     create_keeps_the_stalled_answer(1).await;
 }
 
-/// A slow token request in flight on a caller's runtime (`first`), whose
-/// caller has given up; the mock lives on a runtime of its own (`server`).
-struct Abandoning {
-    server: tokio::runtime::Runtime,
-    mock: MockKore,
-    kore: kore_clients::Kore,
-    first: tokio::runtime::Runtime,
-}
-
-fn abandoning() -> Abandoning {
+/// A slow token request in flight on a caller's runtime (`first`, last),
+/// whose caller has given up; the mock (second) lives on a runtime of its own
+/// (`server`, first).
+fn abandoning() -> (Runtime, MockKore, Kore, Runtime) {
     let server = background();
     let mock = server.block_on(
         MockKore::builder()
@@ -285,23 +281,13 @@ fn abandoning() -> Abandoning {
     let gave_up = first
         .block_on(async { tokio::time::timeout(Duration::from_millis(50), kore.ping()).await });
     assert!(gave_up.is_err());
-    Abandoning {
-        server,
-        mock,
-        kore,
-        first,
-    }
+    (server, mock, kore, first)
 }
 
 #[test]
 fn callers_waiting_on_a_token_request_abandoned_with_its_runtime_start_another() {
     // The first caller's runtime runs the token request...
-    let Abandoning {
-        server: _server,
-        mock,
-        kore,
-        first,
-    } = abandoning();
+    let (_server, mock, kore, first) = abandoning();
     // ...while a caller on another runtime is already waiting for it...
     let second = background();
     let (waiting, is_waiting) = std::sync::mpsc::channel();
@@ -366,12 +352,7 @@ fn a_caller_on_a_runtime_that_has_shut_down_gets_an_error_instead_of_spinning() 
 fn a_token_request_abandoned_with_its_runtime_does_not_block_the_next_one() {
     // A caller's runtime starts the token request, then shuts down with it
     // in flight (as a `#[tokio::test]` or a per-call runtime would).
-    let Abandoning {
-        server: _server,
-        mock,
-        kore,
-        first,
-    } = abandoning();
+    let (_server, mock, kore, first) = abandoning();
     first.shutdown_background();
     // Another runtime's call starts a new request instead of waiting on the dead one.
     let second = background();

@@ -290,13 +290,8 @@ mod created_without_a_secret {
     #[tokio::test]
     async fn a_decoder_error_never_quotes_the_secret() {
         let server = MockServer::start().await;
-        common::answer_json(
-            &server,
-            "POST /v1/clients",
-            201,
-            json!({"client_id": "apiclient_n", "client_secret": 987654321987u64}),
-        )
-        .await;
+        let answer = json!({"client_id": "apiclient_n", "client_secret": 987654321987u64});
+        common::answer_json(&server, "POST /v1/clients", 201, answer).await;
         let kore = common::wiremock_kore(&server).await;
         let error = common::create_error(&kore, NewClient::new("x")).await;
         assert!(
@@ -438,13 +433,8 @@ async fn an_undocumented_status_with_kores_error_fields_is_an_api_error() {
     }
     // Without either field it is not KORE's error body.
     let server = MockServer::start().await;
-    common::answer_json(
-        &server,
-        "GET /v1/ping",
-        418,
-        serde_json::json!({"detail": "tea"}),
-    )
-    .await;
+    let answer = serde_json::json!({"detail": "tea"});
+    common::answer_json(&server, "GET /v1/ping", 418, answer).await;
     let kore = common::wiremock_kore(&server).await;
     let error = kore.ping().await.unwrap_err();
     assert!(

@@ -288,13 +288,9 @@ async fn a_rejected_grant_is_cached_with_a_growing_back_off() {
 #[tokio::test]
 async fn kores_own_token_error_shape_is_a_rejected_grant_with_its_message() {
     let server = MockServer::start().await;
-    common::answer_json(
-        &server,
-        "POST /token",
-        400,
-        json!({"code": 40001, "message": "Client authentication failed for wiremock-client"}),
-    )
-    .await;
+    let answer =
+        json!({"code": 40001, "message": "Client authentication failed for wiremock-client"});
+    common::answer_json(&server, "POST /token", 400, answer).await;
     let kore = common::wiremock_kore(&server).await;
     let error = kore.ping().await.unwrap_err();
     let source = common::auth_source(&error);

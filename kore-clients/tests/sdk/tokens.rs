@@ -111,22 +111,12 @@ async fn tokens_that_expire_early_are_replaced_transparently() {
 #[tokio::test]
 async fn a_second_401_is_an_auth_error() {
     let server = MockServer::start().await;
-    common::answer_json(
-        &server,
-        "POST /token",
-        200,
-        json!({"access_token": "rejected-token", "expires_in": 3600, "token_type": "Bearer"}),
-    )
-    .await;
-    common::answer_json(
-        &server,
-        "GET /v1/ping",
-        401,
-        json!({"message": "Unauthorized"}),
-    )
-    .await;
-    let kore = common::wiremock_builder(&server).build().unwrap();
-    let error = kore.ping().await.unwrap_err();
+    let answer =
+        json!({"access_token": "rejected-token", "expires_in": 3600, "token_type": "Bearer"});
+    common::answer_json(&server, "POST /token", 200, answer).await;
+    let answer = json!({"message": "Unauthorized"});
+    common::answer_json(&server, "GET /v1/ping", 401, answer).await;
+    let error = ping_error(&server).await;
     let source = common::auth_source(&error);
     assert_eq!(source.kind(), AuthErrorKind::ApiRejected);
     assert_eq!(error.status().map(|s| s.as_u16()), Some(401));
@@ -284,8 +274,7 @@ async fn an_unparsable_token_answer_never_quotes_the_token() {
             .set_body_json(json!({"access_token": "ACCESS-TOKEN-123", "token_type": 5})),
     )
     .await;
-    let kore = common::wiremock_builder(&server).build().unwrap();
-    let error = kore.ping().await.unwrap_err();
+    let error = ping_error(&server).await;
     let source = common::auth_source(&error);
     assert_eq!(source.kind(), AuthErrorKind::InvalidResponse);
     for rendered in [error.to_string(), format!("{error:?}")] {
@@ -300,15 +289,9 @@ async fn an_unparsable_token_answer_never_quotes_the_token() {
 #[tokio::test]
 async fn an_oauth_error_without_description_keeps_its_code() {
     let server = MockServer::start().await;
-    common::answer_json(
-        &server,
-        "POST /token",
-        401,
-        json!({"error": "invalid_client"}),
-    )
-    .await;
-    let kore = common::wiremock_builder(&server).build().unwrap();
-    let error = kore.ping().await.unwrap_err();
+    let answer = json!({"error": "invalid_client"});
+    common::answer_json(&server, "POST /token", 401, answer).await;
+    let error = ping_error(&server).await;
     let source = common::auth_source(&error);
     assert_eq!(source.kind(), AuthErrorKind::Rejected);
     assert_eq!(source.error_code(), Some("invalid_client"));
@@ -400,4 +383,10 @@ async fn a_token_answer_that_is_not_json_is_classified_by_its_status() {
         };
         assert_eq!(source.kind(), kind, "HTTP {status}: {error}");
     }
+}
+
+/// What a ping to the wiremock KORE `server` fails with.
+async fn ping_error(server: &MockServer) -> kore_clients::Error {
+    let kore = common::wiremock_builder(server).build().unwrap();
+    kore.ping().await.unwrap_err()
 }
