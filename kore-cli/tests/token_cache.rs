@@ -340,20 +340,11 @@ fn mock_and_the_opt_outs_write_nothing() {
     exits(0, mock.kore().args(["--no-token-cache", "ping"]));
     exits(0, mock.kore().env("KORE_TOKEN_CACHE", "off").arg("ping"));
 
-    let config = tempfile::tempdir().unwrap();
-    let path = config.path().join("config.toml");
-    fs::write(
-        &path,
-        format!(
-            "[profiles.default]\nclient_id = \"{}\"\nclient_secret = \"{}\"\nbase_url = \"{}\"\ntoken_url = \"{}\"\ntoken_cache = false\n",
-            mock.mock.client_id(),
-            mock.mock.client_secret(),
-            mock.mock.base_url(),
-            mock.mock.token_url()
-        ),
-    )
-    .unwrap();
-    fs::set_permissions(&path, fs::Permissions::from_mode(0o600)).unwrap();
+    let config = kore_testkit::config::ConfigDir::new();
+    let path = config.config(&format!(
+        "[profiles.default]\n{}token_cache = false\n",
+        common::profile(&mock, mock.mock.client_secret())
+    ));
     let mut from_profile = common::kore();
     from_profile
         .env_remove("KORE_TOKEN_CACHE")
