@@ -195,35 +195,22 @@ async fn created_client_can_request_tokens_unless_locked() {
     )
     .await;
 
-    let form = |client: &Value| {
-        vec![
+    // A token request with the credentials of a client the create answered with.
+    let token_for = |client: &Value| {
+        let credential = |field: &str| client[field].as_str().unwrap().to_owned();
+        let form = [
             ("grant_type", "client_credentials".to_owned()),
-            (
-                "client_id",
-                client["client_id"].as_str().unwrap().to_owned(),
-            ),
-            (
-                "client_secret",
-                client["client_secret"].as_str().unwrap().to_owned(),
-            ),
-        ]
+            ("client_id", credential("client_id")),
+            ("client_secret", credential("client_secret")),
+        ];
+        http().post(mock.token_url()).form(&form).send()
     };
-    let response = http()
-        .post(mock.token_url())
-        .form(&form(&unlocked))
-        .send()
-        .await
-        .unwrap();
+    let response = token_for(&unlocked).await.unwrap();
     assert_eq!(response.status(), StatusCode::OK);
     let body: Value = response.json().await.unwrap();
     let (status, _) = get(&mock, body["access_token"].as_str().unwrap(), "/v1/ping").await;
     assert_eq!(status, StatusCode::OK);
 
-    let response = http()
-        .post(mock.token_url())
-        .form(&form(&locked))
-        .send()
-        .await
-        .unwrap();
+    let response = token_for(&locked).await.unwrap();
     oauth_error(response, StatusCode::UNAUTHORIZED, "invalid_client").await;
 }
