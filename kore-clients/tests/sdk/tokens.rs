@@ -241,12 +241,9 @@ async fn missing_expires_in_falls_back_to_the_jwt_exp_claim() {
         engine.encode(json!({"exp": exp}).to_string())
     );
     let server = MockServer::start().await;
-    common::mount(
+    common::mount_token(
         &server,
-        "POST",
-        "/token",
-        ResponseTemplate::new(200)
-            .set_body_json(json!({"access_token": jwt, "token_type": "Bearer"})),
+        json!({"access_token": jwt, "token_type": "Bearer"}),
     )
     .await;
     common::answer_json(&server, "GET /v1/ping", 200, json!({"status": "OK"})).await;
@@ -266,12 +263,9 @@ async fn missing_expires_in_falls_back_to_the_jwt_exp_claim() {
 #[tokio::test]
 async fn an_unparsable_token_answer_never_quotes_the_token() {
     let server = MockServer::start().await;
-    common::mount(
+    common::mount_token(
         &server,
-        "POST",
-        "/token",
-        ResponseTemplate::new(200)
-            .set_body_json(json!({"access_token": "ACCESS-TOKEN-123", "token_type": 5})),
+        json!({"access_token": "ACCESS-TOKEN-123", "token_type": 5}),
     )
     .await;
     let error = ping_error(&server).await;
