@@ -30,6 +30,13 @@ pub fn builder_for(mock: &MockKore) -> KoreBuilder {
         .operation_timeout(CALL_BOUND)
 }
 
+/// A `Kore` for `mock` with one setting of [`builder_for`]'s changed by `configure`.
+pub fn kore_for(mock: &MockKore, configure: impl FnOnce(KoreBuilder) -> KoreBuilder) -> Kore {
+    configure(builder_for(mock))
+        .build()
+        .expect("valid configuration")
+}
+
 /// Starts `mock` and a `Kore` for it.
 pub async fn start(mock: MockKoreBuilder) -> (MockKore, Kore) {
     let mock = mock.start().await;

@@ -77,10 +77,7 @@ async fn a_create_refused_before_connecting_stays_retryable() {
 #[tokio::test(start_paused = true)]
 async fn a_create_cut_short_by_the_operation_timeout_is_an_unknown_outcome() {
     let mock = MockKore::builder().clients(0).start().await;
-    let kore = common::builder_for(&mock)
-        .operation_timeout(Duration::from_secs(5))
-        .build()
-        .unwrap();
+    let kore = common::kore_for(&mock, |b| b.operation_timeout(Duration::from_secs(5)));
     kore.ping().await.unwrap();
     mock.faults()
         .push(Route::CreateClient, Fault::Delay(Duration::from_secs(20)));

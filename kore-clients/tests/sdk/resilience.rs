@@ -51,10 +51,7 @@ async fn token_slower_than_the_deadline() -> (MockKore, kore_clients::Kore) {
         .latency(Route::Token, Duration::from_millis(1500))
         .start()
         .await;
-    let kore = common::builder_for(&mock)
-        .operation_timeout(Duration::from_secs(1))
-        .build()
-        .unwrap();
+    let kore = common::kore_for(&mock, |b| b.operation_timeout(Duration::from_secs(1)));
     (mock, kore)
 }
 
@@ -128,10 +125,7 @@ async fn a_slow_reader_causes_no_timeouts_and_no_repeated_page_requests() {
         .latency(Route::ListClients, Duration::from_millis(200))
         .start()
         .await;
-    let kore = common::builder_for(&mock)
-        .timeout(Duration::from_secs(1))
-        .build()
-        .unwrap();
+    let kore = common::kore_for(&mock, |b| b.timeout(Duration::from_secs(1)));
     let mut stream = Box::pin(kore.clients().list().page_size(10).concurrency(4).stream());
     let mut seen = 0;
     while let Some(client) = common::next(&mut stream).await {
@@ -243,10 +237,9 @@ async fn token_requests_are_retried_after_a_connection_reset() {
 #[tokio::test(start_paused = true)]
 async fn a_rejected_grant_is_cached_with_a_growing_back_off() {
     let mock = MockKore::builder().start().await;
-    let kore = common::builder_for(&mock)
-        .client_secret(kore_clients::SecretString::from("wrong-secret"))
-        .build()
-        .unwrap();
+    let kore = common::kore_for(&mock, |b| {
+        b.client_secret(kore_clients::SecretString::from("wrong-secret"))
+    });
     let first = kore.ping().await.unwrap_err();
     assert_eq!(
         rejected_kind(&first),
@@ -628,10 +621,7 @@ async fn a_failed_refresh_is_tried_again_exactly_five_seconds_later() {
         .token_lifetime(Duration::from_secs(600))
         .start()
         .await;
-    let kore = common::builder_for(&mock)
-        .retry(RetryPolicy::disabled())
-        .build()
-        .unwrap();
+    let kore = common::kore_for(&mock, |b| b.retry(RetryPolicy::disabled()));
     kore.ping().await.unwrap();
     advance(Duration::from_secs(600 - 30)).await;
     // Inside the margin: the call is served with the old token and starts a

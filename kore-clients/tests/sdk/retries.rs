@@ -43,10 +43,7 @@ async fn reads_give_up_after_the_configured_attempts() {
 #[tokio::test]
 async fn retries_can_be_disabled() {
     let mock = MockKore::builder().start().await;
-    let kore = common::builder_for(&mock)
-        .retry(RetryPolicy::disabled())
-        .build()
-        .unwrap();
+    let kore = common::kore_for(&mock, |b| b.retry(RetryPolicy::disabled()));
     mock.faults().push_statuses(Route::Ping, [503]);
     assert!(kore.ping().await.is_err());
     assert_eq!(mock.requests(Route::Ping), 1);
@@ -97,10 +94,7 @@ async fn retry_after_beyond_the_cap_returns_the_429() {
 #[tokio::test]
 async fn read_timeouts_are_retried() {
     let mock = MockKore::builder().start().await;
-    let kore = common::builder_for(&mock)
-        .timeout(Duration::from_millis(200))
-        .build()
-        .unwrap();
+    let kore = common::kore_for(&mock, |b| b.timeout(Duration::from_millis(200)));
     kore.ping().await.unwrap(); // warm the token
     mock.faults()
         .push(Route::Ping, Fault::Delay(Duration::from_secs(2)));
@@ -111,10 +105,7 @@ async fn read_timeouts_are_retried() {
 #[tokio::test]
 async fn read_timeouts_after_all_attempts_are_timeout_errors() {
     let mock = MockKore::builder().start().await;
-    let kore = common::builder_for(&mock)
-        .timeout(Duration::from_millis(100))
-        .build()
-        .unwrap();
+    let kore = common::kore_for(&mock, |b| b.timeout(Duration::from_millis(100)));
     kore.ping().await.unwrap();
     mock.faults().script(
         Route::Ping,
@@ -148,10 +139,7 @@ async fn create_is_never_retried_after_a_5xx() {
 #[tokio::test]
 async fn create_is_never_retried_after_a_timeout() {
     let mock = MockKore::builder().clients(0).start().await;
-    let kore = common::builder_for(&mock)
-        .timeout(Duration::from_millis(300))
-        .build()
-        .unwrap();
+    let kore = common::kore_for(&mock, |b| b.timeout(Duration::from_millis(300)));
     kore.ping().await.unwrap();
     mock.faults().push(
         Route::CreateClient,
@@ -205,7 +193,7 @@ async fn create_is_retried_when_the_connection_was_never_made() {
     // Nothing listens on this port: the request provably never left.
     let mock = MockKore::builder().start().await;
     let dead = format!("http://{}", kore_testkit::tcp::closed_addr());
-    let kore = common::builder_for(&mock).base_url(dead).build().unwrap();
+    let kore = common::kore_for(&mock, |b| b.base_url(dead));
     let error = common::create_error(&kore, NewClient::new("x")).await;
     assert!(
         matches!(error, Error::Transport { attempts: 3, .. }),

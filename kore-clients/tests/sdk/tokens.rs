@@ -136,10 +136,7 @@ async fn a_second_401_is_an_auth_error() {
 async fn wrong_credentials_surface_kores_error_without_the_secret() {
     let mock = MockKore::builder().start().await;
     let wrong_secret = "definitely-the-wrong-secret";
-    let kore = common::builder_for(&mock)
-        .client_secret(SecretString::from(wrong_secret))
-        .build()
-        .unwrap();
+    let kore = common::kore_for(&mock, |b| b.client_secret(SecretString::from(wrong_secret)));
     let error = kore.clients().get("apiclient_x").await.unwrap_err();
     let Error::Auth { source, operation } = &error else {
         panic!("expected an auth error, got {error:?}")
@@ -174,10 +171,7 @@ async fn wrong_credentials_surface_kores_error_without_the_secret() {
 async fn an_unreachable_token_endpoint_is_a_network_auth_error() {
     let mock = MockKore::builder().start().await;
     let dead_url = format!("http://{}/token", kore_testkit::tcp::closed_addr());
-    let kore = common::builder_for(&mock)
-        .token_url(dead_url)
-        .build()
-        .unwrap();
+    let kore = common::kore_for(&mock, |b| b.token_url(dead_url));
     let error = kore.ping().await.unwrap_err();
     let source = common::auth_source(&error);
     assert!(source.is_network(), "{error}");
