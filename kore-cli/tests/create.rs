@@ -4,9 +4,13 @@
 mod common;
 
 use std::os::unix::fs::PermissionsExt as _;
+use std::time::Duration;
 
-use common::{Mock, json, keys, kore, stderr, stdout};
+use common::{Mock, exits, json, keys, kore, stderr, stdout};
 use kore_mock::{Fault, Route};
+use kore_testkit::config::ConfigDir;
+use kore_testkit::process::Spawned;
+use kore_testkit::text::{assert_contains, assert_lacks};
 
 /// Made up by each create: the new id and its creation date. The
 /// placeholders keep the values' widths, so the table stays aligned.
@@ -44,6 +48,26 @@ fn regex_escape(text: &str) -> String {
         .collect()
 }
 
+/// A mock whose next create is answered after `seconds`.
+fn with_a_slow_create(seconds: u64) -> Mock {
+    let mock = Mock::start();
+    mock.mock.faults().push(
+        Route::CreateClient,
+        Fault::Delay(Duration::from_secs(seconds)),
+    );
+    mock
+}
+
+/// `kore clients create --name name --product super-sim --secret-file path`.
+fn create_into(mock: &Mock, name: &str, path: &std::path::Path) -> std::process::Output {
+    mock.kore()
+        .args(create_args(name))
+        .arg("--secret-file")
+        .arg(path)
+        .output()
+        .unwrap()
+}
+
 fn create_args(name: &str) -> Vec<String> {
     [
         "clients",
@@ -60,15 +84,9 @@ fn create_args(name: &str) -> Vec<String> {
 #[test]
 fn the_secret_goes_to_a_new_private_file_and_nowhere_else() {
     let mock = Mock::start();
-    let dir = tempfile::tempdir().unwrap();
+    let dir = ConfigDir::new();
     let path = dir.path().join("ci-bot.secret");
-    let output = mock
-        .kore()
-        .args(create_args("ci-bot"))
-        .arg("--secret-file")
-        .arg(&path)
-        .output()
-        .unwrap();
+    let output = create_into(&mock, "ci-bot", &path);
     assert!(output.status.success(), "{}", stderr(&output));
 
     let mode = std::fs::metadata(&path).unwrap().permissions().mode();
@@ -81,7 +99,7 @@ fn the_secret_goes_to_a_new_private_file_and_nowhere_else() {
     );
     assert!(!stdout(&output).contains(&secret));
     assert!(!stderr(&output).contains(&secret));
-    assert!(!stderr(&output).contains("warning"), "{}", stderr(&output));
+    assert_lacks(&stderr(&output), "warning");
     assert_eq!(mock.mock.requests(Route::CreateClient), 1);
 
     let filters = created_filters(dir.path());
@@ -112,16 +130,10 @@ fn the_secret_goes_to_a_new_private_file_and_nowhere_else() {
 #[test]
 fn an_existing_secret_file_is_never_overwritten_and_nothing_is_created() {
     let mock = Mock::start();
-    let dir = tempfile::tempdir().unwrap();
+    let dir = ConfigDir::new();
     let path = dir.path().join("existing");
     std::fs::write(&path, "keep me").unwrap();
-    let output = mock
-        .kore()
-        .args(create_args("ci-bot"))
-        .arg("--secret-file")
-        .arg(&path)
-        .output()
-        .unwrap();
+    let output = create_into(&mock, "ci-bot", &path);
     assert_eq!(output.status.code(), Some(2));
     assert_eq!(stdout(&output), "");
     assert_eq!(std::fs::read_to_string(&path).unwrap(), "keep me");
@@ -140,7 +152,7 @@ fn an_existing_secret_file_is_never_overwritten_and_nothing_is_created() {
 #[test]
 fn a_secret_file_in_a_missing_directory_is_refused_before_creating() {
     let mock = Mock::start();
-    let dir = tempfile::tempdir().unwrap();
+    let dir = ConfigDir::new();
     let path = dir.path().join("no-such-dir").join("secret");
     mock.kore()
         .args(create_args("ci-bot"))
@@ -155,8 +167,7 @@ fn a_secret_file_in_a_missing_directory_is_refused_before_creating() {
 #[test]
 fn without_a_secret_file_the_secret_is_printed_with_a_warning() {
     let mock = Mock::start();
-    let output = mock.kore().args(create_args("ci-bot")).output().unwrap();
-    assert!(output.status.success(), "{}", stderr(&output));
+    let output = mock.succeeds("clients create --name ci-bot --product super-sim");
     let text = stdout(&output);
     let secret = text
         .lines()
@@ -179,32 +190,19 @@ fn without_a_secret_file_the_secret_is_printed_with_a_warning() {
 #[test]
 fn json_with_a_secret_file_leaves_the_secret_out() {
     let mock = Mock::start();
-    let dir = tempfile::tempdir().unwrap();
+    let dir = ConfigDir::new();
     let path = dir.path().join("secret");
-    let output = mock
-        .kore()
-        .args(create_args("json-bot"))
-        .args(["--output", "json", "--secret-file"])
-        .arg(&path)
-        .output()
-        .unwrap();
-    assert!(output.status.success(), "{}", stderr(&output));
+    let output = mock.succeeds(&format!(
+        "clients create --name json-bot --product super-sim --output json --secret-file {}",
+        path.display()
+    ));
     let created = json(&output);
     assert_eq!(keys(&created), ["client", "secret_file"]);
     assert_eq!(created["secret_file"], path.display().to_string());
-    assert_eq!(
-        keys(&created["client"]),
-        [
-            "account_id",
-            "client_id",
-            "client_owner",
-            "client_type",
-            "date_created",
-            "locked",
-            "message",
-            "name"
-        ]
-    );
+    // A client's fields and KORE's "message", in key order.
+    let mut fields = common::CLIENT_FIELDS.to_vec();
+    fields.insert(6, "message");
+    assert_eq!(keys(&created["client"]), fields);
     assert_eq!(created["client"]["name"], "json-bot");
     let secret = std::fs::read_to_string(&path).unwrap();
     assert!(!stdout(&output).contains(&secret));
@@ -218,13 +216,7 @@ fn json_with_a_secret_file_leaves_the_secret_out() {
 #[test]
 fn json_without_a_secret_file_carries_the_secret_and_warns() {
     let mock = Mock::start();
-    let output = mock
-        .kore()
-        .args(create_args("json-bot"))
-        .args(["-o", "json"])
-        .output()
-        .unwrap();
-    assert!(output.status.success());
+    let output = mock.succeeds("clients create --name json-bot --product super-sim -o json");
     let created = json(&output);
     assert_eq!(keys(&created), ["client", "client_secret"]);
     assert_eq!(created["client_secret"].as_str().unwrap().len(), 48);
@@ -235,15 +227,10 @@ fn json_without_a_secret_file_carries_the_secret_and_warns() {
 #[test]
 fn flags_become_the_create_request() {
     let mock = Mock::start();
-    let dir = tempfile::tempdir().unwrap();
+    let dir = ConfigDir::new();
     mock.kore()
         .args(["clients", "create", "--name", "locked-bot", "--locked"])
-        .args([
-            "--product",
-            "super-sim",
-            "--product",
-            "programmable-wireless",
-        ])
+        .args("--product super-sim --product programmable-wireless".split(' '))
         .args(["--account-id", "acct_other", "--secret-file"])
         .arg(dir.path().join("s"))
         .assert()
@@ -265,15 +252,9 @@ fn flags_become_the_create_request() {
 fn a_failed_create_removes_the_reserved_file() {
     let mock = Mock::start();
     mock.mock.faults().push_statuses(Route::CreateClient, [500]);
-    let dir = tempfile::tempdir().unwrap();
+    let dir = ConfigDir::new();
     let path = dir.path().join("secret");
-    let output = mock
-        .kore()
-        .args(create_args("ci-bot"))
-        .arg("--secret-file")
-        .arg(&path)
-        .output()
-        .unwrap();
+    let output = create_into(&mock, "ci-bot", &path);
     assert_eq!(
         output.status.code(),
         Some(8),
@@ -294,30 +275,24 @@ fn an_undecodable_create_still_saves_the_raw_answer() {
     mock.mock
         .faults()
         .push(Route::CreateClient, Fault::TruncatedJson);
-    let dir = tempfile::tempdir().unwrap();
+    let dir = ConfigDir::new();
     let path = dir.path().join("secret");
-    let output = mock
-        .kore()
-        .args(create_args("ci-bot"))
-        .arg("--secret-file")
-        .arg(&path)
-        .output()
-        .unwrap();
+    let output = create_into(&mock, "ci-bot", &path);
     assert_eq!(output.status.code(), Some(5));
     let saved = std::fs::read_to_string(&path).unwrap();
     assert!(saved.starts_with('{'), "{saved}");
     let mode = std::fs::metadata(&path).unwrap().permissions().mode();
     assert_eq!(mode & 0o777, 0o600);
     let errors = stderr(&output);
-    assert!(errors.contains("was saved to"), "{errors}");
-    assert!(errors.contains("KORE created the client"), "{errors}");
+    assert_contains(&errors, "was saved to");
+    assert_contains(&errors, "KORE created the client");
     assert_eq!(stdout(&output), "");
 }
 
 #[test]
 fn a_blank_name_is_refused_before_sending_and_frees_the_path() {
     let mock = Mock::start();
-    let dir = tempfile::tempdir().unwrap();
+    let dir = ConfigDir::new();
     let path = dir.path().join("secret");
     mock.kore()
         .args([
@@ -346,15 +321,7 @@ fn a_product_is_required_and_must_be_known() {
         .assert()
         .code(2);
     kore()
-        .args([
-            "--mock",
-            "clients",
-            "create",
-            "--name",
-            "x",
-            "--product",
-            "sim",
-        ])
+        .args("--mock clients create --name x --product sim".split(' '))
         .assert()
         .code(2)
         .stderr(predicates::str::contains("super-sim"));
@@ -362,45 +329,18 @@ fn a_product_is_required_and_must_be_known() {
 
 #[test]
 fn create_with_mock() {
-    let output = kore()
-        .args([
-            "--mock",
-            "clients",
-            "create",
-            "--name",
-            "try-me",
-            "--product",
-            "super-sim",
-            "-o",
-            "json",
-        ])
-        .output()
-        .unwrap();
-    assert!(output.status.success(), "{}", stderr(&output));
+    let create = "--mock clients create --name try-me --product super-sim -o json";
+    let output = common::exits(0, kore().args(create.split(' ')));
     assert_eq!(json(&output)["client"]["name"], "try-me");
 }
 
 /// Runs `kore` with the mock's credentials, its stdout a pipe whose reading
 /// end is closed before anything is written: a consumer that left early
 /// (`kore … | head -c 0`).
-fn with_closed_stdout(mock: &Mock, args: &[String]) -> std::process::Output {
-    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("kore"))
-        .args([
-            "--base-url",
-            &mock.mock.base_url(),
-            "--token-url",
-            &mock.mock.token_url(),
-        ])
-        .args(args)
-        .env("KORE_CLIENT_ID", mock.mock.client_id())
-        .env("KORE_CLIENT_SECRET", mock.mock.client_secret())
-        .env_remove("RUST_LOG")
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    drop(child.stdout.take());
-    child.wait_with_output().unwrap()
+fn with_closed_stdout(mock: &Mock, args: &[String]) -> (Option<i32>, String) {
+    let mut child = Spawned::start_with_stdout_closed(mock.kore_process().args(args));
+    let (status, _) = child.exit_within(Duration::from_secs(60));
+    (status.code(), child.rest().1)
 }
 
 #[test]
@@ -409,17 +349,11 @@ fn a_secret_that_cannot_reach_a_closed_stdout_exits_7_with_the_client_id() {
     for format in ["table", "json"] {
         let mut args = create_args("piped-bot");
         args.extend(["--output".into(), format.into()]);
-        let output = with_closed_stdout(&mock, &args);
-        assert_eq!(
-            output.status.code(),
-            Some(7),
-            "{format}: {}",
-            stderr(&output)
-        );
-        let errors = stderr(&output);
-        assert!(
-            errors.contains("was created, but its one-time secret could not be delivered"),
-            "{errors}"
+        let (code, errors) = with_closed_stdout(&mock, &args);
+        assert_eq!(code, Some(7), "{format}: {errors}");
+        assert_contains(
+            &errors,
+            "was created, but its one-time secret could not be delivered",
         );
         let id = regex_lite_id(&errors).unwrap_or_else(|| panic!("no client id in: {errors}"));
         assert!(id.starts_with("apiclient_"), "{errors}");
@@ -447,32 +381,24 @@ fn a_listing_into_a_closed_stdout_still_ends_quietly() {
     let args: Vec<String> = ["clients", "list", "--all", "--output", "ndjson"]
         .map(str::to_owned)
         .to_vec();
-    let output = with_closed_stdout(&mock, &args);
-    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
-    assert_eq!(stderr(&output), "", "quietly");
+    let (code, errors) = with_closed_stdout(&mock, &args);
+    assert_eq!(code, Some(0), "{errors}");
+    assert_eq!(errors, "", "quietly");
 }
 
 #[test]
 fn a_timed_out_create_exits_8_and_says_how_to_check() {
-    let mock = Mock::start();
-    mock.mock.faults().push(
-        Route::CreateClient,
-        Fault::Delay(std::time::Duration::from_secs(3)),
+    let mock = with_a_slow_create(3);
+    let output = exits(
+        8,
+        mock.kore()
+            .args(["--timeout", "500ms"])
+            .args(create_args("slow bot")),
     );
-    let output = mock
-        .kore()
-        .args(["--timeout", "500ms"])
-        .args(create_args("slow bot"))
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(8), "{}", stderr(&output));
     let errors = stderr(&output);
-    assert!(errors.contains("outcome unknown"), "{errors}");
-    assert!(
-        errors.contains("kore clients list --name 'slow bot'"),
-        "{errors}"
-    );
-    assert!(!errors.contains("retry later"), "{errors}");
+    assert_contains(&errors, "outcome unknown");
+    assert_contains(&errors, "kore clients list --name 'slow bot'");
+    assert_lacks(&errors, "retry later");
     assert_eq!(mock.mock.requests(Route::CreateClient), 1, "never repeated");
     assert_eq!(stdout(&output), "");
 }
@@ -481,11 +407,7 @@ fn a_timed_out_create_exits_8_and_says_how_to_check() {
 fn list_name_finds_what_a_create_made() {
     let mock = Mock::with_clients(120);
     mock.kore().args(create_args("needle")).assert().success();
-    let output = mock
-        .kore()
-        .args(["clients", "list", "--name", "needle", "--output", "ndjson"])
-        .output()
-        .unwrap();
+    let output = mock.run("clients list --name needle --output ndjson");
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     let found = common::ndjson(&output);
     assert_eq!(found.len(), 1, "{found:?}");
@@ -497,88 +419,47 @@ fn create_if_absent_twice_creates_one_client() {
     let mock = Mock::start();
     let mut args = create_args("provisioned");
     args.push("--if-absent".into());
-    let first = mock.kore().args(&args).output().unwrap();
-    assert_eq!(first.status.code(), Some(0), "{}", stderr(&first));
+    let first = exits(0, mock.kore().args(&args));
     assert!(stdout(&first).contains("client_secret"));
-    let dir = tempfile::tempdir().unwrap();
+    let dir = ConfigDir::new();
     let path = dir.path().join("secret");
-    let second = mock
-        .kore()
-        .args(&args)
-        .arg("--secret-file")
-        .arg(&path)
-        .output()
-        .unwrap();
-    assert_eq!(second.status.code(), Some(0), "{}", stderr(&second));
-    assert!(
-        stdout(&second).contains("provisioned"),
-        "{}",
-        stdout(&second)
-    );
+    let second = exits(0, mock.kore().args(&args).arg("--secret-file").arg(&path));
+    assert_contains(&stdout(&second), "provisioned");
     assert!(!stdout(&second).contains("client_secret"));
-    assert!(
-        stderr(&second).contains("already exists"),
-        "{}",
-        stderr(&second)
-    );
+    assert_contains(&stderr(&second), "already exists");
     assert!(!path.exists(), "no secret, no file");
     assert_eq!(mock.mock.requests(Route::CreateClient), 1);
 }
 
 #[test]
 fn ctrl_c_during_a_create_leaves_no_secret_file() {
-    let mock = Mock::start();
-    mock.mock.faults().push(
-        Route::CreateClient,
-        Fault::Delay(std::time::Duration::from_secs(20)),
-    );
-    let dir = tempfile::tempdir().unwrap();
+    let mock = with_a_slow_create(20);
+    let dir = ConfigDir::new();
     let path = dir.path().join("secret");
-    let child = std::process::Command::new(assert_cmd::cargo::cargo_bin("kore"))
-        .args([
-            "--base-url",
-            &mock.mock.base_url(),
-            "--token-url",
-            &mock.mock.token_url(),
-        ])
-        .args(create_args("interrupted"))
-        .arg("--secret-file")
-        .arg(&path)
-        .env("KORE_CLIENT_ID", mock.mock.client_id())
-        .env("KORE_CLIENT_SECRET", mock.mock.client_secret())
-        .env_remove("RUST_LOG")
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = Spawned::start(
+        mock.kore_process()
+            .args(create_args("interrupted"))
+            .arg("--secret-file")
+            .arg(&path),
+    );
     // Wait until the create is on its way (the file is reserved first).
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
     while mock.mock.requests(Route::CreateClient) == 0 {
         assert!(
             std::time::Instant::now() < deadline,
             "the create never arrived"
         );
-        std::thread::sleep(std::time::Duration::from_millis(20));
+        std::thread::sleep(Duration::from_millis(20));
     }
     assert!(path.exists(), "reserved while the request is out");
-    let status = std::process::Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
-    let output = child.wait_with_output().unwrap();
-    assert_eq!(output.status.code(), Some(130), "{}", stderr(&output));
+    child.signal("INT");
+    let (status, _) = child.exit_within(Duration::from_secs(60));
+    let (_, errors) = child.rest();
+    assert_eq!(status.code(), Some(130), "{errors}");
     assert!(
         !path.exists(),
         "an interrupted create leaves no empty secret file"
     );
-    let errors = stderr(&output);
-    assert!(
-        errors.contains("interrupted before KORE answered"),
-        "{errors}"
-    );
-    assert!(
-        errors.contains("kore clients list --name interrupted"),
-        "{errors}"
-    );
+    assert_contains(&errors, "interrupted before KORE answered");
+    assert_contains(&errors, "kore clients list --name interrupted");
 }

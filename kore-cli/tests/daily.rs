@@ -7,16 +7,10 @@ mod common;
 use std::os::unix::fs::PermissionsExt as _;
 use std::path::Path;
 
-use common::{Mock, kore, ndjson, stderr, stdout};
+use common::{Mock, exits, kore, ndjson, profile, stderr, stdout};
 use kore_mock::{ClientFixture, Route};
-
-/// Writes `text` as a config file with `mode`.
-fn config(dir: &Path, text: &str, mode: u32) -> std::path::PathBuf {
-    let path = dir.join("config.toml");
-    std::fs::write(&path, text).unwrap();
-    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode)).unwrap();
-    path
-}
+use kore_testkit::config::ConfigDir;
+use kore_testkit::text::{assert_contains, assert_lacks};
 
 /// `kore` with only the config file to go on (no `KORE_*` credentials).
 fn with_config(path: &Path) -> assert_cmd::Command {
@@ -25,58 +19,51 @@ fn with_config(path: &Path) -> assert_cmd::Command {
     command
 }
 
-fn profile(mock: &Mock, secret: &str) -> String {
-    format!(
-        "client_id = \"{}\"\nclient_secret = \"{secret}\"\nbase_url = \"{}\"\ntoken_url = \"{}\"\n",
-        mock.mock.client_id(),
-        mock.mock.base_url(),
-        mock.mock.token_url()
-    )
+/// A config file whose default profile points at `mock` with `secret`, with `mode`.
+fn default_profile(dir: &ConfigDir, mock: &Mock, secret: &str, mode: u32) -> std::path::PathBuf {
+    let text = format!("[profiles.default]\n{}", profile(mock, secret));
+    dir.file("config.toml", &text, mode)
+}
+
+/// `command`'s stderr; it must exit with `code` and say `says` there.
+fn fails_saying(command: &mut assert_cmd::Command, code: i32, says: &str) -> String {
+    let output = command.output().unwrap();
+    let errors = stderr(&output);
+    assert_eq!(output.status.code(), Some(code), "{errors}");
+    assert_contains(&errors, says);
+    errors
 }
 
 #[test]
 fn the_default_profile_is_used_and_others_are_picked_by_name() {
     let mock = Mock::start();
-    let dir = tempfile::tempdir().unwrap();
+    let dir = ConfigDir::new();
     let text = format!(
         "[profiles.default]\n{}\n[profiles.broken]\n{}",
         profile(&mock, mock.mock.client_secret()),
         profile(&mock, "wrong-secret")
     );
-    let path = config(dir.path(), &text, 0o600);
+    let path = dir.config(&text);
     with_config(&path).arg("ping").assert().success();
-    let broken = with_config(&path)
-        .args(["--profile", "broken", "ping"])
-        .output()
-        .unwrap();
-    assert_eq!(broken.status.code(), Some(3), "{}", stderr(&broken));
+    let broken = exits(3, with_config(&path).args(["--profile", "broken", "ping"]));
     assert!(!stderr(&broken).contains("wrong-secret"));
     with_config(&path)
         .env("KORE_PROFILE", "broken")
         .arg("ping")
         .assert()
         .code(3);
-    let missing = with_config(&path)
-        .args(["--profile", "nope", "ping"])
-        .output()
-        .unwrap();
-    assert_eq!(missing.status.code(), Some(2));
-    assert!(
-        stderr(&missing).contains("profiles there: broken, default"),
-        "{}",
-        stderr(&missing)
+    fails_saying(
+        with_config(&path).args(["--profile", "nope", "ping"]),
+        2,
+        "profiles there: broken, default",
     );
 }
 
 #[test]
 fn flags_beat_the_environment_which_beats_the_profile() {
     let mock = Mock::start();
-    let dir = tempfile::tempdir().unwrap();
-    let path = config(
-        dir.path(),
-        &format!("[profiles.default]\n{}", profile(&mock, "wrong-secret")),
-        0o600,
-    );
+    let dir = ConfigDir::new();
+    let path = default_profile(&dir, &mock, "wrong-secret", 0o600);
     // A pair from the environment wins over the profile's (wrong) pair; the
     // profile named on the command line still lends its endpoints.
     with_config(&path)
@@ -112,34 +99,16 @@ fn flags_beat_the_environment_which_beats_the_profile() {
 #[test]
 fn an_id_and_a_secret_from_different_places_are_refused() {
     let mock = Mock::start();
-    let dir = tempfile::tempdir().unwrap();
-    let path = config(
-        dir.path(),
-        &format!(
-            "[profiles.default]\n{}",
-            profile(&mock, mock.mock.client_secret())
-        ),
-        0o600,
-    );
+    let dir = ConfigDir::new();
+    let path = default_profile(&dir, &mock, mock.mock.client_secret(), 0o600);
     for (variable, value) in [
         ("KORE_CLIENT_SECRET", mock.mock.client_secret()),
         ("KORE_CLIENT_ID", mock.mock.client_id()),
     ] {
-        let output = with_config(&path)
-            .env(variable, value)
-            .arg("ping")
-            .output()
-            .unwrap();
-        assert_eq!(
-            output.status.code(),
-            Some(2),
-            "{variable}: {}",
-            stderr(&output)
-        );
-        assert!(
-            stderr(&output).contains("only used with its own"),
-            "{}",
-            stderr(&output)
+        fails_saying(
+            with_config(&path).env(variable, value).arg("ping"),
+            2,
+            "only used with its own",
         );
     }
     assert_eq!(mock.mock.requests(Route::Token), 0, "nothing was sent");
@@ -148,42 +117,31 @@ fn an_id_and_a_secret_from_different_places_are_refused() {
 #[test]
 fn a_config_file_others_can_change_is_refused_even_without_a_secret() {
     let mock = Mock::start();
-    let dir = tempfile::tempdir().unwrap();
-    let path = config(
-        dir.path(),
+    let dir = ConfigDir::new();
+    let path = dir.file(
+        "config.toml",
         &format!(
             "[profiles.default]\nclient_id = \"x\"\nclient_secret_command = \"printf s\"\ntoken_url = \"{}\"\n",
             mock.mock.token_url()
         ),
         0o666,
     );
-    let output = with_config(&path).arg("ping").output().unwrap();
-    assert_eq!(output.status.code(), Some(2));
-    assert!(
-        stderr(&output).contains("can be changed by other users"),
-        "{}",
-        stderr(&output)
+    fails_saying(
+        with_config(&path).arg("ping"),
+        2,
+        "can be changed by other users",
     );
 }
 
 #[test]
 fn a_config_file_with_a_secret_readable_by_others_is_refused() {
     let mock = Mock::start();
-    let dir = tempfile::tempdir().unwrap();
-    let path = config(
-        dir.path(),
-        &format!(
-            "[profiles.default]\n{}",
-            profile(&mock, mock.mock.client_secret())
-        ),
-        0o644,
-    );
-    let output = with_config(&path).arg("ping").output().unwrap();
-    assert_eq!(output.status.code(), Some(2));
-    let errors = stderr(&output);
-    assert!(
-        errors.contains(&format!("run: chmod 600 {}", path.display())),
-        "{errors}"
+    let dir = ConfigDir::new();
+    let path = default_profile(&dir, &mock, mock.mock.client_secret(), 0o644);
+    let errors = fails_saying(
+        with_config(&path).arg("ping"),
+        2,
+        &format!("run: chmod 600 {}", path.display()),
     );
     assert!(!errors.contains(mock.mock.client_secret()));
     assert_eq!(mock.mock.requests(Route::Token), 0, "nothing was sent");
@@ -192,10 +150,8 @@ fn a_config_file_with_a_secret_readable_by_others_is_refused() {
 #[test]
 fn a_profile_can_take_its_secret_from_a_file_or_a_command() {
     let mock = Mock::start();
-    let dir = tempfile::tempdir().unwrap();
-    let secret_file = dir.path().join("secret");
-    std::fs::write(&secret_file, format!("{}\n", mock.mock.client_secret())).unwrap();
-    std::fs::set_permissions(&secret_file, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let dir = ConfigDir::new();
+    let secret_file = dir.file("secret", &format!("{}\n", mock.mock.client_secret()), 0o600);
     let endpoints = format!(
         "client_id = \"{}\"\nbase_url = \"{}\"\ntoken_url = \"{}\"\n",
         mock.mock.client_id(),
@@ -208,7 +164,7 @@ fn a_profile_can_take_its_secret_from_a_file_or_a_command() {
         mock.mock.client_secret()
     );
     // No inline secret: a readable config file is fine.
-    let path = config(dir.path(), &text, 0o644);
+    let path = dir.file("config.toml", &text, 0o644);
     with_config(&path)
         .args(["--profile", "file", "ping"])
         .assert()
@@ -228,12 +184,8 @@ fn a_profile_can_take_its_secret_from_a_file_or_a_command() {
 #[test]
 fn configure_writes_a_private_profile_and_keeps_the_others() {
     let mock = Mock::start();
-    let dir = tempfile::tempdir().unwrap();
-    let path = config(
-        dir.path(),
-        "[profiles.keep]\nclient_id = \"other\"\n",
-        0o600,
-    );
+    let dir = ConfigDir::new();
+    let path = dir.config("[profiles.keep]\nclient_id = \"other\"\n");
     let input = format!(
         "{}\n{}\n{}\n{}\n",
         mock.mock.client_id(),
@@ -241,18 +193,18 @@ fn configure_writes_a_private_profile_and_keeps_the_others() {
         mock.mock.base_url(),
         mock.mock.token_url()
     );
-    let output = with_config(&path)
-        .args(["configure", "--profile", "ci"])
-        .write_stdin(input)
-        .output()
-        .unwrap();
-    assert!(output.status.success(), "{}", stderr(&output));
+    let output = exits(
+        0,
+        with_config(&path)
+            .args(["configure", "--profile", "ci"])
+            .write_stdin(input),
+    );
     assert_eq!(stdout(&output), "");
     assert!(!stderr(&output).contains(mock.mock.client_secret()));
     let mode = std::fs::metadata(&path).unwrap().permissions().mode();
     assert_eq!(mode & 0o777, 0o600);
     let written = std::fs::read_to_string(&path).unwrap();
-    assert!(written.contains("[profiles.keep]"), "{written}");
+    assert_contains(&written, "[profiles.keep]");
     with_config(&path)
         .args(["--profile", "ci", "ping"])
         .assert()
@@ -287,8 +239,7 @@ fn completions_and_the_man_page_go_to_stdout() {
         );
         assert_eq!(stderr(&output), "");
     }
-    let man = kore().arg("man").output().unwrap();
-    assert!(man.status.success());
+    let man = exits(0, kore().arg("man"));
     let page = stdout(&man);
     assert!(
         page.starts_with(".ie") || page.contains(".TH kore"),
@@ -349,19 +300,7 @@ fn a_listing_that_fails_midway_still_prints_one_json_document() {
         Route::ListClients,
         [kore_mock::Fault::Pass, kore_mock::Fault::Status(404)],
     );
-    let output = mock
-        .kore()
-        .args([
-            "clients",
-            "list",
-            "--all",
-            "--page-size",
-            "10",
-            "-o",
-            "json",
-        ])
-        .output()
-        .unwrap();
+    let output = mock.run("clients list --all --page-size 10 -o json");
     assert_eq!(output.status.code(), Some(4));
     let parsed: serde_json::Value = serde_json::from_str(&stdout(&output)).unwrap();
     assert_eq!(
@@ -374,41 +313,13 @@ fn a_listing_that_fails_midway_still_prints_one_json_document() {
 #[test]
 fn create_output_name_needs_a_secret_file() {
     let mock = Mock::start();
-    let output = mock
-        .kore()
-        .args([
-            "clients",
-            "create",
-            "--name",
-            "x",
-            "--product",
-            "super-sim",
-            "-o",
-            "name",
-        ])
-        .output()
-        .unwrap();
+    let create = "clients create --name x --product super-sim -o name";
+    let output = mock.run(create);
     assert_eq!(output.status.code(), Some(2));
     assert_eq!(mock.mock.requests(Route::CreateClient), 0);
-    let dir = tempfile::tempdir().unwrap();
+    let dir = ConfigDir::new();
     let path = dir.path().join("s");
-    let output = mock
-        .kore()
-        .args([
-            "clients",
-            "create",
-            "--name",
-            "x",
-            "--product",
-            "super-sim",
-            "-o",
-            "name",
-        ])
-        .arg("--secret-file")
-        .arg(&path)
-        .output()
-        .unwrap();
-    assert!(output.status.success(), "{}", stderr(&output));
+    let output = mock.succeeds(&format!("{create} --secret-file {}", path.display()));
     let id = stdout(&output);
     assert!(
         id.starts_with("apiclient_") && id.lines().count() == 1,
@@ -458,13 +369,12 @@ fn list_filters_apply_while_streaming() {
     ];
     mock.mock.add_clients(fixtures).unwrap();
     let names = |args: &[&str]| -> Vec<String> {
-        let output = mock
-            .kore()
-            .args(["clients", "list", "--page-size", "2", "-o", "ndjson"])
-            .args(args)
-            .output()
-            .unwrap();
-        assert!(output.status.success(), "{}", stderr(&output));
+        let output = exits(
+            0,
+            mock.kore()
+                .args(["clients", "list", "--page-size", "2", "-o", "ndjson"])
+                .args(args),
+        );
         ndjson(&output)
             .iter()
             .map(|c| c["name"].as_str().unwrap().to_owned())
@@ -498,11 +408,9 @@ fn tables_align_wide_characters_and_escape_bidi_overrides() {
             ClientFixture::named("plain").client_id("apiclient_plain"),
         ])
         .unwrap();
-    let output = mock.kore().args(["clients", "list"]).output().unwrap();
-    assert!(output.status.success(), "{}", stderr(&output));
-    let text = stdout(&output);
-    assert!(!text.contains('\u{202E}'), "{text}");
-    assert!(text.contains("evil\\u{202e}txt.exe"), "{text}");
+    let text = stdout(&mock.succeeds("clients list"));
+    assert_lacks(&text, "\u{202E}");
+    assert_contains(&text, "evil\\u{202e}txt.exe");
     // TYPE starts in the same screen column on every line.
     let column = |line: &str| {
         let at = line.find("standard").or_else(|| line.find("TYPE")).unwrap();
@@ -518,12 +426,7 @@ fn tables_align_wide_characters_and_escape_bidi_overrides() {
 #[test]
 fn relative_dates_on_request() {
     let mock = Mock::with_clients(3);
-    let output = mock
-        .kore()
-        .args(["clients", "list", "--time-format", "relative"])
-        .output()
-        .unwrap();
-    assert!(output.status.success());
+    let output = mock.succeeds("clients list --time-format relative");
     assert!(
         stdout(&output).lines().skip(1).all(|l| l.ends_with(" ago")),
         "{}",

@@ -7,8 +7,9 @@ mod common;
 use std::collections::BTreeMap;
 use std::process::Output;
 
-use common::{Mock, json, stderr, stdout};
+use common::{Mock, exits, json, stderr, stdout};
 use kore_mock::{ClientFixture, Fault, MockKore, Route};
+use kore_testkit::text::assert_contains;
 use serde_json::{Value, json};
 use tokio::runtime::Runtime;
 use wiremock::matchers::{method, path};
@@ -25,34 +26,29 @@ fn recorded_corrections() -> Vec<String> {
         .collect()
 }
 
-/// `id → status` of the report's correction table.
-fn correction_statuses(report: &Value) -> BTreeMap<String, String> {
-    report["corrections"]
+/// `fields` of each item of the array `items`, as text.
+fn strings<const N: usize>(items: &Value, fields: [&str; N]) -> Vec<[String; N]> {
+    items
         .as_array()
         .unwrap()
         .iter()
-        .map(|c| {
-            (
-                c["id"].as_str().unwrap().to_owned(),
-                c["status"].as_str().unwrap().to_owned(),
-            )
-        })
+        .map(|item| fields.map(|field| item[field].as_str().unwrap().to_owned()))
+        .collect()
+}
+
+/// `id → status` of the report's correction table.
+fn correction_statuses(report: &Value) -> BTreeMap<String, String> {
+    strings(&report["corrections"], ["id", "status"])
+        .into_iter()
+        .map(|[id, status]| (id, status))
         .collect()
 }
 
 /// `(operation, pointer, kind)` of every deviation.
 fn deviations(report: &Value) -> Vec<(String, String, String)> {
-    report["deviations"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|d| {
-            (
-                d["operation"].as_str().unwrap().to_owned(),
-                d["pointer"].as_str().unwrap().to_owned(),
-                d["kind"].as_str().unwrap().to_owned(),
-            )
-        })
+    strings(&report["deviations"], ["operation", "pointer", "kind"])
+        .into_iter()
+        .map(|[operation, pointer, kind]| (operation, pointer, kind))
         .collect()
 }
 
@@ -83,12 +79,7 @@ fn against_kore_mock_the_json_report_has_no_deviation_and_a_status_for_every_cor
     mock.mock
         .add_clients([ClientFixture::named("Never locked").never_locked()])
         .unwrap();
-    let output = mock
-        .kore()
-        .args(["doctor", "--output", "json"])
-        .output()
-        .unwrap();
-    assert!(output.status.success(), "{}", stderr(&output));
+    let output = exits(0, mock.kore().args(["doctor", "--output", "json"]));
     assert_eq!(stderr(&output), "");
     let report = json(&output);
 
@@ -154,8 +145,7 @@ fn against_kore_mock_the_json_report_has_no_deviation_and_a_status_for_every_cor
 #[test]
 fn the_human_report_against_kore_mock() {
     let mock = Mock::start();
-    let output = mock.kore().arg("doctor").output().unwrap();
-    assert!(output.status.success(), "{}", stderr(&output));
+    let output = exits(0, mock.kore().arg("doctor"));
     insta::with_settings!({filters => common::port_filters()}, {
         insta::assert_snapshot!(stdout(&output));
     });
@@ -174,11 +164,7 @@ struct Drifting {
 
 impl Drifting {
     fn start() -> Self {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .enable_all()
-            .build()
-            .unwrap();
+        let runtime = kore_testkit::runtime::background();
         let server = runtime.block_on(async {
             let server = MockServer::start().await;
             let client = json!({
@@ -254,22 +240,15 @@ fn a_drifting_server_exits_9_and_names_each_deviation_by_operation_and_pointer()
     let server = Drifting::start();
     let dir = tempfile::tempdir().unwrap();
     let secret_file = dir.path().join("probe.secret");
-    let output = server
-        .kore()
-        .args([
-            "-vv",
-            "doctor",
-            "--output",
-            "json",
-            "--include-create",
-            "--yes",
-        ])
-        .arg("--secret-file")
-        .arg(&secret_file)
-        .args(["--create-name", "probe"])
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(9), "{}", stderr(&output));
+    let output = exits(
+        9,
+        server
+            .kore()
+            .args("-vv doctor --output json --include-create --yes".split(' '))
+            .arg("--secret-file")
+            .arg(&secret_file)
+            .args(["--create-name", "probe"]),
+    );
     let report = json(&output);
     let own = |(op, pointer, kind): (&str, &str, &str)| {
         (op.to_owned(), pointer.to_owned(), kind.to_owned())
@@ -314,18 +293,17 @@ fn a_drifting_server_exits_9_and_names_each_deviation_by_operation_and_pointer()
         &[DRIFT_TOKEN, DRIFT_SECRET, "doctor-client-secret-0b7c"],
     );
     let err = stderr(&output);
-    assert!(
-        err.contains("error: the live API deviates from the merged spec in 3 place(s)"),
-        "{err}"
+    assert_contains(
+        &err,
+        "error: the live API deviates from the merged spec in 3 place(s)",
     );
-    assert!(err.contains("hint: "), "{err}");
+    assert_contains(&err, "hint: ");
 }
 
 #[test]
 fn the_human_report_lists_each_deviation() {
     let server = Drifting::start();
-    let output = server.kore().arg("doctor").output().unwrap();
-    assert_eq!(output.status.code(), Some(9), "{}", stderr(&output));
+    let output = exits(9, server.kore().arg("doctor"));
     let text = stdout(&output);
     for expected in [
         "Deviations (3)",
@@ -348,26 +326,15 @@ fn include_create_needs_a_secret_file_and_a_confirmation() {
     let dir = tempfile::tempdir().unwrap();
     let secret_file = dir.path().join("doctor.secret");
 
-    let output = mock
-        .kore()
-        .args(["doctor", "--include-create"])
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    let output = exits(2, mock.kore().args(["doctor", "--include-create"]));
     assert!(stderr(&output).contains("--secret-file"));
 
-    let unconfirmed = mock
-        .kore()
-        .args(["doctor", "--include-create", "--secret-file"])
-        .arg(&secret_file)
-        .write_stdin("no\n")
-        .output()
-        .unwrap();
-    assert_eq!(
-        unconfirmed.status.code(),
-        Some(2),
-        "{}",
-        stderr(&unconfirmed)
+    let unconfirmed = exits(
+        2,
+        mock.kore()
+            .args(["doctor", "--include-create", "--secret-file"])
+            .arg(&secret_file)
+            .write_stdin("no\n"),
     );
     assert!(stderr(&unconfirmed).contains("was not confirmed; nothing was sent"));
     assert!(stderr(&unconfirmed).contains("Type yes to create it"));
@@ -378,37 +345,29 @@ fn include_create_needs_a_secret_file_and_a_confirmation() {
     );
     assert!(!secret_file.exists());
 
-    let secret_on_stdin = mock
-        .kore_without_credentials()
-        .args([
-            "--client-id",
-            mock.mock.client_id(),
-            "--client-secret-stdin",
-        ])
-        .args(["doctor", "--include-create", "--secret-file"])
-        .arg(&secret_file)
-        .write_stdin(format!("{}\n", mock.mock.client_secret()))
-        .output()
-        .unwrap();
-    assert_eq!(secret_on_stdin.status.code(), Some(2));
+    let secret_on_stdin = exits(
+        2,
+        mock.kore_without_credentials()
+            .args([
+                "--client-id",
+                mock.mock.client_id(),
+                "--client-secret-stdin",
+            ])
+            .args(["doctor", "--include-create", "--secret-file"])
+            .arg(&secret_file)
+            .write_stdin(format!("{}\n", mock.mock.client_secret())),
+    );
     assert!(stderr(&secret_on_stdin).contains("add --yes"));
     assert_eq!(mock.mock.requests(Route::CreateClient), 0);
 
-    let confirmed = mock
-        .kore()
-        .args([
-            "doctor",
-            "--output",
-            "json",
-            "--include-create",
-            "--secret-file",
-        ])
-        .arg(&secret_file)
-        .args(["--create-name", "doctor-probe"])
-        .write_stdin("yes\n")
-        .output()
-        .unwrap();
-    assert!(confirmed.status.success(), "{}", stderr(&confirmed));
+    let confirmed = exits(
+        0,
+        mock.kore()
+            .args("doctor --output json --include-create --secret-file".split(' '))
+            .arg(&secret_file)
+            .args(["--create-name", "doctor-probe"])
+            .write_stdin("yes\n"),
+    );
     assert_eq!(mock.mock.requests(Route::CreateClient), 1);
     let sent: Value =
         serde_json::from_slice(&mock.mock.last_request(Route::CreateClient).unwrap().body).unwrap();
@@ -445,22 +404,18 @@ fn a_create_without_an_answer_exits_8_with_the_check_command() {
     let mock = Mock::with(MockKore::builder().script(Route::CreateClient, [Fault::Status(503)]));
     let dir = tempfile::tempdir().unwrap();
     let secret_file = dir.path().join("doctor.secret");
-    let output = mock
-        .kore()
-        .args(["doctor", "--include-create", "--yes", "--secret-file"])
-        .arg(&secret_file)
-        .args(["--create-name", "doctor-probe"])
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(8), "{}", stderr(&output));
-    let err = stderr(&output);
-    assert!(err.contains("KORE may have created the client"), "{err}");
-    assert!(
-        err.contains("kore clients list --name doctor-probe"),
-        "{err}"
+    let output = exits(
+        8,
+        mock.kore()
+            .args(["doctor", "--include-create", "--yes", "--secret-file"])
+            .arg(&secret_file)
+            .args(["--create-name", "doctor-probe"]),
     );
+    let err = stderr(&output);
+    assert_contains(&err, "KORE may have created the client");
+    assert_contains(&err, "kore clients list --name doctor-probe");
     assert!(!secret_file.exists(), "the reserved file is removed");
-    assert!(stdout(&output).contains("HTTP 503"), "{}", stdout(&output));
+    assert_contains(&stdout(&output), "HTTP 503");
 }
 
 #[test]
@@ -468,10 +423,9 @@ fn a_failing_preflight_ping_exits_as_kore_ping_does() {
     let mock = Mock::with(
         MockKore::builder().script(Route::Ping, std::iter::repeat_n(Fault::Status(503), 3)),
     );
-    let output = mock.kore().arg("doctor").output().unwrap();
-    assert_eq!(output.status.code(), Some(5), "{}", stderr(&output));
+    let output = exits(5, mock.kore().arg("doctor"));
     assert_eq!(stdout(&output), "", "no report without a working ping");
-    assert!(stderr(&output).contains("ping"), "{}", stderr(&output));
+    assert_contains(&stderr(&output), "ping");
 }
 
 #[test]
@@ -479,21 +433,14 @@ fn an_error_answer_leaves_the_check_incomplete() {
     // The doctor sends each request once: a 503 to its list is reported, the
     // get it would have made is skipped, and the exit code says so.
     let mock = Mock::with(MockKore::builder().script(Route::ListClients, [Fault::Status(503)]));
-    let output = mock
-        .kore()
-        .args(["doctor", "--output", "json"])
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(5), "{}", stderr(&output));
+    let output = exits(5, mock.kore().args(["doctor", "--output", "json"]));
     let report = json(&output);
     assert_eq!(report["deviations"], json!([]), "KORE's 503 is documented");
     assert_eq!(report["calls"][2]["status"], 503);
     assert!(report["calls"][3]["skipped"].is_string());
     let err = stderr(&output);
-    assert!(
-        err.contains(
-            "kore doctor could not check everything: listClient (HTTP 503) did not succeed"
-        ),
-        "{err}"
+    assert_contains(
+        &err,
+        "kore doctor could not check everything: listClient (HTTP 503) did not succeed",
     );
 }

@@ -21,7 +21,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{Mock, json, stderr, stdout};
+use common::{Mock, exits, json, stderr, stdout};
+use kore_testkit::text::{assert_contains, assert_lacks};
 use serde_json::Value;
 
 fn workspace() -> PathBuf {
@@ -133,11 +134,10 @@ fn the_doctor_against_prism_serving_kore_s_published_spec() {
     };
 
     // Read-only, with the smallest page: Prism refuses page 1 and page size 1.
-    let output = doctor()
-        .args(["doctor", "--output", "json", "--page-size", "1"])
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(5), "{}", stderr(&output));
+    let output = exits(
+        5,
+        doctor().args(["doctor", "--output", "json", "--page-size", "1"]),
+    );
     let report = json(&output);
     assert_eq!(report["deviations"], serde_json::json!([]), "{report:#}");
     assert_eq!(report["calls"][1]["status"], 200);
@@ -152,21 +152,17 @@ fn the_doctor_against_prism_serving_kore_s_published_spec() {
     assert_eq!(status_of(&report, "page-urls-nullable"), "not-checked");
     assert_eq!(status_of(&report, "locked-nullable"), "not-checked");
     assert_eq!(status_of(&report, "name-client-list"), "not-applicable");
-    assert!(
-        stderr(&output).contains("listClient (HTTP 400) did not succeed"),
-        "{}",
-        stderr(&output)
-    );
+    assert_contains(&stderr(&output), "listClient (HTTP 400) did not succeed");
 
     // With one create: Prism's date follows the published `format: date-time`.
     let secret_file = dir.path().join("prism.secret");
-    let output = doctor()
-        .args(["doctor", "--output", "json", "--include-create", "--yes"])
-        .arg("--secret-file")
-        .arg(&secret_file)
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(9), "{}", stderr(&output));
+    let output = exits(
+        9,
+        doctor()
+            .args(["doctor", "--output", "json", "--include-create", "--yes"])
+            .arg("--secret-file")
+            .arg(&secret_file),
+    );
     let report = json(&output);
     let deviations: Vec<(&str, &str, &str)> = report["deviations"]
         .as_array()
@@ -201,9 +197,5 @@ fn the_doctor_against_prism_serving_kore_s_published_spec() {
     // Prism's made-up secret went to the file, not to the report.
     let secret = std::fs::read_to_string(&secret_file).unwrap();
     assert!(!secret.is_empty());
-    assert!(
-        !stdout(&output).contains("client_secret"),
-        "{}",
-        stdout(&output)
-    );
+    assert_lacks(&stdout(&output), "client_secret");
 }

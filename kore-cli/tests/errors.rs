@@ -4,45 +4,40 @@ mod common;
 
 use std::time::Duration;
 
-use common::{Mock, closed_port, kore, stderr, stdout};
+use common::{Mock, closed_port, exits, kore, stderr, stdout};
 use kore_mock::{Fault, Route};
+use kore_testkit::text::{assert_contains, assert_lacks};
 
 #[test]
 fn bad_credentials_exit_3_and_never_echo_the_secret() {
     let mock = Mock::start();
     let secret = "not-the-secret-7c1d9e";
-    let output = mock
-        .kore_without_credentials()
-        .env("KORE_CLIENT_ID", mock.mock.client_id())
-        .env("KORE_CLIENT_SECRET", secret)
-        .args(["-vv", "clients", "list"])
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(3));
+    let output = exits(
+        3,
+        mock.kore_without_credentials()
+            .env("KORE_CLIENT_ID", mock.mock.client_id())
+            .env("KORE_CLIENT_SECRET", secret)
+            .args(["-vv", "clients", "list"]),
+    );
     let errors = stderr(&output);
-    assert!(!errors.contains(secret), "{errors}");
+    assert_lacks(&errors, secret);
     assert!(errors.contains("details:"), "-v adds the details: {errors}");
     assert_eq!(stdout(&output), "");
 
     // Without -v: exactly the two lines.
-    let output = mock
-        .kore_without_credentials()
-        .env("KORE_CLIENT_ID", mock.mock.client_id())
-        .env("KORE_CLIENT_SECRET", secret)
-        .arg("ping")
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(3));
+    let output = exits(
+        3,
+        mock.kore_without_credentials()
+            .env("KORE_CLIENT_ID", mock.mock.client_id())
+            .env("KORE_CLIENT_SECRET", secret)
+            .arg("ping"),
+    );
     insta::assert_snapshot!(stderr(&output));
 }
 
 #[test]
 fn kores_own_token_error_shape_exits_3_with_kores_message() {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .unwrap();
+    let runtime = kore_testkit::runtime::background();
     let server = runtime.block_on(async {
         let server = wiremock::MockServer::start().await;
         wiremock::Mock::given(wiremock::matchers::method("POST"))
@@ -53,23 +48,23 @@ fn kores_own_token_error_shape_exits_3_with_kores_message() {
             .await;
         server
     });
-    let output = common::kore()
-        .args([
-            "--base-url",
-            &server.uri(),
-            "--token-url",
-            &format!("{}/token", server.uri()),
-        ])
-        .env("KORE_CLIENT_ID", "apiclient_x")
-        .env("KORE_CLIENT_SECRET", "a-secret-9d8e7f")
-        .arg("ping")
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(3), "{}", stderr(&output));
+    let output = exits(
+        3,
+        common::kore()
+            .args([
+                "--base-url",
+                &server.uri(),
+                "--token-url",
+                &format!("{}/token", server.uri()),
+            ])
+            .env("KORE_CLIENT_ID", "apiclient_x")
+            .env("KORE_CLIENT_SECRET", "a-secret-9d8e7f")
+            .arg("ping"),
+    );
     let errors = stderr(&output);
-    assert!(errors.contains("rejected the credentials"), "{errors}");
-    assert!(errors.contains("Client authentication failed"), "{errors}");
-    assert!(!errors.contains("a-secret-9d8e7f"), "{errors}");
+    assert_contains(&errors, "rejected the credentials");
+    assert_contains(&errors, "Client authentication failed");
+    assert_lacks(&errors, "a-secret-9d8e7f");
     drop(server);
 }
 
@@ -79,12 +74,10 @@ fn server_503_after_retries_exits_5() {
     mock.mock
         .faults()
         .push_statuses(Route::GetClient, [503, 503, 503]);
-    let output = mock
-        .kore()
-        .args(["clients", "get", "apiclient_anything"])
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(5), "{}", stderr(&output));
+    let output = exits(
+        5,
+        mock.kore().args(["clients", "get", "apiclient_anything"]),
+    );
     assert_eq!(mock.mock.requests(Route::GetClient), 3, "three attempts");
     insta::assert_snapshot!(stderr(&output));
 }
@@ -104,28 +97,25 @@ fn an_unreachable_token_endpoint_exits_6() {
         "http://127.0.0.1:{}/api-services/v1/auth/token",
         closed_port()
     );
-    let output = common::kore()
-        .args([
-            "--base-url",
-            &mock.mock.base_url(),
-            "--token-url",
-            &token_url,
-        ])
-        .env("KORE_CLIENT_ID", mock.mock.client_id())
-        .env("KORE_CLIENT_SECRET", mock.mock.client_secret())
-        .arg("ping")
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(6));
+    let output = exits(
+        6,
+        common::kore()
+            .args([
+                "--base-url",
+                &mock.mock.base_url(),
+                "--token-url",
+                &token_url,
+            ])
+            .env("KORE_CLIENT_ID", mock.mock.client_id())
+            .env("KORE_CLIENT_SECRET", mock.mock.client_secret())
+            .arg("ping"),
+    );
     let errors = stderr(&output);
     assert!(
         errors.starts_with("error: ping: could not reach the token endpoint"),
         "{errors}"
     );
-    assert!(
-        errors.contains("\nhint: check the network and --token-url"),
-        "{errors}"
-    );
+    assert_contains(&errors, "\nhint: check the network and --token-url");
     assert_eq!(errors.lines().count(), 2, "{errors}");
     assert_eq!(mock.mock.requests(Route::Ping), 0);
 }
@@ -158,12 +148,7 @@ fn a_timeout_exits_6() {
         Route::Ping,
         (0..3).map(|_| Fault::Delay(Duration::from_secs(5))),
     );
-    let output = mock
-        .kore()
-        .args(["--timeout", "500ms", "ping"])
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(6));
+    let output = exits(6, mock.kore().args(["--timeout", "500ms", "ping"]));
     insta::assert_snapshot!(stderr(&output));
 }
 
@@ -203,20 +188,16 @@ fn invalid_flags_exit_2() {
 #[test]
 fn missing_credentials_exit_2_with_a_hint() {
     let mock = Mock::start();
-    let output = mock
-        .kore_without_credentials()
-        .arg("ping")
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(2));
+    let output = exits(2, mock.kore_without_credentials().arg("ping"));
     insta::assert_snapshot!(stderr(&output));
 
     // An id without a secret is just as unusable.
-    mock.kore_without_credentials()
-        .args(["--client-id", "apiclient_x", "ping"])
-        .assert()
-        .code(2)
-        .stderr(predicates::str::contains("KORE_CLIENT_SECRET is not set"));
+    let mut id_only = mock.kore_without_credentials();
+    id_only.args(["--client-id", "apiclient_x", "ping"]);
+    assert_contains(
+        &stderr(&exits(2, &mut id_only)),
+        "KORE_CLIENT_SECRET is not set",
+    );
 }
 
 #[test]
@@ -234,12 +215,7 @@ fn clear_text_http_to_a_remote_host_is_refused_with_2() {
 #[test]
 fn mock_conflicts_with_real_endpoints() {
     kore()
-        .args([
-            "--mock",
-            "--base-url",
-            "https://client.api.korewireless.com",
-            "ping",
-        ])
+        .args("--mock --base-url https://client.api.korewireless.com ping".split(' '))
         .assert()
         .code(2);
 }

@@ -8,6 +8,7 @@ use std::process::Output;
 
 use common::{Mock, json, ndjson, stderr, stdout};
 use kore_mock::{DRIFT_CLIENT_TYPE, DRIFT_PRODUCT, Fault, Route};
+use kore_testkit::text::assert_contains;
 
 /// `kore ARGS` against `mock`, to its end.
 fn run(mock: &Mock, args: &[&str]) -> Output {
@@ -80,11 +81,7 @@ fn get_keeps_the_unknown_value_and_fields_in_json_and_table() {
 
     let table = run(&mock, &["clients", "get", &id]);
     assert_exit(&table, 0);
-    assert!(
-        stdout(&table).contains(DRIFT_CLIENT_TYPE),
-        "{}",
-        stdout(&table)
-    );
+    assert_contains(&stdout(&table), DRIFT_CLIENT_TYPE);
 }
 
 #[test]
@@ -92,11 +89,7 @@ fn an_unknown_id_still_exits_4_with_kore_s_message() {
     let mock = drifting(1, 5);
     let output = run(&mock, &["clients", "get", "apiclient_missing"]);
     assert_exit(&output, 4);
-    assert!(
-        stderr(&output).contains("Client not found"),
-        "{}",
-        stderr(&output)
-    );
+    assert_contains(&stderr(&output), "Client not found");
     assert_eq!(stdout(&output), "");
 }
 
@@ -107,17 +100,9 @@ fn create_writes_the_secret_alone_and_the_secret_works() {
     let file = dir.path().join("bot.secret");
     let output = mock
         .kore()
-        .args([
-            "clients",
-            "create",
-            "--name",
-            "drift-bot",
-            "--product",
-            "super-sim",
-            "-o",
-            "name",
-            "--secret-file",
-        ])
+        .args(
+            "clients create --name drift-bot --product super-sim -o name --secret-file".split(' '),
+        )
         .arg(&file)
         .output()
         .unwrap();
@@ -143,22 +128,17 @@ fn create_writes_the_secret_alone_and_the_secret_works() {
 fn an_unknown_type_filter_is_sent_as_given_with_a_note() {
     let mock = Mock::with_clients(1);
     let output = run(&mock, &["clients", "list", "--type", "service"]);
-    assert!(
-        stderr(&output).contains("note: --type \"service\" is not one this kore knows (admin, standard); sending it to KORE as given"),
-        "{}",
-        stderr(&output)
+    assert_contains(
+        &stderr(&output),
+        "note: --type \"service\" is not one this kore knows (admin, standard); sending it to KORE as given",
     );
     let sent = mock.mock.last_request(Route::ListClients).unwrap();
     let query = sent.query.unwrap_or_default();
-    assert!(query.contains("client_type=service"), "{query}");
+    assert_contains(&query, "client_type=service");
     // kore-mock, like this spec's KORE, refuses the type (400: exit 2): KORE
     // decides, in its words.
     assert_exit(&output, 2);
-    assert!(
-        stderr(&output).contains("client_type must be admin or standard"),
-        "{}",
-        stderr(&output)
-    );
+    assert_contains(&stderr(&output), "client_type must be admin or standard");
 }
 
 #[test]
@@ -185,11 +165,7 @@ fn an_unlisted_product_is_sent_as_given() {
     );
     // kore-mock does not know it: KORE's 400 is invalid input, exit 2.
     assert_exit(&output, 2);
-    assert!(
-        stderr(&output).contains("\"IoTConnect\" is not a product"),
-        "{}",
-        stderr(&output)
-    );
+    assert_contains(&stderr(&output), "\"IoTConnect\" is not a product");
 }
 
 #[test]

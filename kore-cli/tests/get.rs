@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{CLIENT_FIELDS, Mock, json, keys, ndjson, stderr, stdout};
+use common::{CLIENT_FIELDS, Mock, exits, json, keys, ndjson, stderr, stdout};
 use kore_mock::Route;
 
 /// The first seeded client, as `list` shows it.
@@ -22,8 +22,7 @@ fn get_as_a_table() {
         .as_str()
         .unwrap()
         .to_owned();
-    let output = mock.kore().args(["clients", "get", &id]).output().unwrap();
-    assert!(output.status.success(), "{}", stderr(&output));
+    let output = exits(0, mock.kore().args(["clients", "get", &id]));
     insta::assert_snapshot!(stdout(&output));
 }
 
@@ -32,12 +31,10 @@ fn get_as_json_is_the_api_object() {
     let mock = Mock::start();
     let listed = first_client(&mock);
     let id = listed["client_id"].as_str().unwrap();
-    let output = mock
-        .kore()
-        .args(["clients", "get", id, "--output", "json"])
-        .output()
-        .unwrap();
-    assert!(output.status.success());
+    let output = exits(
+        0,
+        mock.kore().args(["clients", "get", id, "--output", "json"]),
+    );
     let client = json(&output);
     assert_eq!(keys(&client), CLIENT_FIELDS);
     assert_eq!(client, listed);
@@ -47,12 +44,11 @@ fn get_as_json_is_the_api_object() {
 #[test]
 fn an_unknown_id_exits_4_with_a_two_line_error() {
     let mock = Mock::start();
-    let output = mock
-        .kore()
-        .args(["clients", "get", "apiclient_doesnotexist"])
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(4));
+    let output = exits(
+        4,
+        mock.kore()
+            .args(["clients", "get", "apiclient_doesnotexist"]),
+    );
     assert_eq!(stdout(&output), "");
     insta::assert_snapshot!(stderr(&output));
 }
@@ -62,29 +58,20 @@ fn get_with_mock_finds_the_seeded_clients() {
     // Every `--mock` run seeds the same account, so an id listed by one run
     // is found by the next.
     let listed = common::kore()
-        .args([
-            "--mock",
-            "clients",
-            "list",
-            "--page-size",
-            "1",
-            "-o",
-            "ndjson",
-        ])
+        .args("--mock clients list --page-size 1 -o ndjson".split(' '))
         .output()
         .unwrap();
     let listed = ndjson(&listed).remove(0);
-    let output = common::kore()
-        .args([
+    let output = exits(
+        0,
+        common::kore().args([
             "--mock",
             "clients",
             "get",
             listed["client_id"].as_str().unwrap(),
             "-o",
             "json",
-        ])
-        .output()
-        .unwrap();
-    assert!(output.status.success(), "{}", stderr(&output));
+        ]),
+    );
     assert_eq!(json(&output), listed);
 }

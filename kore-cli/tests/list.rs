@@ -5,18 +5,14 @@ mod common;
 
 use std::collections::HashSet;
 
-use common::{CLIENT_FIELDS, Mock, json, keys, kore, ndjson, stderr, stdout};
+use common::{CLIENT_FIELDS, Mock, exits, json, keys, kore, ndjson, stderr, stdout};
 use kore_mock::Route;
+use kore_testkit::text::assert_contains;
 
 #[test]
 fn one_page_as_a_table_with_its_paging_line() {
     let mock = Mock::with_clients(12);
-    let output = mock
-        .kore()
-        .args(["clients", "list", "--page-size", "5", "--page", "2"])
-        .output()
-        .unwrap();
-    assert!(output.status.success(), "{}", stderr(&output));
+    let output = mock.succeeds("clients list --page-size 5 --page 2");
     insta::assert_snapshot!(stdout(&output));
     assert_eq!(mock.mock.requests(Route::ListClients), 1);
 }
@@ -24,20 +20,10 @@ fn one_page_as_a_table_with_its_paging_line() {
 #[test]
 fn the_last_page_and_a_page_past_the_end_say_so() {
     let mock = Mock::with_clients(12);
-    let last = mock
-        .kore()
-        .args(["clients", "list", "--page-size", "5", "--page", "3"])
-        .output()
-        .unwrap();
-    assert!(last.status.success());
+    let last = mock.succeeds("clients list --page-size 5 --page 3");
     insta::assert_snapshot!("last_page", stdout(&last));
 
-    let past = mock
-        .kore()
-        .args(["clients", "list", "--page-size", "5", "--page", "9"])
-        .output()
-        .unwrap();
-    assert!(past.status.success());
+    let past = mock.succeeds("clients list --page-size 5 --page 9");
     assert_eq!(stdout(&past), "", "stdout is data only");
     assert_eq!(
         stderr(&past),
@@ -52,39 +38,15 @@ fn the_last_page_and_a_page_past_the_end_say_so() {
 #[test]
 fn one_page_as_json_has_meta_and_clients_with_kore_field_names() {
     let mock = Mock::with_clients(12);
-    let output = mock
-        .kore()
-        .args([
-            "clients",
-            "list",
-            "--page-size",
-            "5",
-            "--page",
-            "2",
-            "--output",
-            "json",
-        ])
-        .output()
-        .unwrap();
-    assert!(output.status.success(), "{}", stderr(&output));
+    let output = mock.succeeds("clients list --page-size 5 --page 2 --output json");
     let page = json(&output);
     assert_eq!(keys(&page), ["clients", "meta"]);
     let meta = &page["meta"];
     assert_eq!(meta["count"], 5);
     assert_eq!(meta["page_number"], 2);
     assert_eq!(meta["page_size"], 5);
-    assert!(
-        meta["next_page_url"]
-            .as_str()
-            .unwrap()
-            .contains("page_number=3")
-    );
-    assert!(
-        meta["previous_page_url"]
-            .as_str()
-            .unwrap()
-            .contains("page_number=1")
-    );
+    assert_contains(meta["next_page_url"].as_str().unwrap(), "page_number=3");
+    assert_contains(meta["previous_page_url"].as_str().unwrap(), "page_number=1");
     let clients = page["clients"].as_array().unwrap();
     assert_eq!(clients.len(), 5);
     for client in clients {
@@ -101,12 +63,7 @@ fn one_page_as_json_has_meta_and_clients_with_kore_field_names() {
 #[test]
 fn one_page_as_ndjson_is_one_client_per_line() {
     let mock = Mock::with_clients(12);
-    let output = mock
-        .kore()
-        .args(["clients", "list", "--page-size", "5", "-o", "ndjson"])
-        .output()
-        .unwrap();
-    assert!(output.status.success());
+    let output = mock.succeeds("clients list --page-size 5 -o ndjson");
     let clients = ndjson(&output);
     assert_eq!(clients.len(), 5);
     assert!(clients.iter().all(|c| keys(c) == CLIENT_FIELDS));
@@ -115,20 +72,7 @@ fn one_page_as_ndjson_is_one_client_per_line() {
 #[test]
 fn all_as_ndjson_streams_every_page() {
     let mock = Mock::with_clients(250);
-    let output = mock
-        .kore()
-        .args([
-            "clients",
-            "list",
-            "--all",
-            "--page-size",
-            "100",
-            "--output",
-            "ndjson",
-        ])
-        .output()
-        .unwrap();
-    assert!(output.status.success(), "{}", stderr(&output));
+    let output = mock.succeeds("clients list --all --page-size 100 --output ndjson");
     let clients = ndjson(&output);
     assert_eq!(clients.len(), 250);
     let ids: HashSet<&str> = clients
@@ -144,61 +88,26 @@ fn all_as_ndjson_streams_every_page() {
 #[test]
 fn all_as_json_is_one_array_in_the_same_order() {
     let mock = Mock::with_clients(250);
-    let array = mock
-        .kore()
-        .args([
-            "clients",
-            "list",
-            "--all",
-            "--page-size",
-            "100",
-            "--output",
-            "json",
-        ])
-        .output()
-        .unwrap();
-    assert!(array.status.success(), "{}", stderr(&array));
+    let array = mock.succeeds("clients list --all --page-size 100 --output json");
     let array = json(&array);
     let array = array.as_array().expect("a JSON array");
     assert_eq!(array.len(), 250);
 
-    let lines = mock
-        .kore()
-        .args([
-            "clients",
-            "list",
-            "--all",
-            "--page-size",
-            "100",
-            "-o",
-            "ndjson",
-        ])
-        .output()
-        .unwrap();
+    let lines = mock.run("clients list --all --page-size 100 -o ndjson");
     assert_eq!(array, &ndjson(&lines));
 }
 
 #[test]
 fn all_with_no_clients_is_an_empty_array() {
     let mock = Mock::with_clients(0);
-    let output = mock
-        .kore()
-        .args(["clients", "list", "--all", "-o", "json"])
-        .output()
-        .unwrap();
-    assert!(output.status.success());
+    let output = mock.succeeds("clients list --all -o json");
     assert_eq!(stdout(&output), "[]\n");
 }
 
 #[test]
 fn all_as_a_table_ends_with_the_total() {
     let mock = Mock::with_clients(25);
-    let output = mock
-        .kore()
-        .args(["clients", "list", "--all", "--page-size", "10"])
-        .output()
-        .unwrap();
-    assert!(output.status.success());
+    let output = mock.succeeds("clients list --all --page-size 10");
     let text = stdout(&output);
     let lines: Vec<&str> = text.lines().collect();
     // Header and 25 rows; the total is a note on stderr.
@@ -211,12 +120,7 @@ fn all_as_a_table_ends_with_the_total() {
 #[test]
 fn limit_stops_after_n_clients_without_fetching_more_pages() {
     let mock = Mock::with_clients(250);
-    let output = mock
-        .kore()
-        .args(["clients", "list", "--all", "--limit", "30", "-o", "ndjson"])
-        .output()
-        .unwrap();
-    assert!(output.status.success());
+    let output = mock.succeeds("clients list --all --limit 30 -o ndjson");
     assert_eq!(ndjson(&output).len(), 30);
     assert_eq!(mock.mock.requests(Route::ListClients), 1);
 }
@@ -225,20 +129,9 @@ fn limit_stops_after_n_clients_without_fetching_more_pages() {
 fn type_filters_by_client_type() {
     let mock = Mock::with_clients(60);
     let count = |client_type: &str| {
-        let output = mock
-            .kore()
-            .args([
-                "clients",
-                "list",
-                "--all",
-                "--type",
-                client_type,
-                "-o",
-                "ndjson",
-            ])
-            .output()
-            .unwrap();
-        assert!(output.status.success());
+        let output = mock.succeeds(&format!(
+            "clients list --all --type {client_type} -o ndjson"
+        ));
         let clients = ndjson(&output);
         assert!(clients.iter().all(|c| c["client_type"] == client_type));
         clients.len()
@@ -249,7 +142,7 @@ fn type_filters_by_client_type() {
     assert_eq!(admins + standards, 60);
     let last = mock.mock.last_request(Route::ListClients).unwrap();
     let query = last.query.unwrap_or_default();
-    assert!(query.contains("client_type=standard"), "{query}");
+    assert_contains(&query, "client_type=standard");
 }
 
 #[test]
@@ -265,19 +158,7 @@ fn an_error_mid_stream_keeps_what_was_printed_and_exits_non_zero() {
             kore_mock::Fault::Status(503),
         ],
     );
-    let output = mock
-        .kore()
-        .args([
-            "clients",
-            "list",
-            "--all",
-            "--page-size",
-            "100",
-            "-o",
-            "ndjson",
-        ])
-        .output()
-        .unwrap();
+    let output = mock.run("clients list --all --page-size 100 -o ndjson");
     assert_eq!(output.status.code(), Some(5));
     assert_eq!(ndjson(&output).len(), 100);
     assert!(
@@ -289,59 +170,31 @@ fn an_error_mid_stream_keeps_what_was_printed_and_exits_non_zero() {
 
 #[test]
 fn a_reader_that_stops_early_ends_the_listing_quietly() {
-    use std::io::{BufRead as _, BufReader};
-    use std::process::{Command, Stdio};
-
     // `kore clients list --all -o ndjson | head -n 1`: far more output than
     // the pipe holds, and a reader that leaves after one line.
-    let mut child = Command::new(env!("CARGO_BIN_EXE_kore"))
-        .args([
-            "--mock",
-            "--mock-clients",
-            "5000",
-            "clients",
-            "list",
-            "--all",
-            "-o",
-            "ndjson",
-        ])
-        .env_remove("RUST_LOG")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut first = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut first)
-        .unwrap();
+    let mut child = kore_testkit::process::Spawned::start(
+        std::process::Command::new(env!("CARGO_BIN_EXE_kore"))
+            .args("--mock --mock-clients 5000 clients list --all -o ndjson".split(' ')),
+    );
+    let first = child.line();
     assert!(first.starts_with("{\"account_id\""), "{first}");
-    // The reader is dropped here, closing the pipe.
-    let output = child.wait_with_output().unwrap();
-    assert!(output.status.success(), "{:?}", output.status);
-    assert_eq!(stderr(&output), "");
+    child.close_stdout();
+    let (status, _) = child.exit_within(std::time::Duration::from_secs(60));
+    assert!(status.success(), "{status:?}");
+    assert_eq!(child.rest().1, "");
 }
 
 #[test]
 fn mock_flag_lists_the_in_process_account() {
-    let output = kore()
-        .args(["--mock", "clients", "list", "--all", "-o", "ndjson"])
-        .output()
-        .unwrap();
-    assert!(output.status.success(), "{}", stderr(&output));
+    let output = exits(
+        0,
+        kore().args(["--mock", "clients", "list", "--all", "-o", "ndjson"]),
+    );
     assert_eq!(ndjson(&output).len(), kore_mock::DEFAULT_CLIENTS);
 
-    let output = kore()
-        .args([
-            "--mock",
-            "--mock-clients",
-            "7",
-            "clients",
-            "list",
-            "-o",
-            "json",
-        ])
-        .output()
-        .unwrap();
-    assert!(output.status.success());
+    let output = exits(
+        0,
+        kore().args("--mock --mock-clients 7 clients list -o json".split(' ')),
+    );
     assert_eq!(json(&output)["meta"]["count"], 7);
 }

@@ -4,110 +4,21 @@
 mod common;
 
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader, Read};
-use std::process::{Child, Command, ExitStatus, Stdio};
-use std::sync::mpsc::{self, Receiver};
-use std::thread::JoinHandle;
-use std::time::{Duration, Instant};
+use std::io::Read as _;
+use std::process::Command;
+use std::time::Duration;
 
 use clap::Parser as _;
+use kore_testkit::process::Spawned;
+use kore_testkit::text::{assert_contains, assert_lacks};
 
-/// `kore mock ...` running, stdout read on a thread so a silent server fails the
-/// test by timeout instead of hanging it; killed if the test fails midway.
-struct Serving {
-    child: Child,
-    lines: Receiver<String>,
-    reader: Option<JoinHandle<()>>,
-}
-
-impl Serving {
-    fn start(args: &[&str]) -> Serving {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_kore"))
+/// `kore mock args…`, running.
+fn serve(args: &[&str]) -> Spawned {
+    Spawned::start(
+        Command::new(env!("CARGO_BIN_EXE_kore"))
             .arg("mock")
-            .args(args)
-            .env_remove("RUST_LOG")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let stdout = child.stdout.take().unwrap();
-        let (sender, lines) = mpsc::channel();
-        let reader = std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if sender.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        Serving {
-            child,
-            lines,
-            reader: Some(reader),
-        }
-    }
-
-    fn line(&self) -> String {
-        self.lines
-            .recv_timeout(Duration::from_secs(30))
-            .expect("a line on stdout within 30 s")
-    }
-
-    /// Lines up to and including the banner's last.
-    fn banner(&self) -> Vec<String> {
-        let mut banner = Vec::new();
-        while !banner
-            .iter()
-            .any(|line: &String| line.starts_with("Press Ctrl-C"))
-        {
-            banner.push(self.line());
-        }
-        banner
-    }
-
-    fn signal(&self, signal: &str) {
-        let sent = Command::new("kill")
-            .args([&format!("-{signal}"), &self.child.id().to_string()])
-            .status()
-            .unwrap();
-        assert!(sent.success());
-    }
-
-    /// Waits (bounded) for the exit; returns it with how long it took.
-    fn exit_within(&mut self, limit: Duration) -> (ExitStatus, Duration) {
-        let started = Instant::now();
-        loop {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                return (status, started.elapsed());
-            }
-            assert!(
-                started.elapsed() < limit,
-                "kore mock still running after {limit:?}"
-            );
-            std::thread::sleep(Duration::from_millis(10));
-        }
-    }
-
-    /// After exit: the stdout lines not read yet, and all of stderr.
-    fn rest(&mut self) -> (Vec<String>, String) {
-        self.reader.take().unwrap().join().unwrap();
-        let lines = self.lines.try_iter().collect();
-        let mut stderr = String::new();
-        self.child
-            .stderr
-            .take()
-            .unwrap()
-            .read_to_string(&mut stderr)
-            .unwrap();
-        (lines, stderr)
-    }
-}
-
-impl Drop for Serving {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+            .args(args),
+    )
 }
 
 /// A plain HTTP/1.1 GET to the mock on 127.0.0.1; the whole response as text.
@@ -130,8 +41,8 @@ fn http_get(base_url: &str, path: &str) -> String {
 
 #[test]
 fn kore_mock_serves_until_interrupted() {
-    let mut serving = Serving::start(&["--port", "0", "--clients", "7"]);
-    let banner = serving.banner();
+    let mut serving = serve(&["--port", "0", "--clients", "7"]);
+    let banner = serving.lines_through("Press Ctrl-C");
     let exports: HashMap<String, String> = banner
         .iter()
         .filter_map(|line| line.trim().strip_prefix("export "))
@@ -159,8 +70,8 @@ fn kore_mock_serves_until_interrupted() {
     assert!(status.success(), "{status:?}");
     let (_, log) = serving.rest();
     // The request log shows what the second kore did, without credentials.
-    assert!(log.contains("path=\"/v1/clients\""), "{log}");
-    assert!(!log.contains(kore_mock::DEFAULT_CLIENT_SECRET), "{log}");
+    assert_contains(&log, "path=\"/v1/clients\"");
+    assert_lacks(&log, kore_mock::DEFAULT_CLIENT_SECRET);
     assert!(log.ends_with("kore-mock stopped\n"), "{log}");
 }
 
@@ -183,8 +94,8 @@ fn the_banner_is_kore_mock_s_own() {
         "--host",
         "0.0.0.0",
     ];
-    let mut serving = Serving::start(&flags);
-    let banner = serving.banner().join("\n") + "\n";
+    let mut serving = serve(&flags);
+    let banner = serving.lines_through("Press Ctrl-C").join("\n") + "\n";
     let port = banner
         .lines()
         .find_map(|line| line.trim().strip_prefix("base URL:"))
@@ -223,7 +134,7 @@ fn the_banner_is_kore_mock_s_own() {
 
 #[test]
 fn json_prints_one_readiness_line_and_sigterm_stops_it_within_a_second() {
-    let mut serving = Serving::start(&["--port", "0", "--json", "--seed", "3"]);
+    let mut serving = serve(&["--port", "0", "--json", "--seed", "3"]);
     let ready: serde_json::Value = serde_json::from_str(&serving.line()).unwrap();
     let base_url = ready["base_url"].as_str().unwrap();
     assert!(base_url.starts_with("http://127.0.0.1:"), "{ready}");

@@ -2,14 +2,14 @@
 
 mod common;
 
-use common::{Mock, kore, stderr, stdout};
+use common::{Mock, exits, kore, stderr, stdout};
 use kore_mock::Route;
+use kore_testkit::text::{assert_contains, assert_lacks};
 
 #[test]
 fn ping_prints_one_line_and_authenticates_once() {
     let mock = Mock::start();
-    let output = mock.kore().arg("ping").output().unwrap();
-    assert!(output.status.success(), "{}", stderr(&output));
+    let output = exits(0, mock.kore().arg("ping"));
     assert_eq!(stderr(&output), "");
     insta::with_settings!({filters => common::port_filters()}, {
         insta::assert_snapshot!(stdout(&output));
@@ -20,14 +20,13 @@ fn ping_prints_one_line_and_authenticates_once() {
 
 #[test]
 fn ping_with_mock_needs_no_credentials_or_urls() {
-    let output = kore().args(["--mock", "ping"]).output().unwrap();
-    assert!(output.status.success(), "{}", stderr(&output));
+    let output = exits(0, kore().args(["--mock", "ping"]));
     let line = stdout(&output);
     assert!(
         line.starts_with("KORE is up at http://127.0.0.1:"),
         "{line}"
     );
-    assert!(line.contains("status OK"), "{line}");
+    assert_contains(&line, "status OK");
 }
 
 #[test]
@@ -63,12 +62,11 @@ fn the_urls_can_come_from_the_environment() {
 #[test]
 fn verbose_logs_go_to_stderr_without_the_secret() {
     let mock = Mock::start();
-    let output = mock.kore().args(["-vv", "ping"]).output().unwrap();
-    assert!(output.status.success());
+    let output = exits(0, mock.kore().args(["-vv", "ping"]));
     let log = stderr(&output);
-    assert!(log.contains("obtained an access token"), "{log}");
-    assert!(log.contains("getPingStatus"), "{log}");
-    assert!(!log.contains(mock.mock.client_secret()), "{log}");
+    assert_contains(&log, "obtained an access token");
+    assert_contains(&log, "getPingStatus");
+    assert_lacks(&log, mock.mock.client_secret());
     assert!(!log.to_lowercase().contains("bearer"), "{log}");
     // Logs never mix into the output.
     assert_eq!(stdout(&output).lines().count(), 1);
@@ -76,7 +74,6 @@ fn verbose_logs_go_to_stderr_without_the_secret() {
 
 #[test]
 fn help_documents_the_exit_codes() {
-    let output = kore().arg("--help").output().unwrap();
-    assert!(output.status.success());
+    let output = exits(0, kore().arg("--help"));
     insta::assert_snapshot!(stdout(&output));
 }

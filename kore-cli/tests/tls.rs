@@ -8,10 +8,11 @@ mod common;
 use std::os::unix::fs::OpenOptionsExt as _;
 use std::path::Path;
 
-use common::{Mock, closed_port, kore, stderr};
+use common::{Mock, closed_port, exits, kore, stderr};
 use kore_mock::MockKore;
 use kore_mock::proxy::{ConnectProxy, Tunnel};
 use kore_mock::tls::{SERVER_NAMES, TestCa};
+use kore_testkit::text::{assert_contains, assert_lacks};
 use tokio::runtime::Runtime;
 
 /// An HTTPS mock with a private CA.
@@ -35,11 +36,7 @@ struct Proxy {
 
 impl Proxy {
     fn start(credentials: Option<(&str, &str)>) -> Self {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .enable_all()
-            .build()
-            .unwrap();
+        let runtime = kore_testkit::runtime::background();
         let proxy = runtime
             .block_on(async {
                 match credentials {
@@ -85,11 +82,8 @@ fn ping_trusting(mock: &Mock, args: &[&str]) -> assert_cmd::Command {
 fn profile(dir: &Path, mock: &Mock, extra: &str) -> String {
     let path = dir.join("config.toml");
     let text = format!(
-        "[profiles.default]\nclient_id = {:?}\nclient_secret = {:?}\nbase_url = {:?}\ntoken_url = {:?}\n{extra}",
-        mock.mock.client_id(),
-        mock.mock.client_secret(),
-        mock.mock.base_url(),
-        mock.mock.token_url(),
+        "[profiles.default]\n{}{extra}",
+        common::profile(mock, mock.mock.client_secret())
     );
     let mut file = std::fs::OpenOptions::new()
         .write(true)
@@ -130,19 +124,13 @@ fn a_profiles_ca_cert_is_read_relative_to_the_config_file() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::copy(ca_path(&mock), dir.path().join("corporate-ca.pem")).unwrap();
     let config = profile(dir.path(), &mock, "ca_cert = \"corporate-ca.pem\"\n");
-    let output = kore()
-        .env("KORE_CONFIG", &config)
-        .arg("ping")
-        .output()
-        .unwrap();
-    assert!(output.status.success(), "{}", stderr(&output));
+    exits(0, kore().env("KORE_CONFIG", &config).arg("ping"));
 }
 
 #[test]
 fn an_untrusted_certificate_is_one_handshake_one_error_with_a_hint_and_exit_6() {
     let mock = https_mock();
-    let output = uncached(&mock).arg("ping").output().unwrap();
-    assert_eq!(output.status.code(), Some(6), "{}", stderr(&output));
+    let output = exits(6, uncached(&mock).arg("ping"));
     let port = mock.mock.addr().port();
     assert_eq!(
         stderr(&output),
@@ -155,13 +143,8 @@ fn an_untrusted_certificate_is_one_handshake_one_error_with_a_hint_and_exit_6() 
     assert_eq!(mock.mock.connections(), 1, "one handshake, no retry");
 
     // From -v on, the TLS stack's own words appear as well.
-    let verbose = uncached(&mock).args(["-v", "ping"]).output().unwrap();
-    assert_eq!(verbose.status.code(), Some(6));
-    assert!(
-        stderr(&verbose).contains("failed to verify TLS certificate"),
-        "{}",
-        stderr(&verbose)
-    );
+    let verbose = exits(6, uncached(&mock).args(["-v", "ping"]));
+    assert_contains(&stderr(&verbose), "failed to verify TLS certificate");
 }
 
 #[test]
@@ -173,16 +156,16 @@ fn an_expired_api_certificate_names_the_api_host_and_the_clock() {
     let dir = tempfile::tempdir().unwrap();
     let ca_file = dir.path().join("ca.pem");
     std::fs::write(&ca_file, ca.cert_pem()).unwrap();
-    let output = kore()
-        .env("KORE_CLIENT_ID", tokens.mock.client_id())
-        .env("KORE_CLIENT_SECRET", tokens.mock.client_secret())
-        .args(["--token-url", &tokens.mock.token_url()])
-        .args(["--base-url", &api.mock.base_url(), "--ca-cert"])
-        .arg(&ca_file)
-        .args(["clients", "list"])
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(6), "{}", stderr(&output));
+    let output = exits(
+        6,
+        kore()
+            .env("KORE_CLIENT_ID", tokens.mock.client_id())
+            .env("KORE_CLIENT_SECRET", tokens.mock.client_secret())
+            .args(["--token-url", &tokens.mock.token_url()])
+            .args(["--base-url", &api.mock.base_url(), "--ca-cert"])
+            .arg(&ca_file)
+            .args(["clients", "list"]),
+    );
     let shown = stderr(&output);
     assert!(
         shown.starts_with(&format!(
@@ -200,13 +183,7 @@ fn a_ca_file_that_is_not_a_certificate_exits_2_before_any_request() {
     let dir = tempfile::tempdir().unwrap();
     let junk = dir.path().join("ca.pem");
     std::fs::write(&junk, "not a certificate\n").unwrap();
-    let output = uncached(&mock)
-        .arg("--ca-cert")
-        .arg(&junk)
-        .arg("ping")
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    let output = exits(2, uncached(&mock).arg("--ca-cert").arg(&junk).arg("ping"));
     let shown = stderr(&output);
     assert!(
         shown.contains(&format!(
@@ -239,12 +216,12 @@ fn the_proxy_variables_carry_token_and_api_through_one_tunnel() {
 fn http_proxy_carries_clear_text_requests() {
     let mock = Mock::start();
     let proxy = Proxy::start(None);
-    let output = uncached(&mock)
-        .arg("ping")
-        .env("HTTP_PROXY", proxy.proxy.url())
-        .output()
-        .unwrap();
-    assert!(output.status.success(), "{}", stderr(&output));
+    exits(
+        0,
+        uncached(&mock)
+            .arg("ping")
+            .env("HTTP_PROXY", proxy.proxy.url()),
+    );
     let tunnels = proxy.proxy.tunnels();
     assert_eq!(tunnels.len(), 1, "{tunnels:?}");
     assert_eq!(tunnels[0].method, "POST", "the token request came first");
@@ -272,11 +249,10 @@ fn no_proxy_exempts_the_hosts_it_lists() {
         proxy.proxy.tunnels()
     );
     // --proxy honours NO_PROXY as well.
-    let output = ping_trusting(&mock, &["--proxy", &proxy.proxy.url()])
-        .env("NO_PROXY", "127.0.0.1")
-        .output()
-        .unwrap();
-    assert!(output.status.success(), "{}", stderr(&output));
+    exits(
+        0,
+        ping_trusting(&mock, &["--proxy", &proxy.proxy.url()]).env("NO_PROXY", "127.0.0.1"),
+    );
     assert!(proxy.proxy.tunnels().is_empty());
 }
 
@@ -332,19 +308,18 @@ fn proxy_credentials_never_appear_in_logs_or_errors() {
             .replace("http://", &format!("http://{credentials}@"))
     };
 
-    let output = ping_trusting(&mock, &["-vv"])
-        .env("HTTPS_PROXY", with(&format!("kore:{password}")))
-        .output()
-        .unwrap();
-    assert!(output.status.success(), "{}", stderr(&output));
-    assert!(!stderr(&output).contains(password), "{}", stderr(&output));
+    let output = exits(
+        0,
+        ping_trusting(&mock, &["-vv"]).env("HTTPS_PROXY", with(&format!("kore:{password}"))),
+    );
+    assert_lacks(&stderr(&output), password);
     assert_eq!(proxy.proxy.tunnels().len(), 1);
 
     let wrong = "wr0ng-pa55w0rd";
-    let output = ping_trusting(&mock, &["-vv", "--proxy", &with(&format!("kore:{wrong}"))])
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(6), "{}", stderr(&output));
+    let output = exits(
+        6,
+        &mut ping_trusting(&mock, &["-vv", "--proxy", &with(&format!("kore:{wrong}"))]),
+    );
     let shown = stderr(&output);
     assert!(
         !shown.contains(wrong) && !shown.contains(password),
@@ -381,12 +356,12 @@ fn connection_flags_are_refused_for_kore_mock_and_with_mock() {
 fn kore_doctor_probes_through_the_same_ca_and_proxy() {
     let mock = https_mock();
     let proxy = Proxy::start(None);
-    let output = uncached(&mock)
-        .args(["--ca-cert", &ca_path(&mock), "--proxy", &proxy.proxy.url()])
-        .args(["doctor", "--output", "json"])
-        .output()
-        .unwrap();
-    assert!(output.status.success(), "{}", stderr(&output));
+    let output = exits(
+        0,
+        uncached(&mock)
+            .args(["--ca-cert", &ca_path(&mock), "--proxy", &proxy.proxy.url()])
+            .args(["doctor", "--output", "json"]),
+    );
     assert_eq!(common::json(&output)["deviations"], serde_json::json!([]));
     let tunnels = proxy.proxy.tunnels();
     assert!(

@@ -9,8 +9,9 @@ use std::os::unix::fs::PermissionsExt as _;
 use std::path::Path;
 use std::time::{Duration, Instant, SystemTime};
 
-use common::{Mock, json, stderr, stdout};
+use common::{Mock, exits, json, stderr, stdout};
 use kore_mock::{MockKore, Route};
+use kore_testkit::text::{assert_contains, assert_lacks};
 
 /// The one token file of `mock`'s cache, parsed.
 fn entry(mock: &Mock) -> serde_json::Value {
@@ -35,9 +36,7 @@ fn status(mock: &Mock) -> serde_json::Value {
 }
 
 fn ping_ok(mock: &Mock) -> std::process::Output {
-    let output = mock.kore().arg("ping").output().unwrap();
-    assert!(output.status.success(), "{}", stderr(&output));
-    output
+    exits(0, mock.kore().arg("ping"))
 }
 
 #[test]
@@ -97,8 +96,7 @@ fn sixteen_concurrent_commands_on_a_cold_cache_make_one_grant() {
 #[test]
 fn cache_files_are_private_whatever_the_umask() {
     let mock = Mock::start();
-    let output = mock.kore_under_umask("000").arg("ping").output().unwrap();
-    assert!(output.status.success(), "{}", stderr(&output));
+    exits(0, mock.kore_under_umask("000").arg("ping"));
     let dir = mock.cache.path().join("kore");
     assert_eq!(mode(&dir), 0o700);
     for file in fs::read_dir(&dir).unwrap() {
@@ -119,7 +117,7 @@ fn the_cache_file_and_auth_status_hold_no_secret() {
     let mock = Mock::start();
     ping_ok(&mock);
     let text = fs::read_to_string(&mock.token_files()[0]).unwrap();
-    assert!(!text.contains(mock.mock.client_secret()), "{text}");
+    assert_lacks(&text, mock.mock.client_secret());
     let name = mock.token_files()[0]
         .file_stem()
         .unwrap()
@@ -130,12 +128,7 @@ fn the_cache_file_and_auth_status_hold_no_secret() {
 
     let token = entry(&mock)["access_token"].as_str().unwrap().to_owned();
     for format in ["text", "json"] {
-        let output = mock
-            .kore()
-            .args(["auth", "status", "-o", format])
-            .output()
-            .unwrap();
-        assert!(output.status.success(), "{}", stderr(&output));
+        let output = exits(0, mock.kore().args(["auth", "status", "-o", format]));
         let shown = stdout(&output);
         assert!(
             !shown.contains(&token) && !shown.contains(mock.mock.client_secret()),
@@ -186,12 +179,8 @@ fn a_symlinked_cache_path_is_refused_with_a_warning() {
     let elsewhere = tempfile::tempdir().unwrap();
     std::os::unix::fs::symlink(elsewhere.path(), mock.cache.path().join("kore")).unwrap();
     let output = ping_ok(&mock);
-    assert!(
-        stderr(&output).contains("warning: the token cache"),
-        "{}",
-        stderr(&output)
-    );
-    assert!(stderr(&output).contains("symlink"), "{}", stderr(&output));
+    assert_contains(&stderr(&output), "warning: the token cache");
+    assert_contains(&stderr(&output), "symlink");
     assert_eq!(
         fs::read_dir(elsewhere.path()).unwrap().count(),
         0,
@@ -207,7 +196,7 @@ fn a_symlinked_cache_path_is_refused_with_a_warning() {
     std::os::unix::fs::symlink(&target, &path).unwrap();
     let planted = fs::read_to_string(&target).unwrap();
     let output = ping_ok(&mock);
-    assert!(stderr(&output).contains("symlink"), "{}", stderr(&output));
+    assert_contains(&stderr(&output), "symlink");
     assert_eq!(
         mock.mock.token_grants(),
         2,
@@ -224,21 +213,13 @@ fn a_cache_others_can_use_is_ignored_with_a_warning() {
     let path = mock.token_files()[0].clone();
     fs::set_permissions(&path, fs::Permissions::from_mode(0o644)).unwrap();
     let output = ping_ok(&mock);
-    assert!(
-        stderr(&output).contains("(mode 644) is open to other users"),
-        "{}",
-        stderr(&output)
-    );
+    assert_contains(&stderr(&output), "(mode 644) is open to other users");
     assert_eq!(mock.mock.token_grants(), 2);
     assert_eq!(mode(&path), 0o600, "replaced by a private file");
 
     fs::set_permissions(&dir, fs::Permissions::from_mode(0o755)).unwrap();
     let output = ping_ok(&mock);
-    assert!(
-        stderr(&output).contains("(mode 755) is open to other users"),
-        "{}",
-        stderr(&output)
-    );
+    assert_contains(&stderr(&output), "(mode 755) is open to other users");
     assert_eq!(mock.mock.token_grants(), 3);
 }
 
@@ -247,13 +228,12 @@ fn a_wrong_secret_with_a_valid_cached_token_exits_3() {
     let mock = Mock::start();
     ping_ok(&mock);
     let before = fs::read_to_string(&mock.token_files()[0]).unwrap();
-    let output = mock
-        .kore()
-        .env("KORE_CLIENT_SECRET", "not-the-secret")
-        .arg("ping")
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(3), "{}", stderr(&output));
+    let output = exits(
+        3,
+        mock.kore()
+            .env("KORE_CLIENT_SECRET", "not-the-secret")
+            .arg("ping"),
+    );
     assert!(!stderr(&output).contains("not-the-secret"));
     assert_eq!(
         mock.token_files().len(),
@@ -319,24 +299,22 @@ fn an_unusable_home_silently_means_no_cache() {
     let file = dir.path().join("a-file");
     fs::write(&file, "").unwrap();
     for home in [read_only.clone(), file.join("home")] {
-        let output = mock
-            .kore()
-            .env_remove("XDG_CACHE_HOME")
-            .env("HOME", &home)
-            .arg("ping")
-            .output()
-            .unwrap();
-        assert!(output.status.success(), "{}", stderr(&output));
+        let output = exits(
+            0,
+            mock.kore()
+                .env_remove("XDG_CACHE_HOME")
+                .env("HOME", &home)
+                .arg("ping"),
+        );
         assert_eq!(stderr(&output), "");
     }
-    let output = mock
-        .kore()
-        .env_remove("XDG_CACHE_HOME")
-        .env_remove("HOME")
-        .args(["auth", "token"])
-        .output()
-        .unwrap();
-    assert!(output.status.success(), "{}", stderr(&output));
+    exits(
+        0,
+        mock.kore()
+            .env_remove("XDG_CACHE_HOME")
+            .env_remove("HOME")
+            .args(["auth", "token"]),
+    );
     let status = mock
         .kore()
         .env_remove("XDG_CACHE_HOME")
@@ -359,50 +337,28 @@ fn an_unusable_home_silently_means_no_cache() {
 #[test]
 fn mock_and_the_opt_outs_write_nothing() {
     let mock = Mock::start();
-    let output = mock
-        .kore()
-        .args(["--no-token-cache", "ping"])
-        .output()
-        .unwrap();
-    assert!(output.status.success(), "{}", stderr(&output));
-    let output = mock
-        .kore()
-        .env("KORE_TOKEN_CACHE", "off")
-        .arg("ping")
-        .output()
-        .unwrap();
-    assert!(output.status.success(), "{}", stderr(&output));
+    exits(0, mock.kore().args(["--no-token-cache", "ping"]));
+    exits(0, mock.kore().env("KORE_TOKEN_CACHE", "off").arg("ping"));
 
-    let config = tempfile::tempdir().unwrap();
-    let path = config.path().join("config.toml");
-    fs::write(
-        &path,
-        format!(
-            "[profiles.default]\nclient_id = \"{}\"\nclient_secret = \"{}\"\nbase_url = \"{}\"\ntoken_url = \"{}\"\ntoken_cache = false\n",
-            mock.mock.client_id(),
-            mock.mock.client_secret(),
-            mock.mock.base_url(),
-            mock.mock.token_url()
-        ),
-    )
-    .unwrap();
-    fs::set_permissions(&path, fs::Permissions::from_mode(0o600)).unwrap();
+    let config = kore_testkit::config::ConfigDir::new();
+    let path = config.config(&format!(
+        "[profiles.default]\n{}token_cache = false\n",
+        common::profile(&mock, mock.mock.client_secret())
+    ));
     let mut from_profile = common::kore();
     from_profile
         .env_remove("KORE_TOKEN_CACHE")
         .env("XDG_CACHE_HOME", mock.cache.path())
         .env("KORE_CONFIG", &path)
         .arg("ping");
-    let output = from_profile.output().unwrap();
-    assert!(output.status.success(), "{}", stderr(&output));
+    exits(0, &mut from_profile);
 
     let mut with_mock = common::kore();
     with_mock
         .env_remove("KORE_TOKEN_CACHE")
         .env("XDG_CACHE_HOME", mock.cache.path())
         .args(["--mock", "ping"]);
-    let output = with_mock.output().unwrap();
-    assert!(output.status.success(), "{}", stderr(&output));
+    exits(0, &mut with_mock);
 
     assert_eq!(mock.mock.token_grants(), 3, "each run granted its own");
     assert!(
@@ -410,18 +366,8 @@ fn mock_and_the_opt_outs_write_nothing() {
         "nothing was written"
     );
 
-    let output = mock
-        .kore()
-        .env("KORE_TOKEN_CACHE", "maybe")
-        .arg("ping")
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
-    assert!(
-        stderr(&output).contains("KORE_TOKEN_CACHE"),
-        "{}",
-        stderr(&output)
-    );
+    let output = exits(2, mock.kore().env("KORE_TOKEN_CACHE", "maybe").arg("ping"));
+    assert_contains(&stderr(&output), "KORE_TOKEN_CACHE");
 }
 
 /// `flock`s `path` from a `sleep` process until it is killed.
@@ -455,13 +401,12 @@ fn a_held_lock_is_waited_for_a_bounded_time_and_a_killed_holder_blocks_nobody() 
 
     // Held by a live process: after the bound, the command goes on without the cache.
     let mut holder = hold_lock(&lock);
-    let output = mock
-        .kore()
-        .env("KORE_TOKEN_CACHE_WAIT", "300ms")
-        .arg("ping")
-        .output()
-        .unwrap();
-    assert!(output.status.success(), "{}", stderr(&output));
+    exits(
+        0,
+        mock.kore()
+            .env("KORE_TOKEN_CACHE_WAIT", "300ms")
+            .arg("ping"),
+    );
     assert!(
         mock.token_files().is_empty(),
         "not written without the lock"
@@ -470,13 +415,10 @@ fn a_held_lock_is_waited_for_a_bounded_time_and_a_killed_holder_blocks_nobody() 
     // Killed while holding it: the next command gets the lock and caches.
     holder.kill().unwrap();
     holder.wait().unwrap();
-    let output = mock
-        .kore()
-        .env("KORE_TOKEN_CACHE_WAIT", "20s")
-        .arg("ping")
-        .output()
-        .unwrap();
-    assert!(output.status.success(), "{}", stderr(&output));
+    exits(
+        0,
+        mock.kore().env("KORE_TOKEN_CACHE_WAIT", "20s").arg("ping"),
+    );
     assert_eq!(mock.token_files().len(), 1);
     assert_eq!(mock.mock.token_grants(), 3);
 }
@@ -484,8 +426,7 @@ fn a_held_lock_is_waited_for_a_bounded_time_and_a_killed_holder_blocks_nobody() 
 #[test]
 fn auth_token_prints_the_bearer_alone_and_json_with_its_expiry() {
     let mock = Mock::start();
-    let output = mock.kore().args(["auth", "token"]).output().unwrap();
-    assert!(output.status.success(), "{}", stderr(&output));
+    let output = exits(0, mock.kore().args(["auth", "token"]));
     assert_eq!(stderr(&output), "");
     let token = stdout(&output);
     assert_eq!(token.lines().count(), 1);
@@ -514,13 +455,12 @@ fn auth_token_prints_the_bearer_alone_and_json_with_its_expiry() {
     ping_ok(&mock);
     assert_eq!(common::last_bearer(&mock.mock, Route::Ping), token);
 
-    let output = mock
-        .kore()
-        .env("KORE_CLIENT_SECRET", "wrong")
-        .args(["auth", "token"])
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(3), "{}", stderr(&output));
+    let output = exits(
+        3,
+        mock.kore()
+            .env("KORE_CLIENT_SECRET", "wrong")
+            .args(["auth", "token"]),
+    );
     assert_eq!(stdout(&output), "");
 }
 
@@ -534,14 +474,9 @@ fn auth_logout_removes_this_identity_s_token_and_all_removes_every_one() {
     command.assert().success();
     assert_eq!(mock.token_files().len(), 2);
 
-    let output = mock.kore().args(["auth", "logout"]).output().unwrap();
-    assert!(output.status.success(), "{}", stderr(&output));
+    let output = exits(0, mock.kore().args(["auth", "logout"]));
     assert_eq!(stdout(&output), "");
-    assert!(
-        stderr(&output).contains("removed the cached token"),
-        "{}",
-        stderr(&output)
-    );
+    assert_contains(&stderr(&output), "removed the cached token");
     assert_eq!(mock.token_files().len(), 1);
     let status = status(&mock);
     assert_eq!(status["cached"], false);
@@ -549,13 +484,8 @@ fn auth_logout_removes_this_identity_s_token_and_all_removes_every_one() {
     let mut all = common::kore();
     all.env("XDG_CACHE_HOME", mock.cache.path())
         .args(["auth", "logout", "--all"]);
-    let output = all.output().unwrap();
-    assert!(output.status.success(), "{}", stderr(&output));
-    assert!(
-        stderr(&output).contains("removed 1 cached token(s)"),
-        "{}",
-        stderr(&output)
-    );
+    let output = exits(0, &mut all);
+    assert_contains(&stderr(&output), "removed 1 cached token(s)");
     assert!(mock.token_files().is_empty());
 }
 
@@ -564,8 +494,7 @@ fn a_second_401_after_the_new_grant_is_an_error_not_a_loop() {
     let mock = Mock::start();
     ping_ok(&mock);
     mock.mock.faults().push_statuses(Route::Ping, [401, 401]);
-    let output = mock.kore().arg("ping").output().unwrap();
-    assert_eq!(output.status.code(), Some(3), "{}", stderr(&output));
+    exits(3, mock.kore().arg("ping"));
     assert_eq!(mock.mock.token_grants(), 2, "one new grant, no more");
     assert_eq!(mock.mock.requests(Route::Ping), 3);
 }
@@ -591,8 +520,5 @@ fn completions_and_the_man_page_cover_kore_auth() {
             .output()
             .unwrap(),
     );
-    assert!(
-        help.contains("Authorization: Bearer $(kore auth token)"),
-        "{help}"
-    );
+    assert_contains(&help, "Authorization: Bearer $(kore auth token)");
 }

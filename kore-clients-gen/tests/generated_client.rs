@@ -216,16 +216,35 @@ fn hooks_debug_does_not_show_the_hook_object() {
     assert_eq!(format!("{:?}", Hooks::none()), "Hooks { attached: false }");
 }
 
-/// Refuses every request before it is sent.
-struct Refuse;
+/// Hooks that do their work before a request is sent; they send it as built.
+enum Preparing {
+    /// Refuses every request before it is sent.
+    Refuse,
+    /// Waits (as for a token request) before putting the token on the request.
+    TokenAfterWaiting,
+}
 
-impl RequestHooks for Refuse {
+impl RequestHooks for Preparing {
     fn prepare<'a>(
         &'a self,
-        _request: &'a mut reqwest::Request,
+        request: &'a mut reqwest::Request,
         operation_id: &'static str,
     ) -> kore_clients_gen::hooks::Prepared<'a> {
-        kore_clients_gen::hooks::Prepared::Ready(Err(format!("no credentials for {operation_id}")))
+        match self {
+            Preparing::Refuse => kore_clients_gen::hooks::Prepared::Ready(Err(format!(
+                "no credentials for {operation_id}"
+            ))),
+            Preparing::TokenAfterWaiting => {
+                kore_clients_gen::hooks::Prepared::Pending(Box::pin(async move {
+                    tokio::task::yield_now().await;
+                    request.headers_mut().insert(
+                        reqwest::header::AUTHORIZATION,
+                        reqwest::header::HeaderValue::from_static("Bearer test-token"),
+                    );
+                    Ok(())
+                }))
+            }
+        }
     }
 
     fn send<'a>(
@@ -241,7 +260,7 @@ impl RequestHooks for Refuse {
 #[tokio::test]
 async fn a_failing_prepare_hook_aborts_before_anything_is_sent() {
     let server = MockServer::start().await;
-    let client = Client::new(&server.uri(), Hooks::new(Refuse));
+    let client = Client::new(&server.uri(), Hooks::new(Preparing::Refuse));
     let err = client.get_ping_status().send().await.unwrap_err();
     match err {
         kore_clients_gen::Error::Custom(message) => {
@@ -250,35 +269,6 @@ async fn a_failing_prepare_hook_aborts_before_anything_is_sent() {
         other => panic!("expected Error::Custom, got {other:?}"),
     }
     assert!(server.received_requests().await.unwrap().is_empty());
-}
-
-/// Waits (as for a token request) before putting the token on the request.
-struct TokenAfterWaiting;
-
-impl RequestHooks for TokenAfterWaiting {
-    fn prepare<'a>(
-        &'a self,
-        request: &'a mut reqwest::Request,
-        _operation_id: &'static str,
-    ) -> kore_clients_gen::hooks::Prepared<'a> {
-        kore_clients_gen::hooks::Prepared::Pending(Box::pin(async move {
-            tokio::task::yield_now().await;
-            request.headers_mut().insert(
-                reqwest::header::AUTHORIZATION,
-                reqwest::header::HeaderValue::from_static("Bearer test-token"),
-            );
-            Ok(())
-        }))
-    }
-
-    fn send<'a>(
-        &'a self,
-        http: &'a reqwest::Client,
-        request: reqwest::Request,
-        _operation_id: &'static str,
-    ) -> SendFuture<'a> {
-        Box::pin(http.execute(request))
-    }
 }
 
 #[tokio::test]
@@ -291,7 +281,7 @@ async fn a_waiting_prepare_hook_finishes_before_the_request_is_sent() {
         .expect(1)
         .mount(&server)
         .await;
-    let client = Client::new(&server.uri(), Hooks::new(TokenAfterWaiting));
+    let client = Client::new(&server.uri(), Hooks::new(Preparing::TokenAfterWaiting));
     let status = client.get_ping_status().send().await.unwrap().into_inner();
     assert_eq!(status.status.as_deref(), Some("OK"));
 }

@@ -14,6 +14,7 @@ use std::sync::{Arc, Mutex};
 
 use kore_clients::{ExposeSecret as _, Kore, NewClient, Product, SecretString};
 use kore_mock::{Fault, MockKore, Route};
+use kore_testkit::text::{assert_contains, assert_lacks};
 use tracing_subscriber::fmt::format::FmtSpan;
 
 /// Collects everything a subscriber writes.
@@ -122,16 +123,10 @@ async fn no_secret_appears_in_debug_display_errors_or_trace_logs() {
         logs.contains("kore.operation"),
         "spans were captured:\n{logs}"
     );
-    assert!(logs.contains("kore.attempt"), "{logs}");
+    assert_contains(&logs, "kore.attempt");
     // Spans name the operation by its operationId.
-    assert!(
-        logs.contains("kore.operation{operation=\"getPingStatus\""),
-        "{logs}"
-    );
-    assert!(
-        logs.contains("kore.attempt{operation=\"createClient\" attempt=1"),
-        "{logs}"
-    );
+    assert_contains(&logs, "kore.operation{operation=\"getPingStatus\"");
+    assert_contains(&logs, "kore.attempt{operation=\"createClient\" attempt=1");
     // The token span counts the grants this client received.
     assert!(
         logs.contains("kore.token{grants=1}") && logs.contains("kore.token{grants=2}"),
@@ -168,8 +163,8 @@ fn builder_and_client_debug_redact_the_secret() {
         .client_secret(SecretString::from("hunter2-super-secret"));
     let kore = builder.clone().build().unwrap();
     for text in [format!("{builder:?}"), format!("{kore:?}")] {
-        assert!(!text.contains("hunter2-super-secret"), "{text}");
-        assert!(text.contains("[redacted]"), "{text}");
+        assert_lacks(&text, "hunter2-super-secret");
+        assert_contains(&text, "[redacted]");
     }
 }
 

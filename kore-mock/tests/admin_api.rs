@@ -26,8 +26,9 @@ async fn admin(
     (status, response.json().await.expect("admin answers JSON"))
 }
 
-async fn list_status(mock: &MockKore, token: &str) -> (StatusCode, Option<String>) {
-    let response = http()
+/// `GET` the first page of 5 clients with `token`.
+async fn first_page(mock: &MockKore, token: &str) -> reqwest::Result<reqwest::Response> {
+    http()
         .get(format!(
             "{}/v1/clients?page_size=5&page_number=1",
             mock.base_url()
@@ -35,7 +36,10 @@ async fn list_status(mock: &MockKore, token: &str) -> (StatusCode, Option<String
         .bearer_auth(token)
         .send()
         .await
-        .unwrap();
+}
+
+async fn list_status(mock: &MockKore, token: &str) -> (StatusCode, Option<String>) {
+    let response = first_page(mock, token).await.unwrap();
     let retry_after = response
         .headers()
         .get("retry-after")
@@ -43,18 +47,21 @@ async fn list_status(mock: &MockKore, token: &str) -> (StatusCode, Option<String
     (response.status(), retry_after)
 }
 
+/// One fault of each kind, in the `--fault` flag's grammar.
+const SCRIPT: [&str; 6] = [
+    "503",
+    "429:2",
+    "delay:50",
+    "html-502",
+    "truncated-json",
+    "pass",
+];
+
 #[tokio::test]
 async fn faults_posted_as_json_script_the_route_in_the_fault_flag_grammar() {
     let mock = MockKore::start().await;
     let token = token(&mock).await;
-    let script = json!([
-        "503",
-        "429:2",
-        "delay:50",
-        "html-502",
-        "truncated-json",
-        "pass"
-    ]);
+    let script = json!(SCRIPT);
     let (status, body) = admin(
         &mock,
         Method::POST,
@@ -78,26 +85,10 @@ async fn faults_posted_as_json_script_the_route_in_the_fault_flag_grammar() {
         (StatusCode::TOO_MANY_REQUESTS, Some("2".to_owned()))
     );
     assert_eq!(list_status(&mock, &token).await.0, StatusCode::OK);
-    let html = http()
-        .get(format!(
-            "{}/v1/clients?page_size=5&page_number=1",
-            mock.base_url()
-        ))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap();
+    let html = first_page(&mock, &token).await.unwrap();
     assert_eq!(html.status(), StatusCode::BAD_GATEWAY);
     assert!(html.text().await.unwrap().contains("<html>"));
-    let truncated = http()
-        .get(format!(
-            "{}/v1/clients?page_size=5&page_number=1",
-            mock.base_url()
-        ))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap();
+    let truncated = first_page(&mock, &token).await.unwrap();
     assert!(serde_json::from_slice::<Value>(&truncated.bytes().await.unwrap()).is_err());
     assert_eq!(list_status(&mock, &token).await.0, StatusCode::OK);
     assert_eq!(mock.faults().pending(Route::ListClients), 0);
@@ -108,18 +99,7 @@ async fn faults_posted_as_json_script_the_route_in_the_fault_flag_grammar() {
         .filter(|entry| entry.route == Some(Route::ListClients))
         .map(|entry| entry.fault.as_ref().map(ToString::to_string))
         .collect();
-    assert_eq!(
-        faults,
-        [
-            "503",
-            "429:2",
-            "delay:50",
-            "html-502",
-            "truncated-json",
-            "pass"
-        ]
-        .map(|f| Some(f.to_owned()))
-    );
+    assert_eq!(faults, SCRIPT.map(|f| Some(f.to_owned())));
 }
 
 #[tokio::test]

@@ -3,129 +3,39 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader, Read};
-use std::process::{Child, Command, ExitStatus, Stdio};
-use std::sync::mpsc::{self, Receiver};
-use std::thread::JoinHandle;
+use std::process::Command;
 use std::time::{Duration, Instant};
 
-use common::http;
+use common::{http, json_of};
+use kore_testkit::process::Spawned;
+use kore_testkit::text::assert_contains;
 use reqwest::StatusCode;
 use serde_json::Value;
 
-/// A running `kore-mock`, its stdout read line by line on a thread so a silent server
-/// fails a test by timeout instead of hanging it. Killed on drop if still running.
-struct Running {
-    child: Child,
-    lines: Receiver<String>,
-    reader: Option<JoinHandle<()>>,
+/// `kore-mock args…`, running.
+fn spawn(args: &[&str]) -> Spawned {
+    Spawned::start(Command::new(env!("CARGO_BIN_EXE_kore-mock")).args(args))
 }
 
-impl Running {
-    fn spawn(args: &[&str]) -> Running {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_kore-mock"))
-            .args(args)
-            .env_remove("RUST_LOG")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("spawn kore-mock");
-        let stdout = child.stdout.take().unwrap();
-        let (sender, lines) = mpsc::channel();
-        let reader = std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if sender.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        Running {
-            child,
-            lines,
-            reader: Some(reader),
-        }
-    }
-
-    fn line(&self) -> String {
-        self.lines
-            .recv_timeout(Duration::from_secs(30))
-            .expect("a line on stdout within 30 s")
-    }
-
-    /// The `--json` readiness object.
-    fn readiness(&self) -> Value {
-        let line = self.line();
-        serde_json::from_str(&line).unwrap_or_else(|err| panic!("{err}: {line}"))
-    }
-
-    fn signal(&self, signal: &str) {
-        let sent = Command::new("kill")
-            .args([&format!("-{signal}"), &self.child.id().to_string()])
-            .status()
-            .unwrap();
-        assert!(sent.success());
-    }
-
-    /// Waits (bounded) for the exit; returns it with how long it took.
-    async fn exit_within(&mut self, limit: Duration) -> (ExitStatus, Duration) {
-        let started = Instant::now();
-        loop {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                return (status, started.elapsed());
-            }
-            assert!(
-                started.elapsed() < limit,
-                "kore-mock still running after {limit:?}"
-            );
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
-    }
-
-    /// After exit: the stdout lines not read yet, and all of stderr.
-    fn rest(&mut self) -> (Vec<String>, String) {
-        self.reader.take().unwrap().join().unwrap();
-        let lines = self.lines.try_iter().collect();
-        let mut stderr = String::new();
-        self.child
-            .stderr
-            .take()
-            .unwrap()
-            .read_to_string(&mut stderr)
-            .unwrap();
-        (lines, stderr)
-    }
-}
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        if self.child.try_wait().ok().flatten().is_none() {
-            let _ = self.child.kill();
-            let _ = self.child.wait();
-        }
-    }
+/// The `--json` readiness object.
+fn readiness(mock: &Spawned) -> Value {
+    let line = mock.line();
+    serde_json::from_str(&line).unwrap_or_else(|err| panic!("{err}: {line}"))
 }
 
 async fn token(token_url: &str, client_id: &str, client_secret: &str) -> Value {
-    http()
-        .post(token_url)
-        .form(&[
-            ("grant_type", "client_credentials"),
-            ("client_id", client_id),
-            ("client_secret", client_secret),
-        ])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap()
+    json_of(http().post(token_url).form(&[
+        ("grant_type", "client_credentials"),
+        ("client_id", client_id),
+        ("client_secret", client_secret),
+    ]))
+    .await
 }
 
 #[tokio::test]
 async fn banner_names_urls_and_credentials_and_the_log_keeps_secrets_out() {
     let secret = "cli-secret-value-1234";
-    let mut mock = Running::spawn(&[
+    let mut mock = spawn(&[
         "--port",
         "0",
         "--clients",
@@ -138,13 +48,7 @@ async fn banner_names_urls_and_credentials_and_the_log_keeps_secrets_out() {
         "ping=503",
         "--expires-in-as-string",
     ]);
-    let mut banner = Vec::new();
-    while !banner
-        .iter()
-        .any(|line: &String| line.starts_with("Press Ctrl-C"))
-    {
-        banner.push(mock.line());
-    }
+    let banner = mock.lines_through("Press Ctrl-C");
     let value_of = |label: &str| {
         banner
             .iter()
@@ -186,18 +90,15 @@ async fn banner_names_urls_and_credentials_and_the_log_keeps_secrets_out() {
     }
 
     mock.signal("INT");
-    let (status, _) = mock.exit_within(Duration::from_secs(10)).await;
+    let (status, _) = mock.exit_within(Duration::from_secs(10));
     assert!(status.success(), "{status:?}");
     let (_, log) = mock.rest();
-    assert!(
-        log.contains("method=GET path=\"/v1/ping\" status=503"),
-        "{log}"
+    assert_contains(&log, "method=GET path=\"/v1/ping\" status=503");
+    assert_contains(
+        &log,
+        &format!("path=\"{}\" status=200", kore_mock::TOKEN_PATH),
     );
-    assert!(
-        log.contains(&format!("path=\"{}\" status=200", kore_mock::TOKEN_PATH)),
-        "{log}"
-    );
-    assert!(log.contains("latency_ms="), "{log}");
+    assert_contains(&log, "latency_ms=");
     assert!(!log.contains(secret), "secret leaked into the log");
     assert!(!log.contains(&access_token), "token leaked into the log");
     assert!(!log.to_lowercase().contains("bearer"), "{log}");
@@ -205,7 +106,7 @@ async fn banner_names_urls_and_credentials_and_the_log_keeps_secrets_out() {
 
 #[tokio::test]
 async fn json_prints_exactly_one_object_on_stdout_and_nothing_else() {
-    let mut mock = Running::spawn(&[
+    let mut mock = spawn(&[
         "--port",
         "0",
         "--json",
@@ -214,7 +115,7 @@ async fn json_prints_exactly_one_object_on_stdout_and_nothing_else() {
         "--clock",
         "2024-04-05T11:08:14Z",
     ]);
-    let ready = mock.readiness();
+    let ready = readiness(&mock);
     let mut keys: Vec<&str> = ready
         .as_object()
         .unwrap()
@@ -246,29 +147,20 @@ async fn json_prints_exactly_one_object_on_stdout_and_nothing_else() {
         kore_mock::DEFAULT_CLIENT_SECRET,
     )
     .await;
-    let created: Value = http()
-        .post(format!("{base_url}/v1/clients"))
-        .bearer_auth(grant["access_token"].as_str().unwrap())
-        .json(&serde_json::json!({"name": "n", "locked": false, "scopes": {}}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let created = json_of(
+        http()
+            .post(format!("{base_url}/v1/clients"))
+            .bearer_auth(grant["access_token"].as_str().unwrap())
+            .json(&serde_json::json!({"name": "n", "locked": false, "scopes": {}})),
+    )
+    .await;
     assert_eq!(created["date_created"], "Fri, 05 Apr 2024 11:08:14 GMT");
-    let health: Value = http()
-        .get(format!("{}/health", ready["admin_url"].as_str().unwrap()))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let health =
+        json_of(http().get(format!("{}/health", ready["admin_url"].as_str().unwrap()))).await;
     assert_eq!(health["clients"], 4);
 
     mock.signal("TERM");
-    let (status, _) = mock.exit_within(Duration::from_secs(10)).await;
+    let (status, _) = mock.exit_within(Duration::from_secs(10));
     assert!(status.success(), "{status:?}");
     let (more, log) = mock.rest();
     assert!(
@@ -280,8 +172,8 @@ async fn json_prints_exactly_one_object_on_stdout_and_nothing_else() {
 
 #[tokio::test]
 async fn an_unspecified_host_is_announced_as_loopback_with_the_admin_notice() {
-    let mut mock = Running::spawn(&["--host", "0.0.0.0", "--port", "0", "--json"]);
-    let ready = mock.readiness();
+    let mut mock = spawn(&["--host", "0.0.0.0", "--port", "0", "--json"]);
+    let ready = readiness(&mock);
     for url in ["base_url", "token_url", "admin_url"] {
         let url = ready[url].as_str().unwrap();
         assert!(url.starts_with("http://127.0.0.1:"), "{url}");
@@ -295,21 +187,18 @@ async fn an_unspecified_host_is_announced_as_loopback_with_the_admin_notice() {
     assert_eq!(response.status(), StatusCode::OK);
 
     mock.signal("TERM");
-    let (status, _) = mock.exit_within(Duration::from_secs(10)).await;
+    let (status, _) = mock.exit_within(Duration::from_secs(10));
     assert!(status.success(), "{status:?}");
     let (more, log) = mock.rest();
     assert!(more.is_empty(), "{more:?}");
-    assert!(
-        log.contains("the admin API (/_mock/) answers loopback peers only"),
-        "{log}"
-    );
+    assert_contains(&log, "the admin API (/_mock/) answers loopback peers only");
 }
 
 /// What a container runtime or CI service manager does: a signal, while a client
 /// holds an idle keep-alive connection and another waits on a long injected delay.
 async fn stops_within_a_second_on(signal: &str) {
-    let mut mock = Running::spawn(&["--port", "0", "--json", "--fault", "ping=delay:60000"]);
-    let ready = mock.readiness();
+    let mut mock = spawn(&["--port", "0", "--json", "--fault", "ping=delay:60000"]);
+    let ready = readiness(&mock);
     let base_url = ready["base_url"].as_str().unwrap().to_owned();
     let admin_url = ready["admin_url"].as_str().unwrap().to_owned();
     let keep_alive = http();
@@ -330,14 +219,7 @@ async fn stops_within_a_second_on(signal: &str) {
     // The delay is consumed when the request arrives.
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
-        let faults: Value = keep_alive
-            .get(format!("{admin_url}/faults"))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let faults = json_of(keep_alive.get(format!("{admin_url}/faults"))).await;
         if faults["queued"]["ping"] == serde_json::json!([]) {
             break;
         }
@@ -346,7 +228,7 @@ async fn stops_within_a_second_on(signal: &str) {
     }
 
     mock.signal(signal);
-    let (status, took) = mock.exit_within(Duration::from_secs(5)).await;
+    let (status, took) = mock.exit_within(Duration::from_secs(5));
     assert!(status.success(), "SIG{signal}: {status:?}");
     assert!(
         took < Duration::from_secs(1),
@@ -373,8 +255,8 @@ async fn sigint_stops_it_cleanly_within_a_second() {
 
 #[tokio::test]
 async fn tls_serves_https_and_names_its_ca_file_until_it_stops() {
-    let mut mock = Running::spawn(&["--port", "0", "--json", "--tls"]);
-    let ready = mock.readiness();
+    let mut mock = spawn(&["--port", "0", "--json", "--tls"]);
+    let ready = readiness(&mock);
     let base_url = ready["base_url"].as_str().unwrap().to_owned();
     assert!(base_url.starts_with("https://127.0.0.1:"), "{ready}");
     assert!(ready["token_url"].as_str().unwrap().starts_with("https://"));
@@ -403,21 +285,15 @@ async fn tls_serves_https_and_names_its_ca_file_until_it_stops() {
     assert!(refused.is_err(), "{refused:?}");
 
     mock.signal("TERM");
-    let (status, _) = mock.exit_within(Duration::from_secs(10)).await;
+    let (status, _) = mock.exit_within(Duration::from_secs(10));
     assert!(status.success(), "{status:?}");
     assert!(!ca_path.exists(), "the CA file is removed on exit");
 }
 
 #[tokio::test]
 async fn the_tls_banner_names_the_ca_file_and_its_export() {
-    let mut mock = Running::spawn(&["--port", "0", "--tls"]);
-    let mut banner = Vec::new();
-    while !banner
-        .iter()
-        .any(|line: &String| line.starts_with("Press Ctrl-C"))
-    {
-        banner.push(mock.line());
-    }
+    let mut mock = spawn(&["--port", "0", "--tls"]);
+    let banner = mock.lines_through("Press Ctrl-C");
     let ca = banner
         .iter()
         .find_map(|line| line.trim().strip_prefix("CA (PEM):"))
@@ -437,6 +313,6 @@ async fn the_tls_banner_names_the_ca_file_and_its_export() {
             .any(|line| line.contains("base URL:      https://"))
     );
     mock.signal("TERM");
-    let (status, _) = mock.exit_within(Duration::from_secs(10)).await;
+    let (status, _) = mock.exit_within(Duration::from_secs(10));
     assert!(status.success(), "{status:?}");
 }

@@ -4,7 +4,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{VALID_CREATE, create, get, http, token};
+use common::{VALID_CREATE, create, get, http, json_of, token};
 use kore_mock::MockKore;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -38,6 +38,22 @@ async fn assert_unauthorized(mock: &MockKore, authorization: Option<&str>) {
         request.send().await.unwrap().status(),
         StatusCode::UNAUTHORIZED
     );
+}
+
+/// A mock with `clients` clients, and its answer to `GET /v1/clients?query`.
+async fn listed(clients: usize, query: &str) -> (MockKore, StatusCode, Value) {
+    let mock = MockKore::builder().clients(clients).start().await;
+    let token = token(&mock).await;
+    let (status, page) = get(&mock, &token, &format!("/v1/clients?{query}")).await;
+    (mock, status, page)
+}
+
+/// The URL of page `number` of 10 clients on `mock`.
+fn page_url(mock: &MockKore, number: u32) -> String {
+    format!(
+        "{}/v1/clients?page_size=10&page_number={number}",
+        mock.base_url()
+    )
 }
 
 fn client_ids(page: &Value) -> Vec<String> {
@@ -99,46 +115,26 @@ async fn ping_reports_ok() {
 
 #[tokio::test]
 async fn last_partial_page_has_previous_but_no_next_url() {
-    let mock = MockKore::builder().clients(25).start().await;
-    let token = token(&mock).await;
-    let (status, page) = get(&mock, &token, "/v1/clients?page_size=10&page_number=3").await;
+    let (mock, status, page) = listed(25, "page_size=10&page_number=3").await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(page["meta"]["count"], 5);
     assert_eq!(page["meta"]["page_number"], 3);
     assert_eq!(page["meta"]["page_size"], 10);
     assert_eq!(page["meta"]["next_page_url"], Value::Null);
-    assert_eq!(
-        page["meta"]["previous_page_url"],
-        format!("{}/v1/clients?page_size=10&page_number=2", mock.base_url())
-    );
+    assert_eq!(page["meta"]["previous_page_url"], page_url(&mock, 2));
 }
 
 #[tokio::test]
 async fn first_page_links_only_forward() {
-    let mock = MockKore::builder().clients(25).start().await;
-    let (_, page) = get(
-        &mock,
-        &token(&mock).await,
-        "/v1/clients?page_size=10&page_number=1",
-    )
-    .await;
+    let (mock, _, page) = listed(25, "page_size=10&page_number=1").await;
     assert_eq!(page["meta"]["count"], 10);
     assert_eq!(page["meta"]["previous_page_url"], Value::Null);
-    assert_eq!(
-        page["meta"]["next_page_url"],
-        format!("{}/v1/clients?page_size=10&page_number=2", mock.base_url())
-    );
+    assert_eq!(page["meta"]["next_page_url"], page_url(&mock, 2));
 }
 
 #[tokio::test]
 async fn page_beyond_the_end_is_empty_without_next_url() {
-    let mock = MockKore::builder().clients(25).start().await;
-    let (status, page) = get(
-        &mock,
-        &token(&mock).await,
-        "/v1/clients?page_size=10&page_number=4",
-    )
-    .await;
+    let (_mock, status, page) = listed(25, "page_size=10&page_number=4").await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(page["clients"], json!([]));
     assert_eq!(page["meta"]["count"], 0);
@@ -147,13 +143,7 @@ async fn page_beyond_the_end_is_empty_without_next_url() {
 
 #[tokio::test]
 async fn page_size_larger_than_total_returns_everything_on_one_page() {
-    let mock = MockKore::builder().clients(25).start().await;
-    let (_, page) = get(
-        &mock,
-        &token(&mock).await,
-        "/v1/clients?page_size=1000&page_number=1",
-    )
-    .await;
+    let (_mock, _, page) = listed(25, "page_size=1000&page_number=1").await;
     assert_eq!(page["meta"]["count"], 25);
     assert_eq!(page["meta"]["previous_page_url"], Value::Null);
     assert_eq!(page["meta"]["next_page_url"], Value::Null);
@@ -161,22 +151,15 @@ async fn page_size_larger_than_total_returns_everything_on_one_page() {
 
 #[tokio::test]
 async fn exactly_full_last_page_has_no_next_url() {
-    let mock = MockKore::builder().clients(20).start().await;
-    let (_, page) = get(
-        &mock,
-        &token(&mock).await,
-        "/v1/clients?page_size=10&page_number=2",
-    )
-    .await;
+    let (_mock, _, page) = listed(20, "page_size=10&page_number=2").await;
     assert_eq!(page["meta"]["count"], 10);
     assert_eq!(page["meta"]["next_page_url"], Value::Null);
 }
 
 #[tokio::test]
 async fn following_next_page_urls_visits_every_client_once_in_order() {
-    let mock = MockKore::builder().clients(23).start().await;
+    let (mock, _, everything) = listed(23, "page_size=100&page_number=1").await;
     let token = token(&mock).await;
-    let (_, everything) = get(&mock, &token, "/v1/clients?page_size=100&page_number=1").await;
     let mut seen = Vec::new();
     let mut url = Some(format!(
         "{}/v1/clients?page_size=4&page_number=1",
@@ -188,15 +171,7 @@ async fn following_next_page_urls_visits_every_client_once_in_order() {
             next.starts_with(&mock.base_url()),
             "stays on the mock: {next}"
         );
-        let page: Value = http()
-            .get(&next)
-            .bearer_auth(&token)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let page = json_of(http().get(&next).bearer_auth(&token)).await;
         seen.extend(client_ids(&page));
         url = page["meta"]["next_page_url"].as_str().map(str::to_owned);
         pages += 1;
@@ -209,19 +184,16 @@ async fn following_next_page_urls_visits_every_client_once_in_order() {
 #[tokio::test]
 async fn page_urls_are_built_from_the_host_header() {
     let mock = MockKore::builder().clients(5).start().await;
-    let page: Value = http()
-        .get(format!(
-            "{}/v1/clients?page_number=2&page_size=2&client_type=standard",
-            mock.base_url()
-        ))
-        .header("host", "kore.example.test:8443")
-        .bearer_auth(token(&mock).await)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let page = json_of(
+        http()
+            .get(format!(
+                "{}/v1/clients?page_number=2&page_size=2&client_type=standard",
+                mock.base_url()
+            ))
+            .header("host", "kore.example.test:8443")
+            .bearer_auth(token(&mock).await),
+    )
+    .await;
     assert_eq!(
         page["meta"]["previous_page_url"],
         "http://kore.example.test:8443/v1/clients?page_size=2&page_number=1&client_type=standard"
@@ -230,21 +202,12 @@ async fn page_urls_are_built_from_the_host_header() {
 
 #[tokio::test]
 async fn client_type_filters_the_list() {
-    let mock = MockKore::builder().clients(40).start().await;
+    let (mock, _, all) = listed(40, "page_size=100&page_number=1").await;
     let token = token(&mock).await;
-    let (_, all) = get(&mock, &token, "/v1/clients?page_size=100&page_number=1").await;
-    let (_, admins) = get(
-        &mock,
-        &token,
-        "/v1/clients?page_size=100&page_number=1&client_type=admin",
-    )
-    .await;
-    let (_, standards) = get(
-        &mock,
-        &token,
-        "/v1/clients?page_size=100&page_number=1&client_type=standard",
-    )
-    .await;
+    let of_type =
+        |client_type| format!("/v1/clients?page_size=100&page_number=1&client_type={client_type}");
+    let (_, admins) = get(&mock, &token, &of_type("admin")).await;
+    let (_, standards) = get(&mock, &token, &of_type("standard")).await;
     let count = |page: &Value| page["meta"]["count"].as_u64().unwrap();
     assert!(
         count(&admins) > 0 && count(&standards) > 0,
@@ -461,13 +424,7 @@ async fn same_seed_and_count_give_the_same_clients() {
 
 #[tokio::test]
 async fn seeding_zero_clients_gives_an_empty_account() {
-    let mock = MockKore::builder().clients(0).start().await;
-    let (status, page) = get(
-        &mock,
-        &token(&mock).await,
-        "/v1/clients?page_size=10&page_number=1",
-    )
-    .await;
+    let (_mock, status, page) = listed(0, "page_size=10&page_number=1").await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(page["meta"]["count"], 0);
     assert_eq!(page["meta"]["next_page_url"], Value::Null);

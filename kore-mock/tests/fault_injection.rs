@@ -4,7 +4,7 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{VALID_CREATE, get, http, request_token, token};
+use common::{VALID_CREATE, get, good_form, http, json_of_response, request_token, token};
 use kore_mock::{Fault, MockKore, Route};
 use reqwest::StatusCode;
 use serde_json::Value;
@@ -20,12 +20,15 @@ async fn get_raw(mock: &MockKore, token: &str, path: &str) -> reqwest::Response 
         .unwrap()
 }
 
-fn good_form(mock: &MockKore) -> [(&'static str, &str); 3] {
-    [
-        ("grant_type", "client_credentials"),
-        ("client_id", mock.client_id()),
-        ("client_secret", mock.client_secret()),
-    ]
+/// `POST /v1/clients` with [`VALID_CREATE`] as sent, no content type.
+async fn post_create(mock: &MockKore, token: &str) -> reqwest::Response {
+    http()
+        .post(format!("{}/v1/clients", mock.base_url()))
+        .bearer_auth(token)
+        .body(VALID_CREATE)
+        .send()
+        .await
+        .unwrap()
 }
 
 #[tokio::test]
@@ -110,13 +113,7 @@ async fn injected_error_never_reaches_the_handler() {
     let token = token(&mock).await;
     mock.faults().push_statuses(Route::CreateClient, [503]);
     mock.faults().push_statuses(Route::Token, [503]);
-    let response = http()
-        .post(format!("{}/v1/clients", mock.base_url()))
-        .bearer_auth(&token)
-        .body(VALID_CREATE)
-        .send()
-        .await
-        .unwrap();
+    let response = post_create(&mock, &token).await;
     assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
     let (_, page) = get(&mock, &token, "/v1/clients?page_size=100&page_number=1").await;
     assert_eq!(
@@ -139,16 +136,8 @@ async fn injected_error_never_reaches_the_handler() {
 async fn injected_401_and_400_on_the_token_route_use_oauth_errors() {
     let mock = MockKore::start().await;
     mock.faults().push_statuses(Route::Token, [401, 400]);
-    let first: Value = request_token(&mock, &good_form(&mock))
-        .await
-        .json()
-        .await
-        .unwrap();
-    let second: Value = request_token(&mock, &good_form(&mock))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let first = json_of_response(request_token(&mock, &good_form(&mock)).await).await;
+    let second = json_of_response(request_token(&mock, &good_form(&mock)).await).await;
     assert_eq!(first["error"], "invalid_client");
     assert_eq!(second["error"], "invalid_request");
 }
@@ -178,10 +167,8 @@ async fn too_many_requests_carries_retry_after_when_configured() {
     let response = get_raw(&mock, &token, "/v1/ping").await;
     assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
     assert!(response.headers().get("retry-after").is_none());
-    assert_eq!(
-        response.json::<Value>().await.unwrap(),
-        serde_json::json!({"message": "Too Many Requests"})
-    );
+    let answer = json_of_response(response).await;
+    assert_eq!(answer, serde_json::json!({"message": "Too Many Requests"}));
 }
 
 #[tokio::test]
@@ -191,10 +178,8 @@ async fn an_injected_401_on_the_api_is_the_gateways_answer() {
     mock.faults().push_statuses(Route::Ping, [401]);
     let response = get_raw(&mock, &token, "/v1/ping").await;
     assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
-    assert_eq!(
-        response.json::<Value>().await.unwrap(),
-        serde_json::json!({"message": "Unauthorized"})
-    );
+    let answer = json_of_response(response).await;
+    assert_eq!(answer, serde_json::json!({"message": "Unauthorized"}));
 }
 
 #[tokio::test]
@@ -236,13 +221,7 @@ async fn truncated_create_response_still_creates_the_client() {
     let token = token(&mock).await;
     mock.faults()
         .push(Route::CreateClient, Fault::TruncatedJson);
-    let response = http()
-        .post(format!("{}/v1/clients", mock.base_url()))
-        .bearer_auth(&token)
-        .body(VALID_CREATE)
-        .send()
-        .await
-        .unwrap();
+    let response = post_create(&mock, &token).await;
     assert_eq!(response.status(), StatusCode::CREATED);
     assert!(serde_json::from_str::<Value>(&response.text().await.unwrap()).is_err());
     let (_, page) = get(&mock, &token, LIST).await;
@@ -266,19 +245,11 @@ async fn delay_fault_holds_one_request_only() {
 #[tokio::test]
 async fn expires_in_can_be_sent_as_a_numeric_string() {
     let mock = MockKore::builder().expires_in_as_string(true).start().await;
-    let body: Value = request_token(&mock, &good_form(&mock))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let body = json_of_response(request_token(&mock, &good_form(&mock)).await).await;
     assert_eq!(body["expires_in"], "3600");
 
     mock.faults().set_expires_in_as_string(false);
-    let body: Value = request_token(&mock, &good_form(&mock))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let body = json_of_response(request_token(&mock, &good_form(&mock)).await).await;
     assert_eq!(body["expires_in"], 3600);
 }
 
@@ -288,11 +259,7 @@ async fn tokens_can_expire_earlier_than_advertised() {
         .tokens_expire_after(Duration::from_millis(300))
         .start()
         .await;
-    let body: Value = request_token(&mock, &good_form(&mock))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let body = json_of_response(request_token(&mock, &good_form(&mock)).await).await;
     assert_eq!(
         body["expires_in"], 3600,
         "still advertises the full lifetime"
@@ -345,11 +312,7 @@ async fn clear_restores_normal_behaviour() {
     mock.faults().push_statuses(Route::Ping, [500]);
     mock.faults().clear();
     assert_eq!(mock.faults().pending(Route::Ping), 0);
-    let body: Value = request_token(&mock, &good_form(&mock))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let body = json_of_response(request_token(&mock, &good_form(&mock)).await).await;
     assert_eq!(body["expires_in"], 3600);
     let started = Instant::now();
     let (status, _) = get(&mock, body["access_token"].as_str().unwrap(), "/v1/ping").await;

@@ -75,14 +75,18 @@ async fn last_request_exposes_headers_and_body_per_route() {
     assert!(listed.body.is_empty());
 }
 
+/// A started mock, seen answering (a 401 to a ping without a token), and its address.
+async fn answering() -> (MockKore, std::net::SocketAddr) {
+    let mock = MockKore::start().await;
+    let (status, _) = get(&mock, "none", "/v1/ping").await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let addr = mock.addr();
+    (mock, addr)
+}
+
 #[tokio::test]
 async fn dropping_the_handle_stops_the_server() {
-    let mock = MockKore::start().await;
-    let addr = mock.addr();
-    assert_eq!(
-        get(&mock, "none", "/v1/ping").await.0,
-        StatusCode::UNAUTHORIZED
-    );
+    let (mock, addr) = answering().await;
     drop(mock);
     assert_stops_listening(addr).await;
 }
@@ -122,12 +126,7 @@ async fn shutdown_finishes_promptly_despite_a_request_in_flight() {
 
 #[tokio::test]
 async fn run_until_serves_until_the_signal_then_stops() {
-    let mock = MockKore::start().await;
-    let addr = mock.addr();
-    assert_eq!(
-        get(&mock, "none", "/v1/ping").await.0,
-        StatusCode::UNAUTHORIZED
-    );
+    let (mock, addr) = answering().await;
     tokio::time::timeout(
         Duration::from_secs(5),
         mock.run_until(tokio::time::sleep(Duration::from_millis(50))),

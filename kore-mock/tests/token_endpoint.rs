@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use common::{VALID_CREATE, create, get, http, request_token, token};
+use common::{VALID_CREATE, create, get, good_form, http, request_token, token};
 use kore_mock::MockKore;
 use reqwest::StatusCode;
 use serde_json::Value;
@@ -25,6 +25,11 @@ fn claims(jwt: &str) -> Value {
     serde_json::from_slice(&URL_SAFE_NO_PAD.decode(parts[1]).unwrap()).unwrap()
 }
 
+/// Requests a token with `form`, which the mock must refuse with `status` and OAuth `error`.
+async fn refused(mock: &MockKore, form: &[(&str, &str)], status: StatusCode, error: &str) {
+    oauth_error(request_token(mock, form).await, status, error).await;
+}
+
 async fn oauth_error(response: reqwest::Response, status: StatusCode, error: &str) {
     assert_eq!(response.status(), status);
     let body: Value = response.json().await.unwrap();
@@ -39,15 +44,7 @@ async fn oauth_error(response: reqwest::Response, status: StatusCode, error: &st
 #[tokio::test]
 async fn client_credentials_grant_returns_a_jwt_shaped_bearer_token() {
     let mock = MockKore::start().await;
-    let response = request_token(
-        &mock,
-        &[
-            ("grant_type", "client_credentials"),
-            ("client_id", mock.client_id()),
-            ("client_secret", mock.client_secret()),
-        ],
-    )
-    .await;
+    let response = request_token(&mock, &good_form(&mock)).await;
     assert_eq!(response.status(), StatusCode::OK);
     assert_eq!(response.headers()["cache-control"], "no-store");
     let body: Value = response.json().await.unwrap();
@@ -69,15 +66,7 @@ async fn token_lifetime_is_configurable() {
         .token_lifetime(Duration::from_secs(120))
         .start()
         .await;
-    let response = request_token(
-        &mock,
-        &[
-            ("grant_type", "client_credentials"),
-            ("client_id", mock.client_id()),
-            ("client_secret", mock.client_secret()),
-        ],
-    )
-    .await;
+    let response = request_token(&mock, &good_form(&mock)).await;
     let body: Value = response.json().await.unwrap();
     assert_eq!(body["expires_in"], 120);
     let claims = claims(body["access_token"].as_str().unwrap());
@@ -109,12 +98,7 @@ async fn wrong_or_missing_credentials_are_rejected_with_401_invalid_client() {
         vec![grant, secret],
         vec![grant],
     ] {
-        oauth_error(
-            request_token(&mock, &form).await,
-            StatusCode::UNAUTHORIZED,
-            "invalid_client",
-        )
-        .await;
+        refused(&mock, &form, StatusCode::UNAUTHORIZED, "invalid_client").await;
     }
     assert_eq!(mock.token_grants(), 0);
 }
@@ -140,8 +124,9 @@ async fn wrong_grant_type_is_rejected_with_400_unsupported_grant_type() {
         ("client_id", mock.client_id()),
         ("client_secret", mock.client_secret()),
     ];
-    oauth_error(
-        request_token(&mock, &form).await,
+    refused(
+        &mock,
+        &form,
         StatusCode::BAD_REQUEST,
         "unsupported_grant_type",
     )
@@ -151,12 +136,7 @@ async fn wrong_grant_type_is_rejected_with_400_unsupported_grant_type() {
         ("client_id", mock.client_id()),
         ("client_secret", mock.client_secret()),
     ];
-    oauth_error(
-        request_token(&mock, &form).await,
-        StatusCode::BAD_REQUEST,
-        "invalid_request",
-    )
-    .await;
+    refused(&mock, &form, StatusCode::BAD_REQUEST, "invalid_request").await;
 }
 
 #[tokio::test]
@@ -200,12 +180,7 @@ async fn configured_credentials_replace_the_defaults() {
         ("client_id", kore_mock::DEFAULT_CLIENT_ID),
         ("client_secret", kore_mock::DEFAULT_CLIENT_SECRET),
     ];
-    oauth_error(
-        request_token(&mock, &defaults).await,
-        StatusCode::UNAUTHORIZED,
-        "invalid_client",
-    )
-    .await;
+    refused(&mock, &defaults, StatusCode::UNAUTHORIZED, "invalid_client").await;
 }
 
 #[tokio::test]
@@ -220,35 +195,22 @@ async fn created_client_can_request_tokens_unless_locked() {
     )
     .await;
 
-    let form = |client: &Value| {
-        vec![
+    // A token request with the credentials of a client the create answered with.
+    let token_for = |client: &Value| {
+        let credential = |field: &str| client[field].as_str().unwrap().to_owned();
+        let form = [
             ("grant_type", "client_credentials".to_owned()),
-            (
-                "client_id",
-                client["client_id"].as_str().unwrap().to_owned(),
-            ),
-            (
-                "client_secret",
-                client["client_secret"].as_str().unwrap().to_owned(),
-            ),
-        ]
+            ("client_id", credential("client_id")),
+            ("client_secret", credential("client_secret")),
+        ];
+        http().post(mock.token_url()).form(&form).send()
     };
-    let response = http()
-        .post(mock.token_url())
-        .form(&form(&unlocked))
-        .send()
-        .await
-        .unwrap();
+    let response = token_for(&unlocked).await.unwrap();
     assert_eq!(response.status(), StatusCode::OK);
     let body: Value = response.json().await.unwrap();
     let (status, _) = get(&mock, body["access_token"].as_str().unwrap(), "/v1/ping").await;
     assert_eq!(status, StatusCode::OK);
 
-    let response = http()
-        .post(mock.token_url())
-        .form(&form(&locked))
-        .send()
-        .await
-        .unwrap();
+    let response = token_for(&locked).await.unwrap();
     oauth_error(response, StatusCode::UNAUTHORIZED, "invalid_client").await;
 }

@@ -3,7 +3,6 @@
 //! while the runtime's worker serves the mock.
 #![allow(dead_code)]
 
-use std::net::TcpListener;
 use std::time::Duration;
 
 use assert_cmd::Command;
@@ -42,6 +41,16 @@ const AMBIENT: [&str; 23] = [
     "no_proxy",
 ];
 
+/// A profile's lines for `mock`, with `secret` as its client secret.
+pub fn profile(mock: &Mock, secret: &str) -> String {
+    format!(
+        "client_id = \"{}\"\nclient_secret = \"{secret}\"\nbase_url = \"{}\"\ntoken_url = \"{}\"\n",
+        mock.mock.client_id(),
+        mock.mock.base_url(),
+        mock.mock.token_url()
+    )
+}
+
 /// A config file path that does not exist, so a developer's own profiles
 /// never leak into a test.
 pub fn no_config() -> String {
@@ -69,11 +78,7 @@ impl Mock {
     }
 
     pub fn with(builder: MockKoreBuilder) -> Self {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .enable_all()
-            .build()
-            .expect("a tokio runtime");
+        let runtime = kore_testkit::runtime::background();
         let mock = runtime.block_on(builder.start());
         let cache = tempfile::Builder::new()
             .prefix("kore-cache-")
@@ -109,9 +114,39 @@ impl Mock {
         command
     }
 
+    /// `kore args…` against this mock (`args` split at spaces), run to its end.
+    pub fn run(&self, args: &str) -> std::process::Output {
+        self.kore()
+            .args(args.split_whitespace())
+            .output()
+            .expect("kore runs")
+    }
+
+    /// [`Mock::run`] that must exit 0; its output.
+    pub fn succeeds(&self, args: &str) -> std::process::Output {
+        exits(0, self.kore().args(args.split_whitespace()))
+    }
+
     /// `kore --base-url … --token-url …`, no credentials.
     pub fn kore_without_credentials(&self) -> Command {
         self.pointed(kore())
+    }
+
+    /// [`Mock::kore`] as a `std` command, for a test that spawns it to signal
+    /// it or close its pipes.
+    pub fn kore_process(&self) -> std::process::Command {
+        let mut command = std::process::Command::new(assert_cmd::cargo::cargo_bin("kore"));
+        for name in AMBIENT {
+            command.env_remove(name);
+        }
+        command
+            .env("KORE_CONFIG", no_config())
+            .env("XDG_CACHE_HOME", self.cache.path())
+            .env("KORE_CLIENT_ID", self.mock.client_id())
+            .env("KORE_CLIENT_SECRET", self.mock.client_secret())
+            .args(["--base-url", &self.mock.base_url()])
+            .args(["--token-url", &self.mock.token_url()]);
+        command
     }
 
     /// The token files in this mock's cache directory.
@@ -159,12 +194,16 @@ fn clean(mut command: Command) -> Command {
     command
 }
 
-/// A 127.0.0.1 port nothing listens on (bound, then released).
+/// A 127.0.0.1 port nothing listens on.
 pub fn closed_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|listener| listener.local_addr())
-        .expect("a free port")
-        .port()
+    kore_testkit::tcp::closed_addr().port()
+}
+
+/// Runs `command` to its end; its output, which must have exited with `code`.
+pub fn exits(code: i32, command: &mut Command) -> std::process::Output {
+    let output = command.output().expect("kore runs");
+    assert_eq!(output.status.code(), Some(code), "{}", stderr(&output));
+    output
 }
 
 /// Stdout of a finished command, as text.

@@ -5,6 +5,8 @@ use std::time::Duration;
 
 use kore_clients::{Kore, KoreBuilder, RetryPolicy, SecretString};
 use kore_mock::{MockKore, MockKoreBuilder};
+use kore_testkit::deadline;
+use kore_testkit::tcp::{self, RawServer, Reply};
 
 /// Retries as in production, but with millisecond backoff so tests are quick.
 pub fn fast_retries() -> RetryPolicy {
@@ -26,6 +28,13 @@ pub fn builder_for(mock: &MockKore) -> KoreBuilder {
         .token_url(mock.token_url())
         .retry(fast_retries())
         .operation_timeout(CALL_BOUND)
+}
+
+/// A `Kore` for `mock` with one setting of [`builder_for`]'s changed by `configure`.
+pub fn kore_for(mock: &MockKore, configure: impl FnOnce(KoreBuilder) -> KoreBuilder) -> Kore {
+    configure(builder_for(mock))
+        .build()
+        .expect("valid configuration")
 }
 
 /// Starts `mock` and a `Kore` for it.
@@ -54,25 +63,93 @@ pub fn last_query(mock: &MockKore, route: kore_mock::Route) -> String {
 pub trait CollectAll {
     /// Every client the stream yields.
     fn all(self) -> impl Future<Output = Vec<kore_clients::Client>>;
+
+    /// Every item the stream yields, errors included.
+    fn results(self) -> impl Future<Output = Vec<kore_clients::Result<kore_clients::Client>>>;
 }
 
 impl CollectAll for kore_clients::ListClients {
     async fn all(self) -> Vec<kore_clients::Client> {
-        let listing = futures::TryStreamExt::try_collect(self.stream());
-        tokio::time::timeout(CALL_BOUND * 3, listing)
-            .await
-            .expect("the listing ends within 30 s")
-            .expect("the stream yields no error")
+        deadline::try_collect_within(LISTING_BOUND, self.stream()).await
     }
+
+    async fn results(self) -> Vec<kore_clients::Result<kore_clients::Client>> {
+        deadline::collect_within(LISTING_BOUND, self.stream()).await
+    }
+}
+
+/// What each of `tasks` returned, in order, all within [`LISTING_BOUND`];
+/// a task that panicked fails the test.
+pub async fn join_all<T>(tasks: impl IntoIterator<Item = tokio::task::JoinHandle<T>>) -> Vec<T> {
+    deadline::within(
+        LISTING_BOUND,
+        "the spawned calls",
+        futures::future::join_all(tasks),
+    )
+    .await
+    .into_iter()
+    .map(|joined| joined.expect("no task panicked"))
+    .collect()
+}
+
+/// How long one awaited step of a test may take, in real or virtual time:
+/// longer than any operation timeout or delay the tests set up for a call,
+/// so it fires only when the call hangs.
+pub const STEP_BOUND: Duration = Duration::from_secs(60);
+
+/// The error `kore`'s create of `new` ends with, within [`STEP_BOUND`].
+pub async fn create_error(kore: &Kore, new: kore_clients::NewClient) -> kore_clients::Error {
+    deadline::within(STEP_BOUND, "the create", kore.clients().create(new))
+        .await
+        .expect_err("the create fails")
+}
+
+/// The next item of `stream`, within [`CALL_BOUND`].
+pub async fn next<S: futures::Stream + Unpin>(stream: &mut S) -> Option<S::Item> {
+    deadline::next_within(CALL_BOUND, stream).await
+}
+
+/// How long a whole listing of these tests may take.
+pub const LISTING_BOUND: Duration = Duration::from_secs(30);
+
+/// Makes `server` answer `method path` with `answer`.
+pub async fn mount(
+    server: &wiremock::MockServer,
+    method: &str,
+    path: &str,
+    answer: impl wiremock::Respond + 'static,
+) {
+    wiremock::Mock::given(wiremock::matchers::method(method))
+        .and(wiremock::matchers::path(path))
+        .respond_with(answer)
+        .mount(server)
+        .await;
+}
+
+/// Makes `server` answer `route` (`"GET /v1/ping"`) with `status` and the JSON `body`.
+pub async fn answer_json(
+    server: &wiremock::MockServer,
+    route: &str,
+    status: u16,
+    body: serde_json::Value,
+) {
+    let (method, path) = route.split_once(' ').expect("a method and a path");
+    let answer = wiremock::ResponseTemplate::new(status).set_body_json(body);
+    mount(server, method, path, answer).await;
+}
+
+/// The cause of an [`kore_clients::Error::Auth`]; any other error fails the test.
+pub fn auth_source(error: &kore_clients::Error) -> &kore_clients::AuthError {
+    let kore_clients::Error::Auth { source, .. } = error else {
+        panic!("expected an auth error, got {error:?}")
+    };
+    source
 }
 
 /// Makes `server`'s `POST /token` answer with `body`.
 pub async fn mount_token(server: &wiremock::MockServer, body: serde_json::Value) {
-    wiremock::Mock::given(wiremock::matchers::method("POST"))
-        .and(wiremock::matchers::path("/token"))
-        .respond_with(wiremock::ResponseTemplate::new(200).set_body_json(body))
-        .mount(server)
-        .await;
+    let answer = wiremock::ResponseTemplate::new(200).set_body_json(body);
+    mount(server, "POST", "/token", answer).await;
 }
 
 /// A builder for a wiremock KORE: API at `server`, token endpoint at `/token`.
@@ -148,66 +225,14 @@ pub fn report(error: &dyn std::error::Error) -> String {
 /// A server on 127.0.0.1 that closes its first `resets` connections as soon
 /// as a request arrives, then answers every request with `status` and the
 /// JSON `body`.
-pub struct FlakyServer {
-    /// Where it listens.
-    pub addr: std::net::SocketAddr,
-    connections: std::sync::Arc<std::sync::atomic::AtomicUsize>,
-}
-
-impl FlakyServer {
-    /// Connections accepted so far.
-    pub fn connections(&self) -> usize {
-        self.connections.load(std::sync::atomic::Ordering::SeqCst)
-    }
-}
-
-/// Starts a [`FlakyServer`].
-pub async fn flaky_server(resets: usize, status: u16, body: serde_json::Value) -> FlakyServer {
-    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let connections = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
-    let counter = connections.clone();
-    let body = body.to_string();
-    tokio::spawn(async move {
-        while let Ok((mut socket, _)) = listener.accept().await {
-            let n = counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-            let body = body.clone();
-            tokio::spawn(async move {
-                let mut buf = vec![0u8; 8192];
-                // Read the whole request (small form or empty body).
-                let mut read = 0;
-                loop {
-                    match socket.read(&mut buf[read..]).await {
-                        Ok(0) | Err(_) => return,
-                        Ok(k) => read += k,
-                    }
-                    let text = String::from_utf8_lossy(&buf[..read]);
-                    if let Some(end) = text.find("\r\n\r\n") {
-                        let length = text[..end]
-                            .lines()
-                            .find_map(|l| {
-                                let (k, v) = l.split_once(':')?;
-                                k.eq_ignore_ascii_case("content-length")
-                                    .then(|| v.trim().parse::<usize>().ok())?
-                            })
-                            .unwrap_or(0);
-                        if read >= end + 4 + length {
-                            break;
-                        }
-                    }
-                }
-                if n < resets {
-                    return; // dropped: the peer sees the connection close
-                }
-                let response = format!(
-                    "HTTP/1.1 {status} X\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
-                    body.len()
-                );
-                let _ = socket.write_all(response.as_bytes()).await;
-                let _ = socket.shutdown().await;
-            });
+pub async fn flaky_server(resets: usize, status: u16, body: serde_json::Value) -> RawServer {
+    let answer = tcp::answer(status, &body.to_string());
+    RawServer::start(move |n| {
+        if n < resets {
+            Reply::Reset
+        } else {
+            Reply::ThenClose(answer.clone())
         }
-    });
-    FlakyServer { addr, connections }
+    })
+    .await
 }

@@ -176,10 +176,7 @@ fn clear_text_http_to_a_remote_host_is_refused_unless_opted_in() {
 #[tokio::test]
 async fn a_callers_reqwest_client_and_user_agent_are_used() {
     let mock = MockKore::builder().start().await;
-    let kore = common::builder_for(&mock)
-        .user_agent("my-app/1.2")
-        .build()
-        .unwrap();
+    let kore = common::kore_for(&mock, |b| b.user_agent("my-app/1.2"));
     kore.ping().await.unwrap();
     assert_eq!(
         mock.last_request(Route::Ping).unwrap().header("user-agent"),
@@ -196,7 +193,7 @@ async fn a_callers_reqwest_client_and_user_agent_are_used() {
         .user_agent("callers-client")
         .build()
         .unwrap();
-    let kore = common::builder_for(&mock).http_client(own).build().unwrap();
+    let kore = common::kore_for(&mock, |b| b.http_client(own));
     kore.ping().await.unwrap();
     assert_eq!(
         mock.last_request(Route::Ping).unwrap().header("user-agent"),

@@ -5,10 +5,16 @@ use crate::common;
 
 use std::time::Duration;
 
-use futures::TryStreamExt as _;
+use common::LISTING_BOUND;
+use kore_clients::Kore;
 use kore_clients::{CreateIfAbsent, Error, NewClient, Product, RetryPolicy};
 use kore_mock::{Fault, MockKore, Route};
+use kore_testkit::deadline;
+use kore_testkit::runtime::background;
+use kore_testkit::tcp::{self, RawServer, Reply};
+use kore_testkit::text::assert_contains;
 use serde_json::json;
+use tokio::runtime::Runtime;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
@@ -21,11 +27,7 @@ async fn a_gateway_5xx_to_a_create_is_an_unknown_outcome() {
     ] {
         let (mock, kore) = common::start(MockKore::builder().clients(0)).await;
         mock.faults().push(Route::CreateClient, fault.clone());
-        let error = kore
-            .clients()
-            .create(NewClient::new("edge-gw"))
-            .await
-            .unwrap_err();
+        let error = common::create_error(&kore, NewClient::new("edge-gw")).await;
         let Error::CreateOutcomeUnknown { name, .. } = &error else {
             panic!("{fault}: expected an unknown outcome, got {error:?}")
         };
@@ -34,7 +36,7 @@ async fn a_gateway_5xx_to_a_create_is_an_unknown_outcome() {
         assert_eq!(error.status().map(|s| s.as_u16()), Some(status), "{fault}");
         assert_eq!(mock.requests(Route::CreateClient), 1, "{fault}: sent once");
         let text = common::report(&error);
-        assert!(text.contains("kore clients list --name edge-gw"), "{text}");
+        assert_contains(&text, "kore clients list --name edge-gw");
     }
 }
 
@@ -48,11 +50,7 @@ async fn a_connection_lost_after_sending_a_create_is_an_unknown_outcome() {
         .base_url(format!("http://{}", api.addr))
         .build()
         .unwrap();
-    let error = kore
-        .clients()
-        .create(NewClient::new("lost"))
-        .await
-        .unwrap_err();
+    let error = common::create_error(&kore, NewClient::new("lost")).await;
     let Error::CreateOutcomeUnknown { cause, .. } = &error else {
         panic!("expected an unknown outcome, got {error:?}")
     };
@@ -63,9 +61,7 @@ async fn a_connection_lost_after_sending_a_create_is_an_unknown_outcome() {
 
 #[tokio::test]
 async fn a_create_refused_before_connecting_stays_retryable() {
-    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = closed.local_addr().unwrap();
-    drop(closed);
+    let addr = tcp::closed_addr();
     let tokens = MockServer::start().await;
     common::mount_token(&tokens, json!({"access_token": "t", "expires_in": 3600})).await;
     let kore = common::wiremock_builder(&tokens)
@@ -73,11 +69,7 @@ async fn a_create_refused_before_connecting_stays_retryable() {
         .retry(RetryPolicy::disabled())
         .build()
         .unwrap();
-    let error = kore
-        .clients()
-        .create(NewClient::new("never-sent"))
-        .await
-        .unwrap_err();
+    let error = common::create_error(&kore, NewClient::new("never-sent")).await;
     assert!(matches!(error, Error::Transport { .. }), "{error:?}");
     assert!(error.is_retryable(), "nothing reached KORE");
 }
@@ -85,18 +77,11 @@ async fn a_create_refused_before_connecting_stays_retryable() {
 #[tokio::test(start_paused = true)]
 async fn a_create_cut_short_by_the_operation_timeout_is_an_unknown_outcome() {
     let mock = MockKore::builder().clients(0).start().await;
-    let kore = common::builder_for(&mock)
-        .operation_timeout(Duration::from_secs(5))
-        .build()
-        .unwrap();
+    let kore = common::kore_for(&mock, |b| b.operation_timeout(Duration::from_secs(5)));
     kore.ping().await.unwrap();
     mock.faults()
         .push(Route::CreateClient, Fault::Delay(Duration::from_secs(20)));
-    let error = kore
-        .clients()
-        .create(NewClient::new("deadline"))
-        .await
-        .unwrap_err();
+    let error = common::create_error(&kore, NewClient::new("deadline")).await;
     let Error::CreateOutcomeUnknown { cause, .. } = &error else {
         panic!("expected an unknown outcome, got {error:?}")
     };
@@ -118,11 +103,7 @@ async fn a_wiremock_gateway_answering_a_create_with_json_500_is_an_unknown_outco
         .mount(&server)
         .await;
     let kore = common::wiremock_kore(&server).await;
-    let error = kore
-        .clients()
-        .create(NewClient::new("x"))
-        .await
-        .unwrap_err();
+    let error = common::create_error(&kore, NewClient::new("x")).await;
     assert!(
         matches!(error, Error::CreateOutcomeUnknown { .. }),
         "{error:?}"
@@ -197,39 +178,33 @@ async fn find_by_name_streams_exact_matches_across_pages() {
             .await
             .unwrap();
     }
-    let twins: Vec<_> = kore
-        .clients()
-        .find_by_name("twin")
-        .try_collect()
-        .await
-        .unwrap();
+    let twins =
+        deadline::try_collect_within(LISTING_BOUND, kore.clients().find_by_name("twin")).await;
     assert_eq!(twins.len(), 2);
     assert!(twins.iter().all(|c| c.name() == Some("twin")));
-    let none: Vec<_> = kore
-        .clients()
-        .find_by_name("twi")
-        .try_collect()
-        .await
-        .unwrap();
+    let none =
+        deadline::try_collect_within(LISTING_BOUND, kore.clients().find_by_name("twi")).await;
     assert!(none.is_empty(), "exact names only");
 }
 
 #[tokio::test]
 async fn create_if_absent_creates_once() {
     let (mock, kore) = common::start(MockKore::builder().clients(30)).await;
-    let first = kore
-        .clients()
-        .create_if_absent(NewClient::new("provisioned").product(Product::SuperSim))
+    let create_if_absent = || async {
+        let provisioned = NewClient::new("provisioned").product(Product::SuperSim);
+        let clients = kore.clients();
+        deadline::within(
+            LISTING_BOUND,
+            "a create-if-absent",
+            clients.create_if_absent(provisioned),
+        )
         .await
-        .unwrap();
+    };
+    let first = create_if_absent().await.unwrap();
     let CreateIfAbsent::Created(created) = first else {
         panic!("expected a new client, got {first:?}")
     };
-    let second = kore
-        .clients()
-        .create_if_absent(NewClient::new("provisioned").product(Product::SuperSim))
-        .await
-        .unwrap();
+    let second = create_if_absent().await.unwrap();
     let CreateIfAbsent::Existing(existing) = second else {
         panic!("expected the existing client, got {second:?}")
     };
@@ -240,34 +215,19 @@ async fn create_if_absent_creates_once() {
 /// A server that refuses its first `refusals` requests with 429 (Retry-After
 /// 0), then answers 201 with the start of a body and stalls.
 async fn stalling_create_server(refusals: usize) -> String {
-    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let api = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move {
-        for served in 0.. {
-            let (mut socket, _) = listener.accept().await.unwrap();
-            let mut request = vec![0u8; 8192];
-            let _ = socket.read(&mut request).await.unwrap();
-            if served < refusals {
-                socket
-                    .write_all(
-                        b"HTTP/1.1 429 Too Many Requests\r\nretry-after: 0\r\ncontent-length: 0\r\nconnection: close\r\n\r\n",
-                    )
-                    .await
-                    .unwrap();
-                continue;
-            }
-            socket
-                .write_all(
-                    b"HTTP/1.1 201 Created\r\ncontent-type: application/json\r\ncontent-length: 500\r\n\r\n{\"client_id\":\"apiclient_slow\",\"client_secret\":\"s3cr",
-                )
-                .await
-                .unwrap();
-            tokio::time::sleep(Duration::from_secs(3600)).await;
-            drop(socket);
+    let server = RawServer::start(move |served| {
+        if served < refusals {
+            Reply::ThenClose(
+                b"HTTP/1.1 429 Too Many Requests\r\nretry-after: 0\r\ncontent-length: 0\r\nconnection: close\r\n\r\n".to_vec(),
+            )
+        } else {
+            Reply::ThenStall(
+                b"HTTP/1.1 201 Created\r\ncontent-type: application/json\r\ncontent-length: 500\r\n\r\n{\"client_id\":\"apiclient_slow\",\"client_secret\":\"s3cr".to_vec(),
+            )
         }
-    });
-    api
+    })
+    .await;
+    server.url()
 }
 
 /// Creates against [`stalling_create_server`] with a 5 s operation timeout
@@ -281,11 +241,7 @@ async fn create_keeps_the_stalled_answer(refusals: usize) {
         .operation_timeout(Duration::from_secs(5))
         .build()
         .unwrap();
-    let error = kore
-        .clients()
-        .create(NewClient::new("slow"))
-        .await
-        .unwrap_err();
+    let error = common::create_error(&kore, NewClient::new("slow")).await;
     let Error::CreatedButUndecodable { created, reason } = &error else {
         panic!("expected the kept answer, got {error:?}")
     };
@@ -294,7 +250,7 @@ async fn create_keeps_the_stalled_answer(refusals: usize) {
         r#"{"client_id":"apiclient_slow","client_secret":"s3cr"#
     );
     assert_eq!(created.client_id(), Some("apiclient_slow"));
-    assert!(reason.contains("operation timeout"), "{reason}");
+    assert_contains(reason, "operation timeout");
 }
 
 #[tokio::test(start_paused = true)]
@@ -307,29 +263,30 @@ async fn the_answer_to_a_create_retried_after_429_is_kept_too() {
     create_keeps_the_stalled_answer(1).await;
 }
 
-#[test]
-fn callers_waiting_on_a_token_request_abandoned_with_its_runtime_start_another() {
-    let runtime = || {
-        tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .enable_all()
-            .build()
-            .unwrap()
-    };
-    let server = runtime();
+/// A slow token request in flight on a caller's runtime (`first`, last),
+/// whose caller has given up; the mock (second) lives on a runtime of its own
+/// (`server`, first).
+fn abandoning() -> (Runtime, MockKore, Kore, Runtime) {
+    let server = background();
     let mock = server.block_on(
         MockKore::builder()
             .latency(Route::Token, Duration::from_millis(500))
             .start(),
     );
     let kore = server.block_on(async { common::builder_for(&mock).build().unwrap() });
-    // The first caller's runtime runs the token request...
-    let first = runtime();
+    let first = background();
     let gave_up = first
         .block_on(async { tokio::time::timeout(Duration::from_millis(50), kore.ping()).await });
     assert!(gave_up.is_err());
+    (server, mock, kore, first)
+}
+
+#[test]
+fn callers_waiting_on_a_token_request_abandoned_with_its_runtime_start_another() {
+    // The first caller's runtime runs the token request...
+    let (_server, mock, kore, first) = abandoning();
     // ...while a caller on another runtime is already waiting for it...
-    let second = runtime();
+    let second = background();
     let (waiting, is_waiting) = std::sync::mpsc::channel();
     let waiter = second.spawn({
         let kore = kore.clone();
@@ -385,35 +342,17 @@ fn a_caller_on_a_runtime_that_has_shut_down_gets_an_error_instead_of_spinning() 
         .recv_timeout(Duration::from_secs(10))
         .expect("the caller gets an answer within 10 s");
     let error = result.unwrap_err();
-    assert!(error.contains("abandoned"), "{error}");
+    assert_contains(&error, "abandoned");
 }
 
 #[test]
 fn a_token_request_abandoned_with_its_runtime_does_not_block_the_next_one() {
-    let runtime = |_: ()| {
-        tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .enable_all()
-            .build()
-            .unwrap()
-    };
-    // The mock lives on a runtime of its own, for the whole test.
-    let server = runtime(());
-    let mock = server.block_on(
-        MockKore::builder()
-            .latency(Route::Token, Duration::from_millis(500))
-            .start(),
-    );
-    let kore = server.block_on(async { common::builder_for(&mock).build().unwrap() });
     // A caller's runtime starts the token request, then shuts down with it
     // in flight (as a `#[tokio::test]` or a per-call runtime would).
-    let first = runtime(());
-    let gave_up = first
-        .block_on(async { tokio::time::timeout(Duration::from_millis(50), kore.ping()).await });
-    assert!(gave_up.is_err());
+    let (_server, mock, kore, first) = abandoning();
     first.shutdown_background();
     // Another runtime's call starts a new request instead of waiting on the dead one.
-    let second = runtime(());
+    let second = background();
     second
         .block_on(async { tokio::time::timeout(Duration::from_secs(10), kore.ping()).await })
         .expect("the call ends")

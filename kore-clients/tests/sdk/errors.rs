@@ -4,6 +4,7 @@ use crate::common;
 
 use kore_clients::{Error, ExposeSecret as _, NewClient, Operation, Product};
 use kore_mock::{Fault, MockKore, Route};
+use kore_testkit::text::{assert_contains, assert_lacks};
 
 #[tokio::test]
 async fn unknown_client_is_a_404_api_error_with_kores_fields() {
@@ -34,7 +35,7 @@ async fn unknown_client_is_a_404_api_error_with_kores_fields() {
         display.starts_with("get client (GET /v1/clients/{client_id}): KORE returned HTTP 404"),
         "{display}"
     );
-    assert!(display.contains("check the id"), "{display}");
+    assert_contains(&display, "check the id");
 }
 
 #[tokio::test]
@@ -52,7 +53,7 @@ async fn a_gateway_html_page_is_reported_with_status_and_an_excerpt() {
         panic!("expected UnexpectedResponse, got {error:?}")
     };
     assert_eq!(status.as_u16(), 502);
-    assert!(excerpt.contains("502"), "{excerpt}");
+    assert_contains(excerpt, "502");
     assert!(excerpt.chars().count() <= 301);
     assert!(error.is_retryable());
     assert_eq!(mock.requests(Route::ListClients), 3, "502 is retried");
@@ -89,19 +90,19 @@ async fn an_undecodable_create_response_keeps_the_secret_and_says_the_client_exi
     let (mock, kore) = common::start(MockKore::builder().clients(0)).await;
     mock.faults()
         .push(Route::CreateClient, Fault::TruncatedJson);
-    let error = kore
-        .clients()
-        .create(NewClient::new("half-answered").product(Product::SuperSim))
-        .await
-        .unwrap_err();
+    let error = common::create_error(
+        &kore,
+        NewClient::new("half-answered").product(Product::SuperSim),
+    )
+    .await;
     let Error::CreatedButUndecodable { created, .. } = &error else {
         panic!("expected CreatedButUndecodable, got {error:?}")
     };
     let body = created.expose_body();
-    assert!(body.contains("client_secret"), "{body}");
+    assert_contains(body, "client_secret");
     let display = error.to_string();
-    assert!(display.contains("KORE created the client"), "{display}");
-    assert!(display.contains("expose_body"), "{display}");
+    assert_contains(&display, "KORE created the client");
+    assert_contains(&display, "expose_body");
     // The secret is in the raw body but nowhere in what prints.
     let secret_start = body.find("\"client_secret\":\"").map(|i| i + 17).unwrap();
     let secret: String = body[secret_start..]
@@ -110,7 +111,7 @@ async fn an_undecodable_create_response_keeps_the_secret_and_says_the_client_exi
         .collect();
     assert!(secret.len() >= 8, "{body}");
     for rendered in [display, format!("{error:?}"), format!("{error:#?}")] {
-        assert!(!rendered.contains(&secret), "{rendered}");
+        assert_lacks(&rendered, &secret);
     }
     assert_eq!(mock.requests(Route::CreateClient), 1, "never retried");
     let page = kore.clients().list().send().await.unwrap();
@@ -126,7 +127,7 @@ async fn create_validates_input_before_any_request() {
         NewClient::new("   "),
         NewClient::new("ok").account_id(" "),
     ] {
-        let error = kore.clients().create(bad).await.unwrap_err();
+        let error = common::create_error(&kore, bad).await;
         assert!(
             matches!(
                 error,
@@ -197,25 +198,25 @@ async fn ping_reports_status() {
 mod created_without_a_secret {
     use super::common;
     use kore_clients::{Error, Kore, NewClient, SecretString};
+    use kore_testkit::tcp::{RawServer, Reply};
+    use kore_testkit::text::assert_lacks;
     use serde_json::json;
-    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
-    use wiremock::matchers::{method, path};
-    use wiremock::{Mock, MockServer, ResponseTemplate};
+
+    use wiremock::{MockServer, ResponseTemplate};
 
     /// Creates against a wiremock KORE whose create answers 201 with `body`
     /// (and `content_type`).
     async fn create_answered_with(body: &str, content_type: &str) -> Error {
         let server = MockServer::start().await;
-        Mock::given(method("POST"))
-            .and(path("/v1/clients"))
-            .respond_with(ResponseTemplate::new(201).set_body_raw(body.to_owned(), content_type))
-            .mount(&server)
-            .await;
+        common::mount(
+            &server,
+            "POST",
+            "/v1/clients",
+            ResponseTemplate::new(201).set_body_raw(body.to_owned(), content_type),
+        )
+        .await;
         let kore = common::wiremock_kore(&server).await;
-        kore.clients()
-            .create(NewClient::new("x"))
-            .await
-            .unwrap_err()
+        common::create_error(&kore, NewClient::new("x")).await
     }
 
     #[tokio::test]
@@ -289,45 +290,29 @@ mod created_without_a_secret {
     #[tokio::test]
     async fn a_decoder_error_never_quotes_the_secret() {
         let server = MockServer::start().await;
-        Mock::given(method("POST"))
-            .and(path("/v1/clients"))
-            .respond_with(ResponseTemplate::new(201).set_body_json(
-                json!({"client_id": "apiclient_n", "client_secret": 987654321987u64}),
-            ))
-            .mount(&server)
-            .await;
+        let answer = json!({"client_id": "apiclient_n", "client_secret": 987654321987u64});
+        common::answer_json(&server, "POST /v1/clients", 201, answer).await;
         let kore = common::wiremock_kore(&server).await;
-        let error = kore
-            .clients()
-            .create(NewClient::new("x"))
-            .await
-            .unwrap_err();
+        let error = common::create_error(&kore, NewClient::new("x")).await;
         assert!(
             matches!(error, Error::CreatedButUndecodable { .. }),
             "{error:?}"
         );
         for rendered in [error.to_string(), format!("{error:?}")] {
-            assert!(!rendered.contains("987654321987"), "{rendered}");
+            assert_lacks(&rendered, "987654321987");
         }
     }
 
     #[tokio::test]
     async fn a_201_whose_body_breaks_off_says_the_client_exists() {
         // A server that answers the create with a 201 and half a body.
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let api = format!("http://{}", listener.local_addr().unwrap());
-        let server_task = tokio::spawn(async move {
-            let (mut socket, _) = listener.accept().await.unwrap();
-            let mut request = vec![0u8; 8192];
-            let _ = socket.read(&mut request).await.unwrap();
-            socket
-                .write_all(
-                    b"HTTP/1.1 201 Created\r\ncontent-type: application/json\r\ncontent-length: 500\r\n\r\n{\"client_id\":\"apiclient_cut\",\"client_sec",
-                )
-                .await
-                .unwrap();
-            socket.shutdown().await.unwrap();
-        });
+        let server = RawServer::start(|_| {
+            Reply::ThenClose(
+                b"HTTP/1.1 201 Created\r\ncontent-type: application/json\r\ncontent-length: 500\r\n\r\n{\"client_id\":\"apiclient_cut\",\"client_sec".to_vec(),
+            )
+        })
+        .await;
+        let api = server.url();
         let tokens = MockServer::start().await;
         let kore = common::wiremock_kore(&tokens).await;
         let kore = Kore::builder()
@@ -337,12 +322,8 @@ mod created_without_a_secret {
             .token_url(kore.token_url().to_owned())
             .build()
             .unwrap();
-        let error = kore
-            .clients()
-            .create(NewClient::new("x"))
-            .await
-            .unwrap_err();
-        server_task.await.unwrap();
+        let error = common::create_error(&kore, NewClient::new("x")).await;
+        assert_eq!(server.connections(), 1, "the create reached the server");
         let Error::CreatedButUndecodable { created, reason } = &error else {
             panic!("expected CreatedButUndecodable, got {error:?}")
         };
@@ -370,27 +351,29 @@ mod created_without_a_secret {
 #[tokio::test]
 async fn an_error_body_echoing_the_token_or_secret_is_scrubbed() {
     use serde_json::json;
-    use wiremock::matchers::{method, path};
-    use wiremock::{Mock, MockServer, ResponseTemplate};
+
+    use wiremock::{MockServer, ResponseTemplate};
 
     let server = MockServer::start().await;
     let token = "echoed-access-token-0123456789";
     common::mount_token(&server, json!({"access_token": token, "expires_in": 3600})).await;
-    Mock::given(method("GET"))
-        .and(path("/v1/clients/apiclient_x"))
-        .respond_with(ResponseTemplate::new(404).set_body_json(json!({
+    common::answer_json(
+        &server,
+        "GET /v1/clients/apiclient_x",
+        404,
+        json!({
             "message": format!("no client for token {token}"),
             "info": "sent with client_secret=wiremock-secret",
-        })))
-        .mount(&server)
-        .await;
-    Mock::given(method("GET"))
-        .and(path("/v1/ping"))
-        .respond_with(
-            ResponseTemplate::new(502).set_body_string(format!("<html>Bearer {token}</html>")),
-        )
-        .mount(&server)
-        .await;
+        }),
+    )
+    .await;
+    common::mount(
+        &server,
+        "GET",
+        "/v1/ping",
+        ResponseTemplate::new(502).set_body_string(format!("<html>Bearer {token}</html>")),
+    )
+    .await;
     let kore = common::wiremock_builder(&server)
         .retry(kore_clients::RetryPolicy::disabled())
         .build()
@@ -411,14 +394,13 @@ async fn an_error_body_echoing_the_token_or_secret_is_scrubbed() {
                 "a secret leaked into: {rendered}"
             );
         }
-        assert!(rendered.contains("[redacted]"), "{rendered}");
+        assert_contains(&rendered, "[redacted]");
     }
 }
 
 #[tokio::test]
 async fn an_undocumented_status_with_kores_error_fields_is_an_api_error() {
-    use wiremock::matchers::{method, path};
-    use wiremock::{Mock, MockServer, ResponseTemplate};
+    use wiremock::MockServer;
 
     // 418 is in no operation's responses; KORE's error shape still decides.
     for (body, code, message) in [
@@ -430,11 +412,7 @@ async fn an_undocumented_status_with_kores_error_fields_is_an_api_error() {
         (serde_json::json!({"code": 418}), Some(418), None),
     ] {
         let server = MockServer::start().await;
-        Mock::given(method("GET"))
-            .and(path("/v1/ping"))
-            .respond_with(ResponseTemplate::new(418).set_body_json(&body))
-            .mount(&server)
-            .await;
+        common::answer_json(&server, "GET /v1/ping", 418, body.clone()).await;
         let kore = common::wiremock_kore(&server).await;
         let error = kore.ping().await.unwrap_err();
         let Error::Api {
@@ -455,13 +433,8 @@ async fn an_undocumented_status_with_kores_error_fields_is_an_api_error() {
     }
     // Without either field it is not KORE's error body.
     let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path("/v1/ping"))
-        .respond_with(
-            ResponseTemplate::new(418).set_body_json(serde_json::json!({"detail": "tea"})),
-        )
-        .mount(&server)
-        .await;
+    let answer = serde_json::json!({"detail": "tea"});
+    common::answer_json(&server, "GET /v1/ping", 418, answer).await;
     let kore = common::wiremock_kore(&server).await;
     let error = kore.ping().await.unwrap_err();
     assert!(

@@ -6,6 +6,7 @@ use crate::common;
 use futures::TryStreamExt as _;
 use kore_clients::{ClientType, Error, ExposeSecret as _, NewClient, Open, Product};
 use kore_mock::{DRIFT_CLIENT_TYPE, DRIFT_PRODUCT, Fault, MockKore, Route};
+use kore_testkit::text::{assert_contains, assert_lacks};
 use serde_json::{Value, json};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -130,7 +131,7 @@ async fn a_create_answered_with_unknown_values_and_fields_delivers_its_secret() 
         "n3sted-created",
         "pr1vate-created",
     ] {
-        assert!(!rendered.contains(secret), "{rendered}");
+        assert_lacks(&rendered, secret);
     }
 }
 
@@ -164,11 +165,11 @@ async fn an_unlisted_product_is_sent_as_given_and_a_listed_one_checked() {
     );
 
     // An unlisted value must still be a plausible one: refused before sending.
-    let error = kore
-        .clients()
-        .create(NewClient::new("bot").product(Open::parse(" IoTConnect")))
-        .await
-        .unwrap_err();
+    let error = common::create_error(
+        &kore,
+        NewClient::new("bot").product(Open::parse(" IoTConnect")),
+    )
+    .await;
     assert!(matches!(error, Error::InvalidInput { .. }), "{error:?}");
     assert!(error.to_string().contains("surrounding spaces"), "{error}");
 }
@@ -246,7 +247,7 @@ async fn a_field_whose_type_changed_is_an_error_named_by_its_pointer() {
     let Error::Decode { message, .. } = &error else {
         panic!("expected Decode, got {error:?}")
     };
-    assert!(message.contains("(at /clients/1/locked)"), "{message}");
+    assert_contains(message, "(at /clients/1/locked)");
 }
 
 #[tokio::test]

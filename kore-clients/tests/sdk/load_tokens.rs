@@ -12,7 +12,6 @@ use crate::common;
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-use futures::future::join_all;
 use kore_clients::{Error, Kore};
 use kore_mock::{MockKore, Route};
 
@@ -199,9 +198,7 @@ fn loaded_kore(mock: &MockKore) -> kore_clients::Kore {
 
 /// Fails the test (instead of hanging it) if `test` overruns [`BUDGET`].
 async fn within_budget(test: impl Future<Output = ()>) {
-    tokio::time::timeout(BUDGET, test)
-        .await
-        .expect("the test finished within its time budget");
+    kore_testkit::deadline::within(BUDGET, "the test", test).await;
 }
 
 /// The ids of a mock seeded with [`CLIENTS`] clients and the default seed,
@@ -234,11 +231,7 @@ async fn get_all(kore: &Kore, ids: &[String]) -> Vec<kore_clients::Result<kore_c
         let (kore, id) = (kore.clone(), id.clone());
         tokio::spawn(async move { kore.clients().get(&id).await })
     });
-    join_all(tasks)
-        .await
-        .into_iter()
-        .map(|joined| joined.expect("no task panicked"))
-        .collect()
+    common::join_all(tasks).await
 }
 
 #[derive(Debug)]

@@ -7,12 +7,11 @@ use crate::common::CollectAll as _;
 use std::collections::HashSet;
 use std::time::Duration;
 
-use futures::StreamExt as _;
 use kore_clients::{ClientType, Error};
 use kore_mock::{MockKore, Route};
+use kore_testkit::text::assert_contains;
 use serde_json::json;
-use wiremock::matchers::{method, path};
-use wiremock::{Mock, MockServer, ResponseTemplate};
+use wiremock::MockServer;
 
 #[tokio::test]
 async fn send_returns_one_page_with_integer_meta() {
@@ -44,10 +43,8 @@ async fn send_returns_one_page_with_integer_meta() {
             .contains("page_number=1")
     );
     let query = common::last_query(&mock, Route::ListClients);
-    assert!(
-        query.contains("page_size=10") && query.contains("page_number=2"),
-        "{query}"
-    );
+    assert_contains(&query, "page_size=10");
+    assert_contains(&query, "page_number=2");
 }
 
 #[tokio::test]
@@ -55,10 +52,8 @@ async fn default_page_size_is_100() {
     let (mock, kore) = common::start(MockKore::builder().clients(3)).await;
     kore.clients().list().send().await.unwrap();
     let query = common::last_query(&mock, Route::ListClients);
-    assert!(
-        query.contains("page_size=100") && query.contains("page_number=1"),
-        "{query}"
-    );
+    assert_contains(&query, "page_size=100");
+    assert_contains(&query, "page_number=1");
 }
 
 #[tokio::test]
@@ -113,14 +108,14 @@ async fn stream_fetches_lazily() {
     let (mock, kore) = common::start(MockKore::builder().clients(50)).await;
     let mut stream = Box::pin(kore.clients().list().page_size(10).stream());
     for _ in 0..10 {
-        stream.next().await.unwrap().unwrap();
+        common::next(&mut stream).await.unwrap().unwrap();
     }
     assert_eq!(
         mock.requests(Route::ListClients),
         1,
         "only the first page so far"
     );
-    stream.next().await.unwrap().unwrap();
+    common::next(&mut stream).await.unwrap().unwrap();
     assert_eq!(mock.requests(Route::ListClients), 2);
 }
 
@@ -202,14 +197,14 @@ async fn concurrency_sends_k_requests_before_the_first_page_is_read() {
     .await;
     kore.ping().await.unwrap();
     let mut stream = Box::pin(kore.clients().list().page_size(50).concurrency(8).stream());
-    stream.next().await.unwrap().unwrap();
+    common::next(&mut stream).await.unwrap().unwrap();
     assert_eq!(
         mock.requests(Route::ListClients),
         8,
         "pages 1-8 requested together"
     );
     let mut sequential = Box::pin(kore.clients().list().page_size(50).stream());
-    sequential.next().await.unwrap().unwrap();
+    common::next(&mut sequential).await.unwrap().unwrap();
     assert_eq!(mock.requests(Route::ListClients), 9, "one page at a time");
 }
 
@@ -258,7 +253,7 @@ async fn client_type_filter_is_sent_and_applied() {
             .all(|c| c.client_type().is_some_and(|t| *t == ClientType::Admin))
     );
     let query = common::last_query(&mock, Route::ListClients);
-    assert!(query.contains("client_type=admin"), "{query}");
+    assert_contains(&query, "client_type=admin");
 }
 
 #[tokio::test]
@@ -271,7 +266,7 @@ async fn zero_page_size_or_number_is_rejected_before_any_request() {
         let error = list.clone().send().await.unwrap_err();
         assert!(matches!(error, Error::InvalidInput { .. }), "{error:?}");
         assert!(error.to_string().contains("must be at least 1"), "{error}");
-        let streamed: Vec<_> = list.stream().collect().await;
+        let streamed = list.results().await;
         assert!(matches!(
             streamed.as_slice(),
             [Err(Error::InvalidInput { .. })]
@@ -308,24 +303,19 @@ async fn a_server_repeating_the_same_page_ends_the_stream_with_an_error() {
     let clients: Vec<_> = (0..2)
         .map(|i| json!({"client_id": format!("apiclient_{i}")}))
         .collect();
-    Mock::given(method("GET"))
-        .and(path("/v1/clients"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+    common::answer_json(
+        &server,
+        "GET /v1/clients",
+        200,
+        json!({
             "meta": {"count": 2, "page_size": 2, "next_page_url": "http://127.0.0.1/next"},
             "clients": clients
-        })))
-        .mount(&server)
-        .await;
+        }),
+    )
+    .await;
     let kore = common::wiremock_kore(&server).await;
-    let listing = kore
-        .clients()
-        .list()
-        .page_size(2)
-        .stream()
-        .collect::<Vec<_>>();
-    let results = tokio::time::timeout(common::CALL_BOUND, listing)
-        .await
-        .expect("the repeat ends the listing");
+    // The repeat ends the listing.
+    let results = kore.clients().list().page_size(2).results().await;
     assert_eq!(results.len(), 3, "two clients, then the error");
     let error = results[2].as_ref().unwrap_err();
     assert!(matches!(error, Error::Pagination { .. }), "{error:?}");
@@ -339,7 +329,7 @@ async fn a_page_error_ends_the_stream_after_the_clients_already_yielded() {
         Route::ListClients,
         [kore_mock::Fault::Pass, kore_mock::Fault::Status(404)],
     );
-    let results: Vec<_> = kore.clients().list().page_size(10).stream().collect().await;
+    let results = kore.clients().list().page_size(10).results().await;
     assert_eq!(results.len(), 11);
     assert!(results[..10].iter().all(Result::is_ok));
     assert_eq!(

@@ -5,16 +5,19 @@
 //! virtual too, and a test that "waits" 90 s takes milliseconds.
 
 use crate::common;
+use crate::common::CollectAll as _;
 
 use std::time::Duration;
 
+use common::LISTING_BOUND;
 use futures::StreamExt as _;
 use kore_clients::{AuthErrorKind, Error, RetryPolicy};
 use kore_mock::{Fault, MockKore, Route};
+use kore_testkit::deadline;
+use kore_testkit::text::{assert_contains, assert_lacks};
 use serde_json::json;
 use tokio::time::{Instant, advance, timeout};
-use wiremock::matchers::{method, path};
-use wiremock::{Mock, MockServer, ResponseTemplate};
+use wiremock::{MockServer, ResponseTemplate};
 
 // ---------------------------------------------------------------------------
 // 1. A token request outlives the caller that started it.
@@ -48,10 +51,7 @@ async fn token_slower_than_the_deadline() -> (MockKore, kore_clients::Kore) {
         .latency(Route::Token, Duration::from_millis(1500))
         .start()
         .await;
-    let kore = common::builder_for(&mock)
-        .operation_timeout(Duration::from_secs(1))
-        .build()
-        .unwrap();
+    let kore = common::kore_for(&mock, |b| b.operation_timeout(Duration::from_secs(1)));
     (mock, kore)
 }
 
@@ -73,11 +73,7 @@ async fn a_create_that_runs_out_of_time_before_it_is_sent_is_known_not_to_have_h
     // The deadline passes while the token is still on its way: the create
     // was never sent, so its outcome is not "unknown".
     let (mock, kore) = token_slower_than_the_deadline().await;
-    let error = kore
-        .clients()
-        .create(kore_clients::NewClient::new("never-sent"))
-        .await
-        .unwrap_err();
+    let error = common::create_error(&kore, kore_clients::NewClient::new("never-sent")).await;
     assert!(
         matches!(error, Error::OperationTimeout { attempts: 0, .. }),
         "{error:?}"
@@ -88,32 +84,35 @@ async fn a_create_that_runs_out_of_time_before_it_is_sent_is_known_not_to_have_h
 // ---------------------------------------------------------------------------
 // 2. A prefetched page nobody polls cannot block anyone's token.
 
-#[tokio::test(start_paused = true)]
-async fn a_stream_left_unpolled_mid_token_request_never_blocks_other_calls() {
-    let (mock, kore) = common::start(
-        MockKore::builder()
-            .clients(50)
-            .latency(Route::Token, Duration::from_secs(1)),
-    )
-    .await;
-    let mut stream = Box::pin(kore.clients().list().page_size(10).concurrency(3).stream());
-    // The reader gives up on the first item while the page requests wait
-    // for the token, and then stops polling the stream (but keeps it).
-    assert!(
-        timeout(Duration::from_millis(100), stream.next())
+#[test]
+fn a_stream_left_unpolled_mid_token_request_never_blocks_other_calls() {
+    // In real time too: a walk that never ends would keep the paused clock still.
+    deadline::run_paused(common::STEP_BOUND, || async {
+        let (mock, kore) = common::start(
+            MockKore::builder()
+                .clients(50)
+                .latency(Route::Token, Duration::from_secs(1)),
+        )
+        .await;
+        let mut stream = Box::pin(kore.clients().list().page_size(10).concurrency(3).stream());
+        // The reader gives up on the first item while the page requests wait
+        // for the token, and then stops polling the stream (but keeps it).
+        assert!(
+            timeout(Duration::from_millis(100), stream.next())
+                .await
+                .is_err()
+        );
+        // Its own next call must not wait on the abandoned page futures.
+        timeout(Duration::from_secs(5), kore.ping())
             .await
-            .is_err()
-    );
-    // Its own next call must not wait on the abandoned page futures.
-    timeout(Duration::from_secs(5), kore.ping())
-        .await
-        .expect("the call is not blocked by the unpolled stream")
-        .unwrap();
-    assert_eq!(mock.requests(Route::Token), 1);
-    // The stream still works when polled again.
-    let rest: Vec<_> = stream.collect().await;
-    assert_eq!(rest.len(), 50);
-    assert!(rest.iter().all(Result::is_ok));
+            .expect("the call is not blocked by the unpolled stream")
+            .unwrap();
+        assert_eq!(mock.requests(Route::Token), 1);
+        // The stream still works when polled again.
+        let rest = deadline::collect_within(LISTING_BOUND, stream).await;
+        assert_eq!(rest.len(), 50);
+        assert!(rest.iter().all(Result::is_ok));
+    });
 }
 
 // ---------------------------------------------------------------------------
@@ -126,13 +125,10 @@ async fn a_slow_reader_causes_no_timeouts_and_no_repeated_page_requests() {
         .latency(Route::ListClients, Duration::from_millis(200))
         .start()
         .await;
-    let kore = common::builder_for(&mock)
-        .timeout(Duration::from_secs(1))
-        .build()
-        .unwrap();
+    let kore = common::kore_for(&mock, |b| b.timeout(Duration::from_secs(1)));
     let mut stream = Box::pin(kore.clients().list().page_size(10).concurrency(4).stream());
     let mut seen = 0;
-    while let Some(client) = stream.next().await {
+    while let Some(client) = common::next(&mut stream).await {
         client.unwrap();
         seen += 1;
         if seen % 10 == 1 {
@@ -188,9 +184,7 @@ async fn the_token_endpoint_has_its_own_timeout() {
         .unwrap();
     let started = Instant::now();
     let error = kore.ping().await.unwrap_err();
-    let Error::Auth { source, .. } = &error else {
-        panic!("expected an auth error, got {error:?}")
-    };
+    let source = common::auth_source(&error);
     assert_eq!(source.kind(), AuthErrorKind::Unreachable, "{error}");
     assert_eq!(
         started.elapsed().as_secs(),
@@ -230,11 +224,7 @@ async fn token_requests_are_retried_after_a_connection_reset() {
     )
     .await;
     let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path("/v1/ping"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"status": "OK"})))
-        .mount(&server)
-        .await;
+    common::answer_json(&server, "GET /v1/ping", 200, json!({"status": "OK"})).await;
     let kore = common::wiremock_builder(&server)
         .token_url(format!("http://{}/token", token.addr))
         .build()
@@ -247,10 +237,9 @@ async fn token_requests_are_retried_after_a_connection_reset() {
 #[tokio::test(start_paused = true)]
 async fn a_rejected_grant_is_cached_with_a_growing_back_off() {
     let mock = MockKore::builder().start().await;
-    let kore = common::builder_for(&mock)
-        .client_secret(kore_clients::SecretString::from("wrong-secret"))
-        .build()
-        .unwrap();
+    let kore = common::kore_for(&mock, |b| {
+        b.client_secret(kore_clients::SecretString::from("wrong-secret"))
+    });
     let first = kore.ping().await.unwrap_err();
     assert_eq!(
         rejected_kind(&first),
@@ -292,18 +281,12 @@ async fn a_rejected_grant_is_cached_with_a_growing_back_off() {
 #[tokio::test]
 async fn kores_own_token_error_shape_is_a_rejected_grant_with_its_message() {
     let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path("/token"))
-        .respond_with(ResponseTemplate::new(400).set_body_json(
-            json!({"code": 40001, "message": "Client authentication failed for wiremock-client"}),
-        ))
-        .mount(&server)
-        .await;
+    let answer =
+        json!({"code": 40001, "message": "Client authentication failed for wiremock-client"});
+    common::answer_json(&server, "POST /token", 400, answer).await;
     let kore = common::wiremock_kore(&server).await;
     let error = kore.ping().await.unwrap_err();
-    let Error::Auth { source, .. } = &error else {
-        panic!("expected an auth error, got {error:?}")
-    };
+    let source = common::auth_source(&error);
     assert_eq!(source.kind(), AuthErrorKind::Rejected, "{error}");
     assert_eq!(source.error_code(), Some("40001"));
     assert_eq!(
@@ -311,9 +294,9 @@ async fn kores_own_token_error_shape_is_a_rejected_grant_with_its_message() {
         Some("Client authentication failed for wiremock-client")
     );
     let text = error.to_string();
-    assert!(text.contains("Client authentication failed"), "{text}");
+    assert_contains(&text, "Client authentication failed");
     assert!(!text.contains("body starts"), "no raw excerpt: {text}");
-    assert!(!text.contains("wiremock-secret"), "{text}");
+    assert_lacks(&text, "wiremock-secret");
     assert!(!error.is_retryable());
 }
 
@@ -331,10 +314,7 @@ async fn a_short_page_with_a_next_page_url_does_not_end_the_stream() {
         json!({"meta": {"page_number": number, "next_page_url": next}, "clients": clients})
     })
     .await;
-    let all: Vec<_> =
-        futures::TryStreamExt::try_collect::<Vec<_>>(kore.clients().list().page_size(100).stream())
-            .await
-            .unwrap();
+    let all = kore.clients().list().page_size(100).all().await;
     assert_eq!(all.len(), 120, "four capped pages, none lost");
 }
 
@@ -369,11 +349,12 @@ async fn every_published_form_of_next_page_url_is_understood() {
             json!({"meta": meta, "clients": clients})
         })
         .await;
-        let all: Vec<_> = futures::TryStreamExt::try_collect::<Vec<_>>(
+        let listing = futures::TryStreamExt::try_collect::<Vec<_>>(
             kore.clients().list().page_size(2).stream(),
-        )
-        .await
-        .unwrap_or_else(|e| panic!("{form}: {e}"));
+        );
+        let all = deadline::within(LISTING_BOUND, &form, listing)
+            .await
+            .unwrap_or_else(|e| panic!("{form}: {e}"));
         assert_eq!(all.len(), 2, "{form}");
         let requests = server.received_requests().await.unwrap();
         let lists = requests
@@ -395,10 +376,7 @@ async fn without_meta_only_a_short_page_ends_the_stream() {
         json!({"clients": clients})
     })
     .await;
-    let all: Vec<_> =
-        futures::TryStreamExt::try_collect::<Vec<_>>(kore.clients().list().page_size(3).stream())
-            .await
-            .unwrap();
+    let all = kore.clients().list().page_size(3).all().await;
     assert_eq!(all.len(), 7, "two full pages and the short one");
     let lists = server
         .received_requests()
@@ -421,15 +399,8 @@ async fn pages_that_cycle_end_the_stream_with_an_error() {
         json!({"meta": {"next_page_url": "url"}, "clients": clients})
     })
     .await;
-    let listing = kore
-        .clients()
-        .list()
-        .page_size(2)
-        .stream()
-        .collect::<Vec<_>>();
-    let results = timeout(common::CALL_BOUND, listing)
-        .await
-        .expect("the cycle ends the listing");
+    // The cycle ends the listing.
+    let results = kore.clients().list().page_size(2).results().await;
     assert_eq!(results.len(), 5, "pages 1 and 2, then the error");
     let error = results[4].as_ref().unwrap_err();
     assert!(matches!(error, Error::Pagination { .. }), "{error:?}");
@@ -452,15 +423,14 @@ async fn a_second_401_keeps_the_freshly_issued_token() {
         json!({"access_token": "tok-0123456789", "expires_in": 3600}),
     )
     .await;
-    Mock::given(method("GET"))
-        .and(path("/v1/ping"))
-        .respond_with(
-            ResponseTemplate::new(401).set_body_json(
-                json!({"code": 401, "message": "token revoked by an administrator"}),
-            ),
-        )
-        .mount(&server)
-        .await;
+    common::mount(
+        &server,
+        "GET",
+        "/v1/ping",
+        ResponseTemplate::new(401)
+            .set_body_json(json!({"code": 401, "message": "token revoked by an administrator"})),
+    )
+    .await;
     let kore = common::wiremock_builder(&server).build().unwrap();
     let error = kore.ping().await.unwrap_err();
     assert_eq!(rejected_kind(&error), Some(AuthErrorKind::ApiRejected));
@@ -474,22 +444,18 @@ async fn a_second_401_keeps_the_freshly_issued_token() {
     kore.tokens().bearer().await.unwrap();
     assert_eq!(kore.tokens().grants(), 2);
     // Where the spec documents the 401 (getClient), the same holds.
-    Mock::given(method("GET"))
-        .and(path("/v1/clients/apiclient_1"))
-        .respond_with(
-            ResponseTemplate::new(401).set_body_json(
-                json!({"code": 401, "message": "token revoked by an administrator"}),
-            ),
-        )
-        .mount(&server)
-        .await;
+    common::mount(
+        &server,
+        "GET",
+        "/v1/clients/apiclient_1",
+        ResponseTemplate::new(401)
+            .set_body_json(json!({"code": 401, "message": "token revoked by an administrator"})),
+    )
+    .await;
     let error = kore.clients().get("apiclient_1").await.unwrap_err();
     assert_eq!(rejected_kind(&error), Some(AuthErrorKind::ApiRejected));
     let report = common::report(&error);
-    assert!(
-        report.contains("token revoked by an administrator"),
-        "{report}"
-    );
+    assert_contains(&report, "token revoked by an administrator");
 }
 
 // ---------------------------------------------------------------------------
@@ -555,9 +521,7 @@ async fn the_attempt_timeout_applies_to_a_callers_own_http_client() {
 
 #[tokio::test]
 async fn error_reports_name_each_cause_once() {
-    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = closed.local_addr().unwrap();
-    drop(closed);
+    let addr = kore_testkit::tcp::closed_addr();
     let kore = kore_clients::Kore::builder()
         .client_id("id")
         .client_secret(kore_clients::SecretString::from("secret"))
@@ -657,10 +621,7 @@ async fn a_failed_refresh_is_tried_again_exactly_five_seconds_later() {
         .token_lifetime(Duration::from_secs(600))
         .start()
         .await;
-    let kore = common::builder_for(&mock)
-        .retry(RetryPolicy::disabled())
-        .build()
-        .unwrap();
+    let kore = common::kore_for(&mock, |b| b.retry(RetryPolicy::disabled()));
     kore.ping().await.unwrap();
     advance(Duration::from_secs(600 - 30)).await;
     // Inside the margin: the call is served with the old token and starts a

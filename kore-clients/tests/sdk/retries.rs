@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 
 use kore_clients::{Error, NewClient, Product, RetryPolicy};
 use kore_mock::{Fault, MockKore, Route};
+use kore_testkit::text::{assert_contains, assert_lacks};
 
 #[tokio::test]
 async fn reads_retry_503_then_succeed() {
@@ -42,10 +43,7 @@ async fn reads_give_up_after_the_configured_attempts() {
 #[tokio::test]
 async fn retries_can_be_disabled() {
     let mock = MockKore::builder().start().await;
-    let kore = common::builder_for(&mock)
-        .retry(RetryPolicy::disabled())
-        .build()
-        .unwrap();
+    let kore = common::kore_for(&mock, |b| b.retry(RetryPolicy::disabled()));
     mock.faults().push_statuses(Route::Ping, [503]);
     assert!(kore.ping().await.is_err());
     assert_eq!(mock.requests(Route::Ping), 1);
@@ -62,15 +60,19 @@ async fn non_transient_errors_are_not_retried() {
     assert_eq!(mock.requests(Route::GetClient), 1);
 }
 
+/// kore-mock, whose next ping is refused with 429 and `Retry-After: seconds`.
+async fn pinged_with_a_429_saying_wait(seconds: u64) -> (MockKore, kore_clients::Kore) {
+    let (mock, kore) = common::start(MockKore::builder()).await;
+    let refusal = Fault::TooManyRequests {
+        retry_after_secs: Some(seconds),
+    };
+    mock.faults().push(Route::Ping, refusal);
+    (mock, kore)
+}
+
 #[tokio::test]
 async fn retry_after_is_honoured() {
-    let (mock, kore) = common::start(MockKore::builder()).await;
-    mock.faults().push(
-        Route::Ping,
-        Fault::TooManyRequests {
-            retry_after_secs: Some(1),
-        },
-    );
+    let (mock, kore) = pinged_with_a_429_saying_wait(1).await;
     let started = Instant::now();
     kore.ping().await.unwrap();
     assert!(
@@ -82,13 +84,7 @@ async fn retry_after_is_honoured() {
 
 #[tokio::test]
 async fn retry_after_beyond_the_cap_returns_the_429() {
-    let (mock, kore) = common::start(MockKore::builder()).await;
-    mock.faults().push(
-        Route::Ping,
-        Fault::TooManyRequests {
-            retry_after_secs: Some(3600),
-        },
-    );
+    let (mock, kore) = pinged_with_a_429_saying_wait(3600).await;
     let error = kore.ping().await.unwrap_err();
     assert_eq!(error.status().map(|s| s.as_u16()), Some(429));
     assert_eq!(error.retry_after(), Some(Duration::from_secs(3600)));
@@ -98,10 +94,7 @@ async fn retry_after_beyond_the_cap_returns_the_429() {
 #[tokio::test]
 async fn read_timeouts_are_retried() {
     let mock = MockKore::builder().start().await;
-    let kore = common::builder_for(&mock)
-        .timeout(Duration::from_millis(200))
-        .build()
-        .unwrap();
+    let kore = common::kore_for(&mock, |b| b.timeout(Duration::from_millis(200)));
     kore.ping().await.unwrap(); // warm the token
     mock.faults()
         .push(Route::Ping, Fault::Delay(Duration::from_secs(2)));
@@ -112,10 +105,7 @@ async fn read_timeouts_are_retried() {
 #[tokio::test]
 async fn read_timeouts_after_all_attempts_are_timeout_errors() {
     let mock = MockKore::builder().start().await;
-    let kore = common::builder_for(&mock)
-        .timeout(Duration::from_millis(100))
-        .build()
-        .unwrap();
+    let kore = common::kore_for(&mock, |b| b.timeout(Duration::from_millis(100)));
     kore.ping().await.unwrap();
     mock.faults().script(
         Route::Ping,
@@ -135,11 +125,7 @@ async fn create_is_never_retried_after_a_5xx() {
     for status in [500, 502, 503, 504] {
         mock.faults().push_statuses(Route::CreateClient, [status]);
         let before = mock.requests(Route::CreateClient);
-        let error = kore
-            .clients()
-            .create(NewClient::new("once"))
-            .await
-            .unwrap_err();
+        let error = common::create_error(&kore, NewClient::new("once")).await;
         assert_eq!(error.status().map(|s| s.as_u16()), Some(status));
         assert!(!error.is_retryable(), "{status}");
         assert_eq!(mock.requests(Route::CreateClient) - before, 1, "{status}");
@@ -153,20 +139,13 @@ async fn create_is_never_retried_after_a_5xx() {
 #[tokio::test]
 async fn create_is_never_retried_after_a_timeout() {
     let mock = MockKore::builder().clients(0).start().await;
-    let kore = common::builder_for(&mock)
-        .timeout(Duration::from_millis(300))
-        .build()
-        .unwrap();
+    let kore = common::kore_for(&mock, |b| b.timeout(Duration::from_millis(300)));
     kore.ping().await.unwrap();
     mock.faults().push(
         Route::CreateClient,
         Fault::Delay(Duration::from_millis(600)),
     );
-    let error = kore
-        .clients()
-        .create(NewClient::new("slow"))
-        .await
-        .unwrap_err();
+    let error = common::create_error(&kore, NewClient::new("slow")).await;
     let Error::CreateOutcomeUnknown { name, cause } = &error else {
         panic!("expected an unknown outcome, got {error:?}")
     };
@@ -180,13 +159,10 @@ async fn create_is_never_retried_after_a_timeout() {
         "retrying a create after a timeout is unsafe"
     );
     let message = error.to_string();
-    assert!(message.contains("outcome unknown"), "{message}");
-    assert!(message.contains("may have created the client"), "{message}");
-    assert!(
-        message.contains("`kore clients list --name slow`"),
-        "{message}"
-    );
-    assert!(!message.contains("retry later"), "{message}");
+    assert_contains(&message, "outcome unknown");
+    assert_contains(&message, "may have created the client");
+    assert_contains(&message, "`kore clients list --name slow`");
+    assert_lacks(&message, "retry later");
     // One request only: KORE may have created the client before the
     // timeout, and a second request could have created another.
     assert_eq!(mock.requests(Route::CreateClient), 1);
@@ -216,15 +192,9 @@ async fn create_is_retried_on_429() {
 async fn create_is_retried_when_the_connection_was_never_made() {
     // Nothing listens on this port: the request provably never left.
     let mock = MockKore::builder().start().await;
-    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let dead = format!("http://{}", closed.local_addr().unwrap());
-    drop(closed);
-    let kore = common::builder_for(&mock).base_url(dead).build().unwrap();
-    let error = kore
-        .clients()
-        .create(NewClient::new("x"))
-        .await
-        .unwrap_err();
+    let dead = format!("http://{}", kore_testkit::tcp::closed_addr());
+    let kore = common::kore_for(&mock, |b| b.base_url(dead));
+    let error = common::create_error(&kore, NewClient::new("x")).await;
     assert!(
         matches!(error, Error::Transport { attempts: 3, .. }),
         "{error:?}"

@@ -5,11 +5,11 @@ use crate::common;
 use std::sync::Arc;
 use std::time::Duration;
 
-use futures::future::join_all;
 use kore_clients::{AuthErrorKind, Error, SecretString};
 use kore_mock::{MockKore, Route};
+use kore_testkit::text::{assert_contains, assert_lacks};
 use serde_json::json;
-use wiremock::matchers::{method, path};
+use wiremock::matchers::method;
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 #[tokio::test]
@@ -32,8 +32,8 @@ async fn a_thousand_concurrent_first_calls_make_one_token_request() {
         let kore = kore.clone();
         tokio::spawn(async move { kore.tokens().bearer().await.map(|_| ()) })
     });
-    for result in join_all(calls).await {
-        result.unwrap().unwrap();
+    for result in common::join_all(calls).await {
+        result.unwrap();
     }
     assert_eq!(mock.requests(Route::Token), 1);
     assert_eq!(mock.token_grants(), 1);
@@ -46,8 +46,8 @@ async fn concurrent_api_calls_on_a_cold_cache_share_one_grant() {
         let kore = kore.clone();
         tokio::spawn(async move { kore.ping().await })
     });
-    for result in join_all(calls).await {
-        result.unwrap().unwrap();
+    for result in common::join_all(calls).await {
+        result.unwrap();
     }
     assert_eq!(mock.token_grants(), 1);
     assert_eq!(mock.requests(Route::Ping), 100);
@@ -77,12 +77,9 @@ async fn credentials_go_in_the_form_body_never_basic_auth() {
         Some("application/x-www-form-urlencoded")
     );
     let body = String::from_utf8(request.body).unwrap();
-    assert!(body.contains("grant_type=client_credentials"), "{body}");
-    assert!(
-        body.contains(&format!("client_id={}", mock.client_id())),
-        "{body}"
-    );
-    assert!(body.contains("client_secret="), "{body}");
+    assert_contains(&body, "grant_type=client_credentials");
+    assert_contains(&body, &format!("client_id={}", mock.client_id()));
+    assert_contains(&body, "client_secret=");
 }
 
 #[tokio::test]
@@ -114,23 +111,13 @@ async fn tokens_that_expire_early_are_replaced_transparently() {
 #[tokio::test]
 async fn a_second_401_is_an_auth_error() {
     let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path("/token"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(
-            json!({"access_token": "rejected-token", "expires_in": 3600, "token_type": "Bearer"}),
-        ))
-        .mount(&server)
-        .await;
-    Mock::given(method("GET"))
-        .and(path("/v1/ping"))
-        .respond_with(ResponseTemplate::new(401).set_body_json(json!({"message": "Unauthorized"})))
-        .mount(&server)
-        .await;
-    let kore = common::wiremock_builder(&server).build().unwrap();
-    let error = kore.ping().await.unwrap_err();
-    let Error::Auth { source, .. } = &error else {
-        panic!("expected an auth error, got {error:?}")
-    };
+    let answer =
+        json!({"access_token": "rejected-token", "expires_in": 3600, "token_type": "Bearer"});
+    common::answer_json(&server, "POST /token", 200, answer).await;
+    let answer = json!({"message": "Unauthorized"});
+    common::answer_json(&server, "GET /v1/ping", 401, answer).await;
+    let error = ping_error(&server).await;
+    let source = common::auth_source(&error);
     assert_eq!(source.kind(), AuthErrorKind::ApiRejected);
     assert_eq!(error.status().map(|s| s.as_u16()), Some(401));
     assert_eq!(source.description(), Some("Unauthorized"), "{error:?}");
@@ -149,10 +136,7 @@ async fn a_second_401_is_an_auth_error() {
 async fn wrong_credentials_surface_kores_error_without_the_secret() {
     let mock = MockKore::builder().start().await;
     let wrong_secret = "definitely-the-wrong-secret";
-    let kore = common::builder_for(&mock)
-        .client_secret(SecretString::from(wrong_secret))
-        .build()
-        .unwrap();
+    let kore = common::kore_for(&mock, |b| b.client_secret(SecretString::from(wrong_secret)));
     let error = kore.clients().get("apiclient_x").await.unwrap_err();
     let Error::Auth { source, operation } = &error else {
         panic!("expected an auth error, got {error:?}")
@@ -171,11 +155,11 @@ async fn wrong_credentials_surface_kores_error_without_the_secret() {
         format!("{error:?}"),
         format!("{error:#?}"),
     ] {
-        assert!(!rendered.contains(wrong_secret), "{rendered}");
+        assert_lacks(&rendered, wrong_secret);
     }
     let display = error.to_string();
-    assert!(display.contains("get client"), "{display}");
-    assert!(display.contains("invalid_client"), "{display}");
+    assert_contains(&display, "get client");
+    assert_contains(&display, "invalid_client");
     assert_eq!(
         mock.requests(Route::GetClient),
         0,
@@ -186,17 +170,10 @@ async fn wrong_credentials_surface_kores_error_without_the_secret() {
 #[tokio::test]
 async fn an_unreachable_token_endpoint_is_a_network_auth_error() {
     let mock = MockKore::builder().start().await;
-    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let dead_url = format!("http://{}/token", closed.local_addr().unwrap());
-    drop(closed);
-    let kore = common::builder_for(&mock)
-        .token_url(dead_url)
-        .build()
-        .unwrap();
+    let dead_url = format!("http://{}/token", kore_testkit::tcp::closed_addr());
+    let kore = common::kore_for(&mock, |b| b.token_url(dead_url));
     let error = kore.ping().await.unwrap_err();
-    let Error::Auth { source, .. } = &error else {
-        panic!("expected an auth error, got {error:?}")
-    };
+    let source = common::auth_source(&error);
     assert!(source.is_network(), "{error}");
     assert!(error.is_retryable());
 }
@@ -227,14 +204,13 @@ async fn token_requests_never_follow_redirects() {
         .mount(&elsewhere)
         .await;
     let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path("/token"))
-        .respond_with(
-            ResponseTemplate::new(307)
-                .insert_header("location", format!("{}/token", elsewhere.uri())),
-        )
-        .mount(&server)
-        .await;
+    common::mount(
+        &server,
+        "POST",
+        "/token",
+        ResponseTemplate::new(307).insert_header("location", format!("{}/token", elsewhere.uri())),
+    )
+    .await;
     let kore = common::wiremock_builder(&server).build().unwrap();
     let error = kore.ping().await.unwrap_err();
     assert!(matches!(error, Error::Auth { .. }), "{error:?}");
@@ -259,19 +235,12 @@ async fn missing_expires_in_falls_back_to_the_jwt_exp_claim() {
         engine.encode(json!({"exp": exp}).to_string())
     );
     let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path("/token"))
-        .respond_with(
-            ResponseTemplate::new(200)
-                .set_body_json(json!({"access_token": jwt, "token_type": "Bearer"})),
-        )
-        .mount(&server)
-        .await;
-    Mock::given(method("GET"))
-        .and(path("/v1/ping"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"status": "OK"})))
-        .mount(&server)
-        .await;
+    common::mount_token(
+        &server,
+        json!({"access_token": jwt, "token_type": "Bearer"}),
+    )
+    .await;
+    common::answer_json(&server, "GET /v1/ping", 200, json!({"status": "OK"})).await;
     let kore = common::wiremock_builder(&server).build().unwrap();
     kore.ping().await.unwrap();
     let debug = format!("{:?}", kore.tokens());
@@ -288,22 +257,16 @@ async fn missing_expires_in_falls_back_to_the_jwt_exp_claim() {
 #[tokio::test]
 async fn an_unparsable_token_answer_never_quotes_the_token() {
     let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path("/token"))
-        .respond_with(
-            ResponseTemplate::new(200)
-                .set_body_json(json!({"access_token": "ACCESS-TOKEN-123", "token_type": 5})),
-        )
-        .mount(&server)
-        .await;
-    let kore = common::wiremock_builder(&server).build().unwrap();
-    let error = kore.ping().await.unwrap_err();
-    let Error::Auth { source, .. } = &error else {
-        panic!("expected an auth error, got {error:?}")
-    };
+    common::mount_token(
+        &server,
+        json!({"access_token": "ACCESS-TOKEN-123", "token_type": 5}),
+    )
+    .await;
+    let error = ping_error(&server).await;
+    let source = common::auth_source(&error);
     assert_eq!(source.kind(), AuthErrorKind::InvalidResponse);
     for rendered in [error.to_string(), format!("{error:?}")] {
-        assert!(!rendered.contains("ACCESS-TOKEN-123"), "{rendered}");
+        assert_lacks(&rendered, "ACCESS-TOKEN-123");
     }
     assert!(
         error.to_string().contains("token_type"),
@@ -314,16 +277,10 @@ async fn an_unparsable_token_answer_never_quotes_the_token() {
 #[tokio::test]
 async fn an_oauth_error_without_description_keeps_its_code() {
     let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path("/token"))
-        .respond_with(ResponseTemplate::new(401).set_body_json(json!({"error": "invalid_client"})))
-        .mount(&server)
-        .await;
-    let kore = common::wiremock_builder(&server).build().unwrap();
-    let error = kore.ping().await.unwrap_err();
-    let Error::Auth { source, .. } = &error else {
-        panic!("expected an auth error, got {error:?}")
-    };
+    let answer = json!({"error": "invalid_client"});
+    common::answer_json(&server, "POST /token", 401, answer).await;
+    let error = ping_error(&server).await;
+    let source = common::auth_source(&error);
     assert_eq!(source.kind(), AuthErrorKind::Rejected);
     assert_eq!(source.error_code(), Some("invalid_client"));
     assert!(!error.is_retryable());
@@ -340,11 +297,7 @@ async fn callers_waiting_on_a_failing_token_request_share_its_failure() {
         let kore = kore.clone();
         tokio::spawn(async move { kore.tokens().bearer().await.map(|_| ()) })
     });
-    let results: Vec<_> = join_all(calls)
-        .await
-        .into_iter()
-        .map(Result::unwrap)
-        .collect();
+    let results = common::join_all(calls).await;
     assert_eq!(
         mock.requests(Route::Token),
         3,
@@ -382,8 +335,8 @@ async fn concurrent_401s_cause_exactly_one_refresh() {
         let kore = kore.clone();
         tokio::spawn(async move { kore.ping().await })
     });
-    for result in join_all(calls).await {
-        result.unwrap().unwrap();
+    for result in common::join_all(calls).await {
+        result.unwrap();
     }
     assert_eq!(
         mock.token_grants(),
@@ -401,14 +354,13 @@ async fn a_token_answer_that_is_not_json_is_classified_by_its_status() {
         (404, AuthErrorKind::InvalidResponse),
     ] {
         let server = MockServer::start().await;
-        Mock::given(method("POST"))
-            .and(path("/token"))
-            .respond_with(
-                ResponseTemplate::new(status)
-                    .set_body_raw("<html>gateway page</html>", "text/html"),
-            )
-            .mount(&server)
-            .await;
+        common::mount(
+            &server,
+            "POST",
+            "/token",
+            ResponseTemplate::new(status).set_body_raw("<html>gateway page</html>", "text/html"),
+        )
+        .await;
         let kore = common::wiremock_builder(&server)
             .retry(kore_clients::RetryPolicy::disabled())
             .build()
@@ -419,4 +371,10 @@ async fn a_token_answer_that_is_not_json_is_classified_by_its_status() {
         };
         assert_eq!(source.kind(), kind, "HTTP {status}: {error}");
     }
+}
+
+/// What a ping to the wiremock KORE `server` fails with.
+async fn ping_error(server: &MockServer) -> kore_clients::Error {
+    let kore = common::wiremock_builder(server).build().unwrap();
+    kore.ping().await.unwrap_err()
 }

@@ -18,6 +18,16 @@ pub fn http() -> reqwest::Client {
         .expect("reqwest client")
 }
 
+/// The JSON body of the answer to `request`.
+pub async fn json_of(request: reqwest::RequestBuilder) -> Value {
+    json_of_response(request.send().await.expect("an answer")).await
+}
+
+/// The JSON body of `response`.
+pub async fn json_of_response(response: reqwest::Response) -> Value {
+    response.json().await.expect("a JSON body")
+}
+
 pub async fn request_token(mock: &MockKore, form: &[(&str, &str)]) -> reqwest::Response {
     http()
         .post(mock.token_url())
@@ -27,16 +37,17 @@ pub async fn request_token(mock: &MockKore, form: &[(&str, &str)]) -> reqwest::R
         .expect("token request")
 }
 
+/// A token request with `mock`'s own credentials.
+pub fn good_form(mock: &MockKore) -> [(&'static str, &str); 3] {
+    [
+        ("grant_type", "client_credentials"),
+        ("client_id", mock.client_id()),
+        ("client_secret", mock.client_secret()),
+    ]
+}
+
 pub async fn token(mock: &MockKore) -> String {
-    let response = request_token(
-        mock,
-        &[
-            ("grant_type", "client_credentials"),
-            ("client_id", mock.client_id()),
-            ("client_secret", mock.client_secret()),
-        ],
-    )
-    .await;
+    let response = request_token(mock, &good_form(mock)).await;
     assert_eq!(response.status(), StatusCode::OK);
     let body: Value = response.json().await.expect("token body");
     body["access_token"]
