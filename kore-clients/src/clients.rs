@@ -13,11 +13,14 @@ pub struct Clients<'a> {
     kore: &'a Kore,
 }
 
-impl<'a> Clients<'a> {
-    pub(crate) fn new(kore: &'a Kore) -> Self {
-        Self { kore }
+impl Kore {
+    /// The API clients of the account: list, get, create.
+    pub fn clients(&self) -> Clients<'_> {
+        Clients { kore: self }
     }
+}
 
+impl Clients<'_> {
     /// Lists clients: one page with [`ListClients::send`], or all of them
     /// with [`ListClients::stream`].
     pub fn list(&self) -> ListClients {

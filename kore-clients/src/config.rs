@@ -10,11 +10,11 @@ use secrecy::SecretString;
 
 use crate::auth::TokenCache;
 use crate::error::{Error, Result};
+use crate::kore::{Kore, Shared};
 use crate::retry::RetryPolicy;
 use crate::tls::CaSource;
 use crate::token_store::TokenStore;
 use crate::transport::Transport;
-use crate::{Kore, Shared};
 
 /// KORE's production Client API.
 pub const DEFAULT_BASE_URL: &str = "https://client.api.korewireless.com";
@@ -105,6 +105,20 @@ impl fmt::Debug for KoreBuilder {
             .field("ca_certs", &self.ca_certs)
             .field("proxy", &self.proxy)
             .finish()
+    }
+}
+
+impl Kore {
+    /// Starts configuring a client.
+    pub fn builder() -> KoreBuilder {
+        KoreBuilder::default()
+    }
+
+    /// A client configured from `KORE_CLIENT_ID`, `KORE_CLIENT_SECRET` and,
+    /// if set, `KORE_BASE_URL`, `KORE_TOKEN_URL` and `KORE_CA_CERT` (a CA
+    /// file to trust besides the system's).
+    pub fn from_env() -> Result<Self> {
+        KoreBuilder::default().from_env()?.build()
     }
 }
 

@@ -57,6 +57,7 @@ mod faults;
 mod journal;
 pub mod proxy;
 mod recording;
+mod route;
 mod server;
 mod state;
 pub mod tls;
@@ -66,7 +67,6 @@ use std::fmt;
 use std::io;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::path::{Path, PathBuf};
-use std::str::FromStr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
@@ -78,14 +78,14 @@ pub use admin::ADMIN_PREFIX;
 pub use faults::{DRIFT_CLIENT_TYPE, DRIFT_PRODUCT, Fault, Faults};
 pub use journal::JournalEntry;
 pub use recording::RecordedRequest;
+pub use route::Route;
 pub use state::{AddClientsError, ClientFixture, ClientType};
+pub use token::TOKEN_PATH;
 
 use journal::Journal;
 use recording::Recorder;
 use state::{Config, Seed, Shared, Store};
 
-/// Path of the OAuth token endpoint, as KORE serves it under `https://api.korewireless.com`.
-pub const TOKEN_PATH: &str = "/api-services/v1/auth/token";
 /// Client id the mock accepts unless [`MockKoreBuilder::credentials`] says otherwise.
 pub const DEFAULT_CLIENT_ID: &str = "apiclient_01hv3m0ckadm1n000000000000";
 /// Client secret the mock accepts unless [`MockKoreBuilder::credentials`] says otherwise.
@@ -96,67 +96,6 @@ pub const DEFAULT_CLIENTS: usize = 25;
 pub const DEFAULT_SEED: u64 = 0x4b4f_5245;
 /// Advertised token lifetime unless [`MockKoreBuilder::token_lifetime`] says otherwise.
 pub const DEFAULT_TOKEN_LIFETIME: Duration = Duration::from_secs(3600);
-
-/// One endpoint of the mock; faults, counters and recorded requests are kept per route.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum Route {
-    /// `POST /api-services/v1/auth/token`
-    Token,
-    /// `GET /v1/ping`
-    Ping,
-    /// `GET /v1/clients`
-    ListClients,
-    /// `POST /v1/clients`
-    CreateClient,
-    /// `GET /v1/clients/{client_id}`
-    GetClient,
-}
-
-impl Route {
-    /// Every route, in a fixed order.
-    pub const ALL: [Route; 5] = [
-        Route::Token,
-        Route::Ping,
-        Route::ListClients,
-        Route::CreateClient,
-        Route::GetClient,
-    ];
-
-    /// Kebab-case name, as accepted by [`FromStr`] and the binary's `--fault` flag.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Route::Token => "token",
-            Route::Ping => "ping",
-            Route::ListClients => "list-clients",
-            Route::CreateClient => "create-client",
-            Route::GetClient => "get-client",
-        }
-    }
-
-    pub(crate) fn index(self) -> usize {
-        self as usize
-    }
-}
-
-impl fmt::Display for Route {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for Route {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Route::ALL
-            .into_iter()
-            .find(|route| route.as_str() == s)
-            .ok_or_else(|| {
-                format!("unknown route `{s}` (expected token, ping, list-clients, create-client or get-client)")
-            })
-    }
-}
 
 /// Configures a [`MockKore`] before it starts; obtained from [`MockKore::builder`].
 ///

@@ -16,6 +16,9 @@ use serde_json::json;
 use crate::answers::TokenError;
 use crate::state::{Shared, Store};
 
+/// Path of the OAuth token endpoint, as KORE serves it under `https://api.korewireless.com`.
+pub const TOKEN_PATH: &str = "/api-services/v1/auth/token";
+
 /// Scope KORE reports for client-credentials tokens.
 const SCOPE: &str = "email";
 

@@ -15,10 +15,13 @@
 //! one re-exporting it; a name imported from another crate is no reference.
 //! Declaring a child (`mod x;`) is no reference: containment is not use.
 //!
-//! The crate root is no node of the graph: it is the crate's front door,
-//! which declares every module, re-exports the public API and may hold the
-//! type the resource handlers borrow (octocrab's shape: `Kore::clients()`
-//! returns a `Clients` that holds a `&Kore`), so every module sits below it.
+//! The crate root is a node like any other: it may use every module, and
+//! none may use it back. So it declares the modules, re-exports the public
+//! API and holds the crate docs; what its modules share lives below it, the
+//! handle users hold included: `Kore` has a file of its own that `Clients`
+//! borrows from, and `impl Kore { fn clients() }` sits in `clients.rs` (an
+//! inherent impl may be in any module of its crate). `crate::Kore` in
+//! `clients.rs` then counts for `kore`, the module that defines it.
 //!
 //! Test code is left out: an item under `#[cfg(test)]` (the `mod tests` at
 //! the end of a file) may reach any module it tests without shaping the
@@ -448,13 +451,13 @@ impl Tree {
     /// Each module's references to other modules, with the line of the first.
     fn edges(&self) -> BTreeMap<Module, BTreeMap<Module, usize>> {
         let mut edges: BTreeMap<Module, BTreeMap<Module, usize>> = BTreeMap::new();
-        for (module, (_, facts)) in self.files.iter().filter(|(m, _)| !m.is_empty()) {
+        for (module, (_, facts)) in &self.files {
             let out = edges.entry(module.clone()).or_default();
             for (path, line) in &facts.paths {
                 let target = self
                     .absolute(module, path)
                     .and_then(|absolute| self.defining_module(absolute));
-                if let Some(target) = target.filter(|t| t != module && !t.is_empty()) {
+                if let Some(target) = target.filter(|t| t != module) {
                     out.entry(target).or_insert(*line);
                 }
             }
@@ -713,8 +716,8 @@ fn a_name_re_exported_by_the_root_counts_for_the_module_that_defines_it() {
 }
 
 #[test]
-fn the_crate_root_is_above_every_module() {
-    let cycles = cycles_in(&[
+fn the_crate_root_is_in_a_cycle_when_a_module_uses_what_it_defines() {
+    let handle_in_the_root = [
         (
             "src/lib.rs",
             "mod clients;\npub struct Kore;\nimpl Kore { fn clients(&self) -> clients::Clients { clients::Clients(self) } }\n",
@@ -723,8 +726,25 @@ fn the_crate_root_is_above_every_module() {
             "src/clients.rs",
             "pub struct Clients<'a>(&'a crate::Kore);\n",
         ),
-    ]);
-    assert_eq!(cycles, Vec::<String>::new());
+    ];
+    assert_eq!(
+        cycles_in(&handle_in_the_root),
+        ["crate (src/lib.rs:3) → clients (src/clients.rs:1) → crate"]
+    );
+    // The root only declares and re-exports; the handle has a file of its own.
+    let handle_below = [
+        (
+            "src/lib.rs",
+            "mod clients;\nmod kore;\npub use clients::Clients;\npub use kore::Kore;\n",
+        ),
+        ("src/kore.rs", "pub struct Kore;\n"),
+        (
+            "src/clients.rs",
+            "use crate::Kore;\npub struct Clients<'a>(&'a Kore);\n\
+             impl Kore { pub fn clients(&self) -> Clients<'_> { Clients(self) } }\n",
+        ),
+    ];
+    assert_eq!(cycles_in(&handle_below), Vec::<String>::new());
 }
 
 #[test]

@@ -12,24 +12,14 @@
 use std::path::{Path, PathBuf};
 
 pub mod corrections;
+mod error;
 pub mod merge;
 pub mod mutants;
 pub mod open_answers;
 pub mod vendor;
 
-/// An xtask failure: a message meant for the person at the terminal, naming
-/// the file (and where useful the line or JSON pointer) that caused it.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{0}")]
-pub struct Error(pub String);
-
-/// Shorthand used throughout the xtask.
-pub type Result<T, E = Error> = std::result::Result<T, E>;
-
-/// Builds an [`Error`] from anything displayable.
-pub(crate) fn err(message: impl Into<String>) -> Error {
-    Error(message.into())
-}
+pub(crate) use error::err;
+pub use error::{Error, Result};
 
 /// Where the pipeline's inputs and outputs live, relative to the workspace root.
 #[derive(Debug, Clone)]
