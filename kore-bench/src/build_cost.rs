@@ -319,10 +319,11 @@ pub fn render(m: &Measurement) -> String {
          the raw app on reqwest with the same TLS (`rustls`, `json`, `query`, `form`). The dev \
          profile is what a user's first `cargo build` compiles.\n\
          - What is judged is the ratio of CPU times (user + system of Cargo, every rustc and \
-         every build script): the work a cold build costs, which other builds on a shared \
-         machine barely change. The wall time is what a user waits; it grows with the load \
-         (several builders share this machine's CPUs), so its ratio is only the users' number \
-         when the load average stayed below the number of CPUs. \
+         every build script): the work a cold build costs. Other work on the machine changes it \
+         far less than the wall time, but not to nothing (shared caches and CPUs): compare \
+         several runs before reading a difference of a few percent. The wall time is \
+         what a user waits; it grows with the load, so its ratio is the users' number only when \
+         the load average stayed below the number of CPUs. \
          Load average (1 min) before → after: raw {}, kore-clients {}{}.\n\
          - Reproduce with `cargo xtask bench --build` (three cold builds, minutes each on 2 \
          CPUs; `--no-floor` skips the third).\n{END}\n",
