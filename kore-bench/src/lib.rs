@@ -25,6 +25,7 @@ use std::time::Duration;
 use kore_clients::{Kore, SecretString};
 
 pub mod budget;
+pub mod build_cost;
 pub mod get;
 pub mod report;
 

@@ -13,7 +13,7 @@
 //! byte bound relative to a page measured in the same run), so the report
 //! means the same on a fast or a slow machine.
 
-use crate::budget;
+use crate::{budget, build_cost};
 use serde_json::Value;
 use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
@@ -88,9 +88,45 @@ pub const LAYERS_TARGET: f64 = 3_000.0;
 /// Calls per path counted.
 pub const COUNTED_CALLS: u32 = 2_000;
 
-/// Runs the benchmarks and the memory test in the workspace at `root`,
+/// Which parts of the report a run measures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Scope {
+    /// The benchmarks, the memory test and the instruction counts.
+    pub benchmarks: bool,
+    /// The cold builds of [`build_cost`], when measured; a report written
+    /// without them keeps the build-cost section it had.
+    pub build: Option<build_cost::Options>,
+}
+
+/// Runs the parts of the report `scope` names in the workspace at `root`,
 /// writes the report, and returns its path.
-pub fn run(root: &Path) -> Result<PathBuf> {
+pub fn run(root: &Path, scope: Scope) -> Result<PathBuf> {
+    let path = root.join("kore-bench").join("REPORT.md");
+    let scratch = target_dir(root).join("kore-bench-build-cost");
+    if !scope.benchmarks {
+        let options = scope.build.ok_or("nothing to measure")?;
+        build_cost::update_report(root, &scratch, &path, options)?;
+        return Ok(path);
+    }
+    let previous = std::fs::read_to_string(&path).unwrap_or_default();
+    let run = run_benchmarks(root)?;
+    let section = match scope.build {
+        Some(options) => Some(build_cost::render(&build_cost::measure(
+            root, &scratch, options,
+        )?)),
+        None => build_cost::section(&previous).map(str::to_owned),
+    };
+    let report = match section {
+        Some(section) => build_cost::splice(&run, &section),
+        None => run,
+    };
+    std::fs::write(&path, &report).map_err(|e| err(format!("{}: {e}", path.display())))?;
+    Ok(path)
+}
+
+/// Runs the benchmarks and the memory test in the workspace at `root`
+/// and returns the report they make.
+fn run_benchmarks(root: &Path) -> Result<String> {
     // Before anything of ours loads the machine.
     let mut machine = Machine::detect();
     machine.crates = crate_versions(root, &["criterion", "reqwest"]);
@@ -167,10 +203,7 @@ pub fn run(root: &Path) -> Result<PathBuf> {
 
     machine.load_average_end = Machine::detect().load_average;
     let results = Results::load(&out)?;
-    let report = render(&results, &machine, &utc_now());
-    let path = root.join("kore-bench").join("REPORT.md");
-    std::fs::write(&path, &report).map_err(|e| err(format!("{}: {e}", path.display())))?;
-    Ok(path)
+    Ok(render(&results, &machine, &utc_now()))
 }
 
 /// Counts the instructions of [`COUNTED_CALLS`] GETs along each of

@@ -16,8 +16,12 @@ commands:
                           and write openapi/kore-clients.json and its copy
                           kore-clients-gen/kore-clients.json
   merge --check           fail if either committed copy differs from a fresh merge
-  bench                   run kore-bench's benchmarks and memory test and write
-                          kore-bench/REPORT.md (ratios, spreads, targets, machine)
+  bench                   run kore-bench's benchmarks and memory test, build two scratch apps
+                          cold (one on kore-clients, one on reqwest + serde + tokio) and write
+                          kore-bench/REPORT.md (ratios, spreads, targets, machine, build cost)
+      --build             only the build cost: rewrite its section of the report
+      --no-build          all but the build cost (the report keeps its last build-cost section)
+      --no-floor          skip the build-cost floor (a third build, generated file vendored)
   mutants [FILE.rs ...]   mutation testing with cargo-mutants (settings: .cargo/mutants.toml)
                           over kore-clients/src, kore-cli/src/exit.rs and
                           kore-mock/src/faults.rs, or only the FILEs, in shards of about 25
@@ -50,7 +54,7 @@ fn main() -> ExitCode {
         ["vendor", page] => run_vendor(&layout, page),
         ["merge"] => run_merge(&layout),
         ["merge", "--check"] => run_check(&layout),
-        ["bench"] => run_bench(&layout),
+        ["bench", flags @ ..] => run_bench(&layout, flags),
         ["mutants", rest @ ..] => xtask::mutants::parse_args(rest)
             .map_err(|e| format!("{e}\n\n{USAGE}"))
             .and_then(|options| xtask::mutants::run(layout.root(), &options)),
@@ -138,8 +142,9 @@ fn run_check(layout: &Layout) -> Result<(), String> {
     }
 }
 
-fn run_bench(layout: &Layout) -> Result<(), String> {
-    // The report writer is kore-bench's own binary; xtask only starts it.
+fn run_bench(layout: &Layout, flags: &[&str]) -> Result<(), String> {
+    // The report writer is kore-bench's own binary, which checks the flags;
+    // xtask only starts it.
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let status = std::process::Command::new(cargo)
         .current_dir(layout.root())
@@ -150,7 +155,9 @@ fn run_bench(layout: &Layout) -> Result<(), String> {
             "kore-bench",
             "--bin",
             "kore-bench-report",
+            "--",
         ])
+        .args(flags)
         .status()
         .map_err(|e| format!("cannot run cargo: {e}"))?;
     if status.success() {
