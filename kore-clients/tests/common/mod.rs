@@ -236,3 +236,25 @@ pub async fn flaky_server(resets: usize, status: u16, body: serde_json::Value) -
     })
     .await
 }
+
+/// `count` clients for page `page` of a scripted list, each with its own id.
+pub fn numbered_clients(page: u64, count: usize) -> Vec<serde_json::Value> {
+    (0..count)
+        .map(|i| serde_json::json!({"client_id": format!("apiclient_{page}_{i}")}))
+        .collect()
+}
+
+/// Production retries with `attempts` attempts and back-off from `initial` up to `max`.
+pub fn retries(attempts: u32, initial: Duration, max: Duration) -> RetryPolicy {
+    RetryPolicy::default()
+        .max_attempts(attempts)
+        .initial_backoff(initial)
+        .max_backoff(max)
+}
+
+/// A mock seeding `clients` clients whose list answers each take `latency`.
+pub fn slow_list(clients: usize, latency: Duration) -> MockKoreBuilder {
+    MockKore::builder()
+        .clients(clients)
+        .latency(kore_mock::Route::ListClients, latency)
+}

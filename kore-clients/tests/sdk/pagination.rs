@@ -13,6 +13,14 @@ use kore_testkit::text::assert_contains;
 use serde_json::json;
 use wiremock::MockServer;
 
+/// The last list request `mock` saw asked for each of `parameters`.
+fn assert_list_query(mock: &MockKore, parameters: &[&str]) {
+    let query = common::last_query(mock, Route::ListClients);
+    for parameter in parameters {
+        assert_contains(&query, parameter);
+    }
+}
+
 #[tokio::test]
 async fn send_returns_one_page_with_integer_meta() {
     let (mock, kore) = common::start(MockKore::builder().clients(25)).await;
@@ -42,18 +50,14 @@ async fn send_returns_one_page_with_integer_meta() {
             .unwrap()
             .contains("page_number=1")
     );
-    let query = common::last_query(&mock, Route::ListClients);
-    assert_contains(&query, "page_size=10");
-    assert_contains(&query, "page_number=2");
+    assert_list_query(&mock, &["page_size=10", "page_number=2"]);
 }
 
 #[tokio::test]
 async fn default_page_size_is_100() {
     let (mock, kore) = common::start(MockKore::builder().clients(3)).await;
     kore.clients().list().send().await.unwrap();
-    let query = common::last_query(&mock, Route::ListClients);
-    assert_contains(&query, "page_size=100");
-    assert_contains(&query, "page_number=1");
+    assert_list_query(&mock, &["page_size=100", "page_number=1"]);
 }
 
 #[tokio::test]
@@ -157,12 +161,7 @@ async fn limit_stops_without_fetching_further_pages() {
 
 #[tokio::test]
 async fn concurrency_prefetches_and_preserves_order() {
-    let (mock, kore) = common::start(
-        MockKore::builder()
-            .clients(1000)
-            .latency(Route::ListClients, Duration::from_millis(20)),
-    )
-    .await;
+    let (mock, kore) = common::start(common::slow_list(1000, Duration::from_millis(20))).await;
     let sequential: Vec<_> = kore.clients().list().page_size(50).all().await;
     let sequential_requests = mock.requests(Route::ListClients);
     let concurrent: Vec<_> = kore
@@ -189,12 +188,7 @@ async fn concurrency_prefetches_and_preserves_order() {
 
 #[tokio::test]
 async fn concurrency_sends_k_requests_before_the_first_page_is_read() {
-    let (mock, kore) = common::start(
-        MockKore::builder()
-            .clients(1000)
-            .latency(Route::ListClients, Duration::from_millis(300)),
-    )
-    .await;
+    let (mock, kore) = common::start(common::slow_list(1000, Duration::from_millis(300))).await;
     kore.ping().await.unwrap();
     let mut stream = Box::pin(kore.clients().list().page_size(50).concurrency(8).stream());
     common::next(&mut stream).await.unwrap().unwrap();
@@ -252,8 +246,7 @@ async fn client_type_filter_is_sent_and_applied() {
             .iter()
             .all(|c| c.client_type().is_some_and(|t| *t == ClientType::Admin))
     );
-    let query = common::last_query(&mock, Route::ListClients);
-    assert_contains(&query, "client_type=admin");
+    assert_list_query(&mock, &["client_type=admin"]);
 }
 
 #[tokio::test]
@@ -265,7 +258,7 @@ async fn zero_page_size_or_number_is_rejected_before_any_request() {
     ] {
         let error = list.clone().send().await.unwrap_err();
         assert!(matches!(error, Error::InvalidInput { .. }), "{error:?}");
-        assert!(error.to_string().contains("must be at least 1"), "{error}");
+        assert_contains(&error.to_string(), "must be at least 1");
         let streamed = list.results().await;
         assert!(matches!(
             streamed.as_slice(),
@@ -319,7 +312,7 @@ async fn a_server_repeating_the_same_page_ends_the_stream_with_an_error() {
     assert_eq!(results.len(), 3, "two clients, then the error");
     let error = results[2].as_ref().unwrap_err();
     assert!(matches!(error, Error::Pagination { .. }), "{error:?}");
-    assert!(error.to_string().contains("repeats page 1"), "{error}");
+    assert_contains(&error.to_string(), "repeats page 1");
 }
 
 #[tokio::test]
@@ -346,9 +339,7 @@ async fn a_page_error_ends_the_stream_after_the_clients_already_yielded() {
 async fn a_server_that_caps_the_page_size_is_walked_to_the_end() {
     // Asked for 100 per page, the server sends 50 (and says so) over 3 pages.
     let (_server, kore) = common::scripted_list(|number| {
-        let clients: Vec<_> = (0..50)
-            .map(|i| json!({"client_id": format!("apiclient_{number}_{i}")}))
-            .collect();
+        let clients = common::numbered_clients(number, 50);
         let next =
             (number < 3).then(|| format!("http://127.0.0.1/next?page_number={}", number + 1));
         json!({
@@ -379,9 +370,7 @@ async fn later_pages_are_asked_for_at_the_size_the_server_reports_only_when_it_i
     // `reported`; the walk asks for 10 per page.
     for (reported, later) in [(5, "5"), (10, "10"), (0, "10"), (50, "10")] {
         let (server, kore) = common::scripted_list(move |number| {
-            let clients: Vec<_> = (0..2)
-                .map(|i| json!({"client_id": format!("apiclient_{number}_{i}")}))
-                .collect();
+            let clients = common::numbered_clients(number, 2);
             let next =
                 (number < 3).then(|| format!("http://127.0.0.1/next?page_number={}", number + 1));
             json!({

@@ -14,7 +14,7 @@ use futures::StreamExt as _;
 use kore_clients::{AuthErrorKind, Error, RetryPolicy};
 use kore_mock::{Fault, MockKore, Route};
 use kore_testkit::deadline;
-use kore_testkit::text::{assert_contains, assert_lacks};
+use kore_testkit::text::{assert_contains, assert_lacks, assert_once};
 use serde_json::json;
 use tokio::time::{Instant, advance, timeout};
 use wiremock::{MockServer, ResponseTemplate};
@@ -120,9 +120,7 @@ fn a_stream_left_unpolled_mid_token_request_never_blocks_other_calls() {
 
 #[tokio::test(start_paused = true)]
 async fn a_slow_reader_causes_no_timeouts_and_no_repeated_page_requests() {
-    let mock = MockKore::builder()
-        .clients(40)
-        .latency(Route::ListClients, Duration::from_millis(200))
+    let mock = common::slow_list(40, Duration::from_millis(200))
         .start()
         .await;
     let kore = common::kore_for(&mock, |b| b.timeout(Duration::from_secs(1)));
@@ -145,11 +143,7 @@ async fn a_slow_reader_causes_no_timeouts_and_no_repeated_page_requests() {
 
 #[tokio::test(start_paused = true)]
 async fn dropping_a_prefetching_stream_aborts_its_page_requests() {
-    let mock = MockKore::builder()
-        .clients(100)
-        .latency(Route::ListClients, Duration::from_secs(5))
-        .start()
-        .await;
+    let mock = common::slow_list(100, Duration::from_secs(5)).start().await;
     // Each of the first four page requests would be answered with a 503,
     // which a page request still running would retry.
     mock.faults()
@@ -255,22 +249,17 @@ async fn a_rejected_grant_is_cached_with_a_growing_back_off() {
     assert_eq!(mock.requests(Route::Token), 1);
     // After exactly 1 s (the clock has not moved since the refusal came),
     // one new request; then the back-off is 2 s.
-    advance(Duration::from_millis(999)).await;
-    kore.ping().await.unwrap_err();
-    assert_eq!(
-        mock.requests(Route::Token),
-        1,
-        "1 ms before the back-off ends"
-    );
-    advance(Duration::from_millis(1)).await;
-    kore.ping().await.unwrap_err();
-    assert_eq!(mock.requests(Route::Token), 2, "when the back-off ends");
-    advance(Duration::from_millis(1500)).await;
-    kore.ping().await.unwrap_err();
-    assert_eq!(mock.requests(Route::Token), 2, "the back-off doubled");
-    advance(Duration::from_millis(600)).await;
-    kore.ping().await.unwrap_err();
-    assert_eq!(mock.requests(Route::Token), 3);
+    let steps = [
+        (999, 1, "1 ms before the back-off ends"),
+        (1, 2, "when the back-off ends"),
+        (1500, 2, "the back-off doubled"),
+        (600, 3, "when the doubled back-off ends"),
+    ];
+    for (wait_ms, token_requests, when) in steps {
+        advance(Duration::from_millis(wait_ms)).await;
+        kore.ping().await.unwrap_err();
+        assert_eq!(mock.requests(Route::Token), token_requests, "{when}");
+    }
     // An explicit invalidate ends the back-off at once.
     kore.tokens().invalidate();
     kore.ping().await.unwrap_err();
@@ -307,9 +296,7 @@ async fn kores_own_token_error_shape_is_a_rejected_grant_with_its_message() {
 async fn a_short_page_with_a_next_page_url_does_not_end_the_stream() {
     // Asked for 100, the server silently sends 30 (meta says nothing of it).
     let (_server, kore) = common::scripted_list(|number| {
-        let clients: Vec<_> = (0..30)
-            .map(|i| json!({"client_id": format!("apiclient_{number}_{i}")}))
-            .collect();
+        let clients = common::numbered_clients(number, 30);
         let next = (number < 4).then(|| "url".to_owned());
         json!({"meta": {"page_number": number, "next_page_url": next}, "clients": clients})
     })
@@ -370,9 +357,7 @@ async fn without_meta_only_a_short_page_ends_the_stream() {
     // No `meta` at all: full pages of 3 until page 3, which holds 1.
     let (server, kore) = common::scripted_list(|number| {
         let size = if number < 3 { 3 } else { 1 };
-        let clients: Vec<_> = (0..size)
-            .map(|i| json!({"client_id": format!("apiclient_{number}_{i}")}))
-            .collect();
+        let clients = common::numbered_clients(number, size);
         json!({"clients": clients})
     })
     .await;
@@ -393,9 +378,7 @@ async fn pages_that_cycle_end_the_stream_with_an_error() {
     // Page 3 is page 1 again, page 4 page 2, and so on.
     let (_server, kore) = common::scripted_list(|number| {
         let cycle = (number - 1) % 2;
-        let clients: Vec<_> = (0..2)
-            .map(|i| json!({"client_id": format!("apiclient_{cycle}_{i}")}))
-            .collect();
+        let clients = common::numbered_clients(cycle, 2);
         json!({"meta": {"next_page_url": "url"}, "clients": clients})
     })
     .await;
@@ -404,10 +387,7 @@ async fn pages_that_cycle_end_the_stream_with_an_error() {
     assert_eq!(results.len(), 5, "pages 1 and 2, then the error");
     let error = results[4].as_ref().unwrap_err();
     assert!(matches!(error, Error::Pagination { .. }), "{error:?}");
-    assert!(
-        error.to_string().contains("page 3 repeats page 1"),
-        "{error}"
-    );
+    assert_contains(&error.to_string(), "page 3 repeats page 1");
 }
 
 // ---------------------------------------------------------------------------
@@ -469,12 +449,11 @@ async fn the_operation_timeout_bounds_retries_and_back_off() {
         std::iter::repeat_n(Fault::Status(503), 100),
     );
     let kore = common::builder_for(&mock)
-        .retry(
-            RetryPolicy::default()
-                .max_attempts(50)
-                .initial_backoff(Duration::from_secs(4))
-                .max_backoff(Duration::from_secs(4)),
-        )
+        .retry(common::retries(
+            50,
+            Duration::from_secs(4),
+            Duration::from_secs(4),
+        ))
         .operation_timeout(Duration::from_secs(30))
         .build()
         .unwrap();
@@ -535,16 +514,8 @@ async fn error_reports_name_each_cause_once() {
     let auth = kore.ping().await.unwrap_err();
     assert!(matches!(auth, Error::Auth { .. }), "{auth:?}");
     let report = common::report(&auth);
-    assert_eq!(
-        report.matches("could not reach the token endpoint").count(),
-        1,
-        "{report}"
-    );
-    assert_eq!(
-        report.matches("error sending request").count(),
-        1,
-        "{report}"
-    );
+    assert_once(&report, "could not reach the token endpoint");
+    assert_once(&report, "error sending request");
 
     // An API-side transport error: a token, then a closed port.
     let server = MockServer::start().await;
@@ -561,16 +532,8 @@ async fn error_reports_name_each_cause_once() {
         "{transport:?}"
     );
     let report = common::report(&transport);
-    assert_eq!(
-        report.matches("could not reach KORE").count(),
-        1,
-        "{report}"
-    );
-    assert_eq!(
-        report.matches("error sending request").count(),
-        1,
-        "{report}"
-    );
+    assert_once(&report, "could not reach KORE");
+    assert_once(&report, "error sending request");
     assert!(
         std::error::Error::source(&transport).is_some(),
         "the cause is reachable through source()"
@@ -638,17 +601,16 @@ async fn a_failed_refresh_is_tried_again_exactly_five_seconds_later() {
     assert!(format!("{:?}", kore.tokens()).contains("refreshing: false"));
     assert_eq!(mock.requests(Route::Token), 2);
     // The old token keeps serving, with no new refresh for 5 s...
-    advance(Duration::from_millis(4999)).await;
-    kore.ping().await.unwrap();
-    assert_eq!(
-        mock.requests(Route::Token),
-        2,
-        "1 ms before the retry delay ends"
-    );
     // ...and then one.
-    advance(Duration::from_millis(1)).await;
-    kore.ping().await.unwrap();
-    assert_eq!(mock.requests(Route::Token), 3, "when the retry delay ends");
+    let steps = [
+        (4999, 2, "1 ms before the retry delay ends"),
+        (1, 3, "when the retry delay ends"),
+    ];
+    for (wait_ms, token_requests, when) in steps {
+        advance(Duration::from_millis(wait_ms)).await;
+        kore.ping().await.unwrap();
+        assert_eq!(mock.requests(Route::Token), token_requests, "{when}");
+    }
 }
 
 #[tokio::test(start_paused = true)]
