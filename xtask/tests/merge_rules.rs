@@ -1,5 +1,8 @@
 //! Every merge rule and error of `cargo xtask merge`, on small fixture fragments.
 
+mod common;
+
+use common::assert_says;
 use serde_json::{Value, json};
 use xtask::merge::{Fragment, first_difference, merge, render, validate};
 
@@ -48,6 +51,13 @@ fn merge_err(fragments: &[Fragment]) -> String {
     }
 }
 
+/// `message` starts with the file it blames and says every one of `parts`.
+#[track_caller]
+fn assert_blames(message: &str, file: &str, parts: &[&str]) {
+    assert!(message.starts_with(file), "{message}");
+    assert_says(message, parts);
+}
+
 #[test]
 fn get_and_post_on_one_path_are_merged_by_method() {
     let merged = merge(&[
@@ -86,11 +96,13 @@ fn conflicting_component_names_both_files_and_the_pointer() {
         named("a.json", fixture("a", "/a", "get")),
         named("b.json", b),
     ]);
-    assert!(message.contains("a.json"), "{message}");
-    assert!(message.contains("b.json"), "{message}");
-    assert!(
-        message.contains("/components/schemas/Thing/properties/id/type"),
-        "{message}"
+    assert_says(
+        &message,
+        &[
+            "a.json",
+            "b.json",
+            "/components/schemas/Thing/properties/id/type",
+        ],
     );
 }
 
@@ -103,13 +115,13 @@ fn conflicting_security_schemes_are_an_error_naming_the_files() {
         named("a.json", fixture("a", "/a", "get")),
         named("b.json", b),
     ]);
-    assert!(
-        message.contains("a.json") && message.contains("b.json"),
-        "{message}"
-    );
-    assert!(
-        message.contains("/components/securitySchemes/Auth/flows/clientCredentials/tokenUrl"),
-        "{message}"
+    assert_says(
+        &message,
+        &[
+            "a.json",
+            "b.json",
+            "/components/securitySchemes/Auth/flows/clientCredentials/tokenUrl",
+        ],
     );
 }
 
@@ -119,9 +131,7 @@ fn duplicate_path_and_method_is_an_error_naming_both_files() {
         named("first.json", fixture("first", "/v1/things", "get")),
         named("second.json", fixture("second", "/v1/things", "get")),
     ]);
-    assert!(message.starts_with("second.json"), "{message}");
-    assert!(message.contains("GET /v1/things"), "{message}");
-    assert!(message.contains("first.json"), "{message}");
+    assert_blames(&message, "second.json", &["GET /v1/things", "first.json"]);
 }
 
 #[test]
@@ -130,11 +140,7 @@ fn duplicate_operation_id_is_an_error() {
         named("a.json", fixture("sameId", "/a", "get")),
         named("b.json", fixture("sameId", "/b", "get")),
     ]);
-    assert!(message.starts_with("b.json"), "{message}");
-    assert!(
-        message.contains("`sameId`") && message.contains("a.json"),
-        "{message}"
-    );
+    assert_blames(&message, "b.json", &["`sameId`", "a.json"]);
 }
 
 #[test]
@@ -145,8 +151,7 @@ fn missing_operation_id_is_an_error_naming_the_file() {
         .unwrap()
         .remove("operationId");
     let message = merge_err(&[named("noId.json", doc)]);
-    assert!(message.starts_with("noId.json"), "{message}");
-    assert!(message.contains("GET /x has no operationId"), "{message}");
+    assert_blames(&message, "noId.json", &["GET /x has no operationId"]);
 }
 
 #[test]
@@ -166,11 +171,7 @@ fn disagreeing_info_servers_or_security_is_an_error_naming_the_file() {
             named("b.json", b),
         ]);
         assert!(message.starts_with("b.json"), "{member}: {message}");
-        assert!(
-            message.contains(&format!("`{member}` disagrees")),
-            "{message}"
-        );
-        assert!(message.contains("a.json"), "{message}");
+        assert_says(&message, &[&format!("`{member}` disagrees"), "a.json"]);
     }
 }
 
@@ -189,10 +190,7 @@ fn conflicting_tags_are_an_error() {
         named("a.json", fixture("a", "/a", "get")),
         named("b.json", b),
     ]);
-    assert!(
-        message.contains("tag `Things`") && message.contains("a.json"),
-        "{message}"
-    );
+    assert_says(&message, &["tag `Things`", "a.json"]);
 }
 
 #[test]
@@ -222,8 +220,7 @@ fn non_openapi_30_documents_are_rejected() {
         let message = Fragment::parse("v.json", &doc.to_string())
             .unwrap_err()
             .to_string();
-        assert!(message.starts_with("v.json: "), "{message}");
-        assert!(message.contains(expected), "{message}");
+        assert_blames(&message, "v.json: ", &[expected]);
     }
     let swagger = json!({"swagger": "2.0", "info": {"title": "x", "version": "1"}, "paths": {}});
     let message = Fragment::parse("swagger.json", &swagger.to_string())
@@ -290,13 +287,12 @@ fn validation_rejects_dangling_refs() {
     doc["paths"]["/a"]["get"]["responses"]["200"]["content"]["application/json"]["schema"]["$ref"] =
         json!("#/components/schemas/Renamed");
     let message = validate(&render(&doc)).unwrap_err().to_string();
-    assert!(
-        message.contains("#/components/schemas/Renamed"),
-        "{message}"
-    );
-    assert!(
-        message.contains("/paths/~1a/get/responses/200"),
-        "{message}"
+    assert_says(
+        &message,
+        &[
+            "#/components/schemas/Renamed",
+            "/paths/~1a/get/responses/200",
+        ],
     );
 }
 
@@ -305,7 +301,7 @@ fn validation_rejects_documents_openapiv3_cannot_parse() {
     let mut doc = merge(&[named("a.json", fixture("a", "/a", "get"))]).unwrap();
     doc["paths"]["/a"]["get"]["responses"] = json!("not a map");
     let message = validate(&render(&doc)).unwrap_err().to_string();
-    assert!(message.contains("openapiv3::OpenAPI"), "{message}");
+    assert_says(&message, &["openapiv3::OpenAPI"]);
 }
 
 #[test]
@@ -314,7 +310,7 @@ fn validation_runs_the_generator() {
     let mut doc = merge(&[named("a.json", fixture("a", "/a", "get"))]).unwrap();
     doc["paths"]["/b"] = json!({"$ref": "#/paths/~1a"});
     let message = validate(&render(&doc)).unwrap_err().to_string();
-    assert!(message.contains("progenitor"), "{message}");
+    assert_says(&message, &["progenitor"]);
 }
 
 #[test]
