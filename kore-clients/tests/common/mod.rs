@@ -252,9 +252,41 @@ pub fn retries(attempts: u32, initial: Duration, max: Duration) -> RetryPolicy {
         .max_backoff(max)
 }
 
+/// A mock whose answers on `route` each take `latency`.
+pub fn slow(route: kore_mock::Route, latency: Duration) -> MockKoreBuilder {
+    MockKore::builder().latency(route, latency)
+}
+
 /// A mock seeding `clients` clients whose list answers each take `latency`.
 pub fn slow_list(clients: usize, latency: Duration) -> MockKoreBuilder {
-    MockKore::builder()
-        .clients(clients)
-        .latency(kore_mock::Route::ListClients, latency)
+    slow(kore_mock::Route::ListClients, latency).clients(clients)
+}
+
+/// Page `number` of `size` clients, fetched alone.
+pub async fn page(kore: &Kore, size: u32, number: u32) -> kore_clients::Page {
+    kore.clients()
+        .list()
+        .page_size(size)
+        .page_number(number)
+        .send()
+        .await
+        .expect("the page")
+}
+
+/// A listing through `kore` in pages of `size` yields `clients` clients,
+/// then ends with a pagination error that says `says`.
+pub async fn assert_listing_ends_in_pagination_error(
+    kore: &Kore,
+    size: u32,
+    clients: usize,
+    says: &str,
+) {
+    let results = kore.clients().list().page_size(size).results().await;
+    assert_eq!(results.len(), clients + 1, "the clients, then the error");
+    let error = results[clients].as_ref().unwrap_err();
+    assert!(
+        matches!(error, kore_clients::Error::Pagination { .. }),
+        "{error:?}"
+    );
+    kore_testkit::text::assert_contains(&error.to_string(), says);
 }

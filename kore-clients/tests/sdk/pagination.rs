@@ -13,6 +13,17 @@ use kore_testkit::text::assert_contains;
 use serde_json::json;
 use wiremock::MockServer;
 
+/// Every client of a listing in pages of 100, 8 at a time, stopped after `limit`.
+async fn limited(kore: &kore_clients::Kore, limit: usize) -> Vec<kore_clients::Client> {
+    kore.clients()
+        .list()
+        .page_size(100)
+        .limit(limit)
+        .concurrency(8)
+        .all()
+        .await
+}
+
 /// The last list request `mock` saw asked for each of `parameters`.
 fn assert_list_query(mock: &MockKore, parameters: &[&str]) {
     let query = common::last_query(mock, Route::ListClients);
@@ -24,14 +35,7 @@ fn assert_list_query(mock: &MockKore, parameters: &[&str]) {
 #[tokio::test]
 async fn send_returns_one_page_with_integer_meta() {
     let (mock, kore) = common::start(MockKore::builder().clients(25)).await;
-    let page = kore
-        .clients()
-        .list()
-        .page_size(10)
-        .page_number(2)
-        .send()
-        .await
-        .unwrap();
+    let page = common::page(&kore, 10, 2).await;
     assert_eq!(page.clients().len(), 10);
     let meta = page.meta();
     assert_eq!(
@@ -76,14 +80,7 @@ async fn stream_yields_every_client_once_in_order_and_stops_on_the_short_page() 
         "100 + 100 + 50, then stop"
     );
     // Same order as fetching pages one by one.
-    let page2 = kore
-        .clients()
-        .list()
-        .page_size(100)
-        .page_number(2)
-        .send()
-        .await
-        .unwrap();
+    let page2 = common::page(&kore, 100, 2).await;
     assert_eq!(all[100].client_id(), page2.clients()[0].client_id());
 }
 
@@ -129,14 +126,7 @@ async fn limit_stops_without_fetching_further_pages() {
     let first: Vec<_> = kore.clients().list().page_size(100).limit(10).all().await;
     assert_eq!(first.len(), 10);
     assert_eq!(mock.requests(Route::ListClients), 1);
-    let more: Vec<_> = kore
-        .clients()
-        .list()
-        .page_size(100)
-        .limit(150)
-        .concurrency(8)
-        .all()
-        .await;
+    let more: Vec<_> = limited(&kore, 150).await;
     assert_eq!(more.len(), 150);
     assert_eq!(
         mock.requests(Route::ListClients),
@@ -144,14 +134,7 @@ async fn limit_stops_without_fetching_further_pages() {
         "pages 1 and 2 only, even with concurrency"
     );
     // A limit of exactly two pages asks for exactly two.
-    let two: Vec<_> = kore
-        .clients()
-        .list()
-        .page_size(100)
-        .limit(200)
-        .concurrency(8)
-        .all()
-        .await;
+    let two: Vec<_> = limited(&kore, 200).await;
     assert_eq!(two.len(), 200);
     assert_eq!(mock.requests(Route::ListClients), 5, "pages 1 and 2 again");
     let none: Vec<_> = kore.clients().list().limit(0).all().await;
@@ -215,14 +198,7 @@ async fn limit_counts_from_the_starting_page() {
         .all()
         .await;
     assert_eq!(clients.len(), 15);
-    let page3 = kore
-        .clients()
-        .list()
-        .page_size(10)
-        .page_number(3)
-        .send()
-        .await
-        .unwrap();
+    let page3 = common::page(&kore, 10, 3).await;
     assert_eq!(clients[0].client_id(), page3.clients()[0].client_id());
     assert_eq!(
         mock.requests(Route::ListClients),
@@ -307,12 +283,8 @@ async fn a_server_repeating_the_same_page_ends_the_stream_with_an_error() {
     )
     .await;
     let kore = common::wiremock_kore(&server).await;
-    // The repeat ends the listing.
-    let results = kore.clients().list().page_size(2).results().await;
-    assert_eq!(results.len(), 3, "two clients, then the error");
-    let error = results[2].as_ref().unwrap_err();
-    assert!(matches!(error, Error::Pagination { .. }), "{error:?}");
-    assert_contains(&error.to_string(), "repeats page 1");
+    // The repeat ends the listing: two clients, then the error.
+    common::assert_listing_ends_in_pagination_error(&kore, 2, 2, "repeats page 1").await;
 }
 
 #[tokio::test]

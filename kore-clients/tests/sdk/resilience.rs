@@ -44,11 +44,27 @@ async fn a_token_request_outlives_callers_dropped_by_their_deadline() {
     assert_eq!(mock.requests(Route::Token), 1, "one token request in all");
 }
 
+/// For each step `(wait_ms, token_requests, when)`: moves the paused clock
+/// on by `wait_ms` and pings, and checks the mock has then had
+/// `token_requests` token requests. The pings' outcomes, in order.
+async fn ping_through(
+    mock: &MockKore,
+    kore: &kore_clients::Kore,
+    steps: &[(u64, u64, &str)],
+) -> Vec<kore_clients::Result<kore_clients::PingStatus>> {
+    let mut pings = Vec::new();
+    for &(wait_ms, token_requests, when) in steps {
+        advance(Duration::from_millis(wait_ms)).await;
+        pings.push(kore.ping().await);
+        assert_eq!(mock.requests(Route::Token), token_requests, "{when}");
+    }
+    pings
+}
+
 /// A mock whose token endpoint takes 1.5 s, and a `Kore` for it whose
 /// calls may take 1 s.
 async fn token_slower_than_the_deadline() -> (MockKore, kore_clients::Kore) {
-    let mock = MockKore::builder()
-        .latency(Route::Token, Duration::from_millis(1500))
+    let mock = common::slow(Route::Token, Duration::from_millis(1500))
         .start()
         .await;
     let kore = common::kore_for(&mock, |b| b.operation_timeout(Duration::from_secs(1)));
@@ -167,8 +183,7 @@ async fn dropping_a_prefetching_stream_aborts_its_page_requests() {
 
 #[tokio::test(start_paused = true)]
 async fn the_token_endpoint_has_its_own_timeout() {
-    let mock = MockKore::builder()
-        .latency(Route::Token, Duration::from_secs(60))
+    let mock = common::slow(Route::Token, Duration::from_secs(60))
         .start()
         .await;
     let kore = common::builder_for(&mock)
@@ -255,11 +270,8 @@ async fn a_rejected_grant_is_cached_with_a_growing_back_off() {
         (1500, 2, "the back-off doubled"),
         (600, 3, "when the doubled back-off ends"),
     ];
-    for (wait_ms, token_requests, when) in steps {
-        advance(Duration::from_millis(wait_ms)).await;
-        kore.ping().await.unwrap_err();
-        assert_eq!(mock.requests(Route::Token), token_requests, "{when}");
-    }
+    let pings = ping_through(&mock, &kore, &steps).await;
+    assert!(pings.iter().all(Result::is_err), "{pings:?}");
     // An explicit invalidate ends the back-off at once.
     kore.tokens().invalidate();
     kore.ping().await.unwrap_err();
@@ -382,12 +394,8 @@ async fn pages_that_cycle_end_the_stream_with_an_error() {
         json!({"meta": {"next_page_url": "url"}, "clients": clients})
     })
     .await;
-    // The cycle ends the listing.
-    let results = kore.clients().list().page_size(2).results().await;
-    assert_eq!(results.len(), 5, "pages 1 and 2, then the error");
-    let error = results[4].as_ref().unwrap_err();
-    assert!(matches!(error, Error::Pagination { .. }), "{error:?}");
-    assert_contains(&error.to_string(), "page 3 repeats page 1");
+    // The cycle ends the listing: pages 1 and 2, then the error.
+    common::assert_listing_ends_in_pagination_error(&kore, 2, 4, "page 3 repeats page 1").await;
 }
 
 // ---------------------------------------------------------------------------
@@ -476,8 +484,7 @@ async fn the_operation_timeout_bounds_retries_and_back_off() {
 
 #[tokio::test(start_paused = true)]
 async fn the_attempt_timeout_applies_to_a_callers_own_http_client() {
-    let mock = MockKore::builder()
-        .latency(Route::Ping, Duration::from_secs(3600))
+    let mock = common::slow(Route::Ping, Duration::from_secs(3600))
         .start()
         .await;
     let kore = common::builder_for(&mock)
@@ -606,11 +613,8 @@ async fn a_failed_refresh_is_tried_again_exactly_five_seconds_later() {
         (4999, 2, "1 ms before the retry delay ends"),
         (1, 3, "when the retry delay ends"),
     ];
-    for (wait_ms, token_requests, when) in steps {
-        advance(Duration::from_millis(wait_ms)).await;
-        kore.ping().await.unwrap();
-        assert_eq!(mock.requests(Route::Token), token_requests, "{when}");
-    }
+    let pings = ping_through(&mock, &kore, &steps).await;
+    assert!(pings.iter().all(Result::is_ok), "{pings:?}");
 }
 
 #[tokio::test(start_paused = true)]
