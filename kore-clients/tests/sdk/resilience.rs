@@ -17,7 +17,7 @@ use kore_testkit::deadline;
 use kore_testkit::text::{assert_contains, assert_lacks, assert_once};
 use serde_json::json;
 use tokio::time::{Instant, advance, timeout};
-use wiremock::{MockServer, ResponseTemplate};
+use wiremock::MockServer;
 
 // ---------------------------------------------------------------------------
 // 1. A token request outlives the caller that started it.
@@ -411,14 +411,8 @@ async fn a_second_401_keeps_the_freshly_issued_token() {
         json!({"access_token": "tok-0123456789", "expires_in": 3600}),
     )
     .await;
-    common::mount(
-        &server,
-        "GET",
-        "/v1/ping",
-        ResponseTemplate::new(401)
-            .set_body_json(json!({"code": 401, "message": "token revoked by an administrator"})),
-    )
-    .await;
+    let revoked = json!({"code": 401, "message": "token revoked by an administrator"});
+    common::answer_json(&server, "GET /v1/ping", 401, revoked.clone()).await;
     let kore = common::wiremock_builder(&server).build().unwrap();
     let error = kore.ping().await.unwrap_err();
     assert_eq!(rejected_kind(&error), Some(AuthErrorKind::ApiRejected));
@@ -432,14 +426,7 @@ async fn a_second_401_keeps_the_freshly_issued_token() {
     kore.tokens().bearer().await.unwrap();
     assert_eq!(kore.tokens().grants(), 2);
     // Where the spec documents the 401 (getClient), the same holds.
-    common::mount(
-        &server,
-        "GET",
-        "/v1/clients/apiclient_1",
-        ResponseTemplate::new(401)
-            .set_body_json(json!({"code": 401, "message": "token revoked by an administrator"})),
-    )
-    .await;
+    common::answer_json(&server, "GET /v1/clients/apiclient_1", 401, revoked).await;
     let error = kore.clients().get("apiclient_1").await.unwrap_err();
     assert_eq!(rejected_kind(&error), Some(AuthErrorKind::ApiRejected));
     let report = common::report(&error);
@@ -508,16 +495,22 @@ async fn the_attempt_timeout_applies_to_a_callers_own_http_client() {
 #[tokio::test]
 async fn error_reports_name_each_cause_once() {
     let addr = kore_testkit::tcp::closed_addr();
-    let kore = kore_clients::Kore::builder()
-        .client_id("id")
-        .client_secret(kore_clients::SecretString::from("secret"))
-        .base_url(format!("http://{addr}"))
-        .token_url(format!("http://{addr}/token"))
-        .retry(RetryPolicy::disabled())
-        // The bound of this test: a refused connection fails at once.
-        .operation_timeout(Duration::from_secs(5))
-        .build()
-        .unwrap();
+    // The API at the closed port, without retries; the bound of this test:
+    // a refused connection fails at once.
+    let at_closed_port = |builder: kore_clients::KoreBuilder| {
+        builder
+            .base_url(format!("http://{addr}"))
+            .retry(RetryPolicy::disabled())
+            .operation_timeout(Duration::from_secs(5))
+            .build()
+            .unwrap()
+    };
+    let kore = at_closed_port(
+        kore_clients::Kore::builder()
+            .client_id("id")
+            .client_secret(kore_clients::SecretString::from("secret"))
+            .token_url(format!("http://{addr}/token")),
+    );
     let auth = kore.ping().await.unwrap_err();
     assert!(matches!(auth, Error::Auth { .. }), "{auth:?}");
     let report = common::report(&auth);
@@ -527,12 +520,7 @@ async fn error_reports_name_each_cause_once() {
     // An API-side transport error: a token, then a closed port.
     let server = MockServer::start().await;
     common::mount_token(&server, json!({"access_token": "t", "expires_in": 3600})).await;
-    let kore = common::wiremock_builder(&server)
-        .base_url(format!("http://{addr}"))
-        .retry(RetryPolicy::disabled())
-        .operation_timeout(Duration::from_secs(5))
-        .build()
-        .unwrap();
+    let kore = at_closed_port(common::wiremock_builder(&server));
     let transport = kore.ping().await.unwrap_err();
     assert!(
         matches!(transport, Error::Transport { .. }),
