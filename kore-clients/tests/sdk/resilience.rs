@@ -186,11 +186,10 @@ async fn the_token_endpoint_has_its_own_timeout() {
     let mock = common::slow(Route::Token, Duration::from_secs(60))
         .start()
         .await;
-    let kore = common::builder_for(&mock)
-        .token_timeout(Duration::from_secs(2))
-        .retry(RetryPolicy::disabled())
-        .build()
-        .unwrap();
+    let kore = common::kore_for(&mock, |b| {
+        b.token_timeout(Duration::from_secs(2))
+            .retry(RetryPolicy::disabled())
+    });
     let started = Instant::now();
     let error = kore.ping().await.unwrap_err();
     let source = common::auth_source(&error);
@@ -474,12 +473,11 @@ async fn the_attempt_timeout_applies_to_a_callers_own_http_client() {
     let mock = common::slow(Route::Ping, Duration::from_secs(3600))
         .start()
         .await;
-    let kore = common::builder_for(&mock)
-        .http_client(kore_clients::reqwest::Client::new()) // no timeout of its own
-        .timeout(Duration::from_secs(5))
-        .retry(RetryPolicy::disabled())
-        .build()
-        .unwrap();
+    let kore = common::kore_for(&mock, |b| {
+        b.http_client(kore_clients::reqwest::Client::new()) // no timeout of its own
+            .timeout(Duration::from_secs(5))
+            .retry(RetryPolicy::disabled())
+    });
     let started = Instant::now();
     let error = kore.ping().await.unwrap_err();
     assert!(
