@@ -88,22 +88,22 @@ fn identical_components_are_kept_once() {
     assert_eq!(merged["tags"].as_array().unwrap().len(), 1);
 }
 
-#[test]
-fn conflicting_component_names_both_files_and_the_pointer() {
-    let mut b = fixture("b", "/b", "get");
-    b["components"]["schemas"]["Thing"]["properties"]["id"]["type"] = json!("integer");
+/// Merging the fixture `a.json` with `b` (as `b.json`) fails with a message
+/// naming both files and `pointer`, where they disagree.
+#[track_caller]
+fn assert_conflict_named(b: Value, pointer: &str) {
     let message = merge_err(&[
         named("a.json", fixture("a", "/a", "get")),
         named("b.json", b),
     ]);
-    assert_says(
-        &message,
-        &[
-            "a.json",
-            "b.json",
-            "/components/schemas/Thing/properties/id/type",
-        ],
-    );
+    assert_says(&message, &["a.json", "b.json", pointer]);
+}
+
+#[test]
+fn conflicting_component_names_both_files_and_the_pointer() {
+    let mut b = fixture("b", "/b", "get");
+    b["components"]["schemas"]["Thing"]["properties"]["id"]["type"] = json!("integer");
+    assert_conflict_named(b, "/components/schemas/Thing/properties/id/type");
 }
 
 #[test]
@@ -111,36 +111,40 @@ fn conflicting_security_schemes_are_an_error_naming_the_files() {
     let mut b = fixture("b", "/b", "get");
     b["components"]["securitySchemes"]["Auth"]["flows"]["clientCredentials"]["tokenUrl"] =
         json!("https://other.example.invalid/token");
-    let message = merge_err(&[
-        named("a.json", fixture("a", "/a", "get")),
-        named("b.json", b),
-    ]);
-    assert_says(
-        &message,
-        &[
-            "a.json",
-            "b.json",
-            "/components/securitySchemes/Auth/flows/clientCredentials/tokenUrl",
-        ],
+    assert_conflict_named(
+        b,
+        "/components/securitySchemes/Auth/flows/clientCredentials/tokenUrl",
     );
 }
 
 #[test]
-fn duplicate_path_and_method_is_an_error_naming_both_files() {
-    let message = merge_err(&[
-        named("first.json", fixture("first", "/v1/things", "get")),
-        named("second.json", fixture("second", "/v1/things", "get")),
-    ]);
-    assert_blames(&message, "second.json", &["GET /v1/things", "first.json"]);
-}
-
-#[test]
-fn duplicate_operation_id_is_an_error() {
-    let message = merge_err(&[
-        named("a.json", fixture("sameId", "/a", "get")),
-        named("b.json", fixture("sameId", "/b", "get")),
-    ]);
-    assert_blames(&message, "b.json", &["`sameId`", "a.json"]);
+fn a_second_operation_with_the_same_path_and_method_or_id_is_an_error_naming_both_files() {
+    // (case, first fragment, second fragment, what the message must say);
+    // the message starts with the second fragment's file.
+    let cases = [
+        (
+            "same path and method",
+            ("first.json", fixture("first", "/v1/things", "get")),
+            ("second.json", fixture("second", "/v1/things", "get")),
+            ["GET /v1/things", "first.json"],
+        ),
+        (
+            "same operationId",
+            ("a.json", fixture("sameId", "/a", "get")),
+            ("b.json", fixture("sameId", "/b", "get")),
+            ["`sameId`", "a.json"],
+        ),
+    ];
+    for (case, (first, a), (second, b), parts) in cases {
+        let message = merge_err(&[named(first, a), named(second, b)]);
+        assert!(message.starts_with(second), "{case}: {message}");
+        for part in parts {
+            assert!(
+                message.contains(part),
+                "{case}: {part:?} is not in {message}"
+            );
+        }
+    }
 }
 
 #[test]
