@@ -257,11 +257,8 @@ async fn missing_expires_in_falls_back_to_the_jwt_exp_claim() {
 #[tokio::test]
 async fn an_unparsable_token_answer_never_quotes_the_token() {
     let server = MockServer::start().await;
-    common::mount_token(
-        &server,
-        json!({"access_token": "ACCESS-TOKEN-123", "token_type": 5}),
-    )
-    .await;
+    let unparsable = json!({"access_token": "ACCESS-TOKEN-123", "token_type": 5});
+    common::mount_token(&server, unparsable).await;
     let error = ping_error(&server).await;
     let source = common::auth_source(&error);
     assert_eq!(source.kind(), AuthErrorKind::InvalidResponse);
