@@ -62,9 +62,7 @@ fn one_page_as_json_has_meta_and_clients_with_kore_field_names() {
 
 #[test]
 fn one_page_as_ndjson_is_one_client_per_line() {
-    let mock = Mock::with_clients(12);
-    let output = mock.succeeds("clients list --page-size 5 -o ndjson");
-    let clients = ndjson(&output);
+    let clients = ndjson(&Mock::with_clients(12).succeeds("clients list --page-size 5 -o ndjson"));
     assert_eq!(clients.len(), 5);
     assert!(clients.iter().all(|c| keys(c) == CLIENT_FIELDS));
 }
@@ -88,8 +86,7 @@ fn all_as_ndjson_streams_every_page() {
 #[test]
 fn all_as_json_is_one_array_in_the_same_order() {
     let mock = Mock::with_clients(250);
-    let array = mock.succeeds("clients list --all --page-size 100 --output json");
-    let array = json(&array);
+    let array = json(&mock.succeeds("clients list --all --page-size 100 --output json"));
     let array = array.as_array().expect("a JSON array");
     assert_eq!(array.len(), 250);
 
@@ -99,8 +96,7 @@ fn all_as_json_is_one_array_in_the_same_order() {
 
 #[test]
 fn all_with_no_clients_is_an_empty_array() {
-    let mock = Mock::with_clients(0);
-    let output = mock.succeeds("clients list --all -o json");
+    let output = Mock::with_clients(0).succeeds("clients list --all -o json");
     assert_eq!(stdout(&output), "[]\n");
 }
 

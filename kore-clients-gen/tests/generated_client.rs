@@ -47,15 +47,18 @@ fn client_json(id: &str, client_type: &str) -> serde_json::Value {
     })
 }
 
-#[tokio::test]
-async fn every_operation_goes_through_the_attached_hooks() {
-    let server = MockServer::start().await;
+/// `GET /v1/ping` with the hooks' credentials, answered `OK`.
+fn authorized_ping() -> Mock {
     Mock::given(method("GET"))
         .and(path("/v1/ping"))
         .and(authorized())
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({"status": "OK"})))
-        .mount(&server)
-        .await;
+}
+
+#[tokio::test]
+async fn every_operation_goes_through_the_attached_hooks() {
+    let server = MockServer::start().await;
+    authorized_ping().mount(&server).await;
     Mock::given(method("GET"))
         .and(path("/v1/clients"))
         .and(query_param("page_size", "1"))
@@ -274,13 +277,7 @@ async fn a_failing_prepare_hook_aborts_before_anything_is_sent() {
 #[tokio::test]
 async fn a_waiting_prepare_hook_finishes_before_the_request_is_sent() {
     let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path("/v1/ping"))
-        .and(authorized())
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"status": "OK"})))
-        .expect(1)
-        .mount(&server)
-        .await;
+    authorized_ping().expect(1).mount(&server).await;
     let client = Client::new(&server.uri(), Hooks::new(Preparing::TokenAfterWaiting));
     let status = client.get_ping_status().send().await.unwrap().into_inner();
     assert_eq!(status.status.as_deref(), Some("OK"));

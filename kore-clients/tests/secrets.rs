@@ -32,6 +32,20 @@ impl Write for Captured {
 }
 
 impl Captured {
+    /// Captures, for the current thread until the guard drops, every log
+    /// record up to `level` and the span events `spans`.
+    fn logs(level: tracing::Level, spans: FmtSpan) -> (Self, tracing::subscriber::DefaultGuard) {
+        let captured = Self::default();
+        let writer = captured.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_max_level(level)
+            .with_span_events(spans)
+            .with_ansi(false)
+            .with_writer(move || writer.clone())
+            .finish();
+        (captured, tracing::subscriber::set_default(subscriber))
+    }
+
     fn text(&self) -> String {
         String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
     }
@@ -49,15 +63,7 @@ fn assert_hidden(rendered: &str, secrets: &[&str]) {
 
 #[tokio::test]
 async fn no_secret_appears_in_debug_display_errors_or_trace_logs() {
-    let captured = Captured::default();
-    let writer = captured.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_span_events(FmtSpan::FULL)
-        .with_ansi(false)
-        .with_writer(move || writer.clone())
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let (captured, _guard) = Captured::logs(tracing::Level::TRACE, FmtSpan::FULL);
 
     let mock = MockKore::builder().clients(5).start().await;
     let builder = common::builder_for(&mock);
@@ -170,14 +176,7 @@ fn builder_and_client_debug_redact_the_secret() {
 
 #[tokio::test]
 async fn unknown_fields_and_values_are_logged_once_by_name_never_by_value() {
-    let captured = Captured::default();
-    let writer = captured.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::DEBUG)
-        .with_ansi(false)
-        .with_writer(move || writer.clone())
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let (captured, _guard) = Captured::logs(tracing::Level::DEBUG, FmtSpan::NONE);
 
     let server = wiremock::MockServer::start().await;
     let client = serde_json::json!({

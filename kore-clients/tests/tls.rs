@@ -11,6 +11,7 @@ use kore_clients::{CertificateProblem, Error, ExposeSecret as _, NewClient, Prod
 use kore_mock::proxy::ConnectProxy;
 use kore_mock::tls::{SERVER_NAMES, TestCa};
 use kore_mock::{MockKore, MockKoreBuilder};
+use kore_testkit::text::assert_contains;
 
 /// An HTTPS mock with a CA of its own, and a `Kore` that trusts that CA.
 async fn trusted(mock: MockKoreBuilder) -> (MockKore, kore_clients::Kore) {
@@ -114,16 +115,17 @@ async fn an_untrusted_api_is_one_handshake_and_a_certificate_error() {
     assert_eq!(refused.problem(), CertificateProblem::UnknownIssuer);
     assert_eq!(refused.host(), Some(host_of(&api).as_str()));
     assert!(!error.is_retryable());
-    assert!(error.to_string().contains("ca_cert_file"), "{error}");
+    assert_contains(&error.to_string(), "ca_cert_file");
     assert_eq!(api.connections(), 1, "not retried: one handshake");
 }
 
-/// What a `Kore` trusting `ca` gets from a mock serving `identity`, and how
-/// many connections the mock saw.
+/// What a `Kore` trusting a fresh test CA gets from a mock serving the
+/// identity `issue` has that CA issue, and how many connections the mock saw.
 async fn ping_refused(
-    ca: &TestCa,
-    identity: kore_mock::tls::ServerIdentity,
+    issue: impl FnOnce(&TestCa) -> std::io::Result<kore_mock::tls::ServerIdentity>,
 ) -> (CertificateProblem, u64) {
+    let ca = TestCa::new().unwrap();
+    let identity = issue(&ca).unwrap();
     let mock = MockKore::builder().tls_identity(identity).start().await;
     let kore = common::builder_for(&mock)
         .ca_cert_pem(ca.cert_pem())
@@ -138,32 +140,20 @@ async fn ping_refused(
 
 #[tokio::test]
 async fn an_expired_certificate_is_reported_as_expired() {
-    let ca = TestCa::new().unwrap();
-    let expired = ca.issue_expired(&SERVER_NAMES).unwrap();
-    assert_eq!(
-        ping_refused(&ca, expired).await,
-        (CertificateProblem::Expired, 1)
-    );
+    let refused = ping_refused(|ca| ca.issue_expired(&SERVER_NAMES)).await;
+    assert_eq!(refused, (CertificateProblem::Expired, 1));
 }
 
 #[tokio::test]
 async fn a_certificate_not_valid_yet_is_reported_as_such() {
-    let ca = TestCa::new().unwrap();
-    let early = ca.issue_not_yet_valid(&SERVER_NAMES).unwrap();
-    assert_eq!(
-        ping_refused(&ca, early).await,
-        (CertificateProblem::NotYetValid, 1)
-    );
+    let refused = ping_refused(|ca| ca.issue_not_yet_valid(&SERVER_NAMES)).await;
+    assert_eq!(refused, (CertificateProblem::NotYetValid, 1));
 }
 
 #[tokio::test]
 async fn a_certificate_for_another_host_is_reported_as_the_wrong_host() {
-    let ca = TestCa::new().unwrap();
-    let elsewhere = ca.issue(&["kore.example"]).unwrap();
-    assert_eq!(
-        ping_refused(&ca, elsewhere).await,
-        (CertificateProblem::WrongHost, 1)
-    );
+    let refused = ping_refused(|ca| ca.issue(&["kore.example"])).await;
+    assert_eq!(refused, (CertificateProblem::WrongHost, 1));
 }
 
 #[tokio::test]

@@ -20,6 +20,13 @@ fn answered(operation: &str, status: u16, body: Value) -> Call {
 }
 
 /// A list page as kore-mock sends it, around `client`.
+/// The report on one `getClient` answer: a [`client`] whose `field` is `value`.
+fn judge_client_with(field: &str, value: Value) -> Report {
+    let mut body = client();
+    body[field] = value;
+    Report::judge(BASE, &[answered("getClient", 200, json!({"client": body}))])
+}
+
 fn page(client: Value) -> Value {
     json!({
         "meta": {"count": 1, "page_size": 100, "page_number": 1, "next_page_url": null, "previous_page_url": null},
@@ -60,9 +67,7 @@ fn seen(report: &Report, at: &str) -> Vec<String> {
 
 #[test]
 fn a_field_the_spec_does_not_declare_deviates_without_its_value() {
-    let mut body = client();
-    body["nickname"] = json!("pet name");
-    let report = Report::judge(BASE, &[answered("getClient", 200, json!({"client": body}))]);
+    let report = judge_client_with("nickname", json!("pet name"));
     assert_eq!(kinds(&report), [("/client/nickname", "unknown-field")]);
     assert_eq!(report.deviations[0].value, None);
     assert_eq!(report.deviations[0].operation, "getClient");
@@ -80,9 +85,7 @@ fn a_value_outside_an_enum_deviates_and_is_quoted() {
 
 #[test]
 fn a_null_the_spec_does_not_allow_deviates() {
-    let mut body = client();
-    body["name"] = Value::Null;
-    let report = Report::judge(BASE, &[answered("getClient", 200, json!({"client": body}))]);
+    let report = judge_client_with("name", Value::Null);
     assert_eq!(kinds(&report), [("/client/name", "null")]);
 }
 
@@ -110,9 +113,7 @@ fn dates_are_observed_by_form_and_only_rfc_1123_is_kores() {
 
 #[test]
 fn a_date_in_neither_form_deviates_as_unreadable() {
-    let mut body = client();
-    body["date_created"] = json!("last tuesday");
-    let report = Report::judge(BASE, &[answered("getClient", 200, json!({"client": body}))]);
+    let report = judge_client_with("date_created", json!("last tuesday"));
     assert_eq!(kinds(&report), [("/client/date_created", "date")]);
     assert_eq!(seen(&report, "/client/date_created"), ["unreadable"]);
 }

@@ -5,7 +5,7 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{VALID_CREATE, create, get, http, token};
+use common::{VALID_CREATE, create, get, http, mock_with_token, send, token, with_token};
 use kore_mock::{ClientFixture, ClientType, Fault, MockKore, Route};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -59,8 +59,7 @@ const SCRIPT: [&str; 6] = [
 
 #[tokio::test]
 async fn faults_posted_as_json_script_the_route_in_the_fault_flag_grammar() {
-    let mock = MockKore::start().await;
-    let token = token(&mock).await;
+    let (mock, token) = mock_with_token().await;
     let script = json!(SCRIPT);
     let (status, body) = admin(
         &mock,
@@ -135,20 +134,19 @@ async fn malformed_fault_scripts_are_refused_naming_the_problem() {
 
 #[tokio::test]
 async fn the_journal_lists_requests_oldest_first_and_never_a_secret() {
-    let mock = MockKore::start().await;
-    let token = token(&mock).await;
+    let (mock, token) = mock_with_token().await;
     // Credentials where they do not belong, in a query string, must not reach the journal.
-    let misplaced = http()
-        .post(format!(
-            "{}?client_id={}&client_secret={}",
-            mock.token_url(),
-            mock.client_id(),
-            mock.client_secret()
-        ))
-        .form(&[("grant_type", "client_credentials")])
-        .send()
-        .await
-        .unwrap();
+    let misplaced = send(
+        http()
+            .post(format!(
+                "{}?client_id={}&client_secret={}",
+                mock.token_url(),
+                mock.client_id(),
+                mock.client_secret()
+            ))
+            .form(&[("grant_type", "client_credentials")]),
+    )
+    .await;
     assert_eq!(misplaced.status(), StatusCode::UNAUTHORIZED);
     get(
         &mock,
@@ -239,8 +237,7 @@ async fn the_journal_lists_requests_oldest_first_and_never_a_secret() {
 
 #[tokio::test]
 async fn a_delayed_create_finishes_after_the_caller_hangs_up_and_is_journaled_as_201() {
-    let mock = MockKore::start().await;
-    let token = token(&mock).await;
+    let (mock, token) = mock_with_token().await;
     mock.faults().push(
         Route::CreateClient,
         Fault::Delay(Duration::from_millis(1500)),
@@ -296,8 +293,7 @@ async fn a_delayed_create_finishes_after_the_caller_hangs_up_and_is_journaled_as
 
 #[tokio::test]
 async fn fixture_clients_are_added_in_kore_s_shape_all_or_none() {
-    let mock = MockKore::builder().clients(2).start().await;
-    let token = token(&mock).await;
+    let (mock, token) = with_token(MockKore::builder().clients(2).start().await).await;
     let fixtures = json!([
         {"name": "Defaults"},
         {
@@ -453,8 +449,7 @@ async fn reset_goes_back_to_the_seeded_state() {
 
 #[tokio::test]
 async fn expire_tokens_and_health_need_no_kore_token() {
-    let mock = MockKore::builder().clients(4).start().await;
-    let token = token(&mock).await;
+    let (mock, token) = with_token(MockKore::builder().clients(4).start().await).await;
     let (status, health) = admin(&mock, Method::GET, "/health", None).await;
     assert_eq!(
         (status, health),

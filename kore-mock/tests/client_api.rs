@@ -4,7 +4,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{VALID_CREATE, create, get, http, json_of, token};
+use common::{VALID_CREATE, create, get, http, json_of, mock_with_token, token, with_token};
 use kore_mock::MockKore;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -42,8 +42,7 @@ async fn assert_unauthorized(mock: &MockKore, authorization: Option<&str>) {
 
 /// A mock with `clients` clients, and its answer to `GET /v1/clients?query`.
 async fn listed(clients: usize, query: &str) -> (MockKore, StatusCode, Value) {
-    let mock = MockKore::builder().clients(clients).start().await;
-    let token = token(&mock).await;
+    let (mock, token) = with_token(MockKore::builder().clients(clients).start().await).await;
     let (status, page) = get(&mock, &token, &format!("/v1/clients?{query}")).await;
     (mock, status, page)
 }
@@ -83,11 +82,13 @@ async fn unknown_bearer_token_is_rejected_with_401() {
 
 #[tokio::test]
 async fn expired_token_is_rejected_with_401() {
-    let mock = MockKore::builder()
-        .token_lifetime(Duration::from_secs(1))
-        .start()
-        .await;
-    let token = token(&mock).await;
+    let (mock, token) = with_token(
+        MockKore::builder()
+            .token_lifetime(Duration::from_secs(1))
+            .start()
+            .await,
+    )
+    .await;
     assert_eq!(get(&mock, &token, "/v1/ping").await.0, StatusCode::OK);
     tokio::time::sleep(Duration::from_millis(1100)).await;
     assert_unauthorized(&mock, Some(&format!("Bearer {token}"))).await;
@@ -113,47 +114,54 @@ async fn ping_reports_ok() {
     assert_eq!(body, json!({"status": "OK"}));
 }
 
+/// Asserts `page`'s count and links; a link is `Some(n)` for page `n` (of ten) or `None`.
+fn assert_page_meta(
+    mock: &MockKore,
+    page: &Value,
+    count: usize,
+    previous: Option<u32>,
+    next: Option<u32>,
+) {
+    let link = |number: Option<u32>| number.map_or(Value::Null, |n| page_url(mock, n).into());
+    let meta = &page["meta"];
+    assert_eq!(meta["count"], count);
+    assert_eq!(meta["previous_page_url"], link(previous), "previous link");
+    assert_eq!(meta["next_page_url"], link(next), "next link");
+}
+
 #[tokio::test]
 async fn last_partial_page_has_previous_but_no_next_url() {
     let (mock, status, page) = listed(25, "page_size=10&page_number=3").await;
     assert_eq!(status, StatusCode::OK);
-    assert_eq!(page["meta"]["count"], 5);
+    assert_page_meta(&mock, &page, 5, Some(2), None);
     assert_eq!(page["meta"]["page_number"], 3);
     assert_eq!(page["meta"]["page_size"], 10);
-    assert_eq!(page["meta"]["next_page_url"], Value::Null);
-    assert_eq!(page["meta"]["previous_page_url"], page_url(&mock, 2));
 }
 
 #[tokio::test]
 async fn first_page_links_only_forward() {
     let (mock, _, page) = listed(25, "page_size=10&page_number=1").await;
-    assert_eq!(page["meta"]["count"], 10);
-    assert_eq!(page["meta"]["previous_page_url"], Value::Null);
-    assert_eq!(page["meta"]["next_page_url"], page_url(&mock, 2));
+    assert_page_meta(&mock, &page, 10, None, Some(2));
 }
 
 #[tokio::test]
 async fn page_beyond_the_end_is_empty_without_next_url() {
-    let (_mock, status, page) = listed(25, "page_size=10&page_number=4").await;
+    let (mock, status, page) = listed(25, "page_size=10&page_number=4").await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(page["clients"], json!([]));
-    assert_eq!(page["meta"]["count"], 0);
-    assert_eq!(page["meta"]["next_page_url"], Value::Null);
+    assert_page_meta(&mock, &page, 0, Some(3), None);
 }
 
 #[tokio::test]
 async fn page_size_larger_than_total_returns_everything_on_one_page() {
-    let (_mock, _, page) = listed(25, "page_size=1000&page_number=1").await;
-    assert_eq!(page["meta"]["count"], 25);
-    assert_eq!(page["meta"]["previous_page_url"], Value::Null);
-    assert_eq!(page["meta"]["next_page_url"], Value::Null);
+    let (mock, _, page) = listed(25, "page_size=1000&page_number=1").await;
+    assert_page_meta(&mock, &page, 25, None, None);
 }
 
 #[tokio::test]
 async fn exactly_full_last_page_has_no_next_url() {
-    let (_mock, _, page) = listed(20, "page_size=10&page_number=2").await;
-    assert_eq!(page["meta"]["count"], 10);
-    assert_eq!(page["meta"]["next_page_url"], Value::Null);
+    let (mock, _, page) = listed(20, "page_size=10&page_number=2").await;
+    assert_page_meta(&mock, &page, 10, Some(1), None);
 }
 
 #[tokio::test]
@@ -221,8 +229,7 @@ async fn client_type_filters_the_list() {
 
 #[tokio::test]
 async fn invalid_or_missing_query_parameters_are_rejected_naming_the_parameter() {
-    let mock = MockKore::start().await;
-    let token = token(&mock).await;
+    let (mock, token) = mock_with_token().await;
     for (query, parameter) in [
         ("page_number=1", "page_size"),
         ("page_size=10", "page_number"),
@@ -247,8 +254,7 @@ async fn invalid_or_missing_query_parameters_are_rejected_naming_the_parameter()
 
 #[tokio::test]
 async fn created_client_is_returned_once_with_its_secret_then_readable_without_it() {
-    let mock = MockKore::builder().clients(3).start().await;
-    let token = token(&mock).await;
+    let (mock, token) = with_token(MockKore::builder().clients(3).start().await).await;
     let (status, created) = create(&mock, &token, VALID_CREATE).await;
     assert_eq!(status, StatusCode::CREATED);
     assert_eq!(created["client_type"], "standard");
@@ -295,8 +301,7 @@ async fn create_honours_an_explicit_account_id() {
 
 #[tokio::test]
 async fn invalid_create_bodies_are_rejected_naming_the_field() {
-    let mock = MockKore::start().await;
-    let token = token(&mock).await;
+    let (mock, token) = mock_with_token().await;
     for (body, field) in [
         (r#"{"locked":false,"scopes":{}}"#, "name"),
         (r#"{"name":"n","scopes":{}}"#, "locked"),
@@ -344,8 +349,7 @@ async fn invalid_create_bodies_are_rejected_naming_the_field() {
 /// but leaves `scopes` open; the mock accepts what the spec accepts.
 #[tokio::test]
 async fn unknown_keys_under_scopes_are_accepted_and_ignored() {
-    let mock = MockKore::start().await;
-    let token = token(&mock).await;
+    let (mock, token) = mock_with_token().await;
     let body = r#"{"name":"n","locked":false,"scopes":{"products":["SuperSIM"],"regions":["eu"],"x":{"y":1}}}"#;
     let (status, created) = create(&mock, &token, body).await;
     assert_eq!(status, StatusCode::CREATED, "{created}");

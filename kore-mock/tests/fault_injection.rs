@@ -4,7 +4,10 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{VALID_CREATE, get, good_form, http, json_of_response, request_token, token};
+use common::{
+    VALID_CREATE, get, good_form, grant_body, http, json_of_response, mock_with_token,
+    request_token, token, with_token,
+};
 use kore_mock::{Fault, MockKore, Route};
 use reqwest::StatusCode;
 use serde_json::Value;
@@ -34,11 +37,13 @@ async fn post_create(mock: &MockKore, token: &str) -> reqwest::Response {
 #[tokio::test]
 async fn latency_delays_every_request_of_its_route_only() {
     let latency = Duration::from_millis(300);
-    let mock = MockKore::builder()
-        .latency(Route::ListClients, latency)
-        .start()
-        .await;
-    let token = token(&mock).await;
+    let (mock, token) = with_token(
+        MockKore::builder()
+            .latency(Route::ListClients, latency)
+            .start()
+            .await,
+    )
+    .await;
     for _ in 0..2 {
         let started = Instant::now();
         assert_eq!(get(&mock, &token, LIST).await.0, StatusCode::OK);
@@ -57,8 +62,7 @@ async fn latency_delays_every_request_of_its_route_only() {
 
 #[tokio::test]
 async fn scripted_statuses_fail_the_next_requests_then_recover() {
-    let mock = MockKore::start().await;
-    let token = token(&mock).await;
+    let (mock, token) = mock_with_token().await;
     mock.faults().push_statuses(Route::ListClients, [503, 503]);
     assert_eq!(mock.faults().pending(Route::ListClients), 2);
 
@@ -76,14 +80,16 @@ async fn scripted_statuses_fail_the_next_requests_then_recover() {
 
 #[tokio::test]
 async fn scripts_only_affect_their_route_and_can_interleave_passes() {
-    let mock = MockKore::builder()
-        .script(
-            Route::GetClient,
-            [Fault::Status(500), Fault::Pass, Fault::Status(504)],
-        )
-        .start()
-        .await;
-    let token = token(&mock).await;
+    let (mock, token) = with_token(
+        MockKore::builder()
+            .script(
+                Route::GetClient,
+                [Fault::Status(500), Fault::Pass, Fault::Status(504)],
+            )
+            .start()
+            .await,
+    )
+    .await;
     assert_eq!(get(&mock, &token, LIST).await.0, StatusCode::OK);
     let (_, page) = get(&mock, &token, LIST).await;
     let path = format!(
@@ -109,8 +115,7 @@ async fn scripts_only_affect_their_route_and_can_interleave_passes() {
 
 #[tokio::test]
 async fn injected_error_never_reaches_the_handler() {
-    let mock = MockKore::start().await;
-    let token = token(&mock).await;
+    let (mock, token) = mock_with_token().await;
     mock.faults().push_statuses(Route::CreateClient, [503]);
     mock.faults().push_statuses(Route::Token, [503]);
     let response = post_create(&mock, &token).await;
@@ -136,16 +141,15 @@ async fn injected_error_never_reaches_the_handler() {
 async fn injected_401_and_400_on_the_token_route_use_oauth_errors() {
     let mock = MockKore::start().await;
     mock.faults().push_statuses(Route::Token, [401, 400]);
-    let first = json_of_response(request_token(&mock, &good_form(&mock)).await).await;
-    let second = json_of_response(request_token(&mock, &good_form(&mock)).await).await;
+    let first = grant_body(&mock).await;
+    let second = grant_body(&mock).await;
     assert_eq!(first["error"], "invalid_client");
     assert_eq!(second["error"], "invalid_request");
 }
 
 #[tokio::test]
 async fn too_many_requests_carries_retry_after_when_configured() {
-    let mock = MockKore::start().await;
-    let token = token(&mock).await;
+    let (mock, token) = mock_with_token().await;
     mock.faults().script(
         Route::Ping,
         [
@@ -173,8 +177,7 @@ async fn too_many_requests_carries_retry_after_when_configured() {
 
 #[tokio::test]
 async fn an_injected_401_on_the_api_is_the_gateways_answer() {
-    let mock = MockKore::start().await;
-    let token = token(&mock).await;
+    let (mock, token) = mock_with_token().await;
     mock.faults().push_statuses(Route::Ping, [401]);
     let response = get_raw(&mock, &token, "/v1/ping").await;
     assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
@@ -184,8 +187,7 @@ async fn an_injected_401_on_the_api_is_the_gateways_answer() {
 
 #[tokio::test]
 async fn bad_gateway_html_is_served_as_text_html() {
-    let mock = MockKore::start().await;
-    let token = token(&mock).await;
+    let (mock, token) = mock_with_token().await;
     mock.faults()
         .push(Route::ListClients, Fault::BadGatewayHtml);
     let response = get_raw(&mock, &token, LIST).await;
@@ -200,8 +202,7 @@ async fn bad_gateway_html_is_served_as_text_html() {
 
 #[tokio::test]
 async fn truncated_json_is_cut_mid_object_with_a_success_status() {
-    let mock = MockKore::start().await;
-    let token = token(&mock).await;
+    let (mock, token) = mock_with_token().await;
     let full = get_raw(&mock, &token, LIST).await.text().await.unwrap();
     mock.faults().push(Route::ListClients, Fault::TruncatedJson);
     let response = get_raw(&mock, &token, LIST).await;
@@ -217,8 +218,7 @@ async fn truncated_json_is_cut_mid_object_with_a_success_status() {
 
 #[tokio::test]
 async fn truncated_create_response_still_creates_the_client() {
-    let mock = MockKore::builder().clients(2).start().await;
-    let token = token(&mock).await;
+    let (mock, token) = with_token(MockKore::builder().clients(2).start().await).await;
     mock.faults()
         .push(Route::CreateClient, Fault::TruncatedJson);
     let response = post_create(&mock, &token).await;
@@ -230,8 +230,7 @@ async fn truncated_create_response_still_creates_the_client() {
 
 #[tokio::test]
 async fn delay_fault_holds_one_request_only() {
-    let mock = MockKore::start().await;
-    let token = token(&mock).await;
+    let (mock, token) = mock_with_token().await;
     let delay = Duration::from_millis(300);
     mock.faults().push(Route::Ping, Fault::Delay(delay));
     let started = Instant::now();
@@ -245,11 +244,11 @@ async fn delay_fault_holds_one_request_only() {
 #[tokio::test]
 async fn expires_in_can_be_sent_as_a_numeric_string() {
     let mock = MockKore::builder().expires_in_as_string(true).start().await;
-    let body = json_of_response(request_token(&mock, &good_form(&mock)).await).await;
+    let body = grant_body(&mock).await;
     assert_eq!(body["expires_in"], "3600");
 
     mock.faults().set_expires_in_as_string(false);
-    let body = json_of_response(request_token(&mock, &good_form(&mock)).await).await;
+    let body = grant_body(&mock).await;
     assert_eq!(body["expires_in"], 3600);
 }
 
@@ -259,7 +258,7 @@ async fn tokens_can_expire_earlier_than_advertised() {
         .tokens_expire_after(Duration::from_millis(300))
         .start()
         .await;
-    let body = json_of_response(request_token(&mock, &good_form(&mock)).await).await;
+    let body = grant_body(&mock).await;
     assert_eq!(
         body["expires_in"], 3600,
         "still advertises the full lifetime"
@@ -312,7 +311,7 @@ async fn clear_restores_normal_behaviour() {
     mock.faults().push_statuses(Route::Ping, [500]);
     mock.faults().clear();
     assert_eq!(mock.faults().pending(Route::Ping), 0);
-    let body = json_of_response(request_token(&mock, &good_form(&mock)).await).await;
+    let body = grant_body(&mock).await;
     assert_eq!(body["expires_in"], 3600);
     let started = Instant::now();
     let (status, _) = get(&mock, body["access_token"].as_str().unwrap(), "/v1/ping").await;
@@ -355,8 +354,7 @@ async fn scripting_a_success_status_is_a_test_bug() {
 #[tokio::test]
 async fn drift_only_adds_and_keeps_every_documented_value() {
     use kore_mock::{DRIFT_CLIENT_TYPE, DRIFT_PRODUCT};
-    let mock = MockKore::start().await;
-    let token = token(&mock).await;
+    let (mock, token) = mock_with_token().await;
     let (_, plain) = get(&mock, &token, LIST).await;
     mock.faults().push(Route::ListClients, Fault::Drift);
     let (status, drifted) = get(&mock, &token, LIST).await;

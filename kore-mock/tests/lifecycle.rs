@@ -4,7 +4,7 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{VALID_CREATE, create, get, http, token};
+use common::{VALID_CREATE, create, get, http, mock_with_token, token};
 use kore_mock::{Fault, MockKore, Route};
 use reqwest::StatusCode;
 
@@ -22,8 +22,7 @@ async fn assert_stops_listening(addr: std::net::SocketAddr) {
 
 #[tokio::test]
 async fn counters_track_requests_per_route_and_successful_grants() {
-    let mock = MockKore::start().await;
-    let token = token(&mock).await;
+    let (mock, token) = mock_with_token().await;
     let refused = common::request_token(&mock, &[("grant_type", "client_credentials")]).await;
     assert_eq!(refused.status(), StatusCode::UNAUTHORIZED);
     mock.faults().push_statuses(Route::Ping, [503]);
@@ -139,8 +138,7 @@ async fn run_until_serves_until_the_signal_then_stops() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_requests_on_a_multi_thread_runtime_consume_scripts_exactly() {
-    let mock = MockKore::start().await;
-    let token = token(&mock).await;
+    let (mock, token) = mock_with_token().await;
     mock.faults()
         .push_statuses(Route::ListClients, [503, 503, 503]);
     let requests = (0..12).map(|_| {

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{VALID_CREATE, create, get, http, request_token, token};
+use common::{VALID_CREATE, create, get, http, request_token, send, with_token};
 use jsonschema::Validator;
 use kore_mock::{Fault, MockKore, Route};
 use reqwest::StatusCode;
@@ -118,8 +118,7 @@ async fn validator_rejects_bodies_that_break_the_spec() {
 
 #[tokio::test]
 async fn client_api_bodies_match_the_merged_spec() {
-    let mock = MockKore::builder().clients(12).start().await;
-    let token = token(&mock).await;
+    let (mock, token) = with_token(MockKore::builder().clients(12).start().await).await;
     let client_list = validator(CLIENT_SPEC, "ClientList");
     let envelope = validator(CLIENT_SPEC, "ClientEnvelope");
     let created = validator(CLIENT_SPEC, "CreatedClient");
@@ -267,12 +266,12 @@ async fn token_bodies_match_the_token_spec() {
         "token 400 grant type",
     );
 
-    let response = http()
-        .post(mock.token_url())
-        .json(&json!({"grant_type": "client_credentials"}))
-        .send()
-        .await
-        .unwrap();
+    let response = send(
+        http()
+            .post(mock.token_url())
+            .json(&json!({"grant_type": "client_credentials"})),
+    )
+    .await;
     assert_eq!(response.status(), StatusCode::BAD_REQUEST);
     assert_valid(
         &oauth_error,

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use common::{VALID_CREATE, create, get, good_form, http, request_token, token};
+use common::{VALID_CREATE, create, get, good_form, grant_body, http, request_token, token};
 use kore_mock::MockKore;
 use reqwest::StatusCode;
 use serde_json::Value;
@@ -62,12 +62,13 @@ async fn client_credentials_grant_returns_a_jwt_shaped_bearer_token() {
 
 #[tokio::test]
 async fn token_lifetime_is_configurable() {
-    let mock = MockKore::builder()
-        .token_lifetime(Duration::from_secs(120))
-        .start()
-        .await;
-    let response = request_token(&mock, &good_form(&mock)).await;
-    let body: Value = response.json().await.unwrap();
+    let body = grant_body(
+        &MockKore::builder()
+            .token_lifetime(Duration::from_secs(120))
+            .start()
+            .await,
+    )
+    .await;
     assert_eq!(body["expires_in"], 120);
     let claims = claims(body["access_token"].as_str().unwrap());
     assert_eq!(

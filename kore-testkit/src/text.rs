@@ -12,3 +12,10 @@ pub fn assert_contains(text: &str, part: &str) {
 pub fn assert_lacks(text: &str, part: &str) {
     assert!(!text.contains(part), "{part:?} is in:\n{text}");
 }
+
+/// Fails the test unless `part` stands in `text` exactly once.
+#[track_caller]
+pub fn assert_once(text: &str, part: &str) {
+    let count = text.matches(part).count();
+    assert_eq!(count, 1, "{part:?} is in {count} times, not once:\n{text}");
+}

@@ -69,6 +69,16 @@ fn spec_has_exactly_the_four_kore_operations() {
     );
 }
 
+/// The items of the JSON array `value`, each a string.
+fn strings(value: &Value) -> Vec<&str> {
+    value
+        .as_array()
+        .expect("an array")
+        .iter()
+        .map(|v| v.as_str().expect("a string"))
+        .collect()
+}
+
 #[test]
 fn no_schema_name_starts_with_a_digit() {
     let spec = spec_json();
@@ -267,12 +277,7 @@ fn the_operation_table_is_the_spec_s_operations_with_their_generated_methods() {
 #[test]
 fn every_answer_object_is_open_and_every_request_object_is_as_kore_wrote_it() {
     let spec = spec_json();
-    let opened: Vec<&str> = spec["x-kore-open-answers"]["opened"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| v.as_str().unwrap())
-        .collect();
+    let opened = strings(&spec["x-kore-open-answers"]["opened"]);
     assert_eq!(
         opened,
         [

@@ -1,5 +1,8 @@
 //! The corrections file: reasons are required, and stale corrections fail loudly.
 
+mod common;
+
+use common::assert_says;
 use serde_json::json;
 use xtask::corrections::Corrections;
 
@@ -12,6 +15,13 @@ fn doc() -> serde_json::Value {
             "schema": {"$ref": "#/components/schemas/201Thing"}
         }}}}}}}
     })
+}
+
+/// Why `corrections` fail to parse.
+fn parse_error(corrections: serde_json::Value) -> String {
+    Corrections::parse("corrections.json", &corrections.to_string())
+        .unwrap_err()
+        .to_string()
 }
 
 fn apply(corrections: serde_json::Value) -> Result<serde_json::Value, String> {
@@ -43,26 +53,20 @@ fn corrections_apply_in_order() {
 fn every_correction_needs_a_reason() {
     let message =
         apply(json!([{"correction": "c", "op": "remove", "path": "/components"}])).unwrap_err();
-    assert!(
-        message.contains("operation #0 has no `reason`"),
-        "{message}"
-    );
+    assert_says(&message, &["operation #0 has no `reason`"]);
     let message =
         apply(json!([{"correction": "c", "op": "remove", "path": "/components", "reason": "  "}]))
             .unwrap_err();
-    assert!(
-        message.contains("operation #0 has no `reason`"),
-        "{message}"
-    );
+    assert_says(&message, &["operation #0 has no `reason`"]);
 }
 
 #[test]
 fn unknown_operations_are_rejected() {
     let message = apply(json!([{"correction": "c", "op": "rename", "path": "/x", "reason": "r"}]))
         .unwrap_err();
-    assert!(
-        message.contains("operation #0 (correction `c`) is not a JSON Patch operation"),
-        "{message}"
+    assert_says(
+        &message,
+        &["operation #0 (correction `c`) is not a JSON Patch operation"],
     );
 }
 
@@ -72,19 +76,15 @@ fn a_failed_test_means_the_correction_is_stale() {
         {"correction": "c", "op": "test", "path": "/components/schemas/201Thing/properties/at/format", "value": "date", "reason": "guard: still date"}
     ]))
     .unwrap_err();
-    assert!(
-        message.contains("correction `c` no longer applies: operation #0"),
-        "{message}"
+    assert_says(
+        &message,
+        &[
+            "correction `c` no longer applies: operation #0",
+            "the fragments now have \"date-time\"",
+            "reason it exists: guard: still date",
+            "delete these 1 operation(s)",
+        ],
     );
-    assert!(
-        message.contains("the fragments now have \"date-time\""),
-        "{message}"
-    );
-    assert!(
-        message.contains("reason it exists: guard: still date"),
-        "{message}"
-    );
-    assert!(message.contains("delete these 1 operation(s)"), "{message}");
 }
 
 #[test]
@@ -93,13 +93,12 @@ fn removing_what_upstream_already_removed_is_stale() {
         {"correction": "c", "op": "remove", "path": "/components/schemas/201Thing/properties/at/pattern", "reason": "bad pattern"}
     ]))
     .unwrap_err();
-    assert!(
-        message.contains("correction `c` no longer applies: operation #0"),
-        "{message}"
-    );
-    assert!(
-        message.contains("/components/schemas/201Thing/properties/at/pattern"),
-        "{message}"
+    assert_says(
+        &message,
+        &[
+            "correction `c` no longer applies: operation #0",
+            "/components/schemas/201Thing/properties/at/pattern",
+        ],
     );
 }
 
@@ -109,7 +108,7 @@ fn moving_a_schema_upstream_renamed_is_stale() {
         {"correction": "c", "op": "move", "from": "/components/schemas/200Gone", "path": "/components/schemas/Gone", "reason": "rename"}
     ]))
     .unwrap_err();
-    assert!(message.contains("no longer applies"), "{message}");
+    assert_says(&message, &["no longer applies"]);
 }
 
 #[test]
@@ -118,9 +117,9 @@ fn add_never_overwrites_what_the_fragments_define() {
         {"correction": "c", "op": "add", "path": "/components/schemas/201Thing", "value": {}, "reason": "extract a schema"}
     ]))
     .unwrap_err();
-    assert!(
-        message.contains("`add` would overwrite /components/schemas/201Thing"),
-        "{message}"
+    assert_says(
+        &message,
+        &["`add` would overwrite /components/schemas/201Thing"],
     );
     // Adding something new is fine.
     apply(json!([{"correction": "c", "op": "add", "path": "/components/schemas/New", "value": {"type": "string"}, "reason": "extract"}]))
@@ -159,43 +158,29 @@ fn move_and_copy_never_overwrite_what_the_fragments_define() {
     };
     for op in ["move", "copy"] {
         let message = with_target(op);
-        assert!(
-            message.contains(&format!("`{op}` would overwrite /components/schemas/Thing")),
-            "{message}"
+        assert_says(
+            &message,
+            &[&format!("`{op}` would overwrite /components/schemas/Thing")],
         );
     }
 }
 
 #[test]
 fn every_operation_needs_a_correction_id() {
-    let message = Corrections::parse(
-        "corrections.json",
-        &json!([{"op": "remove", "path": "/components", "reason": "r"}]).to_string(),
-    )
-    .unwrap_err()
-    .to_string();
-    assert!(
-        message.contains("operation #0 has no `correction` id"),
-        "{message}"
-    );
+    let message = parse_error(json!([{"op": "remove", "path": "/components", "reason": "r"}]));
+    assert_says(&message, &["operation #0 has no `correction` id"]);
 }
 
 #[test]
 fn the_operations_of_one_correction_stay_together() {
-    let message = Corrections::parse(
-        "corrections.json",
-        &json!([
-            {"correction": "a", "op": "test", "path": "/x", "value": 1, "reason": "guard"},
-            {"correction": "b", "op": "test", "path": "/y", "value": 1, "reason": "guard"},
-            {"correction": "a", "op": "remove", "path": "/x", "reason": "r"}
-        ])
-        .to_string(),
-    )
-    .unwrap_err()
-    .to_string();
-    assert!(
-        message.contains("operation #2 belongs to correction `a`, whose operations start at #0"),
-        "{message}"
+    let message = parse_error(json!([
+        {"correction": "a", "op": "test", "path": "/x", "value": 1, "reason": "guard"},
+        {"correction": "b", "op": "test", "path": "/y", "value": 1, "reason": "guard"},
+        {"correction": "a", "op": "remove", "path": "/x", "reason": "r"}
+    ]));
+    assert_says(
+        &message,
+        &["operation #2 belongs to correction `a`, whose operations start at #0"],
     );
 }
 
@@ -209,24 +194,17 @@ fn a_stale_correction_names_its_reason_and_every_operation_of_it() {
         {"correction": "date-format", "op": "remove", "path": "/components/schemas/Thing/properties/at/format", "reason": "the server sends RFC 1123 dates"}
     ]))
     .unwrap_err();
-    assert!(
-        message.contains("correction `date-format` no longer applies: operation #1 (test /components/schemas/Thing/properties/at/format)"),
-        "{message}"
-    );
-    assert!(
-        message.contains("reason it exists: the server sends RFC 1123 dates"),
-        "{message}"
-    );
-    assert!(
-        message.contains("#1 test /components/schemas/Thing/properties/at/format"),
-        "{message}"
-    );
-    assert!(
-        message.contains("#2 remove /components/schemas/Thing/properties/at/format"),
-        "{message}"
+    assert_says(
+        &message,
+        &[
+            "correction `date-format` no longer applies: operation #1 (test /components/schemas/Thing/properties/at/format)",
+            "reason it exists: the server sends RFC 1123 dates",
+            "#1 test /components/schemas/Thing/properties/at/format",
+            "#2 remove /components/schemas/Thing/properties/at/format",
+        ],
     );
     assert!(!message.contains("#0 move"), "{message}");
-    assert!(message.contains("delete these 2 operation(s)"), "{message}");
+    assert_says(&message, &["delete these 2 operation(s)"]);
 }
 
 #[test]
@@ -312,9 +290,9 @@ fn the_locked_correction_guards_the_bug_not_its_wording() {
     let (_dir, layout) = workspace_copy();
     change_locked(&layout, |locked| locked["nullable"] = json!(true));
     let message = xtask::build_spec(&layout).unwrap_err().to_string();
-    assert!(
-        message.contains("correction `locked-nullable` no longer applies"),
-        "{message}"
+    assert_says(
+        &message,
+        &["correction `locked-nullable` no longer applies"],
     );
     assert!(
         message.contains(
@@ -327,9 +305,9 @@ fn the_locked_correction_guards_the_bug_not_its_wording() {
     let (_dir, layout) = workspace_copy();
     change_locked(&layout, |locked| locked["type"] = json!("string"));
     let message = xtask::build_spec(&layout).unwrap_err().to_string();
-    assert!(
-        message.contains("correction `locked-nullable` no longer applies"),
-        "{message}"
+    assert_says(
+        &message,
+        &["correction `locked-nullable` no longer applies"],
     );
 }
 

@@ -1,5 +1,8 @@
 //! Every merge rule and error of `cargo xtask merge`, on small fixture fragments.
 
+mod common;
+
+use common::assert_says;
 use serde_json::{Value, json};
 use xtask::merge::{Fragment, first_difference, merge, render, validate};
 
@@ -48,6 +51,13 @@ fn merge_err(fragments: &[Fragment]) -> String {
     }
 }
 
+/// `message` starts with the file it blames and says every one of `parts`.
+#[track_caller]
+fn assert_blames(message: &str, file: &str, parts: &[&str]) {
+    assert!(message.starts_with(file), "{message}");
+    assert_says(message, parts);
+}
+
 #[test]
 fn get_and_post_on_one_path_are_merged_by_method() {
     let merged = merge(&[
@@ -78,20 +88,22 @@ fn identical_components_are_kept_once() {
     assert_eq!(merged["tags"].as_array().unwrap().len(), 1);
 }
 
-#[test]
-fn conflicting_component_names_both_files_and_the_pointer() {
-    let mut b = fixture("b", "/b", "get");
-    b["components"]["schemas"]["Thing"]["properties"]["id"]["type"] = json!("integer");
+/// Merging the fixture `a.json` with `b` (as `b.json`) fails with a message
+/// naming both files and `pointer`, where they disagree.
+#[track_caller]
+fn assert_conflict_named(b: Value, pointer: &str) {
     let message = merge_err(&[
         named("a.json", fixture("a", "/a", "get")),
         named("b.json", b),
     ]);
-    assert!(message.contains("a.json"), "{message}");
-    assert!(message.contains("b.json"), "{message}");
-    assert!(
-        message.contains("/components/schemas/Thing/properties/id/type"),
-        "{message}"
-    );
+    assert_says(&message, &["a.json", "b.json", pointer]);
+}
+
+#[test]
+fn conflicting_component_names_both_files_and_the_pointer() {
+    let mut b = fixture("b", "/b", "get");
+    b["components"]["schemas"]["Thing"]["properties"]["id"]["type"] = json!("integer");
+    assert_conflict_named(b, "/components/schemas/Thing/properties/id/type");
 }
 
 #[test]
@@ -99,42 +111,40 @@ fn conflicting_security_schemes_are_an_error_naming_the_files() {
     let mut b = fixture("b", "/b", "get");
     b["components"]["securitySchemes"]["Auth"]["flows"]["clientCredentials"]["tokenUrl"] =
         json!("https://other.example.invalid/token");
-    let message = merge_err(&[
-        named("a.json", fixture("a", "/a", "get")),
-        named("b.json", b),
-    ]);
-    assert!(
-        message.contains("a.json") && message.contains("b.json"),
-        "{message}"
-    );
-    assert!(
-        message.contains("/components/securitySchemes/Auth/flows/clientCredentials/tokenUrl"),
-        "{message}"
+    assert_conflict_named(
+        b,
+        "/components/securitySchemes/Auth/flows/clientCredentials/tokenUrl",
     );
 }
 
 #[test]
-fn duplicate_path_and_method_is_an_error_naming_both_files() {
-    let message = merge_err(&[
-        named("first.json", fixture("first", "/v1/things", "get")),
-        named("second.json", fixture("second", "/v1/things", "get")),
-    ]);
-    assert!(message.starts_with("second.json"), "{message}");
-    assert!(message.contains("GET /v1/things"), "{message}");
-    assert!(message.contains("first.json"), "{message}");
-}
-
-#[test]
-fn duplicate_operation_id_is_an_error() {
-    let message = merge_err(&[
-        named("a.json", fixture("sameId", "/a", "get")),
-        named("b.json", fixture("sameId", "/b", "get")),
-    ]);
-    assert!(message.starts_with("b.json"), "{message}");
-    assert!(
-        message.contains("`sameId`") && message.contains("a.json"),
-        "{message}"
-    );
+fn a_second_operation_with_the_same_path_and_method_or_id_is_an_error_naming_both_files() {
+    // (case, first fragment, second fragment, what the message must say);
+    // the message starts with the second fragment's file.
+    let cases = [
+        (
+            "same path and method",
+            ("first.json", fixture("first", "/v1/things", "get")),
+            ("second.json", fixture("second", "/v1/things", "get")),
+            ["GET /v1/things", "first.json"],
+        ),
+        (
+            "same operationId",
+            ("a.json", fixture("sameId", "/a", "get")),
+            ("b.json", fixture("sameId", "/b", "get")),
+            ["`sameId`", "a.json"],
+        ),
+    ];
+    for (case, (first, a), (second, b), parts) in cases {
+        let message = merge_err(&[named(first, a), named(second, b)]);
+        assert!(message.starts_with(second), "{case}: {message}");
+        for part in parts {
+            assert!(
+                message.contains(part),
+                "{case}: {part:?} is not in {message}"
+            );
+        }
+    }
 }
 
 #[test]
@@ -145,8 +155,7 @@ fn missing_operation_id_is_an_error_naming_the_file() {
         .unwrap()
         .remove("operationId");
     let message = merge_err(&[named("noId.json", doc)]);
-    assert!(message.starts_with("noId.json"), "{message}");
-    assert!(message.contains("GET /x has no operationId"), "{message}");
+    assert_blames(&message, "noId.json", &["GET /x has no operationId"]);
 }
 
 #[test]
@@ -166,11 +175,7 @@ fn disagreeing_info_servers_or_security_is_an_error_naming_the_file() {
             named("b.json", b),
         ]);
         assert!(message.starts_with("b.json"), "{member}: {message}");
-        assert!(
-            message.contains(&format!("`{member}` disagrees")),
-            "{message}"
-        );
-        assert!(message.contains("a.json"), "{message}");
+        assert_says(&message, &[&format!("`{member}` disagrees"), "a.json"]);
     }
 }
 
@@ -189,10 +194,7 @@ fn conflicting_tags_are_an_error() {
         named("a.json", fixture("a", "/a", "get")),
         named("b.json", b),
     ]);
-    assert!(
-        message.contains("tag `Things`") && message.contains("a.json"),
-        "{message}"
-    );
+    assert_says(&message, &["tag `Things`", "a.json"]);
 }
 
 #[test]
@@ -222,8 +224,7 @@ fn non_openapi_30_documents_are_rejected() {
         let message = Fragment::parse("v.json", &doc.to_string())
             .unwrap_err()
             .to_string();
-        assert!(message.starts_with("v.json: "), "{message}");
-        assert!(message.contains(expected), "{message}");
+        assert_blames(&message, "v.json: ", &[expected]);
     }
     let swagger = json!({"swagger": "2.0", "info": {"title": "x", "version": "1"}, "paths": {}});
     let message = Fragment::parse("swagger.json", &swagger.to_string())
@@ -290,13 +291,12 @@ fn validation_rejects_dangling_refs() {
     doc["paths"]["/a"]["get"]["responses"]["200"]["content"]["application/json"]["schema"]["$ref"] =
         json!("#/components/schemas/Renamed");
     let message = validate(&render(&doc)).unwrap_err().to_string();
-    assert!(
-        message.contains("#/components/schemas/Renamed"),
-        "{message}"
-    );
-    assert!(
-        message.contains("/paths/~1a/get/responses/200"),
-        "{message}"
+    assert_says(
+        &message,
+        &[
+            "#/components/schemas/Renamed",
+            "/paths/~1a/get/responses/200",
+        ],
     );
 }
 
@@ -305,7 +305,7 @@ fn validation_rejects_documents_openapiv3_cannot_parse() {
     let mut doc = merge(&[named("a.json", fixture("a", "/a", "get"))]).unwrap();
     doc["paths"]["/a"]["get"]["responses"] = json!("not a map");
     let message = validate(&render(&doc)).unwrap_err().to_string();
-    assert!(message.contains("openapiv3::OpenAPI"), "{message}");
+    assert_says(&message, &["openapiv3::OpenAPI"]);
 }
 
 #[test]
@@ -314,7 +314,7 @@ fn validation_runs_the_generator() {
     let mut doc = merge(&[named("a.json", fixture("a", "/a", "get"))]).unwrap();
     doc["paths"]["/b"] = json!({"$ref": "#/paths/~1a"});
     let message = validate(&render(&doc)).unwrap_err().to_string();
-    assert!(message.contains("progenitor"), "{message}");
+    assert_says(&message, &["progenitor"]);
 }
 
 #[test]

@@ -1,5 +1,8 @@
 //! `cargo xtask vendor`: extracting fragments from a KORE docs page.
 
+mod common;
+
+use common::assert_says;
 use xtask::vendor::{Outcome, extract, write};
 
 const PAGE: &str = r#"# Things
@@ -88,7 +91,7 @@ fn a_block_without_operation_id_is_an_error_with_its_line() {
 fn a_block_with_two_operations_is_an_error() {
     let page = "```json\n{\"openapi\":\"3.0.1\",\"paths\":{\"/x\":{\"get\":{\"operationId\":\"a\"},\"post\":{\"operationId\":\"b\"}}}}\n```\n";
     let message = extract("p.md", page).unwrap_err().to_string();
-    assert!(message.contains("holds 2 operations (a, b)"), "{message}");
+    assert_says(&message, &["holds 2 operations (a, b)"]);
 }
 
 #[test]
@@ -96,16 +99,13 @@ fn malformed_json_in_a_block_names_the_line() {
     let page = "# t\n```json\n{\"openapi\": \n```\n";
     let message = extract("p.md", page).unwrap_err().to_string();
     assert!(message.starts_with("p.md:"), "{message}");
-    assert!(
-        message.contains("code block starting at line 2"),
-        "{message}"
-    );
+    assert_says(&message, &["code block starting at line 2"]);
 }
 
 #[test]
 fn a_page_without_fragments_is_an_error() {
     let message = extract("p.md", "# nothing here\n").unwrap_err().to_string();
-    assert!(message.contains("no OpenAPI JSON code blocks"), "{message}");
+    assert_says(&message, &["no OpenAPI JSON code blocks"]);
 }
 
 #[test]

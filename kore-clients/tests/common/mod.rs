@@ -236,3 +236,57 @@ pub async fn flaky_server(resets: usize, status: u16, body: serde_json::Value) -
     })
     .await
 }
+
+/// `count` clients for page `page` of a scripted list, each with its own id.
+pub fn numbered_clients(page: u64, count: usize) -> Vec<serde_json::Value> {
+    (0..count)
+        .map(|i| serde_json::json!({"client_id": format!("apiclient_{page}_{i}")}))
+        .collect()
+}
+
+/// Production retries with `attempts` attempts and back-off from `initial` up to `max`.
+pub fn retries(attempts: u32, initial: Duration, max: Duration) -> RetryPolicy {
+    RetryPolicy::default()
+        .max_attempts(attempts)
+        .initial_backoff(initial)
+        .max_backoff(max)
+}
+
+/// A mock whose answers on `route` each take `latency`.
+pub fn slow(route: kore_mock::Route, latency: Duration) -> MockKoreBuilder {
+    MockKore::builder().latency(route, latency)
+}
+
+/// A mock seeding `clients` clients whose list answers each take `latency`.
+pub fn slow_list(clients: usize, latency: Duration) -> MockKoreBuilder {
+    slow(kore_mock::Route::ListClients, latency).clients(clients)
+}
+
+/// Page `number` of `size` clients, fetched alone.
+pub async fn page(kore: &Kore, size: u32, number: u32) -> kore_clients::Page {
+    kore.clients()
+        .list()
+        .page_size(size)
+        .page_number(number)
+        .send()
+        .await
+        .expect("the page")
+}
+
+/// A listing through `kore` in pages of `size` yields `clients` clients,
+/// then ends with a pagination error that says `says`.
+pub async fn assert_listing_ends_in_pagination_error(
+    kore: &Kore,
+    size: u32,
+    clients: usize,
+    says: &str,
+) {
+    let results = kore.clients().list().page_size(size).results().await;
+    assert_eq!(results.len(), clients + 1, "the clients, then the error");
+    let error = results[clients].as_ref().unwrap_err();
+    assert!(
+        matches!(error, kore_clients::Error::Pagination { .. }),
+        "{error:?}"
+    );
+    kore_testkit::text::assert_contains(&error.to_string(), says);
+}

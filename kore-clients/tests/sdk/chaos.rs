@@ -24,7 +24,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use futures::StreamExt as _;
-use kore_clients::{NewClient, RetryPolicy};
+use kore_clients::NewClient;
 use kore_mock::{Fault, MockKore, Route};
 use kore_testkit::deadline;
 use tokio::time::{Instant, sleep, timeout};
@@ -78,12 +78,11 @@ async fn run(seed: u64) {
         .start()
         .await;
     let kore = common::builder_for(&mock)
-        .retry(
-            RetryPolicy::default()
-                .max_attempts(3)
-                .initial_backoff(Duration::from_millis(50))
-                .max_backoff(Duration::from_secs(2)),
-        )
+        .retry(common::retries(
+            3,
+            Duration::from_millis(50),
+            Duration::from_secs(2),
+        ))
         .timeout(Duration::from_secs(2))
         .token_timeout(Duration::from_secs(2))
         .operation_timeout(OPERATION_TIMEOUT)

@@ -6,24 +6,30 @@ use std::process::Command;
 
 use kore_clients::{Error, Kore, SecretString};
 use kore_mock::{MockKore, Route};
+use kore_testkit::text::assert_contains;
 
-/// Runs `test` of this binary in a child process with `vars` as its whole
-/// KORE environment (edition 2024 makes changing our own environment unsafe).
-fn run_child(test: &str, vars: &[(&str, &str)]) {
+/// The KORE variables, in the order [`run_child`] takes their values.
+const KORE_VARS: [&str; 4] = [
+    "KORE_CLIENT_ID",
+    "KORE_CLIENT_SECRET",
+    "KORE_BASE_URL",
+    "KORE_TOKEN_URL",
+];
+
+/// Runs `test` of this binary in a child process whose whole KORE
+/// environment is `values`, one for each of [`KORE_VARS`] in order; the
+/// variables past the end of `values` are unset (edition 2024 makes changing
+/// our own environment unsafe).
+fn run_child(test: &str, values: &[&str]) {
     let mut command = Command::new(std::env::current_exe().unwrap());
     let name = format!("config::{test}");
     command.args([name.as_str(), "--exact", "--quiet", "--test-threads=1"]);
-    for name in [
-        "KORE_CLIENT_ID",
-        "KORE_CLIENT_SECRET",
-        "KORE_BASE_URL",
-        "KORE_TOKEN_URL",
-    ] {
+    for name in KORE_VARS {
         command.env_remove(name);
     }
     command
         .env("KORE_CONFIG_TEST_CHILD", "1")
-        .envs(vars.iter().copied());
+        .envs(KORE_VARS.into_iter().zip(values.iter().copied()));
     let output = command.output().unwrap();
     assert!(
         output.status.success(),
@@ -43,10 +49,10 @@ fn from_env_reads_credentials_and_urls() {
         return run_child(
             "from_env_reads_credentials_and_urls",
             &[
-                ("KORE_CLIENT_ID", "env-client"),
-                ("KORE_CLIENT_SECRET", "env-secret"),
-                ("KORE_BASE_URL", "http://127.0.0.1:9/"),
-                ("KORE_TOKEN_URL", "http://127.0.0.1:9/token"),
+                "env-client",
+                "env-secret",
+                "http://127.0.0.1:9/",
+                "http://127.0.0.1:9/token",
             ],
         );
     }
@@ -62,12 +68,7 @@ fn from_env_treats_blank_variables_as_unset() {
     if !is_child() {
         return run_child(
             "from_env_treats_blank_variables_as_unset",
-            &[
-                ("KORE_CLIENT_ID", " id "),
-                ("KORE_CLIENT_SECRET", "secret"),
-                ("KORE_BASE_URL", "   "),
-                ("KORE_TOKEN_URL", ""),
-            ],
+            &[" id ", "secret", "   ", ""],
         );
     }
     let kore = Kore::from_env().unwrap();
@@ -79,10 +80,7 @@ fn from_env_treats_blank_variables_as_unset() {
 #[test]
 fn from_env_defaults_to_kore_production() {
     if !is_child() {
-        return run_child(
-            "from_env_defaults_to_kore_production",
-            &[("KORE_CLIENT_ID", "id"), ("KORE_CLIENT_SECRET", "secret")],
-        );
+        return run_child("from_env_defaults_to_kore_production", &["id", "secret"]);
     }
     let kore = Kore::from_env().unwrap();
     assert_eq!(kore.base_url(), kore_clients::DEFAULT_BASE_URL);
@@ -92,28 +90,25 @@ fn from_env_defaults_to_kore_production() {
 #[test]
 fn from_env_names_the_missing_variable() {
     if !is_child() {
-        return run_child(
-            "from_env_names_the_missing_variable",
-            &[("KORE_CLIENT_ID", "id")],
-        );
+        return run_child("from_env_names_the_missing_variable", &["id"]);
     }
     let error = Kore::from_env().unwrap_err();
     assert!(matches!(error, Error::Config { .. }), "{error:?}");
-    assert!(error.to_string().contains("KORE_CLIENT_SECRET"), "{error}");
+    assert_contains(&error.to_string(), "KORE_CLIENT_SECRET");
 }
 
 #[test]
 fn builder_requires_credentials() {
     let error = Kore::builder().build().unwrap_err();
-    assert!(error.to_string().contains("client id"), "{error}");
+    assert_contains(&error.to_string(), "client id");
     let error = Kore::builder().client_id("id").build().unwrap_err();
-    assert!(error.to_string().contains("client secret"), "{error}");
+    assert_contains(&error.to_string(), "client secret");
     let error = Kore::builder()
         .client_id("id")
         .client_secret(SecretString::from(""))
         .build()
         .unwrap_err();
-    assert!(error.to_string().contains("empty"), "{error}");
+    assert_contains(&error.to_string(), "empty");
 }
 
 #[test]
@@ -162,14 +157,14 @@ fn clear_text_http_to_a_remote_host_is_refused_unless_opted_in() {
         .base_url("http://client.api.korewireless.com");
     let error = builder.clone().build().unwrap_err();
     assert!(matches!(error, Error::Config { .. }));
-    assert!(error.to_string().contains("allow_insecure_http"), "{error}");
+    assert_contains(&error.to_string(), "allow_insecure_http");
     let error = Kore::builder()
         .client_id("id")
         .client_secret(SecretString::from("secret"))
         .token_url("http://api.korewireless.com/api-services/v1/auth/token")
         .build()
         .unwrap_err();
-    assert!(error.to_string().contains("token URL"), "{error}");
+    assert_contains(&error.to_string(), "token URL");
     builder.allow_insecure_http(true).build().unwrap();
 }
 

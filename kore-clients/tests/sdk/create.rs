@@ -268,11 +268,7 @@ async fn the_answer_to_a_create_retried_after_429_is_kept_too() {
 /// (`server`, first).
 fn abandoning() -> (Runtime, MockKore, Kore, Runtime) {
     let server = background();
-    let mock = server.block_on(
-        MockKore::builder()
-            .latency(Route::Token, Duration::from_millis(500))
-            .start(),
-    );
+    let mock = server.block_on(common::slow(Route::Token, Duration::from_millis(500)).start());
     let kore = server.block_on(async { common::builder_for(&mock).build().unwrap() });
     let first = background();
     let gave_up = first

@@ -79,10 +79,7 @@ async fn a_truncated_success_body_is_a_decode_error() {
         "where the decoder stopped: {message}"
     );
     assert!(excerpt.starts_with('{'), "{excerpt}");
-    assert!(
-        error.to_string().contains("list client (GET /v1/clients)"),
-        "{error}"
-    );
+    assert_contains(&error.to_string(), "list client (GET /v1/clients)");
 }
 
 #[tokio::test]

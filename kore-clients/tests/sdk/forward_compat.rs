@@ -171,7 +171,7 @@ async fn an_unlisted_product_is_sent_as_given_and_a_listed_one_checked() {
     )
     .await;
     assert!(matches!(error, Error::InvalidInput { .. }), "{error:?}");
-    assert!(error.to_string().contains("surrounding spaces"), "{error}");
+    assert_contains(&error.to_string(), "surrounding spaces");
 }
 
 #[tokio::test]
@@ -228,7 +228,7 @@ async fn an_error_body_keeps_kore_s_extra_fields() {
     let extra = error.extra().expect("an API error");
     assert_eq!(extra["trace_id"], "t-123");
     assert_eq!(extra["docs"], json!(["a"]));
-    assert!(error.to_string().contains("Client not found"), "{error}");
+    assert_contains(&error.to_string(), "Client not found");
 }
 
 #[tokio::test]

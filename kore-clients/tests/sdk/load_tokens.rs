@@ -13,7 +13,7 @@ use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use kore_clients::{Error, Kore};
-use kore_mock::{MockKore, Route};
+use kore_mock::{MockKore, MockKoreBuilder, Route};
 
 /// Clients seeded into every mock here.
 const CLIENTS: usize = 50;
@@ -38,13 +38,7 @@ async fn a_thousand_concurrent_gets_on_a_cold_cache_make_exactly_one_grant() {
         let requested: Vec<String> = (0..1000).map(|i| ids[i % ids.len()].clone()).collect();
         let outcomes = get_all(&kore, &requested).await;
 
-        let failures: Vec<&Error> = outcomes.iter().filter_map(|r| r.as_ref().err()).collect();
-        assert!(
-            failures.is_empty(),
-            "{} of 1000 failed, first: {:?}",
-            failures.len(),
-            failures.first()
-        );
+        assert_none_failed(&failures_of(&outcomes), outcomes.len());
         for (id, outcome) in requested.iter().zip(&outcomes) {
             let client = outcome.as_ref().unwrap();
             assert_eq!(client.client_id(), Some(id.as_str()));
@@ -66,13 +60,8 @@ async fn tokens_revoked_while_hundreds_of_requests_are_in_flight_cause_one_refre
     within_budget(async {
         // The mock checks the bearer after its latency, so requests already
         // received when the tokens are revoked are still rejected with 401.
-        let mock = MockKore::builder()
-            .clients(CLIENTS)
-            .latency(Route::GetClient, Duration::from_millis(150))
-            .start()
-            .await;
-        let kore = loaded_kore(&mock);
-        let ids = list_ids(&kore).await;
+        let (mock, kore, ids) =
+            loaded(MockKore::builder().latency(Route::GetClient, Duration::from_millis(150))).await;
         assert_eq!(mock.token_grants(), 1);
 
         const CALLS: usize = 400;
@@ -88,13 +77,7 @@ async fn tokens_revoked_while_hundreds_of_requests_are_in_flight_cause_one_refre
         mock.expire_tokens();
         let outcomes = running.await.unwrap();
 
-        let failures: Vec<&Error> = outcomes.iter().filter_map(|r| r.as_ref().err()).collect();
-        assert!(
-            failures.is_empty(),
-            "{} of {CALLS} failed, first: {:?}",
-            failures.len(),
-            failures.first()
-        );
+        assert_none_failed(&failures_of(&outcomes), CALLS);
         assert_eq!(mock.token_grants(), 2, "exactly one refresh");
         assert_eq!(kore.tokens().grants(), 2);
         let received = mock.requests(Route::GetClient);
@@ -118,24 +101,16 @@ async fn tokens_dying_early_under_waves_of_requests_cause_one_refresh() {
         // first token's death, and over before the second one (issued at
         // about 2 s) dies at about 4 s.
         let dies_after = Duration::from_secs(2);
-        let mock = MockKore::builder()
-            .clients(CLIENTS)
-            .token_lifetime(Duration::from_secs(3600))
-            .tokens_expire_after(dies_after)
-            .start()
-            .await;
-        let kore = loaded_kore(&mock);
-        let ids = list_ids(&kore).await;
+        let (mock, kore, ids) = loaded(
+            MockKore::builder()
+                .token_lifetime(Duration::from_secs(3600))
+                .tokens_expire_after(dies_after),
+        )
+        .await;
 
         let run = run_waves(&kore, &ids, dies_after + dies_after / 2).await;
 
-        assert!(
-            run.failures.is_empty(),
-            "{} of {} failed, first: {}",
-            run.failures.len(),
-            run.calls,
-            run.failures[0]
-        );
+        assert_none_failed(&run.failures, run.calls);
         assert_eq!(mock.token_grants(), 2, "exactly one refresh");
         assert_eq!(kore.tokens().grants(), 2);
         assert!(
@@ -153,23 +128,12 @@ async fn refresh_ahead_under_waves_of_requests_makes_one_grant_and_no_401() {
         // at most), by one caller while the others keep using it. The waves
         // run for 3 s: past the refresh at 2 s, and over before the second
         // token's refresh at about 4 s.
-        let mock = MockKore::builder()
-            .clients(CLIENTS)
-            .token_lifetime(Duration::from_secs(4))
-            .start()
-            .await;
-        let kore = loaded_kore(&mock);
-        let ids = list_ids(&kore).await;
+        let (mock, kore, ids) =
+            loaded(MockKore::builder().token_lifetime(Duration::from_secs(4))).await;
 
         let run = run_waves(&kore, &ids, Duration::from_secs(3)).await;
 
-        assert!(
-            run.failures.is_empty(),
-            "{} of {} failed, first: {}",
-            run.failures.len(),
-            run.calls,
-            run.failures[0]
-        );
+        assert_none_failed(&run.failures, run.calls);
         assert_eq!(
             mock.token_grants(),
             2,
@@ -194,6 +158,33 @@ fn loaded_kore(mock: &MockKore) -> kore_clients::Kore {
         .operation_timeout(BUDGET)
         .build()
         .unwrap()
+}
+
+/// Starts `mock` with [`CLIENTS`] clients, a [`loaded_kore`] for it, and
+/// the ids of its clients (listing them takes the first grant).
+async fn loaded(mock: MockKoreBuilder) -> (MockKore, Kore, Vec<String>) {
+    let mock = mock.clients(CLIENTS).start().await;
+    let kore = loaded_kore(&mock);
+    let ids = list_ids(&kore).await;
+    (mock, kore, ids)
+}
+
+/// The errors among `outcomes`, as text.
+fn failures_of(outcomes: &[kore_clients::Result<kore_clients::Client>]) -> Vec<String> {
+    outcomes
+        .iter()
+        .filter_map(|r| r.as_ref().err().map(Error::to_string))
+        .collect()
+}
+
+/// Every one of `calls` calls succeeded: `failures` is empty.
+fn assert_none_failed(failures: &[String], calls: usize) {
+    assert!(
+        failures.is_empty(),
+        "{} of {calls} failed, first: {}",
+        failures.len(),
+        failures[0]
+    );
 }
 
 /// Fails the test (instead of hanging it) if `test` overruns [`BUDGET`].

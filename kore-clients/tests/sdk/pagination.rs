@@ -13,17 +13,29 @@ use kore_testkit::text::assert_contains;
 use serde_json::json;
 use wiremock::MockServer;
 
+/// Every client of a listing in pages of 100, 8 at a time, stopped after `limit`.
+async fn limited(kore: &kore_clients::Kore, limit: usize) -> Vec<kore_clients::Client> {
+    kore.clients()
+        .list()
+        .page_size(100)
+        .limit(limit)
+        .concurrency(8)
+        .all()
+        .await
+}
+
+/// The last list request `mock` saw asked for each of `parameters`.
+fn assert_list_query(mock: &MockKore, parameters: &[&str]) {
+    let query = common::last_query(mock, Route::ListClients);
+    for parameter in parameters {
+        assert_contains(&query, parameter);
+    }
+}
+
 #[tokio::test]
 async fn send_returns_one_page_with_integer_meta() {
     let (mock, kore) = common::start(MockKore::builder().clients(25)).await;
-    let page = kore
-        .clients()
-        .list()
-        .page_size(10)
-        .page_number(2)
-        .send()
-        .await
-        .unwrap();
+    let page = common::page(&kore, 10, 2).await;
     assert_eq!(page.clients().len(), 10);
     let meta = page.meta();
     assert_eq!(
@@ -42,18 +54,14 @@ async fn send_returns_one_page_with_integer_meta() {
             .unwrap()
             .contains("page_number=1")
     );
-    let query = common::last_query(&mock, Route::ListClients);
-    assert_contains(&query, "page_size=10");
-    assert_contains(&query, "page_number=2");
+    assert_list_query(&mock, &["page_size=10", "page_number=2"]);
 }
 
 #[tokio::test]
 async fn default_page_size_is_100() {
     let (mock, kore) = common::start(MockKore::builder().clients(3)).await;
     kore.clients().list().send().await.unwrap();
-    let query = common::last_query(&mock, Route::ListClients);
-    assert_contains(&query, "page_size=100");
-    assert_contains(&query, "page_number=1");
+    assert_list_query(&mock, &["page_size=100", "page_number=1"]);
 }
 
 #[tokio::test]
@@ -72,14 +80,7 @@ async fn stream_yields_every_client_once_in_order_and_stops_on_the_short_page() 
         "100 + 100 + 50, then stop"
     );
     // Same order as fetching pages one by one.
-    let page2 = kore
-        .clients()
-        .list()
-        .page_size(100)
-        .page_number(2)
-        .send()
-        .await
-        .unwrap();
+    let page2 = common::page(&kore, 100, 2).await;
     assert_eq!(all[100].client_id(), page2.clients()[0].client_id());
 }
 
@@ -125,14 +126,7 @@ async fn limit_stops_without_fetching_further_pages() {
     let first: Vec<_> = kore.clients().list().page_size(100).limit(10).all().await;
     assert_eq!(first.len(), 10);
     assert_eq!(mock.requests(Route::ListClients), 1);
-    let more: Vec<_> = kore
-        .clients()
-        .list()
-        .page_size(100)
-        .limit(150)
-        .concurrency(8)
-        .all()
-        .await;
+    let more: Vec<_> = limited(&kore, 150).await;
     assert_eq!(more.len(), 150);
     assert_eq!(
         mock.requests(Route::ListClients),
@@ -140,14 +134,7 @@ async fn limit_stops_without_fetching_further_pages() {
         "pages 1 and 2 only, even with concurrency"
     );
     // A limit of exactly two pages asks for exactly two.
-    let two: Vec<_> = kore
-        .clients()
-        .list()
-        .page_size(100)
-        .limit(200)
-        .concurrency(8)
-        .all()
-        .await;
+    let two: Vec<_> = limited(&kore, 200).await;
     assert_eq!(two.len(), 200);
     assert_eq!(mock.requests(Route::ListClients), 5, "pages 1 and 2 again");
     let none: Vec<_> = kore.clients().list().limit(0).all().await;
@@ -157,12 +144,7 @@ async fn limit_stops_without_fetching_further_pages() {
 
 #[tokio::test]
 async fn concurrency_prefetches_and_preserves_order() {
-    let (mock, kore) = common::start(
-        MockKore::builder()
-            .clients(1000)
-            .latency(Route::ListClients, Duration::from_millis(20)),
-    )
-    .await;
+    let (mock, kore) = common::start(common::slow_list(1000, Duration::from_millis(20))).await;
     let sequential: Vec<_> = kore.clients().list().page_size(50).all().await;
     let sequential_requests = mock.requests(Route::ListClients);
     let concurrent: Vec<_> = kore
@@ -189,12 +171,7 @@ async fn concurrency_prefetches_and_preserves_order() {
 
 #[tokio::test]
 async fn concurrency_sends_k_requests_before_the_first_page_is_read() {
-    let (mock, kore) = common::start(
-        MockKore::builder()
-            .clients(1000)
-            .latency(Route::ListClients, Duration::from_millis(300)),
-    )
-    .await;
+    let (mock, kore) = common::start(common::slow_list(1000, Duration::from_millis(300))).await;
     kore.ping().await.unwrap();
     let mut stream = Box::pin(kore.clients().list().page_size(50).concurrency(8).stream());
     common::next(&mut stream).await.unwrap().unwrap();
@@ -221,14 +198,7 @@ async fn limit_counts_from_the_starting_page() {
         .all()
         .await;
     assert_eq!(clients.len(), 15);
-    let page3 = kore
-        .clients()
-        .list()
-        .page_size(10)
-        .page_number(3)
-        .send()
-        .await
-        .unwrap();
+    let page3 = common::page(&kore, 10, 3).await;
     assert_eq!(clients[0].client_id(), page3.clients()[0].client_id());
     assert_eq!(
         mock.requests(Route::ListClients),
@@ -252,8 +222,7 @@ async fn client_type_filter_is_sent_and_applied() {
             .iter()
             .all(|c| c.client_type().is_some_and(|t| *t == ClientType::Admin))
     );
-    let query = common::last_query(&mock, Route::ListClients);
-    assert_contains(&query, "client_type=admin");
+    assert_list_query(&mock, &["client_type=admin"]);
 }
 
 #[tokio::test]
@@ -265,7 +234,7 @@ async fn zero_page_size_or_number_is_rejected_before_any_request() {
     ] {
         let error = list.clone().send().await.unwrap_err();
         assert!(matches!(error, Error::InvalidInput { .. }), "{error:?}");
-        assert!(error.to_string().contains("must be at least 1"), "{error}");
+        assert_contains(&error.to_string(), "must be at least 1");
         let streamed = list.results().await;
         assert!(matches!(
             streamed.as_slice(),
@@ -314,12 +283,8 @@ async fn a_server_repeating_the_same_page_ends_the_stream_with_an_error() {
     )
     .await;
     let kore = common::wiremock_kore(&server).await;
-    // The repeat ends the listing.
-    let results = kore.clients().list().page_size(2).results().await;
-    assert_eq!(results.len(), 3, "two clients, then the error");
-    let error = results[2].as_ref().unwrap_err();
-    assert!(matches!(error, Error::Pagination { .. }), "{error:?}");
-    assert!(error.to_string().contains("repeats page 1"), "{error}");
+    // The repeat ends the listing: two clients, then the error.
+    common::assert_listing_ends_in_pagination_error(&kore, 2, 2, "repeats page 1").await;
 }
 
 #[tokio::test]
@@ -346,9 +311,7 @@ async fn a_page_error_ends_the_stream_after_the_clients_already_yielded() {
 async fn a_server_that_caps_the_page_size_is_walked_to_the_end() {
     // Asked for 100 per page, the server sends 50 (and says so) over 3 pages.
     let (_server, kore) = common::scripted_list(|number| {
-        let clients: Vec<_> = (0..50)
-            .map(|i| json!({"client_id": format!("apiclient_{number}_{i}")}))
-            .collect();
+        let clients = common::numbered_clients(number, 50);
         let next =
             (number < 3).then(|| format!("http://127.0.0.1/next?page_number={}", number + 1));
         json!({
@@ -379,9 +342,7 @@ async fn later_pages_are_asked_for_at_the_size_the_server_reports_only_when_it_i
     // `reported`; the walk asks for 10 per page.
     for (reported, later) in [(5, "5"), (10, "10"), (0, "10"), (50, "10")] {
         let (server, kore) = common::scripted_list(move |number| {
-            let clients: Vec<_> = (0..2)
-                .map(|i| json!({"client_id": format!("apiclient_{number}_{i}")}))
-                .collect();
+            let clients = common::numbered_clients(number, 2);
             let next =
                 (number < 3).then(|| format!("http://127.0.0.1/next?page_number={}", number + 1));
             json!({

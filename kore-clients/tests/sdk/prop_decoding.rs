@@ -694,12 +694,28 @@ where
     }
 }
 
+/// Runs `test` on [`E2E_CASES`] bodies drawn by [`arb_body`] from
+/// `documented`, each served as the `status` answer to `verb route`.
+fn run_e2e_bodies(
+    documented: BoxedStrategy<Value>,
+    (verb, route, status): (&str, &str, u16),
+    test: impl AsyncFn(&Server, Vec<u8>) -> Result<(), TestCaseError>,
+) {
+    let server = Server::start();
+    run_e2e(arb_body(documented), |body| {
+        server.runtime.block_on(async {
+            server.serve(verb, route, status, &body).await;
+            test(&server, body).await
+        })
+    });
+}
+
 #[test]
 fn get_with_any_200_body_is_a_client_or_a_typed_decode_error() {
-    let server = Server::start();
-    run_e2e(arb_body(valid_envelope().boxed()), |body| {
-        server.runtime.block_on(async {
-            server.serve("GET", "^/v1/clients/[^/]+$", 200, &body).await;
+    run_e2e_bodies(
+        valid_envelope().boxed(),
+        ("GET", "^/v1/clients/[^/]+$", 200),
+        async |server, body| {
             let result = server.kore.clients().get("apiclient_prop").await;
             let decoded = serde_json::from_slice::<types::ClientEnvelope>(&body).ok();
             match result {
@@ -725,16 +741,16 @@ fn get_with_any_200_body_is_a_client_or_a_typed_decode_error() {
                 }
             }
             Ok(())
-        })
-    });
+        },
+    );
 }
 
 #[test]
 fn list_with_any_200_body_is_a_page_with_whole_meta_numbers_or_a_decode_error() {
-    let server = Server::start();
-    run_e2e(arb_body(valid_list().boxed()), |body| {
-        server.runtime.block_on(async {
-            server.serve("GET", "^/v1/clients$", 200, &body).await;
+    run_e2e_bodies(
+        valid_list().boxed(),
+        ("GET", "^/v1/clients$", 200),
+        async |server, body| {
             let result = server.kore.clients().list().page_size(10).send().await;
             let decoded = serde_json::from_slice::<types::ClientList>(&body).ok();
             match (result, decoded) {
@@ -773,16 +789,16 @@ fn list_with_any_200_body_is_a_page_with_whole_meta_numbers_or_a_decode_error() 
                 }
             }
             Ok(())
-        })
-    });
+        },
+    );
 }
 
 #[test]
 fn create_with_any_201_body_never_loses_the_response() {
-    let server = Server::start();
-    run_e2e(arb_body(valid_created().boxed()), |body| {
-        server.runtime.block_on(async {
-            server.serve("POST", "^/v1/clients$", 201, &body).await;
+    run_e2e_bodies(
+        valid_created().boxed(),
+        ("POST", "^/v1/clients$", 201),
+        async |server, body| {
             let result = server.kore.clients().create(NewClient::new("prop")).await;
             let decoded = serde_json::from_slice::<types::CreatedClient>(&body).ok();
             let secret = decoded
@@ -817,8 +833,8 @@ fn create_with_any_201_body_never_loses_the_response() {
                 }
             }
             Ok(())
-        })
-    });
+        },
+    );
 }
 
 #[test]

@@ -14,10 +14,10 @@ use futures::StreamExt as _;
 use kore_clients::{AuthErrorKind, Error, RetryPolicy};
 use kore_mock::{Fault, MockKore, Route};
 use kore_testkit::deadline;
-use kore_testkit::text::{assert_contains, assert_lacks};
+use kore_testkit::text::{assert_contains, assert_lacks, assert_once};
 use serde_json::json;
 use tokio::time::{Instant, advance, timeout};
-use wiremock::{MockServer, ResponseTemplate};
+use wiremock::MockServer;
 
 // ---------------------------------------------------------------------------
 // 1. A token request outlives the caller that started it.
@@ -44,11 +44,27 @@ async fn a_token_request_outlives_callers_dropped_by_their_deadline() {
     assert_eq!(mock.requests(Route::Token), 1, "one token request in all");
 }
 
+/// For each step `(wait_ms, token_requests, when)`: moves the paused clock
+/// on by `wait_ms` and pings, and checks the mock has then had
+/// `token_requests` token requests. The pings' outcomes, in order.
+async fn ping_through(
+    mock: &MockKore,
+    kore: &kore_clients::Kore,
+    steps: &[(u64, u64, &str)],
+) -> Vec<kore_clients::Result<kore_clients::PingStatus>> {
+    let mut pings = Vec::new();
+    for &(wait_ms, token_requests, when) in steps {
+        advance(Duration::from_millis(wait_ms)).await;
+        pings.push(kore.ping().await);
+        assert_eq!(mock.requests(Route::Token), token_requests, "{when}");
+    }
+    pings
+}
+
 /// A mock whose token endpoint takes 1.5 s, and a `Kore` for it whose
 /// calls may take 1 s.
 async fn token_slower_than_the_deadline() -> (MockKore, kore_clients::Kore) {
-    let mock = MockKore::builder()
-        .latency(Route::Token, Duration::from_millis(1500))
+    let mock = common::slow(Route::Token, Duration::from_millis(1500))
         .start()
         .await;
     let kore = common::kore_for(&mock, |b| b.operation_timeout(Duration::from_secs(1)));
@@ -120,9 +136,7 @@ fn a_stream_left_unpolled_mid_token_request_never_blocks_other_calls() {
 
 #[tokio::test(start_paused = true)]
 async fn a_slow_reader_causes_no_timeouts_and_no_repeated_page_requests() {
-    let mock = MockKore::builder()
-        .clients(40)
-        .latency(Route::ListClients, Duration::from_millis(200))
+    let mock = common::slow_list(40, Duration::from_millis(200))
         .start()
         .await;
     let kore = common::kore_for(&mock, |b| b.timeout(Duration::from_secs(1)));
@@ -145,11 +159,7 @@ async fn a_slow_reader_causes_no_timeouts_and_no_repeated_page_requests() {
 
 #[tokio::test(start_paused = true)]
 async fn dropping_a_prefetching_stream_aborts_its_page_requests() {
-    let mock = MockKore::builder()
-        .clients(100)
-        .latency(Route::ListClients, Duration::from_secs(5))
-        .start()
-        .await;
+    let mock = common::slow_list(100, Duration::from_secs(5)).start().await;
     // Each of the first four page requests would be answered with a 503,
     // which a page request still running would retry.
     mock.faults()
@@ -173,15 +183,13 @@ async fn dropping_a_prefetching_stream_aborts_its_page_requests() {
 
 #[tokio::test(start_paused = true)]
 async fn the_token_endpoint_has_its_own_timeout() {
-    let mock = MockKore::builder()
-        .latency(Route::Token, Duration::from_secs(60))
+    let mock = common::slow(Route::Token, Duration::from_secs(60))
         .start()
         .await;
-    let kore = common::builder_for(&mock)
-        .token_timeout(Duration::from_secs(2))
-        .retry(RetryPolicy::disabled())
-        .build()
-        .unwrap();
+    let kore = common::kore_for(&mock, |b| {
+        b.token_timeout(Duration::from_secs(2))
+            .retry(RetryPolicy::disabled())
+    });
     let started = Instant::now();
     let error = kore.ping().await.unwrap_err();
     let source = common::auth_source(&error);
@@ -255,22 +263,14 @@ async fn a_rejected_grant_is_cached_with_a_growing_back_off() {
     assert_eq!(mock.requests(Route::Token), 1);
     // After exactly 1 s (the clock has not moved since the refusal came),
     // one new request; then the back-off is 2 s.
-    advance(Duration::from_millis(999)).await;
-    kore.ping().await.unwrap_err();
-    assert_eq!(
-        mock.requests(Route::Token),
-        1,
-        "1 ms before the back-off ends"
-    );
-    advance(Duration::from_millis(1)).await;
-    kore.ping().await.unwrap_err();
-    assert_eq!(mock.requests(Route::Token), 2, "when the back-off ends");
-    advance(Duration::from_millis(1500)).await;
-    kore.ping().await.unwrap_err();
-    assert_eq!(mock.requests(Route::Token), 2, "the back-off doubled");
-    advance(Duration::from_millis(600)).await;
-    kore.ping().await.unwrap_err();
-    assert_eq!(mock.requests(Route::Token), 3);
+    let steps = [
+        (999, 1, "1 ms before the back-off ends"),
+        (1, 2, "when the back-off ends"),
+        (1500, 2, "the back-off doubled"),
+        (600, 3, "when the doubled back-off ends"),
+    ];
+    let pings = ping_through(&mock, &kore, &steps).await;
+    assert!(pings.iter().all(Result::is_err), "{pings:?}");
     // An explicit invalidate ends the back-off at once.
     kore.tokens().invalidate();
     kore.ping().await.unwrap_err();
@@ -307,9 +307,7 @@ async fn kores_own_token_error_shape_is_a_rejected_grant_with_its_message() {
 async fn a_short_page_with_a_next_page_url_does_not_end_the_stream() {
     // Asked for 100, the server silently sends 30 (meta says nothing of it).
     let (_server, kore) = common::scripted_list(|number| {
-        let clients: Vec<_> = (0..30)
-            .map(|i| json!({"client_id": format!("apiclient_{number}_{i}")}))
-            .collect();
+        let clients = common::numbered_clients(number, 30);
         let next = (number < 4).then(|| "url".to_owned());
         json!({"meta": {"page_number": number, "next_page_url": next}, "clients": clients})
     })
@@ -370,9 +368,7 @@ async fn without_meta_only_a_short_page_ends_the_stream() {
     // No `meta` at all: full pages of 3 until page 3, which holds 1.
     let (server, kore) = common::scripted_list(|number| {
         let size = if number < 3 { 3 } else { 1 };
-        let clients: Vec<_> = (0..size)
-            .map(|i| json!({"client_id": format!("apiclient_{number}_{i}")}))
-            .collect();
+        let clients = common::numbered_clients(number, size);
         json!({"clients": clients})
     })
     .await;
@@ -393,21 +389,12 @@ async fn pages_that_cycle_end_the_stream_with_an_error() {
     // Page 3 is page 1 again, page 4 page 2, and so on.
     let (_server, kore) = common::scripted_list(|number| {
         let cycle = (number - 1) % 2;
-        let clients: Vec<_> = (0..2)
-            .map(|i| json!({"client_id": format!("apiclient_{cycle}_{i}")}))
-            .collect();
+        let clients = common::numbered_clients(cycle, 2);
         json!({"meta": {"next_page_url": "url"}, "clients": clients})
     })
     .await;
-    // The cycle ends the listing.
-    let results = kore.clients().list().page_size(2).results().await;
-    assert_eq!(results.len(), 5, "pages 1 and 2, then the error");
-    let error = results[4].as_ref().unwrap_err();
-    assert!(matches!(error, Error::Pagination { .. }), "{error:?}");
-    assert!(
-        error.to_string().contains("page 3 repeats page 1"),
-        "{error}"
-    );
+    // The cycle ends the listing: pages 1 and 2, then the error.
+    common::assert_listing_ends_in_pagination_error(&kore, 2, 4, "page 3 repeats page 1").await;
 }
 
 // ---------------------------------------------------------------------------
@@ -423,14 +410,8 @@ async fn a_second_401_keeps_the_freshly_issued_token() {
         json!({"access_token": "tok-0123456789", "expires_in": 3600}),
     )
     .await;
-    common::mount(
-        &server,
-        "GET",
-        "/v1/ping",
-        ResponseTemplate::new(401)
-            .set_body_json(json!({"code": 401, "message": "token revoked by an administrator"})),
-    )
-    .await;
+    let revoked = json!({"code": 401, "message": "token revoked by an administrator"});
+    common::answer_json(&server, "GET /v1/ping", 401, revoked.clone()).await;
     let kore = common::wiremock_builder(&server).build().unwrap();
     let error = kore.ping().await.unwrap_err();
     assert_eq!(rejected_kind(&error), Some(AuthErrorKind::ApiRejected));
@@ -444,14 +425,7 @@ async fn a_second_401_keeps_the_freshly_issued_token() {
     kore.tokens().bearer().await.unwrap();
     assert_eq!(kore.tokens().grants(), 2);
     // Where the spec documents the 401 (getClient), the same holds.
-    common::mount(
-        &server,
-        "GET",
-        "/v1/clients/apiclient_1",
-        ResponseTemplate::new(401)
-            .set_body_json(json!({"code": 401, "message": "token revoked by an administrator"})),
-    )
-    .await;
+    common::answer_json(&server, "GET /v1/clients/apiclient_1", 401, revoked).await;
     let error = kore.clients().get("apiclient_1").await.unwrap_err();
     assert_eq!(rejected_kind(&error), Some(AuthErrorKind::ApiRejected));
     let report = common::report(&error);
@@ -469,12 +443,11 @@ async fn the_operation_timeout_bounds_retries_and_back_off() {
         std::iter::repeat_n(Fault::Status(503), 100),
     );
     let kore = common::builder_for(&mock)
-        .retry(
-            RetryPolicy::default()
-                .max_attempts(50)
-                .initial_backoff(Duration::from_secs(4))
-                .max_backoff(Duration::from_secs(4)),
-        )
+        .retry(common::retries(
+            50,
+            Duration::from_secs(4),
+            Duration::from_secs(4),
+        ))
         .operation_timeout(Duration::from_secs(30))
         .build()
         .unwrap();
@@ -497,16 +470,14 @@ async fn the_operation_timeout_bounds_retries_and_back_off() {
 
 #[tokio::test(start_paused = true)]
 async fn the_attempt_timeout_applies_to_a_callers_own_http_client() {
-    let mock = MockKore::builder()
-        .latency(Route::Ping, Duration::from_secs(3600))
+    let mock = common::slow(Route::Ping, Duration::from_secs(3600))
         .start()
         .await;
-    let kore = common::builder_for(&mock)
-        .http_client(kore_clients::reqwest::Client::new()) // no timeout of its own
-        .timeout(Duration::from_secs(5))
-        .retry(RetryPolicy::disabled())
-        .build()
-        .unwrap();
+    let kore = common::kore_for(&mock, |b| {
+        b.http_client(kore_clients::reqwest::Client::new()) // no timeout of its own
+            .timeout(Duration::from_secs(5))
+            .retry(RetryPolicy::disabled())
+    });
     let started = Instant::now();
     let error = kore.ping().await.unwrap_err();
     assert!(
@@ -522,55 +493,40 @@ async fn the_attempt_timeout_applies_to_a_callers_own_http_client() {
 #[tokio::test]
 async fn error_reports_name_each_cause_once() {
     let addr = kore_testkit::tcp::closed_addr();
-    let kore = kore_clients::Kore::builder()
-        .client_id("id")
-        .client_secret(kore_clients::SecretString::from("secret"))
-        .base_url(format!("http://{addr}"))
-        .token_url(format!("http://{addr}/token"))
-        .retry(RetryPolicy::disabled())
-        // The bound of this test: a refused connection fails at once.
-        .operation_timeout(Duration::from_secs(5))
-        .build()
-        .unwrap();
+    // The API at the closed port, without retries; the bound of this test:
+    // a refused connection fails at once.
+    let at_closed_port = |builder: kore_clients::KoreBuilder| {
+        builder
+            .base_url(format!("http://{addr}"))
+            .retry(RetryPolicy::disabled())
+            .operation_timeout(Duration::from_secs(5))
+            .build()
+            .unwrap()
+    };
+    let kore = at_closed_port(
+        kore_clients::Kore::builder()
+            .client_id("id")
+            .client_secret(kore_clients::SecretString::from("secret"))
+            .token_url(format!("http://{addr}/token")),
+    );
     let auth = kore.ping().await.unwrap_err();
     assert!(matches!(auth, Error::Auth { .. }), "{auth:?}");
     let report = common::report(&auth);
-    assert_eq!(
-        report.matches("could not reach the token endpoint").count(),
-        1,
-        "{report}"
-    );
-    assert_eq!(
-        report.matches("error sending request").count(),
-        1,
-        "{report}"
-    );
+    assert_once(&report, "could not reach the token endpoint");
+    assert_once(&report, "error sending request");
 
     // An API-side transport error: a token, then a closed port.
     let server = MockServer::start().await;
     common::mount_token(&server, json!({"access_token": "t", "expires_in": 3600})).await;
-    let kore = common::wiremock_builder(&server)
-        .base_url(format!("http://{addr}"))
-        .retry(RetryPolicy::disabled())
-        .operation_timeout(Duration::from_secs(5))
-        .build()
-        .unwrap();
+    let kore = at_closed_port(common::wiremock_builder(&server));
     let transport = kore.ping().await.unwrap_err();
     assert!(
         matches!(transport, Error::Transport { .. }),
         "{transport:?}"
     );
     let report = common::report(&transport);
-    assert_eq!(
-        report.matches("could not reach KORE").count(),
-        1,
-        "{report}"
-    );
-    assert_eq!(
-        report.matches("error sending request").count(),
-        1,
-        "{report}"
-    );
+    assert_once(&report, "could not reach KORE");
+    assert_once(&report, "error sending request");
     assert!(
         std::error::Error::source(&transport).is_some(),
         "the cause is reachable through source()"
@@ -638,17 +594,13 @@ async fn a_failed_refresh_is_tried_again_exactly_five_seconds_later() {
     assert!(format!("{:?}", kore.tokens()).contains("refreshing: false"));
     assert_eq!(mock.requests(Route::Token), 2);
     // The old token keeps serving, with no new refresh for 5 s...
-    advance(Duration::from_millis(4999)).await;
-    kore.ping().await.unwrap();
-    assert_eq!(
-        mock.requests(Route::Token),
-        2,
-        "1 ms before the retry delay ends"
-    );
     // ...and then one.
-    advance(Duration::from_millis(1)).await;
-    kore.ping().await.unwrap();
-    assert_eq!(mock.requests(Route::Token), 3, "when the retry delay ends");
+    let steps = [
+        (4999, 2, "1 ms before the retry delay ends"),
+        (1, 3, "when the retry delay ends"),
+    ];
+    let pings = ping_through(&mock, &kore, &steps).await;
+    assert!(pings.iter().all(Result::is_ok), "{pings:?}");
 }
 
 #[tokio::test(start_paused = true)]

@@ -116,7 +116,7 @@ async fn read_timeouts_after_all_attempts_are_timeout_errors() {
         matches!(error, Error::Timeout { attempts: 3, .. }),
         "{error:?}"
     );
-    assert!(error.to_string().contains("ping"), "{error}");
+    assert_contains(&error.to_string(), "ping");
 }
 
 #[tokio::test]
@@ -250,12 +250,11 @@ async fn the_backoff_ceiling_doubles_with_each_retry() {
     fastrand::seed(0x5eed);
     let mock = MockKore::builder().start().await;
     let kore = common::builder_for(&mock)
-        .retry(
-            RetryPolicy::default()
-                .max_attempts(8)
-                .initial_backoff(Duration::from_secs(1))
-                .max_backoff(Duration::from_secs(3600)),
-        )
+        .retry(common::retries(
+            8,
+            Duration::from_secs(1),
+            Duration::from_secs(3600),
+        ))
         .operation_timeout(Duration::from_secs(3600))
         .build()
         .unwrap();

@@ -74,6 +74,13 @@ fn kore_with(mock: &MockKore, store: &Shared) -> kore_clients::Kore {
         .unwrap()
 }
 
+/// A default mock, and a `Kore` for it keeping its tokens in `store`.
+async fn started_with(store: Shared) -> (MockKore, Shared, kore_clients::Kore) {
+    let mock = MockKore::builder().start().await;
+    let kore = kore_with(&mock, &store);
+    (mock, store, kore)
+}
+
 /// One ping by a fresh client with `store`: a grant, saved there.
 async fn ping_once_with(mock: &MockKore, store: &Shared) {
     kore_with(mock, store).ping().await.unwrap();
@@ -81,9 +88,7 @@ async fn ping_once_with(mock: &MockKore, store: &Shared) {
 
 #[tokio::test]
 async fn a_second_client_uses_the_token_the_first_one_stored() {
-    let mock = MockKore::builder().start().await;
-    let store = Shared::default();
-    let first = kore_with(&mock, &store);
+    let (mock, store, first) = started_with(Shared::default()).await;
     first.ping().await.unwrap();
     assert_eq!(store.calls(), ["load", "save"]);
     let stored = store.stored();
@@ -142,9 +147,7 @@ async fn another_secret_never_finds_the_stored_token() {
 
 #[tokio::test]
 async fn a_stored_token_near_its_expiry_is_not_used() {
-    let mock = MockKore::builder().start().await;
-    let store = Shared::default();
-    let kore = kore_with(&mock, &store);
+    let (mock, store, kore) = started_with(Shared::default()).await;
     let now = SystemTime::now();
     // An hour's token with 5 minutes left: inside the 6-minute refresh margin.
     store.tokens.lock().unwrap().insert(
@@ -180,9 +183,7 @@ async fn a_401_to_a_stored_token_forgets_it_and_makes_one_grant() {
 
 #[tokio::test]
 async fn a_failing_store_never_fails_a_call() {
-    let mock = MockKore::builder().start().await;
-    let store = Shared::failing();
-    let kore = kore_with(&mock, &store);
+    let (mock, store, kore) = started_with(Shared::failing()).await;
     kore.ping().await.unwrap();
     kore.ping().await.unwrap();
     mock.expire_tokens();
@@ -230,9 +231,7 @@ fn store_types_never_show_the_token() {
 
 #[tokio::test]
 async fn invalidate_forgets_the_stored_token_too() {
-    let mock = MockKore::builder().start().await;
-    let store = Shared::default();
-    let kore = kore_with(&mock, &store);
+    let (mock, store, kore) = started_with(Shared::default()).await;
     kore.ping().await.unwrap();
     kore.tokens().invalidate();
     kore.ping().await.unwrap();

@@ -257,21 +257,16 @@ async fn missing_expires_in_falls_back_to_the_jwt_exp_claim() {
 #[tokio::test]
 async fn an_unparsable_token_answer_never_quotes_the_token() {
     let server = MockServer::start().await;
-    common::mount_token(
-        &server,
-        json!({"access_token": "ACCESS-TOKEN-123", "token_type": 5}),
-    )
-    .await;
+    let unparsable = json!({"access_token": "ACCESS-TOKEN-123", "token_type": 5});
+    common::mount_token(&server, unparsable).await;
     let error = ping_error(&server).await;
     let source = common::auth_source(&error);
     assert_eq!(source.kind(), AuthErrorKind::InvalidResponse);
     for rendered in [error.to_string(), format!("{error:?}")] {
         assert_lacks(&rendered, "ACCESS-TOKEN-123");
     }
-    assert!(
-        error.to_string().contains("token_type"),
-        "says where it failed: {error}"
-    );
+    // It says where it failed.
+    assert_contains(&error.to_string(), "token_type");
 }
 
 #[tokio::test]

@@ -84,3 +84,24 @@ pub async fn create(mock: &MockKore, token: &str, body: &str) -> (StatusCode, Va
 
 pub const VALID_CREATE: &str =
     r#"{"name":"Quickstart client","locked":false,"scopes":{"products":["SuperSIM"]}}"#;
+
+/// `mock` together with a fresh token for it: the opening of most API tests.
+pub async fn with_token(mock: MockKore) -> (MockKore, String) {
+    let token = token(&mock).await;
+    (mock, token)
+}
+
+/// A default mock and a token for it.
+pub async fn mock_with_token() -> (MockKore, String) {
+    with_token(MockKore::start().await).await
+}
+
+/// The JSON body of a token grant with `mock`'s own credentials.
+pub async fn grant_body(mock: &MockKore) -> Value {
+    json_of_response(request_token(mock, &good_form(mock)).await).await
+}
+
+/// The answer to `request`, whatever its status.
+pub async fn send(request: reqwest::RequestBuilder) -> reqwest::Response {
+    request.send().await.expect("an answer")
+}
