@@ -43,26 +43,28 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .error_for_status()?
         .json()
         .await?;
-    let page: ClientList = http
-        .get(format!("{base_url}/v1/clients"))
-        .query(&[("page_size", "100")])
-        .bearer_auth(&token.access_token)
+    let bearer = &token.access_token;
+    let list = http.get(format!("{base_url}/v1/clients"));
+    let page: ClientList = json(list.query(&[("page_size", "100")]), bearer).await?;
+    println!("listed {} clients", page.clients.len());
+    if let Some(id) = page.clients.first().and_then(|c| c.client_id.as_deref()) {
+        let get = http.get(format!("{base_url}/v1/clients/{id}"));
+        let envelope: ClientEnvelope = json(get, bearer).await?;
+        println!("got {}", envelope.client.name.as_deref().unwrap_or("-"));
+    }
+    Ok(())
+}
+
+/// `request` sent with the bearer token, its 2xx body decoded.
+async fn json<T: serde::de::DeserializeOwned>(
+    request: reqwest::RequestBuilder,
+    bearer: &str,
+) -> Result<T, reqwest::Error> {
+    request
+        .bearer_auth(bearer)
         .send()
         .await?
         .error_for_status()?
         .json()
-        .await?;
-    println!("listed {} clients", page.clients.len());
-    if let Some(id) = page.clients.first().and_then(|c| c.client_id.as_deref()) {
-        let envelope: ClientEnvelope = http
-            .get(format!("{base_url}/v1/clients/{id}"))
-            .bearer_auth(&token.access_token)
-            .send()
-            .await?
-            .error_for_status()?
-            .json()
-            .await?;
-        println!("got {}", envelope.client.name.as_deref().unwrap_or("-"));
-    }
-    Ok(())
+        .await
 }

@@ -40,6 +40,10 @@ const SHOWN_UNITS: usize = 15;
 /// workspace.
 const SDK_APP: &str = include_str!("../build-cost/sdk.rs");
 const RAW_APP: &str = include_str!("../build-cost/raw.rs");
+/// What each lever bought, measured over several runs and written down by
+/// hand (a lever is a change to the dependency tree, so one run cannot
+/// measure before and after): the report quotes its tables.
+const LEVERS: &str = include_str!("../build-cost/levers.md");
 
 /// Opens the section in `REPORT.md`; the section runs to [`END`].
 const BEGIN: &str = "<!-- build-cost: written by `cargo xtask bench --build` -->";
@@ -310,6 +314,12 @@ pub fn render(m: &Measurement) -> String {
             seconds(rest.iter().map(Difference::extra).sum())
         );
     }
+    let _ = write!(
+        out,
+        "\n### What each lever bought\n\nFrom [`build-cost/levers.md`](build-cost/levers.md), \
+         which holds every run behind these numbers.\n\n{}",
+        lever_tables(LEVERS)
+    );
     let load = |b: &Build| format!("{} → {}", b.load.0, b.load.1);
     let _ = write!(
         out,
@@ -335,6 +345,17 @@ pub fn render(m: &Measurement) -> String {
             .unwrap_or_default(),
     );
     out
+}
+
+/// The pooled ratios and the lever table of `levers` (the text of
+/// `levers.md`): from its "Pooled" paragraph to the end of "The levers",
+/// its headings one level below the report's "### What each lever bought".
+fn lever_tables(levers: &str) -> String {
+    let start = levers.find("Pooled over").unwrap_or(levers.len());
+    let end = levers[start..]
+        .find("\n## The floor")
+        .map_or(levers.len(), |at| start + at + 1);
+    levers[start..end].replace("\n## ", "\n#### ")
 }
 
 /// `report` with its build-cost section replaced by `section`, or with
@@ -598,6 +619,22 @@ pub fn update_report(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_report_quotes_the_pooled_ratios_and_the_lever_table() {
+        let quoted = lever_tables(LEVERS);
+        assert!(quoted.starts_with("Pooled over"), "{quoted}");
+        assert!(quoted.contains("| all four levers |"), "{quoted}");
+        assert!(quoted.contains("Not levers"), "{quoted}");
+        assert!(!quoted.contains("The floor"), "{quoted}");
+        assert!(quoted.contains("\n#### The levers\n"), "{quoted}");
+        let sample =
+            "# t\n\nPooled over x\n\n| a |\n\n## The levers\n\n| b |\n\n## The floor\n\nrest\n";
+        assert_eq!(
+            lever_tables(sample),
+            "Pooled over x\n\n| a |\n\n#### The levers\n\n| b |\n\n"
+        );
+    }
 
     /// The shape Cargo 1.95 writes, cut to three units.
     const TIMINGS: &str = r#"<script>

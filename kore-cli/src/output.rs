@@ -58,32 +58,21 @@ fn relative(at: DateTime<Utc>, now: DateTime<Utc>) -> String {
     }
 }
 
-/// The row of one listed or fetched client.
-fn client_row(client: &Client, time: TimeFormat) -> [String; 6] {
-    row(
-        client.client_id(),
-        client.name(),
-        client.client_type().map(|t| t.to_string()),
-        client.locked(),
-        client.client_owner(),
-        date_cell(client.date_created(), client.date_created_raw(), time),
-    )
-}
-
-/// The row of a just-created client.
-fn created_row(client: &CreatedClient) -> [String; 6] {
-    row(
-        client.client_id(),
-        client.name(),
-        client.client_type().map(|t| t.to_string()),
-        client.locked(),
-        client.client_owner(),
-        date_cell(
-            client.date_created(),
-            client.date_created_raw(),
-            TimeFormat::Rfc3339,
-        ),
-    )
+/// The row of `$client`, a listed or fetched [`Client`] or a just-created
+/// [`CreatedClient`]: two types with the same accessors (a macro, not a
+/// trait, because the SDK defines both and no trait of its own covers them).
+macro_rules! client_row {
+    ($client:expr, $time:expr) => {{
+        let client = $client;
+        row(
+            client.client_id(),
+            client.name(),
+            client.client_type().map(|t| t.to_string()),
+            client.locked(),
+            client.client_owner(),
+            date_cell(client.date_created(), client.date_created_raw(), $time),
+        )
+    }};
 }
 
 fn row(
@@ -117,7 +106,7 @@ pub fn clients_table<'a>(
 ) -> io::Result<()> {
     let mut table = Table::new(COLUMNS);
     for client in clients {
-        table.push(client_row(client, time));
+        table.push(client_row!(client, time));
     }
     table.write_to(out, crate::style::stdout())
 }
@@ -125,7 +114,7 @@ pub fn clients_table<'a>(
 /// A one-row table of a created client.
 pub fn created_table(client: &CreatedClient, out: &mut impl Write) -> io::Result<()> {
     let mut table = Table::new(COLUMNS);
-    table.push(created_row(client));
+    table.push(client_row!(client, TimeFormat::Rfc3339));
     table.write_to(out, crate::style::stdout())
 }
 

@@ -44,6 +44,16 @@ fn named(name: &str, doc: Value) -> Fragment {
     }
 }
 
+/// `a.json` (operation `a`, `GET /a`) merged with `b.json` (operation `b`
+/// at `path` and `method`).
+fn merged_with_a(path: &str, method: &str) -> Value {
+    merge(&[
+        named("a.json", fixture("a", "/a", "get")),
+        named("b.json", fixture("b", path, method)),
+    ])
+    .unwrap()
+}
+
 fn merge_err(fragments: &[Fragment]) -> String {
     match merge(fragments) {
         Ok(doc) => panic!("expected a merge error, got {doc:#}"),
@@ -78,11 +88,7 @@ fn get_and_post_on_one_path_are_merged_by_method() {
 
 #[test]
 fn identical_components_are_kept_once() {
-    let merged = merge(&[
-        named("a.json", fixture("a", "/a", "get")),
-        named("b.json", fixture("b", "/b", "get")),
-    ])
-    .unwrap();
+    let merged = merged_with_a("/b", "get");
     let schemas = merged["components"]["schemas"].as_object().unwrap();
     assert_eq!(schemas.keys().collect::<Vec<_>>(), ["Thing"]);
     assert_eq!(merged["tags"].as_array().unwrap().len(), 1);
@@ -319,10 +325,6 @@ fn validation_runs_the_generator() {
 
 #[test]
 fn a_valid_merge_validates() {
-    let doc = merge(&[
-        named("a.json", fixture("a", "/a", "get")),
-        named("b.json", fixture("b", "/a", "post")),
-    ])
-    .unwrap();
+    let doc = merged_with_a("/a", "post");
     validate(&render(&doc)).unwrap();
 }

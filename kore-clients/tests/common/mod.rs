@@ -109,8 +109,14 @@ pub async fn next<S: futures::Stream + Unpin>(stream: &mut S) -> Option<S::Item>
     deadline::next_within(CALL_BOUND, stream).await
 }
 
-/// How long a whole listing of these tests may take.
-pub const LISTING_BOUND: Duration = Duration::from_secs(30);
+/// How long a whole listing of these tests may take: the slowest takes
+/// under a second. Short, so that a walk that never ends (a broken stop
+/// rule) fails its tests within a minute in all instead of hanging them.
+pub const LISTING_BOUND: Duration = Duration::from_secs(5);
+
+/// Real time a test under a paused clock may take ([`deadline::run_paused`]);
+/// they take well under a second.
+pub const PAUSED_RUN_BOUND: Duration = Duration::from_secs(10);
 
 /// Makes `server` answer `method path` with `answer`.
 pub async fn mount(

@@ -103,7 +103,7 @@ async fn a_create_that_runs_out_of_time_before_it_is_sent_is_known_not_to_have_h
 #[test]
 fn a_stream_left_unpolled_mid_token_request_never_blocks_other_calls() {
     // In real time too: a walk that never ends would keep the paused clock still.
-    deadline::run_paused(common::STEP_BOUND, || async {
+    deadline::run_paused(common::PAUSED_RUN_BOUND, || async {
         let (mock, kore) = common::start(
             MockKore::builder()
                 .clients(50)
