@@ -215,6 +215,15 @@ pub fn query_param(url: &url::Url, name: &str) -> Option<String> {
         .map(|(_, v)| v.into_owned())
 }
 
+/// How many requests `server` received for `path`.
+pub async fn received(server: &wiremock::MockServer, path: &str) -> usize {
+    let requests = server
+        .received_requests()
+        .await
+        .expect("request recording is on");
+    requests.iter().filter(|r| r.url.path() == path).count()
+}
+
 /// An error rendered as error reporters do: its message, then each
 /// `source()` in turn.
 pub fn report(error: &dyn std::error::Error) -> String {

@@ -201,13 +201,8 @@ async fn an_unknown_client_type_filter_is_sent_as_given() {
             .unwrap_err();
         assert!(matches!(error, Error::InvalidInput { .. }), "{error:?}");
     }
-    let lists = |sent: &[wiremock::Request]| {
-        sent.iter()
-            .filter(|r| r.url.path() == "/v1/clients")
-            .count()
-    };
     assert_eq!(
-        lists(&server.received_requests().await.unwrap()),
+        common::received(&server, "/v1/clients").await,
         1,
         "nothing more was sent"
     );

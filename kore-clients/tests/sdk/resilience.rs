@@ -354,11 +354,7 @@ async fn every_published_form_of_next_page_url_is_understood() {
             .await
             .unwrap_or_else(|e| panic!("{form}: {e}"));
         assert_eq!(all.len(), 2, "{form}");
-        let requests = server.received_requests().await.unwrap();
-        let lists = requests
-            .iter()
-            .filter(|r| r.url.path() == "/v1/clients")
-            .count();
+        let lists = common::received(&server, "/v1/clients").await;
         assert_eq!(lists, if more { 2 } else { 1 }, "{form}");
     }
 }
@@ -374,13 +370,7 @@ async fn without_meta_only_a_short_page_ends_the_stream() {
     .await;
     let all = kore.clients().list().page_size(3).all().await;
     assert_eq!(all.len(), 7, "two full pages and the short one");
-    let lists = server
-        .received_requests()
-        .await
-        .unwrap()
-        .iter()
-        .filter(|r| r.url.path() == "/v1/clients")
-        .count();
+    let lists = common::received(&server, "/v1/clients").await;
     assert_eq!(lists, 3, "nothing requested after the short page");
 }
 

@@ -121,13 +121,7 @@ async fn a_second_401_is_an_auth_error() {
     assert_eq!(source.kind(), AuthErrorKind::ApiRejected);
     assert_eq!(error.status().map(|s| s.as_u16()), Some(401));
     assert_eq!(source.description(), Some("Unauthorized"), "{error:?}");
-    let pings = server
-        .received_requests()
-        .await
-        .unwrap()
-        .iter()
-        .filter(|r| r.url.path() == "/v1/ping")
-        .count();
+    let pings = common::received(&server, "/v1/ping").await;
     assert_eq!(pings, 2, "one retry after a refresh, no more");
     assert!(!error.to_string().contains("rejected-token"));
 }
