@@ -2,6 +2,10 @@
 //! runs): runs kore-bench's benchmarks and memory test, then writes
 //! `kore-bench/REPORT.md` from what they measured.
 //!
+//! One file, because each row's measurement, target and wording are read
+//! and written together: a row added in one place and not the other would
+//! report a number against the wrong target.
+//!
 //! Results are read from files, never scraped from terminal output:
 //! criterion's `new/benchmark.json`, `estimates.json` and `sample.json`
 //! under a fresh `CRITERION_HOME`, plus the `extras.json` (allocations,

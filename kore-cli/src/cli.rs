@@ -1,4 +1,5 @@
-//! The command line: every flag, subcommand and help text, and nothing else.
+//! The command line: every subcommand, its flags and help text, and nothing
+//! else (the flags every command shares are in [`crate::global`]).
 //!
 //! Parsing is clap's (derive API); its own usage errors exit with code 2,
 //! which is also what this CLI uses for invalid input, so scripts see one

@@ -168,13 +168,13 @@ fn an_error_mid_stream_keeps_what_was_printed_and_exits_non_zero() {
 fn a_reader_that_stops_early_ends_the_listing_quietly() {
     // `kore clients list --all -o ndjson | head -n 1`: far more output than
     // the pipe holds, and a reader that leaves after one line.
-    let mut child = kore_testkit::process::Spawned::start(
+    let mut child = kore_testkit::process::Spawned::start_reading(
         std::process::Command::new(env!("CARGO_BIN_EXE_kore"))
             .args("--mock --mock-clients 5000 clients list --all -o ndjson".split(' ')),
+        1,
     );
     let first = child.line();
     assert!(first.starts_with("{\"account_id\""), "{first}");
-    child.close_stdout();
     let (status, _) = child.exit_within(std::time::Duration::from_secs(60));
     assert!(status.success(), "{status:?}");
     assert_eq!(child.rest().1, "");

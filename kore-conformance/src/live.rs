@@ -13,6 +13,8 @@
 //!
 //! The report holds no body: it quotes a value only where
 //! [`check`](crate::check) allows it, so no token or secret ever reaches it.
+//! A [`Call`] holds its raw body until it is judged; its `Debug` does not
+//! show it.
 //!
 //! ```
 //! use kore_conformance::live::{Body, Call, Outcome, Report};
@@ -36,6 +38,7 @@
 //! ```
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
 
 use chrono::DateTime;
 use serde::Serialize;
@@ -45,8 +48,9 @@ use crate::check::{check_body, escape, is_quotable_name, json_type};
 use crate::corrections::{Assessment, Exchange, assess};
 use crate::spec::{Response, Spec};
 
-/// A body as it arrived.
-#[derive(Debug, Clone)]
+/// A body as it arrived. It may hold a secret (a create answer carries the
+/// new client's), so its `Debug` shows only the body's shape and size.
+#[derive(Clone)]
 pub enum Body {
     /// It parsed as JSON.
     Json(Value),
@@ -57,6 +61,19 @@ pub enum Body {
         /// Its `Content-Type`, if any.
         content_type: Option<String>,
     },
+}
+
+impl fmt::Debug for Body {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Body::Json(value) => write!(f, "Json({} [redacted])", json_type(value)),
+            Body::Other { raw, content_type } => f
+                .debug_struct("Other")
+                .field("bytes", &raw.len())
+                .field("content_type", content_type)
+                .finish(),
+        }
+    }
 }
 
 /// How one call ended.

@@ -243,6 +243,29 @@ fn the_report_never_holds_an_unquotable_value() {
 }
 
 #[test]
+fn a_call_s_debug_never_shows_its_body() {
+    let created = json!({"client_id": "apiclient_1", "client_secret": "s3cret-created"});
+    let html = Call {
+        outcome: Outcome::Answered {
+            status: 502,
+            body: Body::Other {
+                raw: b"<html>s3cret-in-a-page</html>".to_vec(),
+                content_type: Some("text/html".to_owned()),
+            },
+        },
+        ..answered("getClient", 502, Value::Null)
+    };
+    for call in [answered("createClient", 201, created), html] {
+        let debug = format!("{call:?}");
+        assert!(!debug.contains("s3cret"), "{debug}");
+        assert!(
+            debug.contains("[redacted]") || debug.contains("bytes"),
+            "{debug}"
+        );
+    }
+}
+
+#[test]
 fn the_report_serializes_every_part_for_ci() {
     let report = Report::judge(BASE, &[answered("listClient", 200, page(client()))]);
     let text = serde_json::to_string(&report).unwrap();

@@ -22,11 +22,23 @@ impl Spawned {
     /// Starts `command` with no stdin and `RUST_LOG` unset (a developer's filter
     /// would change what it logs).
     pub fn start(command: &mut Command) -> Spawned {
+        Spawned::start_reading(command, usize::MAX)
+    }
+
+    /// [`Spawned::start`], with stdout closed as soon as its first `count`
+    /// lines are read, whatever the process writes after them: a consumer
+    /// that leaves early (`… | head -n 1`).
+    pub fn start_reading(command: &mut Command, count: usize) -> Spawned {
         let mut child = spawn(command);
         let stdout = child.stdout.take().expect("piped stdout");
         let (sender, lines) = mpsc::channel();
+        // The pipe is dropped with the thread's reader, after `count` lines.
         let reader = std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            for line in BufReader::new(stdout)
+                .lines()
+                .map_while(Result::ok)
+                .take(count)
+            {
                 if sender.send(line).is_err() {
                     break;
                 }
@@ -65,12 +77,6 @@ impl Spawned {
             lines.push(self.line());
         }
         lines
-    }
-
-    /// Stops reading stdout: the pipe closes at the next line the process writes,
-    /// as when a reader such as `head` leaves.
-    pub fn close_stdout(&mut self) {
-        self.lines = mpsc::channel().1;
     }
 
     /// Sends `signal` (`"INT"`, `"TERM"`) to the process.
