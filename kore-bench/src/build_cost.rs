@@ -26,7 +26,7 @@ use std::time::Instant;
 
 use serde_json::Value;
 
-use crate::report::{Result, utc_now};
+use crate::{Result, utc_now};
 
 /// Largest ratio of the kore-clients app's cold build to the raw app's, in
 /// CPU time.

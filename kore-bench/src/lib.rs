@@ -29,6 +29,17 @@ pub mod build_cost;
 pub mod get;
 pub mod report;
 
+/// What the report's steps fail with: a message naming what and where.
+pub type Result<T> = std::result::Result<T, String>;
+
+/// Now, as `YYYY-MM-DD HH:MM UTC`.
+pub fn utc_now() -> String {
+    chrono::Utc::now().format(DATE_FORMAT).to_string()
+}
+
+/// How the report writes dates.
+pub(crate) const DATE_FORMAT: &str = "%Y-%m-%d %H:%M UTC";
+
 /// Environment variable naming the folder where benchmarks and the memory
 /// test write their extra measurements (JSON) for `cargo xtask bench`.
 /// When it is unset they only print them.
@@ -84,7 +95,7 @@ impl MockOptions {
     }
 
     /// Parses what [`to_args`](Self::to_args) produced.
-    pub fn from_args(args: &[String]) -> Result<Self, String> {
+    pub fn from_args(args: &[String]) -> Result<Self> {
         let mut options = Self::clients(kore_mock::DEFAULT_CLIENTS);
         let mut args = args.iter();
         while let Some(flag) = args.next() {

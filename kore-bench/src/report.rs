@@ -17,15 +17,13 @@
 //! byte bound relative to a page measured in the same run), so the report
 //! means the same on a fast or a slow machine.
 
-use crate::{budget, build_cost};
+use crate::{DATE_FORMAT, budget, build_cost};
+pub use crate::{Result, utc_now};
 use serde_json::Value;
 use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-
-/// What the report's steps fail with: a message naming what and where.
-pub type Result<T> = std::result::Result<T, String>;
 
 fn err(message: impl Into<String>) -> String {
     message.into()
@@ -610,14 +608,6 @@ impl Machine {
         }
     }
 }
-
-/// Now, as `YYYY-MM-DD HH:MM UTC`.
-pub fn utc_now() -> String {
-    chrono::Utc::now().format(DATE_FORMAT).to_string()
-}
-
-/// How the report writes dates.
-const DATE_FORMAT: &str = "%Y-%m-%d %H:%M UTC";
 
 /// The versions `Cargo.lock` at `root` pins for `names` (the tools the
 /// report names), read from the run rather than written into prose here.
