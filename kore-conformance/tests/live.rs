@@ -19,6 +19,20 @@ fn answered(operation: &str, status: u16, body: Value) -> Call {
     }
 }
 
+/// `operation` answered with `status` and an HTML page `raw`.
+fn html_answer(operation: &str, status: u16, raw: &[u8]) -> Call {
+    Call {
+        outcome: Outcome::Answered {
+            status,
+            body: Body::Other {
+                raw: raw.to_vec(),
+                content_type: Some("text/html".to_owned()),
+            },
+        },
+        ..answered(operation, status, Value::Null)
+    }
+}
+
 /// A list page as kore-mock sends it, around `client`.
 /// The report on one `getClient` answer: a [`client`] whose `field` is `value`.
 fn judge_client_with(field: &str, value: Value) -> Report {
@@ -169,16 +183,7 @@ fn an_undocumented_status_deviates_and_leaves_the_check_incomplete() {
 
 #[test]
 fn a_body_that_is_not_json_deviates_by_size_and_type_only() {
-    let html = Call {
-        outcome: Outcome::Answered {
-            status: 200,
-            body: Body::Other {
-                raw: b"<html>secret-looking page</html>".to_vec(),
-                content_type: Some("text/html".to_owned()),
-            },
-        },
-        ..answered("getPingStatus", 200, Value::Null)
-    };
+    let html = html_answer("getPingStatus", 200, b"<html>secret-looking page</html>");
     let report = Report::judge(BASE, &[html]);
     assert_eq!(kinds(&report), [("", "not-json")]);
     assert!(report.deviations[0].message.contains("32 bytes, text/html"));
@@ -245,16 +250,7 @@ fn the_report_never_holds_an_unquotable_value() {
 #[test]
 fn a_call_s_debug_never_shows_its_body() {
     let created = json!({"client_id": "apiclient_1", "client_secret": "s3cret-created"});
-    let html = Call {
-        outcome: Outcome::Answered {
-            status: 502,
-            body: Body::Other {
-                raw: b"<html>s3cret-in-a-page</html>".to_vec(),
-                content_type: Some("text/html".to_owned()),
-            },
-        },
-        ..answered("getClient", 502, Value::Null)
-    };
+    let html = html_answer("getClient", 502, b"<html>s3cret-in-a-page</html>");
     for call in [answered("createClient", 201, created), html] {
         let debug = format!("{call:?}");
         assert!(!debug.contains("s3cret"), "{debug}");
