@@ -79,31 +79,46 @@ impl fmt::Debug for Proxy {
 
 impl fmt::Debug for KoreBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Every field is named, so a new one cannot be added without deciding how it shows.
+        let Self {
+            client_id,
+            client_secret,
+            base_url,
+            token_url,
+            timeout,
+            connect_timeout,
+            token_timeout,
+            operation_timeout,
+            retry,
+            user_agent,
+            http,
+            allow_insecure_http,
+            token_store,
+            ca_certs,
+            proxy,
+        } = self;
         f.debug_struct("KoreBuilder")
-            .field("client_id", &self.client_id)
+            .field("client_id", client_id)
             .field(
                 "client_secret",
-                &self.client_secret.as_ref().map(|_| "[redacted]"),
+                &client_secret.as_ref().map(|_| "[redacted]"),
             )
-            .field("base_url", &self.base_url)
-            .field("token_url", &self.token_url)
-            .field("timeout", &self.timeout)
-            .field("connect_timeout", &self.connect_timeout)
-            .field("token_timeout", &self.token_timeout)
-            .field("operation_timeout", &self.operation_timeout)
-            .field("retry", &self.retry)
-            .field("user_agent", &self.user_agent)
-            .field(
-                "http",
-                &self.http.as_ref().map(|_| "caller's reqwest::Client"),
-            )
-            .field("allow_insecure_http", &self.allow_insecure_http)
+            .field("base_url", base_url)
+            .field("token_url", token_url)
+            .field("timeout", timeout)
+            .field("connect_timeout", connect_timeout)
+            .field("token_timeout", token_timeout)
+            .field("operation_timeout", operation_timeout)
+            .field("retry", retry)
+            .field("user_agent", user_agent)
+            .field("http", &http.as_ref().map(|_| "caller's reqwest::Client"))
+            .field("allow_insecure_http", allow_insecure_http)
             .field(
                 "token_store",
-                &self.token_store.as_ref().map(|_| "caller's TokenStore"),
+                &token_store.as_ref().map(|_| "caller's TokenStore"),
             )
-            .field("ca_certs", &self.ca_certs)
-            .field("proxy", &self.proxy)
+            .field("ca_certs", ca_certs)
+            .field("proxy", proxy)
             .finish()
     }
 }
@@ -123,82 +138,75 @@ impl Kore {
 }
 
 impl KoreBuilder {
-    /// The OAuth client id (required).
-    pub fn client_id(mut self, client_id: impl Into<String>) -> Self {
-        self.client_id = Some(client_id.into());
-        self
+    setters! {
+        /// The OAuth client id (required).
+        client_id(client_id: impl Into<String>) => client_id = Some(client_id.into());
+
+        /// The OAuth client secret (required).
+        client_secret(client_secret: SecretString) => client_secret = Some(client_secret);
+
+        /// The Client API's base URL (default [`DEFAULT_BASE_URL`]).
+        base_url(url: impl Into<String>) => base_url = Some(url.into());
+
+        /// The token endpoint (default [`DEFAULT_TOKEN_URL`]).
+        token_url(url: impl Into<String>) => token_url = Some(url.into());
+
+        /// Timeout for each attempt of an API request (default 30 s). It is set
+        /// on every request, so it also holds with [`http_client`](Self::http_client).
+        timeout(timeout: Duration) => timeout = Some(timeout);
+
+        /// Timeout for each attempt of a token request (default 10 s). Failed
+        /// token requests are retried like reads, under the same
+        /// [`RetryPolicy`].
+        token_timeout(timeout: Duration) => token_timeout = Some(timeout);
+
+        /// The most one call may take in all: every attempt, the back-off
+        /// between them and the wait for a token (default 2 min). A call that
+        /// reaches it fails with [`Error::OperationTimeout`]; a token request it
+        /// was waiting for carries on and is cached for the next call.
+        ///
+        /// For a `list().stream()`, the limit applies to each page request.
+        operation_timeout(timeout: Duration) => operation_timeout = Some(timeout);
+
+        /// Timeout for establishing a connection (default 10 s).
+        connect_timeout(timeout: Duration) => connect_timeout = Some(timeout);
+
+        /// How failed requests are retried (default [`RetryPolicy::default`]).
+        retry(policy: RetryPolicy) => retry = Some(policy);
+
+        /// The `User-Agent` sent with every request (default `kore-clients/<version>`).
+        user_agent(user_agent: impl Into<String>) => user_agent = Some(user_agent.into());
+
+        /// Sends API requests through the caller's own `reqwest::Client` (its
+        /// connect timeout, proxies and TLS settings apply, its user agent
+        /// replaces the builder's; the per-attempt [`timeout`](Self::timeout) and
+        /// the [`operation_timeout`](Self::operation_timeout) still bound every
+        /// call). Token requests always use a dedicated client that never
+        /// follows redirects, so the secret cannot be replayed elsewhere.
+        http_client(client: reqwest::Client) => http = Some(client);
+
+        /// Sends every request (token and API) through the proxy at `url`
+        /// (`http://` or `https://`, credentials as `http://user:password@host:port`),
+        /// instead of the one `HTTPS_PROXY`, `HTTP_PROXY` or `ALL_PROXY` name.
+        /// `NO_PROXY` still exempts the hosts it lists. The URL's credentials
+        /// never appear in `Debug`, errors or logs.
+        proxy(url: impl Into<String>) => proxy = Some(Proxy::Url(url.into()));
+
+        /// Allows `http://` URLs for hosts other than loopback. Credentials and
+        /// tokens then cross the network in clear text: only for test setups.
+        allow_insecure_http(allow: bool) => allow_insecure_http = allow;
+
+        /// Keeps tokens in `store` as well as in memory, so that other processes
+        /// (or a later run) with the same token URL, client id and secret reuse
+        /// them instead of requesting their own. The store is consulted only
+        /// before a token request, never per API call; a failing store is
+        /// logged at DEBUG and otherwise ignored. See [`crate::token_store`].
+        token_store(store: impl TokenStore) => token_store = Some(Arc::new(store));
     }
 
-    /// The OAuth client secret (required).
-    pub fn client_secret(mut self, client_secret: SecretString) -> Self {
-        self.client_secret = Some(client_secret);
-        self
-    }
-
-    /// The Client API's base URL (default [`DEFAULT_BASE_URL`]).
-    pub fn base_url(mut self, url: impl Into<String>) -> Self {
-        self.base_url = Some(url.into());
-        self
-    }
-
-    /// The token endpoint (default [`DEFAULT_TOKEN_URL`]).
-    pub fn token_url(mut self, url: impl Into<String>) -> Self {
-        self.token_url = Some(url.into());
-        self
-    }
-
-    /// Timeout for each attempt of an API request (default 30 s). It is set
-    /// on every request, so it also holds with [`http_client`](Self::http_client).
-    pub fn timeout(mut self, timeout: Duration) -> Self {
-        self.timeout = Some(timeout);
-        self
-    }
-
-    /// Timeout for each attempt of a token request (default 10 s). Failed
-    /// token requests are retried like reads, under the same
-    /// [`RetryPolicy`].
-    pub fn token_timeout(mut self, timeout: Duration) -> Self {
-        self.token_timeout = Some(timeout);
-        self
-    }
-
-    /// The most one call may take in all: every attempt, the back-off
-    /// between them and the wait for a token (default 2 min). A call that
-    /// reaches it fails with [`Error::OperationTimeout`]; a token request it
-    /// was waiting for carries on and is cached for the next call.
-    ///
-    /// For a `list().stream()`, the limit applies to each page request.
-    pub fn operation_timeout(mut self, timeout: Duration) -> Self {
-        self.operation_timeout = Some(timeout);
-        self
-    }
-
-    /// Timeout for establishing a connection (default 10 s).
-    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
-        self.connect_timeout = Some(timeout);
-        self
-    }
-
-    /// How failed requests are retried (default [`RetryPolicy::default`]).
-    pub fn retry(mut self, policy: RetryPolicy) -> Self {
-        self.retry = Some(policy);
-        self
-    }
-
-    /// The `User-Agent` sent with every request (default `kore-clients/<version>`).
-    pub fn user_agent(mut self, user_agent: impl Into<String>) -> Self {
-        self.user_agent = Some(user_agent.into());
-        self
-    }
-
-    /// Sends API requests through the caller's own `reqwest::Client` (its
-    /// connect timeout, proxies and TLS settings apply, its user agent
-    /// replaces the builder's; the per-attempt [`timeout`](Self::timeout) and
-    /// the [`operation_timeout`](Self::operation_timeout) still bound every
-    /// call). Token requests always use a dedicated client that never
-    /// follows redirects, so the secret cannot be replayed elsewhere.
-    pub fn http_client(mut self, client: reqwest::Client) -> Self {
-        self.http = Some(client);
+    /// Connects directly, ignoring `HTTPS_PROXY`, `HTTP_PROXY` and `ALL_PROXY`.
+    pub fn no_proxy(mut self) -> Self {
+        self.proxy = Some(Proxy::Off);
         self
     }
 
@@ -225,39 +233,6 @@ impl KoreBuilder {
     /// Like [`ca_cert_file`](Self::ca_cert_file), with the PEM text itself.
     pub fn ca_cert_pem(mut self, pem: impl AsRef<[u8]>) -> Self {
         self.ca_certs.push(CaSource::Pem(pem.as_ref().to_vec()));
-        self
-    }
-
-    /// Sends every request (token and API) through the proxy at `url`
-    /// (`http://` or `https://`, credentials as `http://user:password@host:port`),
-    /// instead of the one `HTTPS_PROXY`, `HTTP_PROXY` or `ALL_PROXY` name.
-    /// `NO_PROXY` still exempts the hosts it lists. The URL's credentials
-    /// never appear in `Debug`, errors or logs.
-    pub fn proxy(mut self, url: impl Into<String>) -> Self {
-        self.proxy = Some(Proxy::Url(url.into()));
-        self
-    }
-
-    /// Connects directly, ignoring `HTTPS_PROXY`, `HTTP_PROXY` and `ALL_PROXY`.
-    pub fn no_proxy(mut self) -> Self {
-        self.proxy = Some(Proxy::Off);
-        self
-    }
-
-    /// Allows `http://` URLs for hosts other than loopback. Credentials and
-    /// tokens then cross the network in clear text: only for test setups.
-    pub fn allow_insecure_http(mut self, allow: bool) -> Self {
-        self.allow_insecure_http = allow;
-        self
-    }
-
-    /// Keeps tokens in `store` as well as in memory, so that other processes
-    /// (or a later run) with the same token URL, client id and secret reuse
-    /// them instead of requesting their own. The store is consulted only
-    /// before a token request, never per API call; a failing store is
-    /// logged at DEBUG and otherwise ignored. See [`crate::token_store`].
-    pub fn token_store(mut self, store: impl TokenStore) -> Self {
-        self.token_store = Some(Arc::new(store));
         self
     }
 

@@ -55,6 +55,22 @@
 
 #![warn(missing_docs)]
 
+/// Builder methods that set one field from their one argument: each entry
+/// `name(arg: Type) => field = value;` (after its doc comment) becomes
+/// `pub fn name(mut self, arg: Type) -> Self`, setting `self.field = value`,
+/// where `value` is `arg` itself, converted (`Some(arg.into())`) or clamped
+/// (`arg.max(1)`). Setters that add to a field or take no argument are
+/// written out by hand.
+macro_rules! setters {
+    ($($(#[$doc:meta])* $name:ident($arg:ident: $ty:ty) => $field:ident = $value:expr;)*) => {$(
+        $(#[$doc])*
+        pub fn $name(mut self, $arg: $ty) -> Self {
+            self.$field = $value;
+            self
+        }
+    )*};
+}
+
 pub mod auth;
 mod clients;
 mod config;

@@ -279,16 +279,12 @@ impl NewClient {
         self
     }
 
-    /// Whether the client starts out locked (default `false`).
-    pub fn locked(mut self, locked: bool) -> Self {
-        self.locked = locked;
-        self
-    }
+    setters! {
+        /// Whether the client starts out locked (default `false`).
+        locked(locked: bool) => locked = locked;
 
-    /// The account to create it in; KORE defaults to the caller's account.
-    pub fn account_id(mut self, account_id: impl Into<String>) -> Self {
-        self.account_id = Some(account_id.into());
-        self
+        /// The account to create it in; KORE defaults to the caller's account.
+        account_id(account_id: impl Into<String>) => account_id = Some(account_id.into());
     }
 
     /// Checks the request and builds the API body.

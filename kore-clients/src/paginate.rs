@@ -80,39 +80,27 @@ impl ListClients {
         }
     }
 
-    /// Clients per page (default 100; must be at least 1).
-    pub fn page_size(mut self, page_size: u32) -> Self {
-        self.page_size = page_size;
-        self
-    }
+    setters! {
+        /// Clients per page (default 100; must be at least 1).
+        page_size(page_size: u32) => page_size = page_size;
 
-    /// The page [`send`](Self::send) fetches, or where
-    /// [`stream`](Self::stream) starts (default 1; must be at least 1).
-    pub fn page_number(mut self, page_number: u32) -> Self {
-        self.page_number = page_number;
-        self
-    }
+        /// The page [`send`](Self::send) fetches, or where
+        /// [`stream`](Self::stream) starts (default 1; must be at least 1).
+        page_number(page_number: u32) => page_number = page_number;
 
-    /// Only clients of this type. A type KORE added after this SDK was
-    /// built can be given as [`Open::parse`]`("service")`; KORE's answer, not
-    /// the SDK, then decides whether it exists.
-    pub fn client_type(mut self, client_type: impl Into<Open<ClientType>>) -> Self {
-        self.client_type = Some(client_type.into());
-        self
-    }
+        /// Only clients of this type. A type KORE added after this SDK was
+        /// built can be given as [`Open::parse`]`("service")`; KORE's answer, not
+        /// the SDK, then decides whether it exists.
+        client_type(client_type: impl Into<Open<ClientType>>)
+            => client_type = Some(client_type.into());
 
-    /// [`stream`](Self::stream) stops after `n` clients, fetching no page
-    /// beyond the one that holds the `n`th.
-    pub fn limit(mut self, n: usize) -> Self {
-        self.limit = Some(n);
-        self
-    }
+        /// [`stream`](Self::stream) stops after `n` clients, fetching no page
+        /// beyond the one that holds the `n`th.
+        limit(n: usize) => limit = Some(n);
 
-    /// [`stream`](Self::stream) keeps up to `k` page requests in flight,
-    /// still yielding clients in page order (default 1: one page at a time).
-    pub fn concurrency(mut self, k: usize) -> Self {
-        self.concurrency = k.max(1);
-        self
+        /// [`stream`](Self::stream) keeps up to `k` page requests in flight,
+        /// still yielding clients in page order (default 1: one page at a time).
+        concurrency(k: usize) => concurrency = k.max(1);
     }
 
     /// Checks page size, number and an unlisted type before any request.

@@ -51,23 +51,16 @@ impl RetryPolicy {
         Self::default().max_attempts(1)
     }
 
-    /// Total attempts per call, including the first (at least 1).
-    pub fn max_attempts(mut self, attempts: u32) -> Self {
-        self.max_attempts = attempts.max(1);
-        self
-    }
+    setters! {
+        /// Total attempts per call, including the first (at least 1).
+        max_attempts(attempts: u32) => max_attempts = attempts.max(1);
 
-    /// The backoff cap before jitter for the first retry; it doubles per retry.
-    pub fn initial_backoff(mut self, backoff: Duration) -> Self {
-        self.initial_backoff = backoff;
-        self
-    }
+        /// The backoff cap before jitter for the first retry; it doubles per retry.
+        initial_backoff(backoff: Duration) => initial_backoff = backoff;
 
-    /// The longest wait between attempts, including a server's `Retry-After`:
-    /// a server asking for longer gets its error returned instead.
-    pub fn max_backoff(mut self, backoff: Duration) -> Self {
-        self.max_backoff = backoff;
-        self
+        /// The longest wait between attempts, including a server's `Retry-After`:
+        /// a server asking for longer gets its error returned instead.
+        max_backoff(backoff: Duration) => max_backoff = backoff;
     }
 
     /// Total attempts per call.
