@@ -46,6 +46,13 @@ pub enum Fault {
     Drift,
 }
 
+/// Serialized in the fault grammar (`503`, `delay:500`), as the journal shows it.
+impl serde::Serialize for Fault {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
 impl fmt::Display for Fault {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {

@@ -6,7 +6,7 @@ use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
-use serde::{Serialize, Serializer};
+use serde::Serialize;
 use tokio::time::Instant;
 
 use crate::{Fault, Route};
@@ -42,21 +42,9 @@ pub struct JournalEntry {
     /// restart this clock).
     pub ms_since_start: u64,
     /// The KORE route it matched (`list-clients`, …); `None` for an unknown path or method.
-    #[serde(serialize_with = "display_or_null")]
     pub route: Option<Route>,
     /// The scripted fault it consumed (`503`, `delay:500`, …), if any.
-    #[serde(serialize_with = "display_or_null")]
     pub fault: Option<Fault>,
-}
-
-fn display_or_null<T: std::fmt::Display, S: Serializer>(
-    value: &Option<T>,
-    serializer: S,
-) -> Result<S::Ok, S::Error> {
-    match value {
-        Some(value) => serializer.collect_str(value),
-        None => serializer.serialize_none(),
-    }
 }
 
 /// A request that has arrived, before its status is known.

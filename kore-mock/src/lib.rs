@@ -84,7 +84,7 @@ pub use token::TOKEN_PATH;
 
 use journal::Journal;
 use recording::Recorder;
-use state::{Config, Seed, Shared, Store};
+use state::{Config, Secret, Seed, Shared, Store};
 
 /// Client id the mock accepts unless [`MockKoreBuilder::credentials`] says otherwise.
 pub const DEFAULT_CLIENT_ID: &str = "apiclient_01hv3m0ckadm1n000000000000";
@@ -120,12 +120,13 @@ pub const DEFAULT_TOKEN_LIFETIME: Duration = Duration::from_secs(3600);
 /// assert_eq!(mock.faults().pending(Route::Token), 1);
 /// # }
 /// ```
+#[derive(Debug)]
 pub struct MockKoreBuilder {
     addr: SocketAddr,
     clients: usize,
     seed: u64,
     client_id: String,
-    client_secret: String,
+    client_secret: Secret,
     token_lifetime: Duration,
     clock: Option<SystemTime>,
     admin_anywhere: bool,
@@ -142,21 +143,6 @@ enum Tls {
     Given(tls::ServerIdentity),
 }
 
-impl fmt::Debug for MockKoreBuilder {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("MockKoreBuilder")
-            .field("addr", &self.addr)
-            .field("clients", &self.clients)
-            .field("seed", &self.seed)
-            .field("client_id", &self.client_id)
-            .field("token_lifetime", &self.token_lifetime)
-            .field("clock", &self.clock)
-            .field("admin_anywhere", &self.admin_anywhere)
-            .field("tls", &self.tls)
-            .finish_non_exhaustive()
-    }
-}
-
 impl Default for MockKoreBuilder {
     fn default() -> Self {
         Self {
@@ -164,7 +150,7 @@ impl Default for MockKoreBuilder {
             clients: DEFAULT_CLIENTS,
             seed: DEFAULT_SEED,
             client_id: DEFAULT_CLIENT_ID.to_owned(),
-            client_secret: DEFAULT_CLIENT_SECRET.to_owned(),
+            client_secret: Secret(DEFAULT_CLIENT_SECRET.to_owned()),
             token_lifetime: DEFAULT_TOKEN_LIFETIME,
             clock: None,
             admin_anywhere: false,
@@ -248,7 +234,7 @@ impl MockKoreBuilder {
         client_secret: impl Into<String>,
     ) -> Self {
         self.client_id = client_id.into();
-        self.client_secret = client_secret.into();
+        self.client_secret = Secret(client_secret.into());
         self
     }
 
@@ -318,7 +304,7 @@ impl MockKoreBuilder {
             config: Arc::new(Config {
                 account_id: store.account_id.clone(),
                 client_id: self.client_id,
-                client_secret: self.client_secret,
+                client_secret: self.client_secret.0,
                 token_lifetime: self.token_lifetime,
                 local_addr: addr,
                 admin_anywhere: self.admin_anywhere,

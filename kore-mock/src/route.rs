@@ -51,6 +51,13 @@ impl fmt::Display for Route {
     }
 }
 
+/// Serialized as its name (`list-clients`), as the admin API and the journal show it.
+impl serde::Serialize for Route {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
 impl FromStr for Route {
     type Err = String;
 

@@ -126,7 +126,7 @@ pub(crate) struct Client {
 /// }"#).unwrap();
 /// assert_eq!(fixture, same);
 /// ```
-#[derive(Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ClientFixture {
     client_id: Option<String>,
@@ -137,7 +137,7 @@ pub struct ClientFixture {
     #[serde(default = "unlocked", deserialize_with = "nullable_bool")]
     locked: Option<bool>,
     date_created: Option<String>,
-    client_secret: Option<String>,
+    client_secret: Option<Secret>,
 }
 
 fn unlocked() -> Option<bool> {
@@ -149,22 +149,27 @@ fn nullable_bool<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<bo
     Option::<bool>::deserialize(deserializer)
 }
 
-impl fmt::Debug for ClientFixture {
+/// A client secret the mock was given: kept as it is, shown by `Debug` as `[redacted]`.
+#[derive(Clone, PartialEq, Eq, Deserialize)]
+#[serde(transparent)]
+pub(crate) struct Secret(pub(crate) String);
+
+impl fmt::Debug for Secret {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ClientFixture")
-            .field("client_id", &self.client_id)
-            .field("account_id", &self.account_id)
-            .field("name", &self.name)
-            .field("client_owner", &self.client_owner)
-            .field("client_type", &self.client_type)
-            .field("locked", &self.locked)
-            .field("date_created", &self.date_created)
-            .field(
-                "client_secret",
-                &self.client_secret.as_ref().map(|_| "[redacted]"),
-            )
-            .finish()
+        fmt::Debug::fmt("[redacted]", f)
     }
+}
+
+/// Fixture setters for the text fields KORE may leave out: each `field` (after
+/// its doc comment) becomes `pub fn field(mut self, field: impl Into<String>) -> Self`.
+macro_rules! text_setters {
+    ($($(#[$doc:meta])* $field:ident,)*) => {$(
+        $(#[$doc])*
+        pub fn $field(mut self, $field: impl Into<String>) -> Self {
+            self.$field = Some($field.into());
+            self
+        }
+    )*};
 }
 
 impl ClientFixture {
@@ -182,22 +187,18 @@ impl ClientFixture {
         }
     }
 
-    /// Its id (default: generated from the seed).
-    pub fn client_id(mut self, client_id: impl Into<String>) -> Self {
-        self.client_id = Some(client_id.into());
-        self
-    }
+    text_setters! {
+        /// Its id (default: generated from the seed).
+        client_id,
 
-    /// Its account (default: the mock's account).
-    pub fn account_id(mut self, account_id: impl Into<String>) -> Self {
-        self.account_id = Some(account_id.into());
-        self
-    }
+        /// Its account (default: the mock's account).
+        account_id,
 
-    /// Its owner's email (default: the account owner's).
-    pub fn client_owner(mut self, client_owner: impl Into<String>) -> Self {
-        self.client_owner = Some(client_owner.into());
-        self
+        /// Its owner's email (default: the account owner's).
+        client_owner,
+
+        /// `date_created` exactly as it is to be served (default: the mock's clock, RFC 1123).
+        date_created,
     }
 
     /// Its type (default: standard).
@@ -218,15 +219,9 @@ impl ClientFixture {
         self
     }
 
-    /// `date_created` exactly as it is to be served (default: the mock's clock, RFC 1123).
-    pub fn date_created(mut self, date_created: impl Into<String>) -> Self {
-        self.date_created = Some(date_created.into());
-        self
-    }
-
     /// A secret that lets the client request tokens (unless locked).
     pub fn client_secret(mut self, client_secret: impl Into<String>) -> Self {
-        self.client_secret = Some(client_secret.into());
+        self.client_secret = Some(Secret(client_secret.into()));
         self
     }
 }
@@ -441,7 +436,7 @@ impl Store {
                 locked: fixture.locked,
                 date_created: fixture.date_created.unwrap_or_else(|| self.now_rfc1123()),
             };
-            if let Some(secret) = fixture.client_secret {
+            if let Some(Secret(secret)) = fixture.client_secret {
                 self.secrets.insert(client.client_id.clone(), secret);
             }
             self.insert(client.clone());
@@ -665,5 +660,21 @@ mod tests {
         assert!(serde_json::from_str::<ClientFixture>(r#"{"name":"n","colour":"red"}"#).is_err());
         let debug = format!("{:?}", ClientFixture::named("n").client_secret("hush-hush"));
         assert!(!debug.contains("hush-hush"), "{debug}");
+        assert!(
+            debug.contains(r#"client_secret: Some("[redacted]")"#),
+            "{debug}"
+        );
+    }
+
+    #[test]
+    fn a_builder_s_debug_shows_its_settings_but_never_its_secret() {
+        let builder = crate::MockKore::builder()
+            .credentials("debug-client", "hush-hush")
+            .seed(7);
+        let debug = format!("{builder:?}");
+        assert!(!debug.contains("hush-hush"), "{debug}");
+        for shown in ["debug-client", "seed: 7", r#"client_secret: "[redacted]""#] {
+            assert!(debug.contains(shown), "{shown} missing from {debug}");
+        }
     }
 }
