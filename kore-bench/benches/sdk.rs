@@ -178,7 +178,10 @@ fn token_cache(criterion: &mut Criterion, runtime: &Runtime, binary: &Path) -> s
 fn pagination(criterion: &mut Criterion, runtime: &Runtime, binary: &Path) -> serde_json::Value {
     let mock = MockProcess::spawn(
         binary,
-        MockOptions::clients(PAGINATED_CLIENTS).list_latency(PAGE_LATENCY),
+        MockOptions {
+            list_latency: PAGE_LATENCY,
+            ..MockOptions::clients(PAGINATED_CLIENTS)
+        },
     )
     .expect("kore-bench-mock");
     let kore = mock.kore();
@@ -193,12 +196,7 @@ fn pagination(criterion: &mut Criterion, runtime: &Runtime, binary: &Path) -> se
     let count = |concurrency: usize| {
         let kore = kore.clone();
         async move {
-            let n = kore
-                .clients()
-                .list()
-                .page_size(PAGE_SIZE)
-                .concurrency(concurrency)
-                .stream()
+            let n = walk(&kore, concurrency)
                 .try_fold(0_usize, |n, client| {
                     black_box(client);
                     futures::future::ready(Ok(n + 1))
@@ -254,13 +252,10 @@ fn pagination(criterion: &mut Criterion, runtime: &Runtime, binary: &Path) -> se
     let slow_reader = || {
         let kore = kore.clone();
         async move {
-            let stream = kore
-                .clients()
-                .list()
-                .page_size(PAGE_SIZE)
-                .concurrency(CONCURRENCY)
-                .stream();
-            assert_eq!(read_slowly(stream).await, PAGINATED_CLIENTS);
+            assert_eq!(
+                read_slowly(walk(&kore, CONCURRENCY)).await,
+                PAGINATED_CLIENTS
+            );
         }
     };
     let reader_alone = || async {
@@ -312,20 +307,20 @@ mod closed {
     #[allow(dead_code)] // read only by the decoder
     pub struct ClientList {
         #[serde(default)]
-        pub clients: Vec<Client>,
-        pub meta: Option<Meta>,
+        clients: Vec<Client>,
+        meta: Option<Meta>,
     }
 
     #[derive(serde::Deserialize)]
     #[allow(dead_code)]
     pub struct Client {
-        pub account_id: Option<String>,
-        pub client_id: Option<String>,
-        pub client_owner: Option<String>,
-        pub client_type: Option<ClientType>,
-        pub date_created: Option<String>,
-        pub locked: Option<bool>,
-        pub name: Option<String>,
+        account_id: Option<String>,
+        client_id: Option<String>,
+        client_owner: Option<String>,
+        client_type: Option<ClientType>,
+        date_created: Option<String>,
+        locked: Option<bool>,
+        name: Option<String>,
     }
 
     #[derive(serde::Deserialize)]
@@ -338,11 +333,11 @@ mod closed {
     #[derive(serde::Deserialize)]
     #[allow(dead_code)]
     pub struct Meta {
-        pub count: Option<f64>,
-        pub next_page_url: Option<String>,
-        pub page_number: Option<f64>,
-        pub page_size: Option<f64>,
-        pub previous_page_url: Option<String>,
+        count: Option<f64>,
+        next_page_url: Option<String>,
+        page_number: Option<f64>,
+        page_size: Option<f64>,
+        previous_page_url: Option<String>,
     }
 }
 
@@ -400,12 +395,20 @@ fn decode(criterion: &mut Criterion) -> serde_json::Value {
     json!({"clients_per_page": PAGE_SIZE})
 }
 
-async fn all_clients(kore: &Kore, concurrency: usize) -> Vec<Client> {
+/// Every client of the mock, [`PAGE_SIZE`] to a page, `concurrency` pages in flight.
+fn walk(
+    kore: &Kore,
+    concurrency: usize,
+) -> impl futures::Stream<Item = kore_clients::Result<Client>> + Send + use<> {
     kore.clients()
         .list()
         .page_size(PAGE_SIZE)
         .concurrency(concurrency)
         .stream()
+}
+
+async fn all_clients(kore: &Kore, concurrency: usize) -> Vec<Client> {
+    walk(kore, concurrency)
         .try_collect()
         .await
         .expect("every page")

@@ -61,25 +61,14 @@ pub struct MockOptions {
 }
 
 impl MockOptions {
-    /// `clients` seeded clients and no added latency.
+    /// `clients` seeded clients and no added latency; set the public fields for
+    /// latency (`MockOptions { list_latency, ..MockOptions::clients(n) }`).
     pub fn clients(clients: usize) -> Self {
         Self {
             clients,
             list_latency: Duration::ZERO,
             token_latency: Duration::ZERO,
         }
-    }
-
-    /// Adds `latency` before every token request is answered.
-    pub fn token_latency(mut self, latency: Duration) -> Self {
-        self.token_latency = latency;
-        self
-    }
-
-    /// Adds `latency` before every list request is answered.
-    pub fn list_latency(mut self, latency: Duration) -> Self {
-        self.list_latency = latency;
-        self
     }
 
     /// The command-line arguments the `kore-bench-mock` binary takes.
@@ -253,9 +242,11 @@ mod tests {
 
     #[test]
     fn options_round_trip_through_arguments() {
-        let options = MockOptions::clients(10_000)
-            .list_latency(Duration::from_millis(20))
-            .token_latency(Duration::from_millis(300));
+        let options = MockOptions {
+            list_latency: Duration::from_millis(20),
+            token_latency: Duration::from_millis(300),
+            ..MockOptions::clients(10_000)
+        };
         let parsed = MockOptions::from_args(&options.to_args()).unwrap();
         assert_eq!(parsed.clients, 10_000);
         assert_eq!(parsed.list_latency, Duration::from_millis(20));

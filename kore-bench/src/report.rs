@@ -19,6 +19,10 @@
 
 use crate::{DATE_FORMAT, budget, build_cost};
 pub use crate::{Result, utc_now};
+use Bench::{
+    BareGet, Bearer, Concurrent, DecodeClosed, DecodeOpen, DecodeUnknown, GeneratedGet, RawGet,
+    RawSequential, ReaderAlone, SdkGet, Sequential, SlowReader,
+};
 use serde_json::Value;
 use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
@@ -29,34 +33,82 @@ fn err(message: impl Into<String>) -> String {
     message.into()
 }
 
-/// The benchmarks the report needs, by criterion id.
-pub const RAW_GET: &str = "get_client/raw_reqwest";
-/// `kore.clients().get(id)`.
-pub const SDK_GET: &str = "get_client/sdk";
-/// `kore.raw().get_client()`: generated client plus the SDK's hooks.
-pub const GENERATED_GET: &str = "get_client/generated";
-/// `kore.raw().get_client()` built without hooks: progenitor's own share.
-pub const BARE_GET: &str = "get_client/generated_no_hooks";
-/// `kore.tokens().bearer()` with a cached token.
-pub const BEARER: &str = "token_cache/bearer_cached";
-/// 10,000 clients, one page at a time, through the SDK.
-pub const SEQUENTIAL: &str = "pagination/sequential";
-/// The same pages through a hand-written reqwest loop.
-pub const RAW_SEQUENTIAL: &str = "pagination/raw_sequential";
-/// 10,000 clients with `concurrency(8)`.
-pub const CONCURRENT: &str = "pagination/concurrency_8";
-/// The same under a reader that spends a page's latency on every page.
-pub const SLOW_READER: &str = "pagination/concurrency_8_slow_reader";
-/// That reader alone, over the same clients held in memory.
-pub const READER_ALONE: &str = "pagination/slow_reader_alone";
+/// A benchmark the report reads, named in code by what it measures;
+/// [`id`](Self::id) is its criterion id and what it displays as.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Bench {
+    /// A GET by hand with reqwest and serde: the baseline of every `get` row.
+    RawGet,
+    /// `kore.clients().get(id)`.
+    SdkGet,
+    /// `kore.raw().get_client()`: generated client plus the SDK's hooks.
+    GeneratedGet,
+    /// `kore.raw().get_client()` built without hooks: progenitor's own share.
+    BareGet,
+    /// `kore.tokens().bearer()` with a cached token.
+    Bearer,
+    /// 10,000 clients, one page at a time, through the SDK.
+    Sequential,
+    /// The same pages through a hand-written reqwest loop.
+    RawSequential,
+    /// 10,000 clients with `concurrency(8)`.
+    Concurrent,
+    /// The same under a reader that spends a page's latency on every page.
+    SlowReader,
+    /// That reader alone, over the same clients held in memory.
+    ReaderAlone,
+    /// Decoding a page of 100 clients with a type as the generated one was
+    /// before answers were open (closed enum, no `extra`): the baseline.
+    DecodeClosed,
+    /// The same page with the generated, open types.
+    DecodeOpen,
+    /// The open types on a page whose clients carry three unknown fields each.
+    DecodeUnknown,
+}
 
-/// Decoding a page of 100 clients with a type as the generated one was
-/// before answers were open (closed enum, no `extra`): the baseline.
-pub const DECODE_CLOSED: &str = "decode/page_of_100_closed";
-/// The same page with the generated, open types.
-pub const DECODE_OPEN: &str = "decode/page_of_100_open";
-/// The open types on a page whose clients carry three unknown fields each.
-pub const DECODE_UNKNOWN: &str = "decode/page_of_100_open_unknown_fields";
+impl Bench {
+    /// Every benchmark the report needs: a run that lacks one is refused.
+    pub const ALL: [Bench; 13] = [
+        Self::RawGet,
+        Self::SdkGet,
+        Self::GeneratedGet,
+        Self::BareGet,
+        Self::Bearer,
+        Self::Sequential,
+        Self::RawSequential,
+        Self::Concurrent,
+        Self::SlowReader,
+        Self::ReaderAlone,
+        Self::DecodeClosed,
+        Self::DecodeOpen,
+        Self::DecodeUnknown,
+    ];
+
+    /// The criterion id, `group/function`.
+    pub const fn id(self) -> &'static str {
+        match self {
+            Self::RawGet => "get_client/raw_reqwest",
+            Self::SdkGet => "get_client/sdk",
+            Self::GeneratedGet => "get_client/generated",
+            Self::BareGet => "get_client/generated_no_hooks",
+            Self::Bearer => "token_cache/bearer_cached",
+            Self::Sequential => "pagination/sequential",
+            Self::RawSequential => "pagination/raw_sequential",
+            Self::Concurrent => "pagination/concurrency_8",
+            Self::SlowReader => "pagination/concurrency_8_slow_reader",
+            Self::ReaderAlone => "pagination/slow_reader_alone",
+            Self::DecodeClosed => "decode/page_of_100_closed",
+            Self::DecodeOpen => "decode/page_of_100_open",
+            Self::DecodeUnknown => "decode/page_of_100_open_unknown_fields",
+        }
+    }
+}
+
+impl std::fmt::Display for Bench {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.id())
+    }
+}
 
 /// Largest SDK-to-raw ratio for `get`, judged on the interleaved rounds.
 pub const GET_RATIO_TARGET: f64 = 1.05;
@@ -392,22 +444,8 @@ impl Results {
             instructions: read_optional(&out.join("instructions.json"))?,
             cli: read_optional(&out.join("cli_token_cache.json"))?,
         };
-        for id in [
-            RAW_GET,
-            SDK_GET,
-            GENERATED_GET,
-            BARE_GET,
-            BEARER,
-            SEQUENTIAL,
-            RAW_SEQUENTIAL,
-            CONCURRENT,
-            SLOW_READER,
-            READER_ALONE,
-            DECODE_CLOSED,
-            DECODE_OPEN,
-            DECODE_UNKNOWN,
-        ] {
-            results.timing(id)?;
+        for bench in Bench::ALL {
+            results.timing(bench.id())?;
         }
         Ok(results)
     }
@@ -674,34 +712,34 @@ fn cli_rows(cli: &Value) -> String {
     let seconds = |key: &str| format_time(number(key) * 1e9);
     let rounds = number("rounds");
     let mut out = String::new();
-    let _ = writeln!(
-        out,
-        "| `cli/{commands}_gets_no_token_latency` (baseline: `kore clients get` {commands} times, cache off, an instant token endpoint) | {} | median of {rounds} rounds | 1.000 | – | – |",
-        seconds("baseline_secs"),
-    );
-    let _ = writeln!(
-        out,
-        "| `cli/{commands}_gets_cache_off` ({latency} ms token endpoint: a grant per command) | {} | median of {rounds} rounds | – | – | – |",
-        seconds("off_secs"),
-    );
     let cold_vs_off = number("cold_vs_off");
     let cold = number("cold_vs_baseline");
-    let _ = writeln!(
-        out,
-        "| `cli/{commands}_gets_cache_on_cold` ({latency} ms token endpoint, the first command grants) | {} | median of {rounds} rounds | {} × cache off; {} × baseline (the one grant's {latency} ms over {commands} short commands) | ≤ {CLI_CACHE_TARGET:.1} × baseline | {} |",
-        seconds("cold_secs"),
-        ratio(cold_vs_off),
-        ratio(cold),
-        verdict(cold <= CLI_CACHE_TARGET),
-    );
     let warm = number("warm_vs_baseline");
-    let _ = writeln!(
-        out,
-        "| `cli/{commands}_gets_cache_on_warm` ({latency} ms token endpoint, a token already cached) | {} | median of {rounds} rounds | {} × baseline | ≤ {CLI_CACHE_TARGET:.1} × baseline | {} |",
-        seconds("warm_secs"),
-        ratio(warm),
-        verdict(warm <= CLI_CACHE_TARGET),
-    );
+    for row in [
+        format!(
+            "| `cli/{commands}_gets_no_token_latency` (baseline: `kore clients get` {commands} times, cache off, an instant token endpoint) | {} | median of {rounds} rounds | 1.000 | – | – |",
+            seconds("baseline_secs"),
+        ),
+        format!(
+            "| `cli/{commands}_gets_cache_off` ({latency} ms token endpoint: a grant per command) | {} | median of {rounds} rounds | – | – | – |",
+            seconds("off_secs"),
+        ),
+        format!(
+            "| `cli/{commands}_gets_cache_on_cold` ({latency} ms token endpoint, the first command grants) | {} | median of {rounds} rounds | {} × cache off; {} × baseline (the one grant's {latency} ms over {commands} short commands) | ≤ {CLI_CACHE_TARGET:.1} × baseline | {} |",
+            seconds("cold_secs"),
+            ratio(cold_vs_off),
+            ratio(cold),
+            verdict(cold <= CLI_CACHE_TARGET),
+        ),
+        format!(
+            "| `cli/{commands}_gets_cache_on_warm` ({latency} ms token endpoint, a token already cached) | {} | median of {rounds} rounds | {} × baseline | ≤ {CLI_CACHE_TARGET:.1} × baseline | {} |",
+            seconds("warm_secs"),
+            ratio(warm),
+            verdict(warm <= CLI_CACHE_TARGET),
+        ),
+    ] {
+        let _ = writeln!(out, "{row}");
+    }
     out
 }
 
@@ -876,7 +914,8 @@ fn budget_tables(layers: &serde_json::Map<String, Value>) -> String {
 /// The whole `REPORT.md`.
 pub fn render(results: &Results, machine: &Machine, date: &str) -> String {
     // `load` checked every id, so these lookups cannot fail.
-    let t = |id: &str| {
+    let t = |bench: Bench| {
+        let id = bench.id();
         results.timings.get(id).cloned().unwrap_or(Timing {
             median: f64::NAN,
             median_ci: (f64::NAN, f64::NAN),
@@ -885,21 +924,18 @@ pub fn render(results: &Results, machine: &Machine, date: &str) -> String {
             samples: 0,
         })
     };
-    let (raw, sdk, generated, bare, bearer) = (
-        t(RAW_GET),
-        t(SDK_GET),
-        t(GENERATED_GET),
-        t(BARE_GET),
-        t(BEARER),
-    );
+    let (raw, sdk, generated, bare, bearer) =
+        (t(RawGet), t(SdkGet), t(GeneratedGet), t(BareGet), t(Bearer));
     let (sequential, raw_sequential, concurrent, slow_reader, reader_alone) = (
-        t(SEQUENTIAL),
-        t(RAW_SEQUENTIAL),
-        t(CONCURRENT),
-        t(SLOW_READER),
-        t(READER_ALONE),
+        t(Sequential),
+        t(RawSequential),
+        t(Concurrent),
+        t(SlowReader),
+        t(ReaderAlone),
     );
     let spread = |t: &Timing| format!("{} – {}", format_time(t.p10), format_time(t.p90));
+    // The median and p10 – p90 columns of a row.
+    let timed = |t: &Timing| format!("{} | {}", format_time(t.median), spread(t));
 
     let get_ratio = sdk.median / raw.median;
     let generated_ratio = generated.median / raw.median;
@@ -987,117 +1023,100 @@ pub fn render(results: &Results, machine: &Machine, date: &str) -> String {
         "| benchmark | median | spread (p10 – p90) | ratio vs baseline | target | result |\n\
          |---|---|---|---|---|---|"
     );
-    let _ = writeln!(
-        out,
-        "| `{RAW_GET}` (baseline: reqwest + serde) | {} | {} | 1.000 | – | – |",
-        format_time(raw.median),
-        spread(&raw),
-    );
-    let _ = writeln!(
-        out,
-        "| `{SDK_GET}` | {} | {} | {} × raw | ≤ {GET_RATIO_TARGET:.2} (cross-check of the row below) | {} |",
-        format_time(sdk.median),
-        spread(&sdk),
-        ratio(get_ratio),
-        verdict(get_ratio <= GET_RATIO_TARGET),
-    );
-    let _ = writeln!(
-        out,
-        "| `{SDK_GET}` ÷ raw, interleaved rounds | – | {} – {} | {} × raw | ≤ {GET_RATIO_TARGET:.2} | {} |",
-        ratio(paired_p10),
-        ratio(paired_p90),
-        ratio(paired_median),
-        verdict(paired_median <= GET_RATIO_TARGET),
-    );
-    let _ = writeln!(
-        out,
-        "| `{GENERATED_GET}` (diagnostic: generated client + SDK hooks, no wrapper) | {} | {} | {} × raw (interleaved: {}) | – | – |",
-        format_time(generated.median),
-        spread(&generated),
-        ratio(generated_ratio),
-        ratio(paired_generated),
-    );
-    let _ = writeln!(
-        out,
-        "| `{BARE_GET}` (diagnostic: generated client alone, bearer as a default header; the floor for the SDK, which sends through it) | {} | {} | {} × raw (interleaved: {}, p10 – p90 {} – {}) | – | – |",
-        format_time(bare.median),
-        spread(&bare),
-        ratio(bare_ratio),
-        ratio(paired_bare),
-        ratio(paired_bare_p10),
-        ratio(paired_bare_p90),
-    );
-    let _ = writeln!(
-        out,
-        "| `{BEARER}` | {} | {} | {bearer_fraction:.5} × one raw GET; {} allocations/call | ≤ {BEARER_FRACTION_TARGET} × raw GET, 0 allocations/call | {} |",
-        format_time(bearer.median),
-        spread(&bearer),
-        count(bearer_allocs),
-        verdict(bearer_fraction <= BEARER_FRACTION_TARGET && bearer_allocs == 0.0),
-    );
-    let _ = writeln!(
-        out,
-        "| `{SEQUENTIAL}` ({pages} pages × {latency_ms} ms) | {} | {} | {} × raw loop ({} × ideal {}) | ≤ {SEQUENTIAL_VS_RAW_TARGET:.2} × raw loop | {} |",
-        format_time(sequential.median),
-        spread(&sequential),
-        ratio(sdk_vs_raw_walk),
-        ratio(sequential_ratio),
-        format_time(ideal),
-        verdict(sdk_vs_raw_walk <= SEQUENTIAL_VS_RAW_TARGET),
-    );
-    let _ = writeln!(
-        out,
-        "| `{RAW_SEQUENTIAL}` (baseline of the row above: the same pages, reqwest + serde by hand; its distance from the ideal is the mock's timer rounding) | {} | {} | {} × ideal | – | – |",
-        format_time(raw_sequential.median),
-        spread(&raw_sequential),
-        ratio(raw_sequential_ratio),
-    );
-    let _ = writeln!(
-        out,
-        "| `{CONCURRENT}` | {} | {} | {speedup:.2}× faster than sequential; order {} | ≥ {SPEEDUP_TARGET:.0}×, order preserved | {} |",
-        format_time(concurrent.median),
-        spread(&concurrent),
-        if order_preserved {
-            "preserved"
-        } else {
-            "NOT preserved"
-        },
-        verdict(speedup >= SPEEDUP_TARGET && order_preserved),
-    );
-    let _ = writeln!(
-        out,
-        "| `{SLOW_READER}` (the reader spends {reader_ms} ms on each page) | {} | {} | {} × ideal {}; {} of the fetching hidden behind the reader | ≤ {SLOW_READER_TARGET:.2} × ideal | {} |",
-        format_time(slow_reader.median),
-        spread(&slow_reader),
-        ratio(slow_ratio),
-        format_time(slow_ideal),
-        percent(hidden),
-        verdict(slow_ratio <= SLOW_READER_TARGET),
-    );
-    let _ = writeln!(
-        out,
-        "| `{READER_ALONE}` (baseline of the row above: the same reader over the same clients held in memory) | {} | {} | – | – | – |",
-        format_time(reader_alone.median),
-        spread(&reader_alone),
-    );
-    let (closed, open, unknown) = (t(DECODE_CLOSED), t(DECODE_OPEN), t(DECODE_UNKNOWN));
+    // The rows of the table, one per benchmark.
+    for row in [
+        format!(
+            "| `{RawGet}` (baseline: reqwest + serde) | {} | 1.000 | – | – |",
+            timed(&raw),
+        ),
+        format!(
+            "| `{SdkGet}` | {} | {} × raw | ≤ {GET_RATIO_TARGET:.2} (cross-check of the row below) | {} |",
+            timed(&sdk),
+            ratio(get_ratio),
+            verdict(get_ratio <= GET_RATIO_TARGET),
+        ),
+        format!(
+            "| `{SdkGet}` ÷ raw, interleaved rounds | – | {} – {} | {} × raw | ≤ {GET_RATIO_TARGET:.2} | {} |",
+            ratio(paired_p10),
+            ratio(paired_p90),
+            ratio(paired_median),
+            verdict(paired_median <= GET_RATIO_TARGET),
+        ),
+        format!(
+            "| `{GeneratedGet}` (diagnostic: generated client + SDK hooks, no wrapper) | {} | {} × raw (interleaved: {}) | – | – |",
+            timed(&generated),
+            ratio(generated_ratio),
+            ratio(paired_generated),
+        ),
+        format!(
+            "| `{BareGet}` (diagnostic: generated client alone, bearer as a default header; the floor for the SDK, which sends through it) | {} | {} × raw (interleaved: {}, p10 – p90 {} – {}) | – | – |",
+            timed(&bare),
+            ratio(bare_ratio),
+            ratio(paired_bare),
+            ratio(paired_bare_p10),
+            ratio(paired_bare_p90),
+        ),
+        format!(
+            "| `{Bearer}` | {} | {bearer_fraction:.5} × one raw GET; {} allocations/call | ≤ {BEARER_FRACTION_TARGET} × raw GET, 0 allocations/call | {} |",
+            timed(&bearer),
+            count(bearer_allocs),
+            verdict(bearer_fraction <= BEARER_FRACTION_TARGET && bearer_allocs == 0.0),
+        ),
+        format!(
+            "| `{Sequential}` ({pages} pages × {latency_ms} ms) | {} | {} × raw loop ({} × ideal {}) | ≤ {SEQUENTIAL_VS_RAW_TARGET:.2} × raw loop | {} |",
+            timed(&sequential),
+            ratio(sdk_vs_raw_walk),
+            ratio(sequential_ratio),
+            format_time(ideal),
+            verdict(sdk_vs_raw_walk <= SEQUENTIAL_VS_RAW_TARGET),
+        ),
+        format!(
+            "| `{RawSequential}` (baseline of the row above: the same pages, reqwest + serde by hand; its distance from the ideal is the mock's timer rounding) | {} | {} × ideal | – | – |",
+            timed(&raw_sequential),
+            ratio(raw_sequential_ratio),
+        ),
+        format!(
+            "| `{Concurrent}` | {} | {speedup:.2}× faster than sequential; order {} | ≥ {SPEEDUP_TARGET:.0}×, order preserved | {} |",
+            timed(&concurrent),
+            if order_preserved {
+                "preserved"
+            } else {
+                "NOT preserved"
+            },
+            verdict(speedup >= SPEEDUP_TARGET && order_preserved),
+        ),
+        format!(
+            "| `{SlowReader}` (the reader spends {reader_ms} ms on each page) | {} | {} × ideal {}; {} of the fetching hidden behind the reader | ≤ {SLOW_READER_TARGET:.2} × ideal | {} |",
+            timed(&slow_reader),
+            ratio(slow_ratio),
+            format_time(slow_ideal),
+            percent(hidden),
+            verdict(slow_ratio <= SLOW_READER_TARGET),
+        ),
+        format!(
+            "| `{ReaderAlone}` (baseline of the row above: the same reader over the same clients held in memory) | {} | – | – | – |",
+            timed(&reader_alone),
+        ),
+    ] {
+        let _ = writeln!(out, "{row}");
+    }
+    let (closed, open, unknown) = (t(DecodeClosed), t(DecodeOpen), t(DecodeUnknown));
     let per_page = or_nan(results.extra("/decode/clients_per_page"));
     let per_client = |t: &Timing| format_time(t.median / per_page);
     let _ = writeln!(
         out,
-        "| `{DECODE_CLOSED}` (baseline: the generated page type as it was before answers were open — closed enum, no `extra`) | {} | {} | 1.000; {} per client | – | – |",
-        format_time(closed.median),
-        spread(&closed),
+        "| `{DecodeClosed}` (baseline: the generated page type as it was before answers were open — closed enum, no `extra`) | {} | 1.000; {} per client | – | – |",
+        timed(&closed),
         per_client(&closed),
     );
     for (id, timing, what) in [
         (
-            DECODE_OPEN,
+            DecodeOpen.id(),
             &open,
             "the generated types, which keep unknown fields and values",
         ),
         (
-            DECODE_UNKNOWN,
+            DecodeUnknown.id(),
             &unknown,
             "the same, every client with three fields the spec does not name",
         ),
@@ -1295,73 +1314,79 @@ mod tests {
         write_benchmark(
             &criterion,
             "get_client/raw_reqwest",
-            RAW_GET,
+            RawGet.id(),
             30_000.0,
             &samples,
         );
-        write_benchmark(&criterion, "get_client/sdk", SDK_GET, sdk_median, &samples);
+        write_benchmark(
+            &criterion,
+            "get_client/sdk",
+            SdkGet.id(),
+            sdk_median,
+            &samples,
+        );
         write_benchmark(
             &criterion,
             "get_client/generated",
-            GENERATED_GET,
+            GeneratedGet.id(),
             31_000.0,
             &samples,
         );
         write_benchmark(
             &criterion,
             "get_client/generated_no_hooks",
-            BARE_GET,
+            BareGet.id(),
             30_500.0,
             &samples,
         );
         write_benchmark(
             &criterion,
             "token_cache/bearer_cached",
-            BEARER,
+            Bearer.id(),
             60.0,
             &samples,
         );
         write_benchmark(
             &criterion,
             "pagination/sequential",
-            SEQUENTIAL,
+            Sequential.id(),
             2.1e9,
             &samples,
         );
         write_benchmark(
             &criterion,
             "pagination/raw_sequential",
-            RAW_SEQUENTIAL,
+            RawSequential.id(),
             2.09e9,
             &samples,
         );
         write_benchmark(
             &criterion,
             "pagination/concurrency_8",
-            CONCURRENT,
+            Concurrent.id(),
             0.3e9,
             &samples,
         );
         write_benchmark(
             &criterion,
             "pagination/concurrency_8_slow_reader",
-            SLOW_READER,
+            SlowReader.id(),
             2.1e9,
             &samples,
         );
         write_benchmark(
             &criterion,
             "pagination/slow_reader_alone",
-            READER_ALONE,
+            ReaderAlone.id(),
             2.05e9,
             &samples,
         );
         for (dir, id, median) in [
-            ("decode/page_of_100_closed", DECODE_CLOSED, 40_000.0),
-            ("decode/page_of_100_open", DECODE_OPEN, 44_000.0),
+            ("decode/page_of_100_closed", DecodeClosed.id(), 40_000.0),
+            ("decode/page_of_100_open", DecodeOpen.id(), 44_000.0),
             (
                 "decode/page_of_100_open_unknown_fields",
-                DECODE_UNKNOWN,
+                DecodeUnknown.id(),
                 90_000.0,
             ),
         ] {
@@ -1464,7 +1489,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         fixture(dir.path(), 31_500.0, true);
         let results = Results::load(dir.path()).unwrap();
-        let sdk = &results.timings[SDK_GET];
+        let sdk = &results.timings[SdkGet.id()];
         assert_eq!(sdk.median, 31_500.0);
         assert_eq!(sdk.samples, 10);
         // Per-iteration times 1..=10: nearest-rank p10 is 2, p90 is 9.
@@ -1596,7 +1621,7 @@ mod tests {
         let samples: Vec<f64> = (1..=10).map(f64::from).collect();
         // 5 % slower than the raw loop, though still within 10 % of the ideal;
         // and the reader alone + fetching alone: nothing overlapped.
-        for (id, median) in [(SEQUENTIAL, 2.2e9), (SLOW_READER, 2.35e9)] {
+        for (id, median) in [(Sequential.id(), 2.2e9), (SlowReader.id(), 2.35e9)] {
             write_benchmark(&criterion, id, id, median, &samples);
         }
         let report = rendered(dir.path());
@@ -1671,7 +1696,7 @@ mod tests {
         fixture(dir.path(), 31_500.0, true);
         std::fs::remove_dir_all(dir.path().join("criterion/pagination/concurrency_8")).unwrap();
         let error = Results::load(dir.path()).unwrap_err().to_string();
-        assert!(error.contains(CONCURRENT), "{error}");
+        assert!(error.contains(Concurrent.id()), "{error}");
     }
 
     #[test]

@@ -56,7 +56,10 @@ fn run(rounds: usize) -> Result<(), String> {
         MockProcess::spawn(&mock_binary, options)
             .map_err(|e| format!("{}: {e}", mock_binary.display()))
     };
-    let slow = spawn(MockOptions::clients(25).token_latency(TOKEN_LATENCY))?;
+    let slow = spawn(MockOptions {
+        token_latency: TOKEN_LATENCY,
+        ..MockOptions::clients(25)
+    })?;
     let fast = spawn(MockOptions::clients(25))?;
     let scratch = std::env::temp_dir().join(format!("kore-bench-cli-{}", std::process::id()));
     let result = measure(&kore, &slow, &fast, &scratch, rounds);
