@@ -30,16 +30,17 @@ fi
 rm -rf "$work"
 mkdir -p "$work"
 # A fixed seed and clock: the same data on every run, so the fuzzer's findings are too.
-"$mock_bin" --json --port 0 --seed 1 --clock 2024-04-05T11:08:14Z \
-  >"$work/ready.json" 2>"$work/kore-mock.log" &
+# --json prints exactly one JSON line once the mock listens: read it from a pipe
+# (bash 4.4 or newer, as on every Linux CI; the README's example polls a file instead).
+exec {mock_out}< <(exec "$mock_bin" --json --port 0 --seed 1 --clock 2024-04-05T11:08:14Z \
+  2>"$work/kore-mock.log")
 mock=$!
 trap 'kill "$mock" 2>/dev/null || true' EXIT
-for _ in $(seq 100); do
-  [ -s "$work/ready.json" ] || ! kill -0 "$mock" 2>/dev/null && break
-  sleep 0.1
-done
-[ -s "$work/ready.json" ] || { echo "kore-mock did not start:" >&2; cat "$work/kore-mock.log" >&2; exit 1; }
-ready=$(head -n 1 "$work/ready.json")
+if ! read -r -t 30 ready <&"$mock_out"; then
+  echo "kore-mock did not start:" >&2
+  cat "$work/kore-mock.log" >&2
+  exit 1
+fi
 base_url=$(jq -r .base_url <<<"$ready")
 admin_url=$(jq -r .admin_url <<<"$ready")
 token_url=$(jq -r .token_url <<<"$ready")

@@ -220,8 +220,9 @@ impl Merger {
     }
 
     fn add_paths(&mut self, name: &str, paths: &Value) -> Result<()> {
-        for (path, item) in object(paths, name, "`paths`")? {
-            let item = object(item, name, &format!("path item `{path}`"))?;
+        for (path, item) in
+            nested_objects(paths, name, "`paths`", |path| format!("path item `{path}`"))?
+        {
             let merged = merged_object(&mut self.paths, path);
             for (member, value) in item {
                 let pointer = format!("/paths/{}/{}", escape(path), escape(member));
@@ -268,8 +269,8 @@ impl Merger {
     }
 
     fn add_components(&mut self, name: &str, components: &Value) -> Result<()> {
-        for (kind, entries) in object(components, name, "`components`")? {
-            let entries = object(entries, name, &format!("`components/{kind}`"))?;
+        let what = |kind: &str| format!("`components/{kind}`");
+        for (kind, entries) in nested_objects(components, name, "`components`", what)? {
             let merged = merged_object(&mut self.components, kind);
             for (component, value) in entries {
                 let pointer = format!("/components/{}/{}", escape(kind), escape(component));
@@ -314,6 +315,21 @@ fn object<'v>(value: &'v Value, name: &str, what: &str) -> Result<&'v Map<String
     value
         .as_object()
         .ok_or_else(|| err(format!("{name}: {what} is not an object")))
+}
+
+/// The members of `value`, each checked to be an object itself: `paths` and
+/// its path items, `components` and its kinds. `outer` names `value` and
+/// `what` a member in the error ("`paths` is not an object").
+fn nested_objects<'v>(
+    value: &'v Value,
+    name: &str,
+    outer: &str,
+    what: impl Fn(&str) -> String,
+) -> Result<Vec<(&'v String, &'v Map<String, Value>)>> {
+    object(value, name, outer)?
+        .iter()
+        .map(|(key, member)| Ok((key, object(member, name, &what(key))?)))
+        .collect()
 }
 
 /// The object merged under `key` (a path, a component kind), empty at first.
