@@ -19,10 +19,6 @@
 
 use crate::{DATE_FORMAT, budget, build_cost};
 pub use crate::{Result, utc_now};
-use Bench::{
-    BareGet, Bearer, Concurrent, DecodeClosed, DecodeOpen, DecodeUnknown, GeneratedGet, RawGet,
-    RawSequential, ReaderAlone, SdkGet, Sequential, SlowReader,
-};
 use serde_json::Value;
 use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
@@ -913,6 +909,10 @@ fn budget_tables(layers: &serde_json::Map<String, Value>) -> String {
 
 /// The whole `REPORT.md`.
 pub fn render(results: &Results, machine: &Machine, date: &str) -> String {
+    use Bench::{
+        BareGet, Bearer, Concurrent, DecodeClosed, DecodeOpen, DecodeUnknown, GeneratedGet, RawGet,
+        RawSequential, ReaderAlone, SdkGet, Sequential, SlowReader,
+    };
     // `load` checked every id, so these lookups cannot fail.
     let t = |bench: Bench| {
         let id = bench.id();
@@ -1314,79 +1314,83 @@ mod tests {
         write_benchmark(
             &criterion,
             "get_client/raw_reqwest",
-            RawGet.id(),
+            Bench::RawGet.id(),
             30_000.0,
             &samples,
         );
         write_benchmark(
             &criterion,
             "get_client/sdk",
-            SdkGet.id(),
+            Bench::SdkGet.id(),
             sdk_median,
             &samples,
         );
         write_benchmark(
             &criterion,
             "get_client/generated",
-            GeneratedGet.id(),
+            Bench::GeneratedGet.id(),
             31_000.0,
             &samples,
         );
         write_benchmark(
             &criterion,
             "get_client/generated_no_hooks",
-            BareGet.id(),
+            Bench::BareGet.id(),
             30_500.0,
             &samples,
         );
         write_benchmark(
             &criterion,
             "token_cache/bearer_cached",
-            Bearer.id(),
+            Bench::Bearer.id(),
             60.0,
             &samples,
         );
         write_benchmark(
             &criterion,
             "pagination/sequential",
-            Sequential.id(),
+            Bench::Sequential.id(),
             2.1e9,
             &samples,
         );
         write_benchmark(
             &criterion,
             "pagination/raw_sequential",
-            RawSequential.id(),
+            Bench::RawSequential.id(),
             2.09e9,
             &samples,
         );
         write_benchmark(
             &criterion,
             "pagination/concurrency_8",
-            Concurrent.id(),
+            Bench::Concurrent.id(),
             0.3e9,
             &samples,
         );
         write_benchmark(
             &criterion,
             "pagination/concurrency_8_slow_reader",
-            SlowReader.id(),
+            Bench::SlowReader.id(),
             2.1e9,
             &samples,
         );
         write_benchmark(
             &criterion,
             "pagination/slow_reader_alone",
-            ReaderAlone.id(),
+            Bench::ReaderAlone.id(),
             2.05e9,
             &samples,
         );
         for (dir, id, median) in [
-            ("decode/page_of_100_closed", DecodeClosed.id(), 40_000.0),
-            ("decode/page_of_100_open", DecodeOpen.id(), 44_000.0),
+            (
+                "decode/page_of_100_closed",
+                Bench::DecodeClosed.id(),
+                40_000.0,
+            ),
+            ("decode/page_of_100_open", Bench::DecodeOpen.id(), 44_000.0),
             (
                 "decode/page_of_100_open_unknown_fields",
-                DecodeUnknown.id(),
+                Bench::DecodeUnknown.id(),
                 90_000.0,
             ),
         ] {
@@ -1489,7 +1493,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         fixture(dir.path(), 31_500.0, true);
         let results = Results::load(dir.path()).unwrap();
-        let sdk = &results.timings[SdkGet.id()];
+        let sdk = &results.timings[Bench::SdkGet.id()];
         assert_eq!(sdk.median, 31_500.0);
         assert_eq!(sdk.samples, 10);
         // Per-iteration times 1..=10: nearest-rank p10 is 2, p90 is 9.
@@ -1621,7 +1625,10 @@ mod tests {
         let samples: Vec<f64> = (1..=10).map(f64::from).collect();
         // 5 % slower than the raw loop, though still within 10 % of the ideal;
         // and the reader alone + fetching alone: nothing overlapped.
-        for (id, median) in [(Sequential.id(), 2.2e9), (SlowReader.id(), 2.35e9)] {
+        for (id, median) in [
+            (Bench::Sequential.id(), 2.2e9),
+            (Bench::SlowReader.id(), 2.35e9),
+        ] {
             write_benchmark(&criterion, id, id, median, &samples);
         }
         let report = rendered(dir.path());
@@ -1696,7 +1703,7 @@ mod tests {
         fixture(dir.path(), 31_500.0, true);
         std::fs::remove_dir_all(dir.path().join("criterion/pagination/concurrency_8")).unwrap();
         let error = Results::load(dir.path()).unwrap_err().to_string();
-        assert!(error.contains(Concurrent.id()), "{error}");
+        assert!(error.contains(Bench::Concurrent.id()), "{error}");
     }
 
     #[test]
