@@ -16,6 +16,8 @@ mod error;
 pub mod merge;
 pub mod mutants;
 pub mod open_answers;
+pub mod public_api;
+pub mod semver;
 pub mod vendor;
 
 pub(crate) use error::err;

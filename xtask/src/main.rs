@@ -34,6 +34,22 @@ commands:
       --survivors         only what the last run missed or timed out on (after fixing
                           tests: checks the fixes in minutes, wherever the lines moved)
       --in-place          mutate this checkout instead of a copy (only where nobody edits)
+  public-api              build kore-clients' rustdoc JSON (default features) and fail if its
+                          public API names an item of kore_clients_gen, progenitor,
+                          progenitor_client or schemars (re-exports, signatures, fields,
+                          impls, bounds), listing each such item
+      --json FILE         check this rustdoc JSON file instead of building one
+      --list              print every public item path as well
+  semver                  the semver verdict: per crate (kore-clients, kore-mock) the bump the
+                          change since the baseline needs (major / minor / none), from
+                          cargo-semver-checks and the public item paths before and after, plus
+                          the public-API check; fails on a breaking change Cargo.toml's version
+                          does not bump, or on a generated type in kore-clients' public API
+      --baseline-rev REV  compare with REV instead of the newest release tag vX.Y.Z
+                          (or HEAD~1 when there is none)
+      --scenario NAME     apply xtask/scenarios/NAME.json (KORE-style spec changes) to a scratch
+                          copy of HEAD, merge, commit, and check the verdict against HEAD is
+                          the one the file expects (CI runs `--scenario additive`)
 
 after KORE changes its spec (the whole guide: openapi/README.md):
   1. curl -fsSL https://docs.korewireless.com/api/global-resources/api-clients/clients.md \\
@@ -44,7 +60,9 @@ after KORE changes its spec (the whole guide: openapi/README.md):
   5. cargo test --workspace
   6. commit openapi/source/clients.md, openapi/fragments/, openapi/corrections.json if you
      changed it, openapi/kore-clients.json, kore-clients-gen/kore-clients.json and
-     tests/tests/snapshots/";
+     tests/tests/snapshots/
+  7. cargo xtask semver                (the bump the regeneration needs; a breaking one needs
+                                        the version bumped and a CHANGELOG.md entry)";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -58,6 +76,12 @@ fn main() -> ExitCode {
         ["mutants", rest @ ..] => xtask::mutants::parse_args(rest)
             .map_err(|e| format!("{e}\n\n{USAGE}"))
             .and_then(|options| xtask::mutants::run(layout.root(), &options)),
+        ["public-api", rest @ ..] => xtask::semver::parse_public_api_args(rest)
+            .map_err(|e| format!("{e}\n\n{USAGE}"))
+            .and_then(|options| xtask::semver::run_public_api(layout.root(), &options)),
+        ["semver", rest @ ..] => xtask::semver::parse_args(rest)
+            .map_err(|e| format!("{e}\n\n{USAGE}"))
+            .and_then(|options| xtask::semver::run(layout.root(), &options)),
         ["help" | "--help" | "-h"] => {
             println!("{USAGE}");
             Ok(())
