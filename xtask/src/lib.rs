@@ -17,6 +17,7 @@ pub mod merge;
 pub mod mutants;
 pub mod open_answers;
 pub mod public_api;
+pub mod scenario;
 pub mod semver;
 pub mod vendor;
 

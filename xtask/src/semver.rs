@@ -22,12 +22,9 @@
 //! that HEAD contains and that is not on HEAD itself, else the previous
 //! commit (`HEAD~1`); `--baseline-rev REV` chooses another.
 //!
-//! `--scenario NAME` applies `xtask/scenarios/NAME.json` — JSON Patch
-//! operations per fragment of `openapi/fragments/` — to a scratch copy of
-//! HEAD, merges, commits and runs the verdict against HEAD, expecting what
-//! the file's `expect` says.
+//! `--scenario NAME` replays KORE-style spec changes on a scratch copy of
+//! HEAD and checks the verdict they get ([`crate::scenario`]).
 
-use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -45,9 +42,6 @@ pub const GUARDED: &str = "kore-clients";
 
 /// Release tags are this prefix and the workspace version: `v0.2.0`.
 pub const TAG_PREFIX: &str = "v";
-
-/// Where the scenarios live, relative to the workspace root.
-pub const SCENARIOS_DIR: &str = "xtask/scenarios";
 
 // ---------------------------------------------------------------------------
 // Versions and bumps
@@ -324,24 +318,37 @@ pub struct ChecksReport {
     pub warnings: Vec<Finding>,
 }
 
-/// Reads cargo-semver-checks' output for one crate (0.40 and later: a
-/// `Checking NAME vA -> vB (…)` and a `Summary …` status line on stderr,
-/// `--- failure ID: TITLE ---` blocks with `Failed in:` lines on stdout).
-pub fn parse_semver_checks(stdout: &str, stderr: &str) -> Result<ChecksReport, String> {
+/// Reads cargo-semver-checks' output for one crate, its stdout and stderr
+/// as one stream (0.40 and later: a `Checking NAME vA -> vB (…)` and a
+/// `Summary …` status line, `--- failure ID: TITLE ---` blocks with
+/// `Failed in:` lines, `--- warning ID: TITLE ---` blocks).
+pub fn parse_semver_checks(output: &str) -> Result<ChecksReport, String> {
     let mut checking = None;
     let mut required = None;
-    for line in stderr.lines().map(str::trim) {
+    let mut failures = Vec::new();
+    let mut warnings = Vec::new();
+    let mut current: Option<(bool, Finding)> = None;
+    let mut in_places = false;
+    let mut finish = |current: &mut Option<(bool, Finding)>| {
+        if let Some((failure, finding)) = current.take() {
+            if failure {
+                &mut failures
+            } else {
+                &mut warnings
+            }
+            .push(finding);
+        }
+    };
+    for line in output.lines().map(str::trim) {
         if let Some(rest) = line.strip_prefix("Checking ") {
             // kore-clients v0.1.0 -> v0.2.0 (assume patch change)
-            let mut words = rest.split_whitespace();
-            let (Some(name), Some(from), Some("->"), Some(to)) =
-                (words.next(), words.next(), words.next(), words.next())
-            else {
-                continue;
-            };
-            let version = |v: &str| v.strip_prefix('v').unwrap_or(v).to_owned();
-            checking = Some((name.to_owned(), version(from), version(to)));
+            let words: Vec<&str> = rest.split_whitespace().collect();
+            if let [name, from, "->", to, ..] = words.as_slice() {
+                let version = |v: &str| v.strip_prefix('v').unwrap_or(v).to_owned();
+                checking = Some(((*name).to_owned(), version(from), version(to)));
+            }
         } else if let Some(summary) = line.strip_prefix("Summary ") {
+            finish(&mut current);
             required = Some(
                 if summary.starts_with("semver requires new major version") {
                     Bump::Major
@@ -356,41 +363,17 @@ pub fn parse_semver_checks(stdout: &str, stderr: &str) -> Result<ChecksReport, S
                     ));
                 },
             );
-        }
-    }
-    let (Some((crate_name, baseline_version, current_version)), Some(required)) =
-        (checking, required)
-    else {
-        return Err(
-            "cargo-semver-checks did not check the crate (no `Checking` and `Summary` \
-             lines): read its error above"
-                .to_owned(),
-        );
-    };
-    let mut failures = Vec::new();
-    let mut warnings = Vec::new();
-    let mut current: Option<(bool, Finding)> = None;
-    let mut in_places = false;
-    for line in stdout.lines() {
-        let trimmed = line.trim();
-        let header = trimmed
+        } else if let Some(header) = line
             .strip_prefix("--- ")
-            .and_then(|rest| rest.strip_suffix(" ---"));
-        if let Some(header) = header {
+            .and_then(|rest| rest.strip_suffix(" ---"))
+        {
             let (failure, rest) = match header.split_once(' ') {
                 Some(("failure", rest)) => (true, rest),
                 Some(("warning", rest)) => (false, rest),
                 _ => continue,
             };
             let (id, title) = rest.split_once(": ").unwrap_or((rest, ""));
-            if let Some((was_failure, finding)) = current.take() {
-                if was_failure {
-                    &mut failures
-                } else {
-                    &mut warnings
-                }
-                .push(finding);
-            }
+            finish(&mut current);
             current = Some((
                 failure,
                 Finding {
@@ -400,22 +383,24 @@ pub fn parse_semver_checks(stdout: &str, stderr: &str) -> Result<ChecksReport, S
                 },
             ));
             in_places = false;
-        } else if trimmed == "Failed in:" {
+        } else if line == "Failed in:" {
             in_places = true;
-        } else if trimmed.is_empty() {
+        } else if line.is_empty() {
             in_places = false;
         } else if in_places && let Some((_, finding)) = current.as_mut() {
-            finding.places.push(trimmed.to_owned());
+            finding.places.push(line.to_owned());
         }
     }
-    if let Some((was_failure, finding)) = current {
-        if was_failure {
-            &mut failures
-        } else {
-            &mut warnings
-        }
-        .push(finding);
-    }
+    finish(&mut current);
+    let (Some((crate_name, baseline_version, current_version)), Some(required)) =
+        (checking, required)
+    else {
+        return Err(
+            "cargo-semver-checks did not check the crate (its output has no `Checking` and \
+             `Summary` lines): read its error above"
+                .to_owned(),
+        );
+    };
     Ok(ChecksReport {
         crate_name,
         baseline_version,
@@ -510,9 +495,10 @@ impl Outcome {
             if verdict.unmatched_break {
                 failures.push(format!(
                     "{} breaks its public API but its version is still {} ({} → {} releases \
-                     no major change): set `version = \"{}\"` in Cargo.toml's \
-                     [workspace.package], and add a `## [{}]` section to CHANGELOG.md that \
-                     names KORE's change and what broke",
+                     no major change): bump the workspace version to {} (Cargo.toml's \
+                     [workspace.package] `version`, and the `version` of every workspace \
+                     crate a Cargo.toml depends on), and add a `## [{}]` section to \
+                     CHANGELOG.md that names KORE's change and what broke",
                     facts.crate_name,
                     facts.current_version,
                     facts.baseline_version,
@@ -679,7 +665,7 @@ pub fn run(root: &Path, options: &Options) -> Result<(), String> {
     require_semver_checks()?;
     let work = Workdirs::of(root)?;
     if let Some(name) = &options.scenario {
-        return run_scenario(root, name, &work);
+        return crate::scenario::run(root, name, &work);
     }
     let head = git(root, &["rev-parse", "HEAD"])?;
     let baseline = match &options.baseline_rev {
@@ -968,14 +954,24 @@ fn copy(from: &Path, to: &Path) -> Result<(), String> {
         .map_err(|e| format!("cannot copy {} to {}: {e}", from.display(), to.display()))
 }
 
-/// Runs cargo-semver-checks on one crate, prints its output and reads it.
+/// Runs cargo-semver-checks on one crate with its output (stdout and
+/// stderr in the order written) in `<target>/semver/semver-checks-CRATE.log`,
+/// prints it and reads it.
 fn semver_checks(
     root: &Path,
     package: &str,
     baseline: &str,
     work: &Workdirs,
 ) -> Result<ChecksReport, String> {
-    let output = cargo()
+    std::fs::create_dir_all(&work.target)
+        .map_err(|e| format!("cannot create {}: {e}", work.target.display()))?;
+    let log = work.target.join(format!("semver-checks-{package}.log"));
+    let file =
+        std::fs::File::create(&log).map_err(|e| format!("cannot create {}: {e}", log.display()))?;
+    let both = file
+        .try_clone()
+        .map_err(|e| format!("cannot share {}: {e}", log.display()))?;
+    let status = cargo()
         .current_dir(root)
         .env("CARGO_TARGET_DIR", &work.target)
         .args(["semver-checks", "--color", "never", "--package", package])
@@ -985,18 +981,15 @@ fn semver_checks(
         .args(["--release-type", "patch"])
         .arg("--manifest-path")
         .arg(root.join("Cargo.toml"))
-        .output()
+        .stdout(file)
+        .stderr(both)
+        .status()
         .map_err(|e| format!("cannot run cargo semver-checks: {e}"))?;
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    print!("{stdout}");
-    eprint!("{stderr}");
-    let report = parse_semver_checks(&stdout, &stderr).map_err(|e| {
-        format!(
-            "cargo semver-checks -p {package} failed ({}): {e}",
-            output.status
-        )
-    })?;
+    let output =
+        std::fs::read_to_string(&log).map_err(|e| format!("cannot read {}: {e}", log.display()))?;
+    print!("{output}");
+    let report = parse_semver_checks(&output)
+        .map_err(|e| format!("cargo semver-checks -p {package} failed ({status}): {e}"))?;
     if report.crate_name != package {
         return Err(format!(
             "cargo semver-checks -p {package} checked `{}` instead",
@@ -1060,7 +1053,7 @@ fn resolve(root: &Path, rev: &str) -> Result<String, String> {
     .map_err(|_| format!("`{rev}` is not a commit of this repository"))
 }
 
-fn short(commit: &str) -> &str {
+pub(crate) fn short(commit: &str) -> &str {
     commit.get(..12).unwrap_or(commit)
 }
 
@@ -1069,7 +1062,7 @@ fn cargo() -> Command {
 }
 
 /// Runs git in `dir`; its trimmed stdout, or an error with its stderr.
-fn git(dir: &Path, args: &[&str]) -> Result<String, String> {
+pub(crate) fn git(dir: &Path, args: &[&str]) -> Result<String, String> {
     let output = Command::new("git")
         .current_dir(dir)
         .args(args)
@@ -1084,268 +1077,4 @@ fn git(dir: &Path, args: &[&str]) -> Result<String, String> {
         ));
     }
     Ok(String::from_utf8_lossy(&output.stdout).trim().to_owned())
-}
-
-// ---------------------------------------------------------------------------
-// Scenarios
-
-/// A scenario file: KORE-style spec changes and the verdict they must get.
-#[derive(Debug, Clone)]
-pub struct Scenario {
-    /// What the changes are.
-    pub description: String,
-    /// The bump each crate must need.
-    pub expect: BTreeMap<String, Bump>,
-    /// Per fragment file name, the JSON Patch to apply to it (a fragment
-    /// that does not exist starts as `null`, so an `add` at `""` creates it).
-    pub fragments: BTreeMap<String, Vec<json_patch::PatchOperation>>,
-}
-
-impl Scenario {
-    /// Parses a scenario file; `file` names it in errors. Each operation may
-    /// carry a `reason` member, which is documentation.
-    pub fn parse(file: &str, text: &str) -> Result<Self, String> {
-        let doc: Value = serde_json::from_str(text).map_err(|e| format!("{file}: {e}"))?;
-        let description = doc
-            .get("description")
-            .and_then(Value::as_str)
-            .ok_or_else(|| format!("{file}: no `description` string"))?
-            .to_owned();
-        let mut expect = BTreeMap::new();
-        for (krate, bump) in doc
-            .get("expect")
-            .and_then(Value::as_object)
-            .ok_or_else(|| format!("{file}: no `expect` object (crate name → bump)"))?
-        {
-            if !CRATES.contains(&krate.as_str()) {
-                return Err(format!(
-                    "{file}: expect names `{krate}`, which the verdict does not cover ({})",
-                    CRATES.join(", ")
-                ));
-            }
-            let bump = bump
-                .as_str()
-                .ok_or_else(|| format!("{file}: expect.{krate} is not a string"))?;
-            expect.insert(
-                krate.clone(),
-                Bump::parse(bump).map_err(|e| format!("{file}: expect.{krate}: {e}"))?,
-            );
-        }
-        let mut fragments = BTreeMap::new();
-        for (name, ops) in doc
-            .get("fragments")
-            .and_then(Value::as_object)
-            .ok_or_else(|| format!("{file}: no `fragments` object (file name → JSON Patch)"))?
-        {
-            if !name.ends_with(".json") || name.contains('/') {
-                return Err(format!(
-                    "{file}: `{name}` is not a file name in openapi/fragments/ (NAME.json)"
-                ));
-            }
-            let ops = ops
-                .as_array()
-                .ok_or_else(|| format!("{file}: fragments.{name} is not a JSON Patch array"))?;
-            let mut parsed = Vec::new();
-            for (i, op) in ops.iter().enumerate() {
-                let mut op = op.clone();
-                if let Some(map) = op.as_object_mut() {
-                    map.remove("reason");
-                }
-                parsed.push(serde_json::from_value(op).map_err(|e| {
-                    format!(
-                        "{file}: fragments.{name} operation #{i} is not a JSON Patch operation: {e}"
-                    )
-                })?);
-            }
-            fragments.insert(name.clone(), parsed);
-        }
-        Ok(Self {
-            description,
-            expect,
-            fragments,
-        })
-    }
-
-    /// Applies the changes to the fragments in `dir`.
-    pub fn apply(&self, dir: &Path) -> Result<(), String> {
-        for (name, ops) in &self.fragments {
-            let path = dir.join(name);
-            let mut doc = match std::fs::read_to_string(&path) {
-                Ok(text) => {
-                    serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?
-                }
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => Value::Null,
-                Err(e) => return Err(format!("{}: {e}", path.display())),
-            };
-            json_patch::patch(&mut doc, ops).map_err(|e| {
-                format!(
-                    "the scenario does not apply to {name}: {e} (the fragment changed; update \
-                     the scenario's operations)"
-                )
-            })?;
-            let mut text = serde_json::to_string_pretty(&doc)
-                .map_err(|e| format!("{name}: cannot serialize: {e}"))?;
-            text.push('\n');
-            std::fs::write(&path, text).map_err(|e| format!("{}: {e}", path.display()))?;
-        }
-        Ok(())
-    }
-
-    /// What differs between the expectation and an outcome; empty when it holds.
-    pub fn mismatches(&self, outcome: &Outcome) -> Vec<String> {
-        let mut mismatches = Vec::new();
-        for (facts, verdict, checks) in &outcome.crates {
-            if !checks.failures.is_empty() {
-                let ids: Vec<&str> = checks.failures.iter().map(|f| f.id.as_str()).collect();
-                mismatches.push(format!(
-                    "{}: cargo-semver-checks found breaking changes ({}) in an additive spec \
-                     change",
-                    facts.crate_name,
-                    ids.join(", ")
-                ));
-            }
-            if !facts.removed.is_empty() {
-                mismatches.push(format!(
-                    "{}: {} public item(s) disappeared: {}",
-                    facts.crate_name,
-                    facts.removed.len(),
-                    facts.removed.join(", ")
-                ));
-            }
-            if let Some(expected) = self.expect.get(&facts.crate_name)
-                && *expected != verdict.needed
-            {
-                mismatches.push(format!(
-                    "{}: the verdict is {}, the scenario expects {expected}",
-                    facts.crate_name, verdict.needed
-                ));
-            }
-        }
-        if !outcome.leaks.is_empty() {
-            mismatches.push(format!(
-                "the public API of {GUARDED} names {} item(s) of the generated crates",
-                outcome.leaks.len()
-            ));
-        }
-        mismatches
-    }
-}
-
-/// A git worktree in the temporary directory, removed when dropped.
-struct Scratch {
-    repo: PathBuf,
-    dir: PathBuf,
-}
-
-impl Scratch {
-    fn create(repo: &Path, name: &str) -> Result<Self, String> {
-        let dir = std::env::temp_dir().join(format!("kore-semver-{name}-{}", std::process::id()));
-        if dir.exists() {
-            std::fs::remove_dir_all(&dir)
-                .map_err(|e| format!("cannot remove the old {}: {e}", dir.display()))?;
-        }
-        let dir_text = dir.to_string_lossy();
-        git(
-            repo,
-            &["worktree", "add", "--quiet", "--detach", &dir_text, "HEAD"],
-        )?;
-        Ok(Self {
-            repo: repo.to_owned(),
-            dir,
-        })
-    }
-
-    fn commit(&self, message: &str) -> Result<(), String> {
-        git(&self.dir, &["add", "--all"])?;
-        git(
-            &self.dir,
-            &[
-                "-c",
-                "user.name=cargo xtask semver",
-                "-c",
-                "user.email=xtask@localhost",
-                "commit",
-                "--quiet",
-                "--no-verify",
-                "--allow-empty",
-                "-m",
-                message,
-            ],
-        )?;
-        Ok(())
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let dir = self.dir.to_string_lossy().into_owned();
-        if git(&self.repo, &["worktree", "remove", "--force", &dir]).is_err() {
-            let _ = std::fs::remove_dir_all(&self.dir);
-            let _ = git(&self.repo, &["worktree", "prune"]);
-        }
-    }
-}
-
-fn run_scenario(root: &Path, name: &str, work: &Workdirs) -> Result<(), String> {
-    let file = root.join(SCENARIOS_DIR).join(format!("{name}.json"));
-    let text = std::fs::read_to_string(&file).map_err(|e| {
-        format!(
-            "no scenario `{name}`: cannot read {}: {e} (scenarios: the *.json files in \
-             {SCENARIOS_DIR}/)",
-            file.display()
-        )
-    })?;
-    let scenario = Scenario::parse(&format!("{SCENARIOS_DIR}/{name}.json"), &text)?;
-    let head = git(root, &["rev-parse", "HEAD"])?;
-    if !git(root, &["status", "--porcelain", "--untracked-files=no"])?.is_empty() {
-        println!(
-            "note: the scenario starts from HEAD ({}); uncommitted changes are not part of it",
-            short(&head)
-        );
-    }
-    println!("scenario {name}: {}", scenario.description);
-    let scratch = Scratch::create(root, name)?;
-    println!(
-        "==> scratch copy of HEAD ({}) at {}",
-        short(&head),
-        scratch.dir.display()
-    );
-    let layout = crate::Layout::at(&scratch.dir);
-    scenario.apply(&layout.fragments_dir())?;
-    scratch.commit(&format!("scenario {name}: KORE's spec changes"))?;
-    println!("==> cargo xtask merge (in the scratch copy)");
-    let written = crate::write(&layout).map_err(|e| {
-        format!(
-            "scenario {name}: `cargo xtask merge` fails on KORE's changes: {e}\n\
-             a change of this kind must merge with no hand edit: make the merge or the \
-             corrections' guards accept it"
-        )
-    })?;
-    for path in &written {
-        println!("wrote {}", layout.display(path));
-    }
-    scratch.commit(&format!("scenario {name}: cargo xtask merge"))?;
-    let outcome = verdict(&scratch.dir, &head, work)?;
-    println!(
-        "{}",
-        render(
-            &format!("HEAD = {} (the unchanged commit)", short(&head)),
-            &outcome
-        )
-    );
-    let mismatches = scenario.mismatches(&outcome);
-    if mismatches.is_empty() {
-        let verdicts: Vec<String> = outcome
-            .crates
-            .iter()
-            .map(|(facts, verdict, _)| format!("{} {}", facts.crate_name, verdict.needed))
-            .collect();
-        println!("scenario {name}: as expected ({})", verdicts.join(", "));
-        Ok(())
-    } else {
-        Err(format!(
-            "scenario {name}: KORE's changes do not get the expected verdict:\n  {}",
-            mismatches.join("\n  ")
-        ))
-    }
 }
