@@ -8,6 +8,11 @@
 //!                                  v
 //!          openapi/kore-clients.json  ==  kore-clients-gen/kore-clients.json
 //! ```
+//!
+//! After a regeneration, [`semver`] gives the change its verdict (the bump
+//! kore-clients and kore-mock need), [`public_api`] checks that kore-clients
+//! exposes no generated type, and [`scenario`] replays KORE-style spec
+//! changes to show which verdict they get.
 
 use std::path::{Path, PathBuf};
 

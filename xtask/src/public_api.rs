@@ -104,19 +104,20 @@ fn id_key(value: &Value) -> Option<String> {
     }
 }
 
-/// How the walk reached an item, which decides the item's path.
+/// How the second phase of the walk reached an item that has no path in
+/// the module tree, which decides its path.
 #[derive(Debug, Clone)]
 enum Edge {
-    /// Declared in the module at this path.
-    InModule(String),
-    /// The target of a `pub use`, under the path the `use` gives it.
-    Named(String),
     /// A member (field, variant, impl, associated item) of the item whose
-    /// members are prefixed with this, or a type a signature of it names.
+    /// members take this prefix, or a type a signature of it names.
     Member(String),
     /// An impl found by scanning the whole index.
     Scanned,
 }
+
+/// Paths deeper than this many segments are not followed: only a cycle of
+/// glob re-exports gets there.
+const MAX_DEPTH: usize = 64;
 
 /// An item to walk, with the path it was reached under and the prefix its
 /// members take (`<Type as Trait>` for a trait impl, else the path).
@@ -124,6 +125,22 @@ struct Reached {
     key: String,
     path: String,
     prefix: String,
+}
+
+impl Reached {
+    /// An item whose members take its path as their prefix.
+    fn at(key: &str, path: String) -> Self {
+        Self {
+            key: key.to_owned(),
+            prefix: path.clone(),
+            path,
+        }
+    }
+}
+
+/// How many `::`-separated segments a path has.
+fn depth(path: &str) -> usize {
+    path.matches("::").count() + 1
 }
 
 struct Walker<'a> {
@@ -179,6 +196,12 @@ impl<'a> Walker<'a> {
         })
     }
 
+    /// Walks the public API in two phases. First the module tree: every
+    /// path a module or a `pub use` gives an item, so that an item has the
+    /// paths users write, all of them, whatever order the walk meets them
+    /// in. Then from each of those, the members and the signatures; an item
+    /// the module tree does not reach (a type only a signature names, an
+    /// impl) takes its parent's path or rustdoc's.
     fn walk(&self) -> Surface {
         let crate_name = self
             .index
@@ -187,16 +210,17 @@ impl<'a> Walker<'a> {
             .and_then(Value::as_str)
             .unwrap_or("crate")
             .to_owned();
+        let named = self.namespace(&crate_name);
+        let in_tree: HashSet<String> = named.iter().map(|r| r.key.clone()).collect();
+        let mut walked = in_tree.clone();
+        let mut seen: HashSet<(String, String)> = named
+            .iter()
+            .map(|r| (r.key.clone(), r.path.clone()))
+            .collect();
         let mut items = BTreeSet::new();
         let mut leaks = BTreeSet::new();
-        let mut visited = HashSet::from([self.root.clone()]);
-        let mut queue = VecDeque::from([Reached {
-            key: self.root.clone(),
-            path: crate_name.clone(),
-            prefix: crate_name.clone(),
-        }]);
-        // The module tree first, so that items get the paths users write;
-        // then the local impls nothing reached, such as a foreign trait
+        let mut queue = VecDeque::from(named);
+        // Then the local impls nothing reached, such as a foreign trait
         // implemented for a foreign type (`From<Client> for kore_clients_gen::…`).
         let mut scanned = self
             .index
@@ -207,20 +231,21 @@ impl<'a> Walker<'a> {
             .into_iter();
         loop {
             let next = queue.pop_front().or_else(|| {
-                let key = scanned.by_ref().find(|key| !visited.contains(key))?;
-                visited.insert(key.clone());
+                let key = scanned.by_ref().find(|key| !walked.contains(key))?;
+                walked.insert(key.clone());
                 Some(self.reach(&key, &Edge::Scanned))
             });
             let Some(current) = next else { break };
-            for (child, edge) in self.visit(&current, &mut items, &mut leaks) {
-                if visited.insert(child.clone()) {
-                    queue.push_back(self.reach(&child, &edge));
-                } else if matches!(edge, Edge::InModule(_) | Edge::Named(_))
-                    && self.index.get(&child).is_some_and(is_public)
+            for child in self.visit(&current, &mut items, &mut leaks) {
+                if in_tree.contains(&child) {
+                    continue;
+                }
+                let reached = self.reach(&child, &Edge::Member(current.prefix.clone()));
+                if depth(&reached.path) <= MAX_DEPTH
+                    && seen.insert((child.clone(), reached.path.clone()))
                 {
-                    // Another path to an item already walked (a second
-                    // `pub use` of it) is a path of the API all the same.
-                    items.insert(self.reach(&child, &edge).path);
+                    walked.insert(child);
+                    queue.push_back(reached);
                 }
             }
         }
@@ -232,14 +257,83 @@ impl<'a> Walker<'a> {
         }
     }
 
+    /// The module tree: every public item a module declares or a `pub use`
+    /// re-exports, under each path it has, the root first.
+    fn namespace(&self, crate_name: &str) -> Vec<Reached> {
+        let mut named = vec![Reached::at(&self.root, crate_name.to_owned())];
+        let mut seen = HashSet::from([(self.root.clone(), crate_name.to_owned())]);
+        let mut modules = VecDeque::from([(self.root.clone(), crate_name.to_owned())]);
+        let mut name = |key: &str, path: String, named: &mut Vec<Reached>| {
+            let fresh = depth(&path) <= MAX_DEPTH && seen.insert((key.to_owned(), path.clone()));
+            if fresh {
+                named.push(Reached::at(key, path));
+            }
+            fresh
+        };
+        while let Some((module, path)) = modules.pop_front() {
+            let Some(item) = self.index.get(&module) else {
+                continue;
+            };
+            for child in self.references(item) {
+                let Some(child_item) = self.index.get(&child).filter(|i| is_public(i)) else {
+                    continue;
+                };
+                let inner = child_item.get("inner").unwrap_or(&Value::Null);
+                let Some(import) = use_of(inner) else {
+                    let own = child_item
+                        .get("name")
+                        .and_then(Value::as_str)
+                        .unwrap_or("_");
+                    let child_path = format!("{path}::{own}");
+                    if name(&child, child_path.clone(), &mut named) && self.is_local_module(&child)
+                    {
+                        modules.push_back((child, child_path));
+                    }
+                    continue;
+                };
+                let glob = import.get("is_glob").and_then(Value::as_bool) == Some(true);
+                let target = import
+                    .get("id")
+                    .and_then(id_key)
+                    .filter(|t| self.index.get(t).is_some_and(is_public));
+                if glob {
+                    // The target's members land in this module.
+                    name(&child, format!("{path}::*"), &mut named);
+                    if let Some(target) = target.filter(|t| self.is_local_module(t)) {
+                        modules.push_back((target, path.clone()));
+                    }
+                    continue;
+                }
+                let imported = import.get("name").and_then(Value::as_str).unwrap_or("_");
+                let child_path = format!("{path}::{imported}");
+                name(&child, child_path.clone(), &mut named);
+                if let Some(target) = target
+                    && name(&target, child_path.clone(), &mut named)
+                    && self.is_local_module(&target)
+                {
+                    modules.push_back((target, child_path));
+                }
+            }
+        }
+        named
+    }
+
+    fn is_local_module(&self, key: &str) -> bool {
+        self.index.get(key).is_some_and(|item| {
+            crate_id(item) == Some(0)
+                && item.get("inner").is_some_and(|i| i.get("module").is_some())
+        })
+    }
+
     /// Walks one item: records its path and what it names from a forbidden
-    /// crate, and returns the items it leads to.
+    /// crate, and returns the items it leads to that are not modules'
+    /// members (those the module tree named already).
     fn visit(
         &self,
         current: &Reached,
         items: &mut BTreeSet<String>,
         leaks: &mut BTreeSet<Leak>,
-    ) -> Vec<(String, Edge)> {
+    ) -> Vec<String> {
         let Some(item) = self.index.get(&current.key) else {
             return Vec::new();
         };
@@ -263,25 +357,32 @@ impl<'a> Walker<'a> {
             return self
                 .references(item)
                 .into_iter()
-                .filter(|child| self.index.contains_key(child))
-                .map(|child| (child, Edge::Member(current.prefix.clone())))
+                .filter(|child| {
+                    self.index
+                        .get(child)
+                        .is_some_and(|target| !is_impl(target) || is_written_impl(target))
+                })
                 .collect();
         }
         let Some(inner) = item.get("inner") else {
             return Vec::new();
         };
         if let Some(import) = use_of(inner) {
-            return self.visit_use(path, import, items, leaks);
+            self.visit_use(path, import, items, leaks);
+            return Vec::new();
         }
         if !is_inherent_impl(inner) {
             items.insert(path.clone());
         }
-        let is_module = inner.get("module").is_some();
+        if inner.get("module").is_some() {
+            // Its members are the module tree's; one of a forbidden crate
+            // that rustdoc inlined reports itself under its own path.
+            return Vec::new();
+        }
         let mut next = Vec::new();
         for reference in self.references(item) {
-            let target = self.index.get(&reference);
             if let Some(krate) = self.crate_name_of(&reference) {
-                if self.forbidden.contains(&krate.as_str()) && !is_module {
+                if self.forbidden.contains(&krate.as_str()) {
                     leaks.insert(Leak {
                         item: path.clone(),
                         names: self.describe(&reference),
@@ -289,43 +390,32 @@ impl<'a> Walker<'a> {
                     });
                 }
                 // Another crate's item named in a signature is not part of
-                // this crate's API; one listed in a module was inlined
-                // there, and reports itself under its own path.
-                if !is_module || target.is_none() {
-                    continue;
-                }
+                // this crate's API.
+                continue;
             }
-            let Some(target) = target else { continue };
+            let Some(target) = self.index.get(&reference) else {
+                continue;
+            };
             if is_impl(target) && !is_written_impl(target) {
                 continue;
             }
-            let edge = if is_module {
-                Edge::InModule(path.clone())
-            } else {
-                Edge::Member(current.prefix.clone())
-            };
-            next.push((reference, edge));
+            next.push(reference);
         }
         next
     }
 
-    /// A `pub use`: the path it adds, and its target under that path.
+    /// A `pub use`: the path it adds, and whether it re-exports a forbidden
+    /// crate's item.
     fn visit_use(
         &self,
         path: &str,
         import: &Value,
         items: &mut BTreeSet<String>,
         leaks: &mut BTreeSet<Leak>,
-    ) -> Vec<(String, Edge)> {
+    ) {
         let glob = import.get("is_glob").and_then(Value::as_bool) == Some(true);
         let target = import.get("id").and_then(id_key);
         let source = import.get("source").and_then(Value::as_str).unwrap_or("?");
-        // `path` is where the `use` puts its name; a glob puts the target's
-        // members into the module the `use` is in.
-        let module = match path.rsplit_once("::") {
-            Some((module, _)) if glob => module.to_owned(),
-            _ => path.to_owned(),
-        };
         if !glob {
             items.insert(path.to_owned());
         }
@@ -339,21 +429,10 @@ impl<'a> Walker<'a> {
             && self.forbidden.contains(&krate.as_str())
         {
             leaks.insert(Leak {
-                item: if glob {
-                    format!("{module}::*")
-                } else {
-                    path.to_owned()
-                },
+                item: path.to_owned(),
                 names: target.map_or_else(|| source.to_owned(), |t| self.describe(&t)),
                 reexport: true,
             });
-            return Vec::new();
-        }
-        match target {
-            Some(target) if self.index.contains_key(&target) => {
-                vec![(target, Edge::Named(module))]
-            }
-            _ => Vec::new(),
         }
     }
 
@@ -367,21 +446,14 @@ impl<'a> Walker<'a> {
         ids
     }
 
-    /// The path (and member prefix) of an item reached by `edge`.
+    /// The path (and member prefix) of an item the module tree does not
+    /// name, reached by `edge`.
     fn reach(&self, key: &str, edge: &Edge) -> Reached {
         let item = self.index.get(key).unwrap_or(&Value::Null);
-        let inner = item.get("inner").unwrap_or(&Value::Null);
         let name = item.get("name").and_then(Value::as_str);
-        let reached = |path: String| Reached {
-            key: key.to_owned(),
-            prefix: path.clone(),
-            path,
-        };
-        if let Some(imp) = inner.get("impl") {
+        if let Some(imp) = item.get("inner").and_then(|inner| inner.get("impl")) {
             let self_type = match edge {
-                Edge::Member(parent) | Edge::InModule(parent) | Edge::Named(parent) => {
-                    parent.clone()
-                }
+                Edge::Member(parent) => parent.clone(),
                 Edge::Scanned => self.render_type(imp.get("for").unwrap_or(&Value::Null)),
             };
             return match imp.get("trait").filter(|t| !t.is_null()) {
@@ -393,40 +465,28 @@ impl<'a> Walker<'a> {
                         prefix: format!("<{self_type} as {tr}>"),
                     }
                 }
-                None => reached(self_type),
+                None => Reached::at(key, self_type),
             };
         }
-        match edge {
-            Edge::InModule(module) => match use_of(inner) {
-                Some(import) => {
-                    let name = import.get("name").and_then(Value::as_str).unwrap_or("_");
-                    reached(format!("{module}::{name}"))
-                }
-                None => reached(format!("{module}::{}", name.unwrap_or("_"))),
-            },
-            Edge::Named(path) => {
-                // A glob's target is a module whose members land in `path`;
-                // any other target is named by the `use`.
-                reached(path.clone())
-            }
+        let path = match edge {
             Edge::Member(parent) => {
                 // A field, variant or associated item is its parent's; a
-                // type or function a signature names has a path of its own.
+                // type or function a signature names has rustdoc's path.
                 let own = self.paths.get(key).filter(|summary| {
                     summary.get("kind").and_then(Value::as_str) != Some("variant")
                 });
                 match (own.and_then(|_| self.summary_path(key)), name) {
-                    (Some(path), _) => reached(path),
-                    (None, Some(name)) => reached(format!("{parent}::{name}")),
-                    (None, None) => reached(parent.clone()),
+                    (Some(path), _) => path,
+                    (None, Some(name)) => format!("{parent}::{name}"),
+                    (None, None) => parent.clone(),
                 }
             }
-            Edge::Scanned => reached(
-                self.summary_path(key)
-                    .or_else(|| name.map(str::to_owned))
-                    .unwrap_or_else(|| format!("item {key}")),
-            ),
-        }
+            Edge::Scanned => self
+                .summary_path(key)
+                .or_else(|| name.map(str::to_owned))
+                .unwrap_or_else(|| format!("item {key}")),
+        };
+        Reached::at(key, path)
     }
 
     /// `paths[key].path` joined with `::`, if rustdoc recorded one.

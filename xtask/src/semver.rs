@@ -494,13 +494,12 @@ impl Outcome {
         for (facts, verdict, _) in &self.crates {
             if verdict.unmatched_break {
                 failures.push(format!(
-                    "{} breaks its public API but its version is still {} ({} → {} releases \
-                     no major change): bump the workspace version to {} (Cargo.toml's \
+                    "{} breaks its public API, but its version goes {} → {}, which is no \
+                     major release: bump the workspace version to {} (Cargo.toml's \
                      [workspace.package] `version`, and the `version` of every workspace \
                      crate a Cargo.toml depends on), and add a `## [{}]` section to \
                      CHANGELOG.md that names KORE's change and what broke",
                     facts.crate_name,
-                    facts.current_version,
                     facts.baseline_version,
                     facts.current_version,
                     verdict.next,
@@ -860,6 +859,7 @@ impl Workdirs {
             let head = git(root, &["rev-parse", "HEAD"])?;
             let cached = self.cache_file(&head, package)?;
             copy(&built, &cached)?;
+            prune(&self.target.join("api-json"), CACHED_COMMITS);
             return Ok(cached);
         }
         let now = self
@@ -887,35 +887,63 @@ impl Workdirs {
         checkout_at(root, &checkout, commit)?;
         let built = public_api::build_rustdoc_json(&checkout, package, &self.target)?;
         copy(&built, &cached)?;
+        prune(&self.target.join("api-json"), CACHED_COMMITS);
         Ok(cached)
     }
 
     /// `<target>/semver/api-json/<commit>-<toolchain>/<package>.json`: the
     /// JSON's shape follows the toolchain, so another rustc builds anew.
+    /// Only the [`CACHED_COMMITS`] most recent commits are kept.
     fn cache_file(&self, commit: &str, package: &str) -> Result<PathBuf, String> {
         let output = Command::new(std::env::var_os("RUSTC").unwrap_or_else(|| "rustc".into()))
             .arg("-V")
             .output()
             .map_err(|e| format!("cannot run rustc -V: {e}"))?;
+        // `rustc 1.95.0 (59807616e 2026-04-14)`: the version and its commit,
+        // which tells nightlies of one version apart.
         let rustc = String::from_utf8_lossy(&output.stdout);
         let toolchain: String = rustc
             .split_whitespace()
-            .nth(1)
-            .unwrap_or("unknown")
+            .skip(1)
+            .take(2)
+            .collect::<Vec<_>>()
+            .join("-")
             .chars()
-            .map(|c| {
-                if c.is_ascii_alphanumeric() || c == '.' {
-                    c
-                } else {
-                    '_'
-                }
-            })
+            .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-'))
             .collect();
         Ok(self
             .target
             .join("api-json")
             .join(format!("{commit}-{toolchain}"))
             .join(format!("{package}.json")))
+    }
+}
+
+/// How many commits' rustdoc JSON `<target>/semver/api-json` keeps.
+pub const CACHED_COMMITS: usize = 8;
+
+/// Removes all but the `keep` directories in `dir` whose files were written
+/// last; what cannot be removed stays (it is only a cache).
+fn prune(dir: &Path, keep: usize) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let written = |path: &Path| {
+        std::fs::read_dir(path)
+            .into_iter()
+            .flatten()
+            .filter_map(|file| file.ok()?.metadata().ok()?.modified().ok())
+            .max()
+    };
+    let mut dirs: Vec<(std::time::SystemTime, PathBuf)> = entries
+        .filter_map(Result::ok)
+        .map(|entry| entry.path())
+        .filter(|path| path.is_dir())
+        .filter_map(|path| Some((written(&path)?, path)))
+        .collect();
+    dirs.sort_by_key(|(time, _)| std::cmp::Reverse(*time));
+    for (_, old) in dirs.into_iter().skip(keep) {
+        let _ = std::fs::remove_dir_all(old);
     }
 }
 

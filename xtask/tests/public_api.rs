@@ -550,3 +550,51 @@ fn a_document_that_is_not_rustdoc_s_says_so() {
     .unwrap_err();
     assert!(error.contains("root item 5 is not in the index"), "{error}");
 }
+
+#[test]
+fn an_item_with_two_public_paths_has_both_with_its_members_and_cycles_end() {
+    // pub use inner::Thing; pub mod api { pub use crate::inner::Thing as Widget; pub use crate::*; }
+    let doc = document(
+        &[10, 20],
+        vec![
+            item(10, None, use_of("Thing", "inner::Thing", Some(30), false)),
+            item(
+                20,
+                Some("api"),
+                json!({"module": {"is_crate": false, "items": [21, 22], "is_stripped": false}}),
+            ),
+            item(
+                21,
+                None,
+                use_of("Widget", "crate::inner::Thing", Some(30), false),
+            ),
+            item(22, None, use_of("*", "crate", Some(0), true)),
+            item(30, Some("Thing"), plain_struct(&[31], &[])),
+            item(
+                31,
+                Some("size"),
+                json!({"struct_field": {"primitive": "u32"}}),
+            ),
+        ],
+        &[],
+    );
+    let api = walk(&doc);
+    for path in [
+        "demo::Thing",
+        "demo::Thing::size",
+        "demo::api::Widget",
+        "demo::api::Widget::size",
+        // The glob re-exports the root into `api`, and `api` into itself:
+        // each level once, as deep as the walk goes.
+        "demo::api::Thing",
+        "demo::api::api::Widget::size",
+    ] {
+        assert!(
+            api.items.contains(path),
+            "{path} missing from {:?}",
+            api.items
+        );
+    }
+    assert!(api.items.iter().all(|p| p.matches("::").count() < 64));
+    assert_eq!(api.leaks, vec![]);
+}

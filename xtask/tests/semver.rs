@@ -331,8 +331,8 @@ fn an_unbumped_break_and_a_leak_fail_with_what_to_do() {
         &failures[0],
         &[
             "kore-clients",
-            "still 0.1.0",
-            "0.2.0",
+            "0.1.0 → 0.1.0, which is no major release",
+            "bump the workspace version to 0.2.0",
             "[workspace.package]",
             "CHANGELOG.md",
         ],
