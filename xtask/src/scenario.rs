@@ -218,6 +218,16 @@ impl Drop for Scratch {
 
 /// Runs scenario `name` from the workspace at `root`.
 pub fn run(root: &Path, name: &str, work: &Workdirs) -> Result<(), String> {
+    if name.is_empty()
+        || !name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    {
+        return Err(format!(
+            "`{name}` is not a scenario name: the names are those of the *.json files in \
+             {SCENARIOS_DIR}/, without `.json`"
+        ));
+    }
     let file = root.join(SCENARIOS_DIR).join(format!("{name}.json"));
     let text = std::fs::read_to_string(&file).map_err(|e| {
         format!(
@@ -252,6 +262,12 @@ pub fn run(root: &Path, name: &str, work: &Workdirs) -> Result<(), String> {
              corrections' guards accept it"
         )
     })?;
+    if written.is_empty() {
+        return Err(format!(
+            "scenario {name}: its changes leave the merged spec as it was, so the verdict \
+             would prove nothing; check {SCENARIOS_DIR}/{name}.json against openapi/fragments/"
+        ));
+    }
     for path in &written {
         println!("wrote {}", layout.display(path));
     }
