@@ -81,7 +81,10 @@ fn main() -> ExitCode {
             .and_then(|options| xtask::semver::run_public_api(layout.root(), &options)),
         ["semver", rest @ ..] => xtask::semver::parse_args(rest)
             .map_err(|e| format!("{e}\n\n{USAGE}"))
-            .and_then(|options| xtask::semver::run(layout.root(), &options)),
+            .and_then(|options| match &options.scenario {
+                Some(name) => xtask::scenario::run(layout.root(), name),
+                None => xtask::semver::run(layout.root(), &options),
+            }),
         ["help" | "--help" | "-h"] => {
             println!("{USAGE}");
             Ok(())

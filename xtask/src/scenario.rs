@@ -14,7 +14,9 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
-use crate::semver::{Bump, CRATES, GUARDED, Outcome, Workdirs, git, render, short, verdict};
+use crate::semver::{
+    Bump, CRATES, GUARDED, Outcome, Workdirs, git, render, require_semver_checks, short, verdict,
+};
 
 /// Where the scenarios live, relative to the workspace root.
 pub const SCENARIOS_DIR: &str = "xtask/scenarios";
@@ -217,7 +219,7 @@ impl Drop for Scratch {
 }
 
 /// Runs scenario `name` from the workspace at `root`.
-pub fn run(root: &Path, name: &str, work: &Workdirs) -> Result<(), String> {
+pub fn run(root: &Path, name: &str) -> Result<(), String> {
     if name.is_empty()
         || !name
             .chars()
@@ -228,6 +230,8 @@ pub fn run(root: &Path, name: &str, work: &Workdirs) -> Result<(), String> {
              {SCENARIOS_DIR}/, without `.json`"
         ));
     }
+    require_semver_checks()?;
+    let work = &Workdirs::of(root)?;
     let file = root.join(SCENARIOS_DIR).join(format!("{name}.json"));
     let text = std::fs::read_to_string(&file).map_err(|e| {
         format!(

@@ -659,13 +659,11 @@ pub fn parse_args(args: &[&str]) -> Result<Options, String> {
 // ---------------------------------------------------------------------------
 // Running it
 
-/// Runs `cargo xtask semver` in the workspace at `root`.
+/// Runs `cargo xtask semver` in the workspace at `root` (with `--scenario`,
+/// [`crate::scenario::run`] runs instead).
 pub fn run(root: &Path, options: &Options) -> Result<(), String> {
     require_semver_checks()?;
     let work = Workdirs::of(root)?;
-    if let Some(name) = &options.scenario {
-        return crate::scenario::run(root, name, &work);
-    }
     let head = git(root, &["rev-parse", "HEAD"])?;
     let baseline = match &options.baseline_rev {
         Some(rev) => choose_baseline(Some(rev), &[], &head),
@@ -1027,7 +1025,8 @@ fn semver_checks(
     Ok(report)
 }
 
-fn require_semver_checks() -> Result<(), String> {
+/// Fails, saying how to install it, when cargo-semver-checks is missing.
+pub fn require_semver_checks() -> Result<(), String> {
     let ok = cargo()
         .args(["semver-checks", "--version"])
         .output()
