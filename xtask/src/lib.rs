@@ -64,6 +64,15 @@ impl Layout {
         ]
     }
 
+    /// `kore-clients/src/generated.rs` and `accessors.rs`: the spec-shaped
+    /// part of the wrapper's own public API (its enums, operation table,
+    /// answer accessors and request setters), written by
+    /// [`kore_clients_codegen::wrapper`] from the merged spec.
+    pub fn wrapper_outputs(&self) -> [PathBuf; 2] {
+        let src = self.root.join("kore-clients").join("src");
+        [src.join("generated.rs"), src.join("accessors.rs")]
+    }
+
     /// Shows `path` relative to the workspace root, for messages.
     pub fn display(&self, path: &Path) -> String {
         path.strip_prefix(&self.root)
@@ -133,13 +142,28 @@ pub enum Freshness {
     Missing,
 }
 
-/// Compares every merged output with a fresh merge, without writing.
-pub fn check(layout: &Layout) -> Result<Vec<(PathBuf, Freshness)>> {
-    let fresh = build_spec(layout)?;
-    Ok(layout
+/// Every file a merge writes, with its fresh content: the merged spec's two
+/// copies and the wrapper's generated part.
+pub fn outputs(layout: &Layout) -> Result<Vec<(PathBuf, String)>> {
+    let spec = build_spec(layout)?;
+    let wrapper = kore_clients_codegen::wrapper(&spec)
+        .map_err(|e| err(format!("kore-clients' generated part: {e}")))?;
+    let mut outputs: Vec<(PathBuf, String)> = layout
         .merged_outputs()
         .into_iter()
-        .map(|path| {
+        .map(|path| (path, spec.clone()))
+        .collect();
+    let [types, accessors] = layout.wrapper_outputs();
+    outputs.push((types, wrapper.types));
+    outputs.push((accessors, wrapper.accessors));
+    Ok(outputs)
+}
+
+/// Compares every output with a fresh merge, without writing.
+pub fn check(layout: &Layout) -> Result<Vec<(PathBuf, Freshness)>> {
+    Ok(outputs(layout)?
+        .into_iter()
+        .map(|(path, fresh)| {
             let state = match std::fs::read_to_string(&path) {
                 Ok(committed) if committed == fresh => Freshness::Fresh,
                 Ok(_) => Freshness::Stale,
@@ -152,9 +176,8 @@ pub fn check(layout: &Layout) -> Result<Vec<(PathBuf, Freshness)>> {
 
 /// Writes a fresh merge to every output; returns the files whose content changed.
 pub fn write(layout: &Layout) -> Result<Vec<PathBuf>> {
-    let fresh = build_spec(layout)?;
     let mut changed = Vec::new();
-    for path in layout.merged_outputs() {
+    for (path, fresh) in outputs(layout)? {
         if std::fs::read_to_string(&path).ok().as_deref() != Some(fresh.as_str()) {
             std::fs::write(&path, &fresh)
                 .map_err(|e| err(format!("{}: {e}", layout.display(&path))))?;
