@@ -16,6 +16,7 @@ mod error;
 pub mod merge;
 pub mod mutants;
 pub mod open_answers;
+pub mod spec_diff;
 pub mod vendor;
 
 pub(crate) use error::err;
