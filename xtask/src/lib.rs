@@ -151,6 +151,65 @@ pub fn check(layout: &Layout) -> Result<Vec<(PathBuf, Freshness)>> {
         .collect())
 }
 
+/// What [`merge_and_classify`] did.
+#[derive(Debug, Clone)]
+pub struct MergeReport {
+    /// The outputs whose content changed.
+    pub changed: Vec<PathBuf>,
+    /// What the merged spec was compared with: `git HEAD`, or the file as it
+    /// was before this merge; `None` when there was nothing to compare with.
+    pub baseline: Option<String>,
+    /// How the merged spec changed, classified ([`spec_diff`]).
+    pub changes: Vec<spec_diff::Change>,
+}
+
+/// `cargo xtask merge`: writes a fresh merge ([`write`]) and classifies how
+/// the merged spec changed against the one committed (`git show
+/// HEAD:openapi/kore-clients.json`; without git, the file as it was before
+/// writing), so the maintainer is told when KORE's change is breaking by
+/// nature.
+pub fn merge_and_classify(layout: &Layout) -> Result<MergeReport> {
+    let [spec_path, _] = layout.merged_outputs();
+    let committed = committed_text(layout, &spec_path);
+    let changed = write(layout)?;
+    let fresh_text = std::fs::read_to_string(&spec_path)
+        .map_err(|e| err(format!("{}: {e}", layout.display(&spec_path))))?;
+    let fresh: serde_json::Value = serde_json::from_str(&fresh_text)
+        .map_err(|e| err(format!("{}: {e}", layout.display(&spec_path))))?;
+    let (baseline, changes) = match committed {
+        Some((baseline, text)) => match serde_json::from_str(&text) {
+            Ok(old) => (Some(baseline), spec_diff::compare(&old, &fresh)),
+            Err(_) => (None, Vec::new()),
+        },
+        None => (None, Vec::new()),
+    };
+    Ok(MergeReport {
+        changed,
+        baseline,
+        changes,
+    })
+}
+
+/// The committed merged spec and where it came from.
+fn committed_text(layout: &Layout, spec_path: &Path) -> Option<(String, String)> {
+    let relative = layout.display(spec_path);
+    let from_git = std::process::Command::new("git")
+        .current_dir(layout.root())
+        // `HEAD:./path` is relative to the layout's root, wherever the
+        // repository's root is.
+        .args(["show", &format!("HEAD:./{relative}")])
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .and_then(|o| String::from_utf8(o.stdout).ok());
+    match from_git {
+        Some(text) => Some((format!("{relative} as committed (git HEAD)"), text)),
+        None => std::fs::read_to_string(spec_path)
+            .ok()
+            .map(|text| (format!("{relative} as it was before this merge"), text)),
+    }
+}
+
 /// Writes a fresh merge to every output; returns the files whose content changed.
 pub fn write(layout: &Layout) -> Result<Vec<PathBuf>> {
     let fresh = build_spec(layout)?;

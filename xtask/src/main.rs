@@ -2,7 +2,7 @@
 
 use std::process::ExitCode;
 
-use xtask::{Freshness, Layout, vendor};
+use xtask::{Freshness, Layout, spec_diff, vendor};
 
 const USAGE: &str = "\
 usage: cargo xtask <command>
@@ -14,7 +14,9 @@ commands:
   merge                   merge openapi/fragments/*.json, apply openapi/corrections.json,
                           record the corrections in the spec (x-kore-corrections), validate,
                           and write openapi/kore-clients.json and its copy
-                          kore-clients-gen/kore-clients.json
+                          kore-clients-gen/kore-clients.json; then print how the merged spec
+                          changed against the committed one, each change classified as
+                          BREAKING BY NATURE, ADDITIVE or NEUTRAL
   merge --check           fail if either committed copy differs from a fresh merge
   bench                   run kore-bench's benchmarks and memory test, build two scratch apps
                           cold (one on kore-clients, one on reqwest + serde + tokio) and write
@@ -39,7 +41,8 @@ after KORE changes its spec (the whole guide: openapi/README.md):
   1. curl -fsSL https://docs.korewireless.com/api/global-resources/api-clients/clients.md \\
           -o openapi/source/clients.md
   2. cargo xtask vendor openapi/source/clients.md
-  3. cargo xtask merge                 (a stale correction names its reason and operations)
+  3. cargo xtask merge                 (a stale correction names its reason and operations;
+                                         read the classification it prints)
   4. cargo insta test --review -p kore-clients-tests   (review the snapshot diff)
   5. cargo test --workspace
   6. commit openapi/source/clients.md, openapi/fragments/, openapi/corrections.json if you
@@ -103,13 +106,28 @@ fn run_vendor(layout: &Layout, page: &str) -> Result<(), String> {
 }
 
 fn run_merge(layout: &Layout) -> Result<(), String> {
-    let changed = xtask::write(layout).map_err(|e| e.to_string())?;
-    if changed.is_empty() {
+    let report = xtask::merge_and_classify(layout).map_err(|e| e.to_string())?;
+    if report.changed.is_empty() {
         println!("merged spec unchanged");
     } else {
-        for path in &changed {
+        for path in &report.changed {
             println!("wrote {}", layout.display(path));
         }
+    }
+    match &report.baseline {
+        Some(baseline) => {
+            println!("\nhow the merged spec changed against {baseline}:");
+            print!("{}", spec_diff::render(&report.changes));
+            if spec_diff::overall(&report.changes) == Some(spec_diff::Class::Breaking) {
+                println!(
+                    "KORE's change is breaking by nature for callers (see each `why` above): \
+                     say so in the release notes of the SDK built from it"
+                );
+            }
+        }
+        None => println!("no committed merged spec to compare with: nothing classified"),
+    }
+    if !report.changed.is_empty() {
         println!(
             "next: cargo insta test --review -p kore-clients-tests (review the snapshot diff), \
              then cargo test --workspace"

@@ -456,3 +456,59 @@ fn the_breaking_changes_come_first_and_the_summary_counts_each_class() {
         "{text}"
     );
 }
+
+/// A copy of the workspace's pipeline (fragments, corrections, both merged
+/// copies) in a temporary root outside any git checkout.
+fn pipeline_copy() -> (tempfile::TempDir, xtask::Layout) {
+    let dir = tempfile::tempdir().unwrap();
+    let from = xtask::Layout::workspace();
+    let fragments = dir.path().join("openapi/fragments");
+    std::fs::create_dir_all(&fragments).unwrap();
+    std::fs::create_dir_all(dir.path().join("kore-clients-gen")).unwrap();
+    for entry in std::fs::read_dir(from.fragments_dir()).unwrap() {
+        let entry = entry.unwrap();
+        std::fs::copy(entry.path(), fragments.join(entry.file_name())).unwrap();
+    }
+    std::fs::copy(
+        from.corrections_file(),
+        dir.path().join("openapi/corrections.json"),
+    )
+    .unwrap();
+    let layout = xtask::Layout::at(dir.path());
+    for (source, target) in from.merged_outputs().iter().zip(layout.merged_outputs()) {
+        std::fs::copy(source, target).unwrap();
+    }
+    (dir, layout)
+}
+
+#[test]
+fn the_merge_classifies_kore_s_change_against_the_spec_it_replaces() {
+    let (_dir, layout) = pipeline_copy();
+    let fragment = layout.fragments_dir().join("createClient.json");
+    let mut doc: Value =
+        serde_json::from_str(&std::fs::read_to_string(&fragment).unwrap()).unwrap();
+    doc["components"]["schemas"]["CreateClient"]["required"] =
+        json!(["name", "locked", "scopes", "account_id"]);
+    std::fs::write(&fragment, serde_json::to_string_pretty(&doc).unwrap()).unwrap();
+
+    let report = xtask::merge_and_classify(&layout).unwrap();
+    assert_eq!(report.changed.len(), 2);
+    // Outside git, the baseline is the file the merge overwrote.
+    assert_eq!(
+        report.baseline.as_deref(),
+        Some("openapi/kore-clients.json as it was before this merge")
+    );
+    assert_eq!(
+        classes(&report.changes),
+        [(Class::Breaking, "/components/schemas/CreateClient/required")]
+    );
+    assert_eq!(
+        report.changes[0].what,
+        "property `account_id` became required in a request"
+    );
+
+    // Merged again: nothing left to classify.
+    let again = xtask::merge_and_classify(&layout).unwrap();
+    assert!(again.changed.is_empty());
+    assert_eq!(again.changes, []);
+}
