@@ -129,6 +129,31 @@ impl Corrections {
         &self.entries
     }
 
+    /// The id of every correction, once each, in file order.
+    pub fn ids(&self) -> Vec<&str> {
+        let mut ids: Vec<&str> = Vec::new();
+        for correction in &self.entries {
+            if !ids.contains(&correction.id.as_str()) {
+                ids.push(&correction.id);
+            }
+        }
+        ids
+    }
+
+    /// Only the corrections whose id `keep` accepts (each operation keeps
+    /// its position in the file, so messages still point into it).
+    pub fn retain(&self, keep: impl Fn(&str) -> bool) -> Self {
+        Self {
+            file: self.file.clone(),
+            entries: self
+                .entries
+                .iter()
+                .filter(|c| keep(&c.id))
+                .cloned()
+                .collect(),
+        }
+    }
+
     /// The operations of correction `id`.
     pub fn operations_of<'a>(&'a self, id: &'a str) -> impl Iterator<Item = &'a Correction> + 'a {
         self.entries.iter().filter(move |c| c.id == id)

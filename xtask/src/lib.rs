@@ -16,6 +16,7 @@ mod error;
 pub mod merge;
 pub mod mutants;
 pub mod open_answers;
+pub mod replay;
 pub mod spec_diff;
 pub mod vendor;
 
@@ -86,12 +87,24 @@ impl Layout {
 /// makes the committed spec stale like any fragment change.
 pub fn build_spec(layout: &Layout) -> Result<String> {
     let fragments = merge::read_fragments(&layout.fragments_dir())?;
-    let merged = merge::merge(&fragments)?;
+    build_spec_from(&fragments, &read_corrections(layout)?)
+}
+
+/// Reads and parses `openapi/corrections.json`.
+pub fn read_corrections(layout: &Layout) -> Result<corrections::Corrections> {
     let corrections_path = layout.corrections_file();
     let corrections_text = std::fs::read_to_string(&corrections_path)
         .map_err(|e| err(format!("{}: {e}", layout.display(&corrections_path))))?;
-    let corrections =
-        corrections::Corrections::parse(&layout.display(&corrections_path), &corrections_text)?;
+    corrections::Corrections::parse(&layout.display(&corrections_path), &corrections_text)
+}
+
+/// [`build_spec`] on fragments and corrections already read (the replay of
+/// KORE's history merges fragments that exist only in memory).
+pub fn build_spec_from(
+    fragments: &[merge::Fragment],
+    corrections: &corrections::Corrections,
+) -> Result<String> {
+    let merged = merge::merge(fragments)?;
     let (mut corrected, applied) = corrections.apply_recorded(merged)?;
     let Some(top) = corrected.as_object_mut() else {
         return Err(err("the corrected spec is not a JSON object"));

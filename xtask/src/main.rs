@@ -18,6 +18,9 @@ commands:
                           changed against the committed one, each change classified as
                           BREAKING BY NATURE, ADDITIVE or NEUTRAL
   merge --check           fail if either committed copy differs from a fresh merge
+  replay [VERSION]        replay KORE's published history (openapi/history) through the merge,
+                          from VERSION (default 2025-02-04): per change, what it changed,
+                          whether the merge took it with no hand edit, and its classification
   bench                   run kore-bench's benchmarks and memory test, build two scratch apps
                           cold (one on kore-clients, one on reqwest + serde + tokio) and write
                           kore-bench/REPORT.md (ratios, spreads, targets, machine, build cost)
@@ -57,6 +60,8 @@ fn main() -> ExitCode {
         ["vendor", page] => run_vendor(&layout, page),
         ["merge"] => run_merge(&layout),
         ["merge", "--check"] => run_check(&layout),
+        ["replay"] => run_replay(&layout, DEFAULT_SINCE),
+        ["replay", since] => run_replay(&layout, since),
         ["bench", flags @ ..] => run_bench(&layout, flags),
         ["mutants", rest @ ..] => xtask::mutants::parse_args(rest)
             .map_err(|e| format!("{e}\n\n{USAGE}"))
@@ -133,6 +138,16 @@ fn run_merge(layout: &Layout) -> Result<(), String> {
              then cargo test --workspace"
         );
     }
+    Ok(())
+}
+
+/// The first version `cargo xtask replay` starts from: KORE's first spec with
+/// today's operations (see openapi/history/README.md).
+const DEFAULT_SINCE: &str = "2025-02-04";
+
+fn run_replay(layout: &Layout, since: &str) -> Result<(), String> {
+    let replay = xtask::replay::replay(layout, since).map_err(|e| e.to_string())?;
+    print!("{}", xtask::replay::render(&replay));
     Ok(())
 }
 
