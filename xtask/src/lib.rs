@@ -16,6 +16,8 @@ mod error;
 pub mod merge;
 pub mod mutants;
 pub mod open_answers;
+pub mod replay;
+pub mod spec_diff;
 pub mod vendor;
 
 pub(crate) use error::err;
@@ -94,12 +96,24 @@ impl Layout {
 /// makes the committed spec stale like any fragment change.
 pub fn build_spec(layout: &Layout) -> Result<String> {
     let fragments = merge::read_fragments(&layout.fragments_dir())?;
-    let merged = merge::merge(&fragments)?;
+    build_spec_from(&fragments, &read_corrections(layout)?)
+}
+
+/// Reads and parses `openapi/corrections.json`.
+pub fn read_corrections(layout: &Layout) -> Result<corrections::Corrections> {
     let corrections_path = layout.corrections_file();
     let corrections_text = std::fs::read_to_string(&corrections_path)
         .map_err(|e| err(format!("{}: {e}", layout.display(&corrections_path))))?;
-    let corrections =
-        corrections::Corrections::parse(&layout.display(&corrections_path), &corrections_text)?;
+    corrections::Corrections::parse(&layout.display(&corrections_path), &corrections_text)
+}
+
+/// [`build_spec`] on fragments and corrections already read (the replay of
+/// KORE's history merges fragments that exist only in memory).
+pub fn build_spec_from(
+    fragments: &[merge::Fragment],
+    corrections: &corrections::Corrections,
+) -> Result<String> {
+    let merged = merge::merge(fragments)?;
     let (mut corrected, applied) = corrections.apply_recorded(merged)?;
     let Some(top) = corrected.as_object_mut() else {
         return Err(err("the corrected spec is not a JSON object"));
@@ -172,6 +186,65 @@ pub fn check(layout: &Layout) -> Result<Vec<(PathBuf, Freshness)>> {
             (path, state)
         })
         .collect())
+}
+
+/// What [`merge_and_classify`] did.
+#[derive(Debug, Clone)]
+pub struct MergeReport {
+    /// The outputs whose content changed.
+    pub changed: Vec<PathBuf>,
+    /// What the merged spec was compared with: `git HEAD`, or the file as it
+    /// was before this merge; `None` when there was nothing to compare with.
+    pub baseline: Option<String>,
+    /// How the merged spec changed, classified ([`spec_diff`]).
+    pub changes: Vec<spec_diff::Change>,
+}
+
+/// `cargo xtask merge`: writes a fresh merge ([`write`]) and classifies how
+/// the merged spec changed against the one committed (`git show
+/// HEAD:openapi/kore-clients.json`; without git, the file as it was before
+/// writing), so the maintainer is told when KORE's change is breaking by
+/// nature.
+pub fn merge_and_classify(layout: &Layout) -> Result<MergeReport> {
+    let [spec_path, _] = layout.merged_outputs();
+    let committed = committed_text(layout, &spec_path);
+    let changed = write(layout)?;
+    let fresh_text = std::fs::read_to_string(&spec_path)
+        .map_err(|e| err(format!("{}: {e}", layout.display(&spec_path))))?;
+    let fresh: serde_json::Value = serde_json::from_str(&fresh_text)
+        .map_err(|e| err(format!("{}: {e}", layout.display(&spec_path))))?;
+    let (baseline, changes) = match committed {
+        Some((baseline, text)) => match serde_json::from_str(&text) {
+            Ok(old) => (Some(baseline), spec_diff::compare(&old, &fresh)),
+            Err(_) => (None, Vec::new()),
+        },
+        None => (None, Vec::new()),
+    };
+    Ok(MergeReport {
+        changed,
+        baseline,
+        changes,
+    })
+}
+
+/// The committed merged spec and where it came from.
+fn committed_text(layout: &Layout, spec_path: &Path) -> Option<(String, String)> {
+    let relative = layout.display(spec_path);
+    let from_git = std::process::Command::new("git")
+        .current_dir(layout.root())
+        // `HEAD:./path` is relative to the layout's root, wherever the
+        // repository's root is.
+        .args(["show", &format!("HEAD:./{relative}")])
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .and_then(|o| String::from_utf8(o.stdout).ok());
+    match from_git {
+        Some(text) => Some((format!("{relative} as committed (git HEAD)"), text)),
+        None => std::fs::read_to_string(spec_path)
+            .ok()
+            .map(|text| (format!("{relative} as it was before this merge"), text)),
+    }
 }
 
 /// Writes a fresh merge to every output; returns the files whose content changed.
