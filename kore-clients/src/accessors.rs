@@ -19,10 +19,7 @@ impl crate::Client {
     }
     /// KORE's `client_type`.
     pub fn client_type(&self) -> ::std::option::Option<ClientType> {
-        self.generated()
-            .client_type
-            .as_ref()
-            .map(ClientType::from_generated)
+        self.generated().client_type.as_ref().map(ClientType::from_generated)
     }
     ///Indicates whether the client is locked. If true, the client is locked; if false, it is unlocked; if null, it has not been locked.
     pub fn locked(&self) -> ::std::option::Option<bool> {
@@ -44,10 +41,7 @@ impl crate::CreatedClient {
     }
     /// KORE's `client_type`.
     pub fn client_type(&self) -> ::std::option::Option<ClientType> {
-        self.generated()
-            .client_type
-            .as_ref()
-            .map(ClientType::from_generated)
+        self.generated().client_type.as_ref().map(ClientType::from_generated)
     }
     ///Specifies whether the client is locked or not.
     pub fn locked(&self) -> ::std::option::Option<bool> {

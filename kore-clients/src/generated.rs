@@ -2,7 +2,7 @@
 // openapi/kore-clients.json. Do not edit: change the spec, a correction or
 // kore-clients-codegen, and merge again.
 
-///Type of a client: `admin` or `standard`.
+///Type of a client.
 ///
 /// KORE may send a value this SDK does not list yet: it is kept as [`ClientType::Unknown`], with KORE's spelling in [`ClientType::as_str`], and serialized back unchanged. The enum is `#[non_exhaustive]`: a value KORE adds becomes a new variant when the SDK is regenerated, which is not a breaking change. Match with a wildcard arm, and compare `as_str()` rather than matching `Unknown` for a value you expect: once it gets a variant of its own, `Unknown` no longer holds it.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -50,12 +50,12 @@ impl ClientType {
         raw: &::kore_clients_gen::Open<::kore_clients_gen::types::ClientType>,
     ) -> Self {
         match raw {
-            ::kore_clients_gen::Open::Known(::kore_clients_gen::types::ClientType::Admin) => {
-                Self::Admin
-            }
-            ::kore_clients_gen::Open::Known(::kore_clients_gen::types::ClientType::Standard) => {
-                Self::Standard
-            }
+            ::kore_clients_gen::Open::Known(
+                ::kore_clients_gen::types::ClientType::Admin,
+            ) => Self::Admin,
+            ::kore_clients_gen::Open::Known(
+                ::kore_clients_gen::types::ClientType::Standard,
+            ) => Self::Standard,
             ::kore_clients_gen::Open::Unknown(value) => {
                 Self::Unknown(crate::UnknownValue::new(value.as_str()))
             }
@@ -66,10 +66,14 @@ impl ClientType {
     ) -> ::kore_clients_gen::Open<::kore_clients_gen::types::ClientType> {
         match self {
             Self::Admin => {
-                ::kore_clients_gen::Open::Known(::kore_clients_gen::types::ClientType::Admin)
+                ::kore_clients_gen::Open::Known(
+                    ::kore_clients_gen::types::ClientType::Admin,
+                )
             }
             Self::Standard => {
-                ::kore_clients_gen::Open::Known(::kore_clients_gen::types::ClientType::Standard)
+                ::kore_clients_gen::Open::Known(
+                    ::kore_clients_gen::types::ClientType::Standard,
+                )
             }
             Self::Unknown(value) => ::kore_clients_gen::Open::parse(value.as_str()),
         }
@@ -124,9 +128,9 @@ impl Product {
         raw: &::kore_clients_gen::Open<::kore_clients_gen::types::Product>,
     ) -> Self {
         match raw {
-            ::kore_clients_gen::Open::Known(::kore_clients_gen::types::Product::SuperSim) => {
-                Self::SuperSim
-            }
+            ::kore_clients_gen::Open::Known(
+                ::kore_clients_gen::types::Product::SuperSim,
+            ) => Self::SuperSim,
             ::kore_clients_gen::Open::Known(
                 ::kore_clients_gen::types::Product::ProgrammableWireless,
             ) => Self::ProgrammableWireless,
@@ -140,11 +144,15 @@ impl Product {
     ) -> ::kore_clients_gen::Open<::kore_clients_gen::types::Product> {
         match self {
             Self::SuperSim => {
-                ::kore_clients_gen::Open::Known(::kore_clients_gen::types::Product::SuperSim)
+                ::kore_clients_gen::Open::Known(
+                    ::kore_clients_gen::types::Product::SuperSim,
+                )
             }
-            Self::ProgrammableWireless => ::kore_clients_gen::Open::Known(
-                ::kore_clients_gen::types::Product::ProgrammableWireless,
-            ),
+            Self::ProgrammableWireless => {
+                ::kore_clients_gen::Open::Known(
+                    ::kore_clients_gen::types::Product::ProgrammableWireless,
+                )
+            }
             Self::Unknown(value) => ::kore_clients_gen::Open::parse(value.as_str()),
         }
     }
@@ -231,35 +239,33 @@ impl Operation {
     }
     /// The operation whose generated method is `name` (`"list_client"`).
     pub fn from_method_name(name: &str) -> Option<Self> {
-        Some(match name {
-            "list_client" => Operation::ListClient,
-            "create_client" => Operation::CreateClient,
-            "get_client" => Operation::GetClient,
-            "get_ping_status" => Operation::GetPingStatus,
-            _ => return None,
-        })
+        Some(
+            match name {
+                "list_client" => Operation::ListClient,
+                "create_client" => Operation::CreateClient,
+                "get_client" => Operation::GetClient,
+                "get_ping_status" => Operation::GetPingStatus,
+                _ => return None,
+            },
+        )
     }
     /// The operation whose `operationId` is `id` (`"listClient"`).
     pub fn from_operation_id(id: &str) -> Option<Self> {
-        Some(match id {
-            "listClient" => Operation::ListClient,
-            "createClient" => Operation::CreateClient,
-            "getClient" => Operation::GetClient,
-            "getPingStatus" => Operation::GetPingStatus,
-            _ => return None,
-        })
+        Some(
+            match id {
+                "listClient" => Operation::ListClient,
+                "createClient" => Operation::CreateClient,
+                "getClient" => Operation::GetClient,
+                "getPingStatus" => Operation::GetPingStatus,
+                _ => return None,
+            },
+        )
     }
 }
 impl std::fmt::Display for Operation {
     /// `list client (GET /v1/clients)`: the operation id in words, then the request.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "{} ({} {})",
-            self.words(),
-            self.http_method(),
-            self.path()
-        )
+        write!(f, "{} ({} {})", self.words(), self.http_method(), self.path())
     }
 }
 /// The query parameters of [`ListClients`](crate::ListClients) that the pagination does not set itself.
