@@ -7,15 +7,21 @@
 //!                                merge  (+ openapi/corrections.json)
 //!                                  v
 //!          openapi/kore-clients.json  ==  kore-clients-gen/kore-clients.json
+//!                                  |
+//!                       kore_clients_codegen::generate_files
+//!                                  v
+//!          kore-clients-gen/generated.sha256  (digest of the tested code)
 //! ```
 
 use std::path::{Path, PathBuf};
 
 pub mod corrections;
 mod error;
+pub mod fresh_build;
 pub mod merge;
 pub mod mutants;
 pub mod open_answers;
+pub mod tested;
 pub mod vendor;
 
 pub(crate) use error::err;
@@ -62,6 +68,20 @@ impl Layout {
             self.root.join("openapi").join("kore-clients.json"),
             self.root.join("kore-clients-gen").join("kore-clients.json"),
         ]
+    }
+
+    /// `kore-clients-gen/generated.sha256`: the digest of the code the
+    /// generator produces from the merged spec (the code the snapshot test
+    /// reviews), which `kore-clients-gen`'s build checks its own against
+    /// ([`tested`]).
+    pub fn record_file(&self) -> PathBuf {
+        self.root.join("kore-clients-gen").join("generated.sha256")
+    }
+
+    /// `Cargo.lock`: the versions the generator runs with in this workspace,
+    /// recorded next to the digest.
+    pub fn lock_file(&self) -> PathBuf {
+        self.root.join("Cargo.lock")
     }
 
     /// Shows `path` relative to the workspace root, for messages.
@@ -133,13 +153,32 @@ pub enum Freshness {
     Missing,
 }
 
-/// Compares every merged output with a fresh merge, without writing.
-pub fn check(layout: &Layout) -> Result<Vec<(PathBuf, Freshness)>> {
-    let fresh = build_spec(layout)?;
-    Ok(layout
+/// Every file a merge writes, with its fresh content: the merged spec's two
+/// copies and the record of the code generated from it.
+pub fn outputs(layout: &Layout) -> Result<Vec<(PathBuf, String)>> {
+    let spec = build_spec(layout)?;
+    let lock_path = layout.lock_file();
+    let lock = std::fs::read_to_string(&lock_path).map_err(|e| {
+        err(format!(
+            "{}: {e} (the record of the tested code names the generator's versions from it)",
+            layout.display(&lock_path)
+        ))
+    })?;
+    let record = tested::record(&spec, &lock, &layout.display(&lock_path))?;
+    let mut outputs: Vec<(PathBuf, String)> = layout
         .merged_outputs()
         .into_iter()
-        .map(|path| {
+        .map(|path| (path, spec.clone()))
+        .collect();
+    outputs.push((layout.record_file(), record));
+    Ok(outputs)
+}
+
+/// Compares every output with a fresh merge, without writing.
+pub fn check(layout: &Layout) -> Result<Vec<(PathBuf, Freshness)>> {
+    Ok(outputs(layout)?
+        .into_iter()
+        .map(|(path, fresh)| {
             let state = match std::fs::read_to_string(&path) {
                 Ok(committed) if committed == fresh => Freshness::Fresh,
                 Ok(_) => Freshness::Stale,
@@ -152,9 +191,8 @@ pub fn check(layout: &Layout) -> Result<Vec<(PathBuf, Freshness)>> {
 
 /// Writes a fresh merge to every output; returns the files whose content changed.
 pub fn write(layout: &Layout) -> Result<Vec<PathBuf>> {
-    let fresh = build_spec(layout)?;
     let mut changed = Vec::new();
-    for path in layout.merged_outputs() {
+    for (path, fresh) in outputs(layout)? {
         if std::fs::read_to_string(&path).ok().as_deref() != Some(fresh.as_str()) {
             std::fs::write(&path, &fresh)
                 .map_err(|e| err(format!("{}: {e}", layout.display(&path))))?;

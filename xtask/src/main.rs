@@ -13,9 +13,16 @@ commands:
                           the page (getPingStatus) are left as they are
   merge                   merge openapi/fragments/*.json, apply openapi/corrections.json,
                           record the corrections in the spec (x-kore-corrections), validate,
-                          and write openapi/kore-clients.json and its copy
-                          kore-clients-gen/kore-clients.json
-  merge --check           fail if either committed copy differs from a fresh merge
+                          and write openapi/kore-clients.json, its copy
+                          kore-clients-gen/kore-clients.json, and
+                          kore-clients-gen/generated.sha256: the digest of the code
+                          generated from it (the code the snapshot test reviews) and the
+                          versions of the crates that generated it (from Cargo.lock)
+  merge --check           fail if a committed copy or the digest differs from a fresh merge
+  fresh-build             package kore-clients-codegen and kore-clients-gen, check them in a
+                          scratch crate (target/fresh-build) with the newest compatible
+                          releases from crates.io, and fail unless they generate the tested
+                          code; then show that a changed digest stops the build
   bench                   run kore-bench's benchmarks and memory test, build two scratch apps
                           cold (one on kore-clients, one on reqwest + serde + tokio) and write
                           kore-bench/REPORT.md (ratios, spreads, targets, machine, build cost)
@@ -43,8 +50,9 @@ after KORE changes its spec (the whole guide: openapi/README.md):
   4. cargo insta test --review -p kore-clients-tests   (review the snapshot diff)
   5. cargo test --workspace
   6. commit openapi/source/clients.md, openapi/fragments/, openapi/corrections.json if you
-     changed it, openapi/kore-clients.json, kore-clients-gen/kore-clients.json and
-     tests/tests/snapshots/";
+     changed it, openapi/kore-clients.json, kore-clients-gen/kore-clients.json,
+     kore-clients-gen/generated.sha256 and tests/tests/snapshots/
+after a generator upgrade (Cargo.lock, kore-clients-codegen): steps 3 to 6";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -55,6 +63,7 @@ fn main() -> ExitCode {
         ["merge"] => run_merge(&layout),
         ["merge", "--check"] => run_check(&layout),
         ["bench", flags @ ..] => run_bench(&layout, flags),
+        ["fresh-build"] => xtask::fresh_build::run(layout.root()),
         ["mutants", rest @ ..] => xtask::mutants::parse_args(rest)
             .map_err(|e| format!("{e}\n\n{USAGE}"))
             .and_then(|options| xtask::mutants::run(layout.root(), &options)),
@@ -124,6 +133,12 @@ fn run_check(layout: &Layout) -> Result<(), String> {
     for (path, state) in report {
         match state {
             Freshness::Fresh => {}
+            Freshness::Stale if path == layout.record_file() => stale.push(format!(
+                "{} is stale: the code generated from the merged spec, or the generator's \
+                 versions in Cargo.lock, changed since it was written (review the generated \
+                 code's snapshot too)",
+                layout.display(&path)
+            )),
             Freshness::Stale => stale.push(format!(
                 "{} is stale: it differs from a fresh merge of openapi/fragments",
                 layout.display(&path)
