@@ -34,7 +34,7 @@ const PINNED: [(&str, &str); 5] = [
 ];
 
 /// Crates the generator builds on whose releases can change the generated
-/// text too, but which are not pinned: half the ecosystem depends on them,
+/// text too, but which are not pinned: most dependency trees hold them,
 /// and an exact version here would make Cargo refuse any tree in which
 /// another crate asks for a newer one. Their tested versions are in the
 /// record, and the check catches a release that changes the text.
