@@ -8,6 +8,10 @@
 //!
 //! Change generator settings here and nowhere else.
 //!
+//! The crates that write the code are pinned to exact releases in this
+//! crate's `Cargo.toml`, and [`tested`] holds the record of the code we
+//! tested that `kore-clients-gen`'s build checks what it generated against.
+//!
 //! ```
 //! let spec = r#"{"openapi": "3.0.1", "info": {"title": "t", "version": "1"}, "paths": {}}"#;
 //! let source = kore_clients_codegen::generate(spec).unwrap();
@@ -39,6 +43,32 @@ pub use wrapper::{ANSWERS, Answer, PARAMETERS, Parameters, REQUESTS, Request, Wr
 pub fn wrapper(spec_json: &str) -> Result<WrapperSource, Box<dyn Error + Send + Sync>> {
     let raw = generate(spec_json)?;
     wrapper::source(spec_json, &raw)
+}
+
+pub mod tested;
+
+/// One file of generated code: its name in `kore-clients-gen`'s `OUT_DIR`
+/// and its text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GeneratedFile {
+    /// The file name (`kore_clients.rs`).
+    pub name: &'static str,
+    /// The Rust source, exactly as written.
+    pub text: String,
+}
+
+/// Everything `kore-clients-gen`'s build script generates from the spec,
+/// one entry per file it writes to `OUT_DIR`: today the client of
+/// [`generate`], as `kore_clients.rs`.
+///
+/// This is the one list of what the generator produces. The build script
+/// writes each file, and the digest record ([`tested`]) covers each, so a
+/// file generated at build time is added here and nowhere else.
+pub fn generate_files(spec_json: &str) -> Result<Vec<GeneratedFile>, Box<dyn Error + Send + Sync>> {
+    Ok(vec![GeneratedFile {
+        name: "kore_clients.rs",
+        text: generate(spec_json)?,
+    }])
 }
 
 /// Generates the prettyplease-formatted client source for an OpenAPI 3.0

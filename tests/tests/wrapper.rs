@@ -111,7 +111,8 @@ fn additive_spec_changes_only_add_to_the_wrapper() {
         // An optional field of the create request: a new setter.
         "        self.body.description = ::std::option::Option::Some(description.into());",
         // An optional query parameter: a new setter on the list builder.
-        "    pub fn owner(mut self, owner: impl ::std::convert::Into<::std::string::String>) -> Self {",
+        "        owner: impl ::std::convert::Into<::std::string::String>,",
+        "        self.params.owner = ::std::option::Option::Some(owner.into());",
         // A new operation: a new variant of the non-exhaustive table.
         "    GetClientUsage,",
     ] {

@@ -7,17 +7,23 @@
 //!                                merge  (+ openapi/corrections.json)
 //!                                  v
 //!          openapi/kore-clients.json  ==  kore-clients-gen/kore-clients.json
+//!                                  |
+//!                       kore_clients_codegen::generate_files
+//!                                  v
+//!          kore-clients-gen/generated.sha256  (digest of the tested code)
 //! ```
 
 use std::path::{Path, PathBuf};
 
 pub mod corrections;
 mod error;
+pub mod fresh_build;
 pub mod merge;
 pub mod mutants;
 pub mod open_answers;
 pub mod replay;
 pub mod spec_diff;
+pub mod tested;
 pub mod vendor;
 
 pub(crate) use error::err;
@@ -73,6 +79,20 @@ impl Layout {
     pub fn wrapper_outputs(&self) -> [PathBuf; 2] {
         let src = self.root.join("kore-clients").join("src");
         [src.join("generated.rs"), src.join("accessors.rs")]
+    }
+
+    /// `kore-clients-gen/generated.sha256`: the digest of the code the
+    /// generator produces from the merged spec (the code the snapshot test
+    /// reviews), which `kore-clients-gen`'s build checks its own against
+    /// ([`tested`]).
+    pub fn record_file(&self) -> PathBuf {
+        self.root.join("kore-clients-gen").join("generated.sha256")
+    }
+
+    /// `Cargo.lock`: the versions the generator runs with in this workspace,
+    /// recorded next to the digest.
+    pub fn lock_file(&self) -> PathBuf {
+        self.root.join("Cargo.lock")
     }
 
     /// Shows `path` relative to the workspace root, for messages.
@@ -157,11 +177,20 @@ pub enum Freshness {
 }
 
 /// Every file a merge writes, with its fresh content: the merged spec's two
-/// copies and the wrapper's generated part.
+/// copies, the wrapper's generated part and the record of the code
+/// generated from the spec.
 pub fn outputs(layout: &Layout) -> Result<Vec<(PathBuf, String)>> {
     let spec = build_spec(layout)?;
     let wrapper = kore_clients_codegen::wrapper(&spec)
         .map_err(|e| err(format!("kore-clients' generated part: {e}")))?;
+    let lock_path = layout.lock_file();
+    let lock = std::fs::read_to_string(&lock_path).map_err(|e| {
+        err(format!(
+            "{}: {e} (the record of the tested code names the generator's versions from it)",
+            layout.display(&lock_path)
+        ))
+    })?;
+    let record = tested::record(&spec, &lock, &layout.display(&lock_path))?;
     let mut outputs: Vec<(PathBuf, String)> = layout
         .merged_outputs()
         .into_iter()
@@ -170,6 +199,7 @@ pub fn outputs(layout: &Layout) -> Result<Vec<(PathBuf, String)>> {
     let [types, accessors] = layout.wrapper_outputs();
     outputs.push((types, wrapper.types));
     outputs.push((accessors, wrapper.accessors));
+    outputs.push((layout.record_file(), record));
     Ok(outputs)
 }
 

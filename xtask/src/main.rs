@@ -13,14 +13,22 @@ commands:
                           the page (getPingStatus) are left as they are
   merge                   merge openapi/fragments/*.json, apply openapi/corrections.json,
                           record the corrections in the spec (x-kore-corrections), validate,
-                          and write openapi/kore-clients.json and its copy
-                          kore-clients-gen/kore-clients.json; then print how the merged spec
-                          changed against the committed one, each change classified as
-                          BREAKING BY NATURE, ADDITIVE or NEUTRAL
-  merge --check           fail if either committed copy differs from a fresh merge
+                          and write openapi/kore-clients.json, its copy
+                          kore-clients-gen/kore-clients.json, kore-clients' generated part
+                          (kore-clients/src/generated.rs and accessors.rs), and
+                          kore-clients-gen/generated.sha256: the digest of the code
+                          generated from it (the code the snapshot test reviews) and the
+                          versions of the crates that generated it (from Cargo.lock); then
+                          print how the merged spec changed against the committed one, each
+                          change classified as BREAKING BY NATURE, ADDITIVE or NEUTRAL
+  merge --check           fail if a committed output or the digest differs from a fresh merge
   replay [VERSION]        replay KORE's published history (openapi/history) through the merge,
                           from VERSION (default 2025-02-04): per change, what it changed,
                           whether the merge took it with no hand edit, and its classification
+  fresh-build             package kore-clients-codegen and kore-clients-gen, check them in a
+                          scratch crate (target/fresh-build) with the newest compatible
+                          releases from crates.io, and fail unless they generate the tested
+                          code; then show that a changed digest stops the build
   bench                   run kore-bench's benchmarks and memory test, build two scratch apps
                           cold (one on kore-clients, one on reqwest + serde + tokio) and write
                           kore-bench/REPORT.md (ratios, spreads, targets, machine, build cost)
@@ -49,8 +57,9 @@ after KORE changes its spec (the whole guide: openapi/README.md):
   4. cargo insta test --review -p kore-clients-tests   (review the snapshot diff)
   5. cargo test --workspace
   6. commit openapi/source/clients.md, openapi/fragments/, openapi/corrections.json if you
-     changed it, openapi/kore-clients.json, kore-clients-gen/kore-clients.json and
-     tests/tests/snapshots/";
+     changed it, openapi/kore-clients.json, kore-clients-gen/kore-clients.json,
+     kore-clients-gen/generated.sha256 and tests/tests/snapshots/
+after a generator upgrade (Cargo.lock, kore-clients-codegen): steps 3 to 6";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -63,6 +72,7 @@ fn main() -> ExitCode {
         ["replay"] => run_replay(&layout, DEFAULT_SINCE),
         ["replay", since] => run_replay(&layout, since),
         ["bench", flags @ ..] => run_bench(&layout, flags),
+        ["fresh-build"] => xtask::fresh_build::run(layout.root()),
         ["mutants", rest @ ..] => xtask::mutants::parse_args(rest)
             .map_err(|e| format!("{e}\n\n{USAGE}"))
             .and_then(|options| xtask::mutants::run(layout.root(), &options)),
@@ -157,6 +167,12 @@ fn run_check(layout: &Layout) -> Result<(), String> {
     for (path, state) in report {
         match state {
             Freshness::Fresh => {}
+            Freshness::Stale if path == layout.record_file() => stale.push(format!(
+                "{} is stale: the code generated from the merged spec, or the generator's \
+                 versions in Cargo.lock, changed since it was written (review the generated \
+                 code's snapshot too)",
+                layout.display(&path)
+            )),
             Freshness::Stale => stale.push(format!(
                 "{} is stale: it differs from a fresh merge of openapi/fragments",
                 layout.display(&path)
