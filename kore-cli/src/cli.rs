@@ -12,7 +12,7 @@ use clap::parser::ValueSource;
 use clap::{
     ArgMatches, Args, CommandFactory as _, FromArgMatches as _, Parser, Subcommand, ValueEnum,
 };
-use kore_clients::{ClientType, Open, Product};
+use kore_clients::{ClientType, Product};
 
 use crate::enum_value::OpenValue;
 use crate::global::Global;
@@ -286,7 +286,7 @@ pub struct ListArgs {
     /// Only clients of this type: admin or standard, or a type KORE added
     /// since this kore was built (sent as given, with a note on stderr).
     #[arg(long = "type", value_name = "TYPE", value_parser = OpenValue::<ClientTypeArg, ClientType>::lenient())]
-    pub client_type: Option<Open<ClientType>>,
+    pub client_type: Option<ClientType>,
 
     /// Clients per page requested from KORE.
     #[arg(long, value_name = "N", default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..=i64::from(i32::MAX)))]
@@ -382,7 +382,7 @@ pub struct CreateArgs {
     /// A product the client may use (repeat for several); one KORE added
     /// since this kore was built: unlisted:NAME, with KORE's exact spelling.
     #[arg(long = "product", value_name = "PRODUCT", required = true, value_parser = OpenValue::<ProductArg, Product>::strict())]
-    pub products: Vec<Open<Product>>,
+    pub products: Vec<Product>,
 
     /// The account to create it in (default: the caller's account).
     #[arg(long, value_name = "ID")]

@@ -9,14 +9,41 @@
 //! given, with a note on stderr, and KORE's answer decides.
 
 use std::ffi::OsStr;
-use std::fmt::Display;
 use std::marker::PhantomData;
-use std::str::FromStr;
 
 use clap::ValueEnum;
 use clap::builder::{PossibleValue, TypedValueParser};
 use clap::error::ErrorKind;
-use kore_clients::Open;
+use kore_clients::{ClientType, Product};
+
+/// A KORE enum of the SDK: listed values and the ones it keeps as unknown.
+pub trait KoreEnum: Sized {
+    /// The value KORE spells `text` (an unknown one if the SDK lists none).
+    fn parse(text: &str) -> Self;
+    /// Whether the SDK lists it.
+    fn is_known(&self) -> bool;
+    /// KORE's spelling.
+    fn as_str(&self) -> &str;
+}
+
+/// Implements [`KoreEnum`] with the enums' own methods.
+macro_rules! kore_enum {
+    ($($name:ident),*) => {$(
+        impl KoreEnum for $name {
+            fn parse(text: &str) -> Self {
+                $name::parse(text)
+            }
+            fn is_known(&self) -> bool {
+                $name::is_known(self)
+            }
+            fn as_str(&self) -> &str {
+                $name::as_str(self)
+            }
+        }
+    )*};
+}
+
+kore_enum!(ClientType, Product);
 
 /// The prefix that sends a value this `kore` does not list, as given.
 pub const UNLISTED: &str = "unlisted:";
@@ -41,7 +68,7 @@ impl<A, T> Clone for OpenValue<A, T> {
 impl<A, T> OpenValue<A, T>
 where
     A: ValueEnum + Into<T>,
-    T: FromStr + Display,
+    T: KoreEnum,
 {
     /// For a filter: an unknown value is sent as given.
     pub fn lenient() -> Self {
@@ -60,23 +87,24 @@ where
     }
 
     /// The value `text` stands for, or what to tell the user.
-    pub fn parse(&self, text: &str) -> Result<Open<T>, String> {
+    pub fn parse(&self, text: &str) -> Result<T, String> {
         if let Some(name) = text.strip_prefix(UNLISTED) {
             if name.is_empty() || name.trim() != name {
                 return Err(format!(
                     "{UNLISTED} needs KORE's exact name after it, without spaces (e.g. {UNLISTED}NewProduct)"
                 ));
             }
-            return Ok(Open::parse(name));
+            return Ok(T::parse(name));
         }
         if let Ok(listed) = A::from_str(text, true) {
-            return Ok(Open::Known(listed.into()));
+            return Ok(listed.into());
         }
-        if let Ok(kores) = T::from_str(text) {
-            return Ok(Open::Known(kores));
+        let kores = T::parse(text);
+        if kores.is_known() {
+            return Ok(kores);
         }
         if self.take_unknown && !text.trim().is_empty() && text.trim() == text {
-            return Ok(Open::parse(text));
+            return Ok(kores);
         }
         Err(format!(
             "{text:?} is not one this kore knows ({}); a value KORE added since can be sent as {UNLISTED}NAME, with KORE's exact spelling",
@@ -88,16 +116,16 @@ where
 impl<A, T> TypedValueParser for OpenValue<A, T>
 where
     A: ValueEnum + Into<T> + Send + Sync + 'static,
-    T: FromStr + Display + Clone + Send + Sync + 'static,
+    T: KoreEnum + Clone + Send + Sync + 'static,
 {
-    type Value = Open<T>;
+    type Value = T;
 
     fn parse_ref(
         &self,
         cmd: &clap::Command,
         arg: Option<&clap::Arg>,
         value: &OsStr,
-    ) -> Result<Open<T>, clap::Error> {
+    ) -> Result<T, clap::Error> {
         let name = arg.map_or_else(
             || "the value".to_owned(),
             |a| format!("--{}", a.get_long().unwrap_or("value")),
@@ -122,10 +150,11 @@ where
 }
 
 /// A note for stderr when a filter value is one this `kore` does not list.
-pub fn unknown_note<T: Display>(flag: &str, value: &Open<T>, known: &str) -> Option<String> {
-    value.unknown().map(|text| {
+pub fn unknown_note<T: KoreEnum>(flag: &str, value: &T, known: &str) -> Option<String> {
+    (!value.is_known()).then(|| {
         format!(
-            "note: {flag} {text:?} is not one this kore knows ({known}); sending it to KORE as given"
+            "note: {flag} {:?} is not one this kore knows ({known}); sending it to KORE as given",
+            value.as_str()
         )
     })
 }
@@ -141,8 +170,6 @@ pub fn names<A: ValueEnum>() -> String {
 
 #[cfg(test)]
 mod tests {
-    use kore_clients::{ClientType, Product};
-
     use super::*;
     use crate::cli::{ClientTypeArg, ProductArg};
 
@@ -150,15 +177,11 @@ mod tests {
     fn listed_values_by_their_name_here_or_kore_s_spelling() {
         let products = OpenValue::<ProductArg, Product>::strict();
         for text in ["super-sim", "SUPER-SIM", "SuperSIM"] {
-            assert_eq!(
-                products.parse(text),
-                Ok(Open::Known(Product::SuperSim)),
-                "{text}"
-            );
+            assert_eq!(products.parse(text), Ok(Product::SuperSim), "{text}");
         }
         assert_eq!(
             products.parse("unlisted:ProgrammableWireless"),
-            Ok(Open::Known(Product::ProgrammableWireless)),
+            Ok(Product::ProgrammableWireless),
             "unlisted: of a listed value is that value"
         );
     }
@@ -175,8 +198,8 @@ mod tests {
         );
         assert!(error.contains("unlisted:NAME"), "{error}");
         assert_eq!(
-            products.parse("unlisted:IoTConnect").unwrap().unknown(),
-            Some("IoTConnect")
+            products.parse("unlisted:IoTConnect"),
+            Ok(Product::parse("IoTConnect"))
         );
         for bad in ["unlisted:", "unlisted: X", "unlisted:X "] {
             assert!(products.parse(bad).is_err(), "{bad}");
@@ -187,13 +210,14 @@ mod tests {
     fn a_filter_takes_an_unknown_value_as_given_with_a_note() {
         let types = OpenValue::<ClientTypeArg, ClientType>::lenient();
         let service = types.parse("service").unwrap();
-        assert_eq!(service.unknown(), Some("service"));
+        assert!(!service.is_known());
+        assert_eq!(service.as_str(), "service");
         assert_eq!(
             unknown_note("--type", &service, &names::<ClientTypeArg>()).unwrap(),
             "note: --type \"service\" is not one this kore knows (admin, standard); sending it to KORE as given"
         );
         let admin = types.parse("admin").unwrap();
-        assert_eq!(admin, Open::Known(ClientType::Admin));
+        assert_eq!(admin, ClientType::Admin);
         assert_eq!(unknown_note("--type", &admin, "admin, standard"), None);
         assert!(types.parse("").is_err());
         assert!(types.parse(" admin").is_err());

@@ -373,11 +373,13 @@ pub fn report(error: &Error) -> Report {
         return report;
     }
     match error {
-        Error::Config { message } => Report {
+        Error::Config { message, .. } => Report {
             message: format!("invalid configuration: {}", in_cli_words(message)),
             hint: hint(config_hint(message)),
         },
-        Error::Auth { operation, source } => {
+        Error::Auth {
+            operation, source, ..
+        } => {
             let mut what = match source.kind() {
                 AuthErrorKind::Rejected => "the token endpoint rejected the credentials".to_owned(),
                 AuthErrorKind::ApiRejected => {
@@ -430,6 +432,7 @@ pub fn report(error: &Error) -> Report {
         Error::Timeout {
             operation,
             attempts,
+            ..
         } => Report {
             message: format!(
                 "{}: timed out after {attempts} attempt(s)",
@@ -441,6 +444,7 @@ pub fn report(error: &Error) -> Report {
             operation,
             limit,
             attempts,
+            ..
         } => Report {
             message: format!(
                 "{}: did not finish within {limit:?} ({attempts} attempt(s) started)",
@@ -454,6 +458,7 @@ pub fn report(error: &Error) -> Report {
             operation,
             attempts,
             source,
+            ..
         } => Report {
             message: format!(
                 "{}: could not reach KORE after {attempts} attempt(s): {}",
@@ -462,7 +467,9 @@ pub fn report(error: &Error) -> Report {
             ),
             hint: hint("check the network and --base-url / KORE_BASE_URL"),
         },
-        Error::CreatedButUndecodable { created, reason } => Report {
+        Error::CreatedButUndecodable {
+            created, reason, ..
+        } => Report {
             message: format!(
                 "create client: KORE created the client{}, but its answer could not be decoded ({reason})",
                 created
@@ -504,7 +511,7 @@ pub fn report(error: &Error) -> Report {
                 kore_clients::check_command(name)
             )),
         },
-        Error::HttpClient { source } => Report {
+        Error::HttpClient { source, .. } => Report {
             message: format!(
                 "cannot set up the HTTP client: {}; nothing was sent",
                 chain(source)
@@ -636,7 +643,7 @@ mod tests {
     use std::time::Duration;
 
     use http::StatusCode;
-    use kore_clients::{Kore, KoreBuilder, RetryPolicy, SecretString};
+    use kore_clients::{Kore, KoreBuilder, RetryPolicy, SecretString, testing};
     use kore_mock::{Fault, MockKore, Route};
 
     use super::*;
@@ -669,28 +676,20 @@ mod tests {
     }
 
     fn api(status: StatusCode) -> Error {
-        Error::Api {
-            operation: Operation::GetClient,
+        testing::api(
+            Operation::GetClient,
             status,
-            code: Some(i64::from(status.as_u16())),
-            message: Some("Client not found".into()),
-            info: None,
-            extra: Default::default(),
-            retry_after: None,
-        }
+            Some(i64::from(status.as_u16())),
+            Some("Client not found"),
+        )
     }
 
     #[test]
     fn invalid_input_and_configuration_are_usage_errors() {
-        let config = Error::Config {
-            message: "the base URL \"x\" is not a URL".into(),
-        };
+        let config = testing::config("the base URL \"x\" is not a URL");
         assert_eq!(classify(&config), Exit::Usage);
         assert!(report(&config).hint.unwrap().contains("--base-url"));
-        let input = Error::InvalidInput {
-            operation: Operation::ListClient,
-            message: "page_size must be at least 1".into(),
-        };
+        let input = testing::invalid_input(Operation::ListClient, "page_size must be at least 1");
         assert_eq!(classify(&input), Exit::Usage);
         assert_eq!(classify(&api(StatusCode::BAD_REQUEST)), Exit::Usage);
     }
@@ -710,15 +709,7 @@ mod tests {
     #[test]
     fn api_error_hints_depend_on_status_and_operation() {
         let hint_of = |operation, status| {
-            let error = Error::Api {
-                operation,
-                status,
-                code: None,
-                message: None,
-                info: None,
-                extra: Default::default(),
-                retry_after: None,
-            };
+            let error = testing::api(operation, status, None, None);
             report(&error).hint
         };
         let hint = |operation, status| hint_of(operation, status).unwrap_or_default();
@@ -738,12 +729,13 @@ mod tests {
 
     #[test]
     fn gateway_pages_and_undecodable_answers_are_api_errors() {
-        let page = |status| Error::UnexpectedResponse {
-            operation: Operation::ListClient,
-            status,
-            content_type: Some("text/html".into()),
-            excerpt: "<html>502 Bad Gateway</html>".into(),
-            retry_after: None,
+        let page = |status| {
+            testing::unexpected_response(
+                Operation::ListClient,
+                status,
+                Some("text/html"),
+                "<html>502 Bad Gateway</html>",
+            )
         };
         assert_eq!(classify(&page(StatusCode::BAD_GATEWAY)), Exit::Api);
         assert_eq!(classify(&page(StatusCode::NOT_FOUND)), Exit::Api);
@@ -753,17 +745,14 @@ mod tests {
             hint.contains("--base-url points at KORE's Client API"),
             "{hint}"
         );
-        let decode = Error::Decode {
-            operation: Operation::ListClient,
-            status: StatusCode::OK,
-            message: "EOF while parsing".into(),
-            excerpt: "{\"clients\": [".into(),
-        };
+        let decode = testing::decode(
+            Operation::ListClient,
+            StatusCode::OK,
+            "EOF while parsing",
+            "{\"clients\": [",
+        );
         assert_eq!(classify(&decode), Exit::Api);
-        let pagination = Error::Pagination {
-            operation: Operation::ListClient,
-            message: "page 2 repeated page 1".into(),
-        };
+        let pagination = testing::pagination(Operation::ListClient, "page 2 repeated page 1");
         assert_eq!(classify(&pagination), Exit::Api);
         for error in [decode, pagination] {
             let hint = report(&error).hint.unwrap();
@@ -814,10 +803,7 @@ mod tests {
 
     #[test]
     fn timeouts_are_network_errors() {
-        let timeout = Error::Timeout {
-            operation: Operation::GetPingStatus,
-            attempts: 3,
-        };
+        let timeout = testing::timeout(Operation::GetPingStatus, 3);
         assert_eq!(classify(&timeout), Exit::Network);
         assert_eq!(
             report(&timeout),
@@ -830,11 +816,7 @@ mod tests {
 
     #[test]
     fn an_operation_deadline_says_how_far_it_got_and_what_to_raise() {
-        let timeout = Error::OperationTimeout {
-            operation: Operation::ListClient,
-            limit: Duration::from_secs(30),
-            attempts: 2,
-        };
+        let timeout = testing::operation_timeout(Operation::ListClient, Duration::from_secs(30), 2);
         assert_eq!(classify(&timeout), Exit::Network);
         let report = report(&timeout);
         assert_eq!(

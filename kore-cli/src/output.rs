@@ -65,9 +65,10 @@ macro_rules! client_row {
     ($client:expr, $time:expr) => {{
         let client = $client;
         row(
-            client.client_id(),
+            // `Option<&str>` for a listed client, `&str` for a created one.
+            client.client_id().into(),
             client.name(),
-            client.client_type().map(|t| t.to_string()),
+            client.client_type().map(|t| t.as_str().to_owned()),
             client.locked(),
             client.client_owner(),
             date_cell(client.date_created(), client.date_created_raw(), $time),
@@ -131,6 +132,27 @@ pub fn name(client_id: Option<&str>, out: &mut impl Write) -> io::Result<()> {
 /// get more. `requested` is the page asked for, used where KORE's `meta`
 /// leaves a number out.
 pub fn page_summary(meta: &PageMeta, shown: usize, requested: (u32, u32)) -> String {
+    summary_of(
+        Paging {
+            page_number: meta.page_number(),
+            page_size: meta.page_size(),
+            count: meta.count(),
+            has_next: meta.next_page_url().is_some(),
+        },
+        shown,
+        requested,
+    )
+}
+
+/// What a page summary is made of: the numbers KORE's `meta` gave.
+struct Paging {
+    page_number: Option<u64>,
+    page_size: Option<u64>,
+    count: Option<u64>,
+    has_next: bool,
+}
+
+fn summary_of(meta: Paging, shown: usize, requested: (u32, u32)) -> String {
     let page = meta.page_number.unwrap_or(u64::from(requested.0));
     let size = meta.page_size.unwrap_or(u64::from(requested.1));
     let count = meta.count.unwrap_or(shown as u64);
@@ -140,7 +162,7 @@ pub fn page_summary(meta: &PageMeta, shown: usize, requested: (u32, u32)) -> Str
         1 => format!("client {first}"),
         n => format!("clients {first}-{}", first + n - 1),
     };
-    let next = if meta.next_page_url.is_some() {
+    let next = if meta.has_next {
         format!("more: --page {}, or --all for every client", page + 1)
     } else if count == 0 && page > 1 {
         "past the last page".to_owned()
@@ -260,27 +282,27 @@ mod tests {
         }
     }
 
-    fn meta(count: u64, page: u64, size: u64, next: bool) -> PageMeta {
-        let mut meta = PageMeta::default();
-        meta.count = Some(count);
-        meta.page_number = Some(page);
-        meta.page_size = Some(size);
-        meta.next_page_url = next.then(|| "https://example.invalid/next".to_owned());
-        meta
+    fn meta(count: u64, page: u64, size: u64, next: bool) -> Paging {
+        Paging {
+            page_number: Some(page),
+            page_size: Some(size),
+            count: Some(count),
+            has_next: next,
+        }
     }
 
     #[test]
     fn the_page_summary_says_where_the_page_is_and_how_to_go_on() {
         assert_eq!(
-            page_summary(&meta(5, 2, 5, true), 5, (2, 5)),
+            summary_of(meta(5, 2, 5, true), 5, (2, 5)),
             "Page 2: clients 6-10 (page size 5); more: --page 3, or --all for every client."
         );
         assert_eq!(
-            page_summary(&meta(1, 3, 5, false), 1, (3, 5)),
+            summary_of(meta(1, 3, 5, false), 1, (3, 5)),
             "Page 3: client 11 (page size 5); the last page."
         );
         assert_eq!(
-            page_summary(&meta(0, 9, 5, false), 0, (9, 5)),
+            summary_of(meta(0, 9, 5, false), 0, (9, 5)),
             "Page 9: no clients (page size 5); past the last page."
         );
         let unknown = PageMeta::default();

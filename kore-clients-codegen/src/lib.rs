@@ -8,6 +8,10 @@
 //!
 //! Change generator settings here and nowhere else.
 //!
+//! The crates that write the code are pinned to exact releases in this
+//! crate's `Cargo.toml`, and [`tested`] holds the record of the code we
+//! tested that `kore-clients-gen`'s build checks what it generated against.
+//!
 //! ```
 //! let spec = r#"{"openapi": "3.0.1", "info": {"title": "t", "version": "1"}, "paths": {}}"#;
 //! let source = kore_clients_codegen::generate(spec).unwrap();
@@ -25,7 +29,47 @@ const INNER_TYPE: &str = "crate::hooks::Hooks";
 /// in `kore-clients-gen/src/open.rs`.
 const OPEN_TYPE: &str = "crate::Open";
 
+mod names;
 mod operations;
+mod wrapper;
+
+use names::{rust_type_name, string_enums};
+pub use wrapper::{ANSWERS, Answer, PARAMETERS, Parameters, REQUESTS, Request, WrapperSource};
+
+/// The spec-shaped part of `kore-clients`' own public API for the merged
+/// spec `spec_json` (its enums, answer accessors, request setters and the
+/// operation table), read from what [`generate`] makes of the same spec:
+/// see [`WrapperSource`].
+pub fn wrapper(spec_json: &str) -> Result<WrapperSource, Box<dyn Error + Send + Sync>> {
+    let raw = generate(spec_json)?;
+    wrapper::source(spec_json, &raw)
+}
+
+pub mod tested;
+
+/// One file of generated code: its name in `kore-clients-gen`'s `OUT_DIR`
+/// and its text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GeneratedFile {
+    /// The file name (`kore_clients.rs`).
+    pub name: &'static str,
+    /// The Rust source, exactly as written.
+    pub text: String,
+}
+
+/// Everything `kore-clients-gen`'s build script generates from the spec,
+/// one entry per file it writes to `OUT_DIR`: today the client of
+/// [`generate`], as `kore_clients.rs`.
+///
+/// This is the one list of what the generator produces. The build script
+/// writes each file, and the digest record ([`tested`]) covers each, so a
+/// file generated at build time is added here and nowhere else.
+pub fn generate_files(spec_json: &str) -> Result<Vec<GeneratedFile>, Box<dyn Error + Send + Sync>> {
+    Ok(vec![GeneratedFile {
+        name: "kore_clients.rs",
+        text: generate(spec_json)?,
+    }])
+}
 
 /// Generates the prettyplease-formatted client source for an OpenAPI 3.0
 /// document given as JSON text.
@@ -42,8 +86,9 @@ mod operations;
 /// does not name where the merged spec says `additionalProperties: {}`
 /// (typify's flattened `extra` map; the merge's open-answers rule).
 ///
-/// After the client comes the operation table (`Operation`), one variant per
-/// operation of the spec, so that nothing downstream lists operations by hand.
+/// The operation table (`Operation`) is not here but in `kore-clients`'
+/// own generated part ([`wrapper()`]); this checks that each operation's
+/// method is where the table will look for it.
 pub fn generate(spec_json: &str) -> Result<String, Box<dyn Error + Send + Sync>> {
     let spec: openapiv3::OpenAPI = serde_json::from_str(spec_json)
         .map_err(|e| format!("the merged spec is not a valid OpenAPI 3.0 document: {e}"))?;
@@ -85,37 +130,12 @@ pub fn generate(spec_json: &str) -> Result<String, Box<dyn Error + Send + Sync>>
     let tokens = progenitor::Generator::new(&settings)
         .generate_tokens(&spec)
         .map_err(|e| format!("progenitor could not generate a client: {e}"))?;
-    let mut file: syn::File = syn::parse2(tokens)
+    let file: syn::File = syn::parse2(tokens)
         .map_err(|e| format!("progenitor produced tokens that are not a Rust file: {e}"))?;
-    let operations: syn::File = syn::parse_str(&operations::source(&spec)?)
-        .map_err(|e| format!("the operation table is not valid Rust: {e}"))?;
-    file.items.extend(operations.items);
     // Formatted once: the check reads the same text the build writes.
     let source = prettyplease::unparse(&file);
     operations::check_methods(&spec, &source)?;
     Ok(source)
-}
-
-/// The names of the components that are string enums (`type: string` with
-/// an `enum`), whose uses are generated open.
-fn string_enums(spec: &openapiv3::OpenAPI) -> Vec<String> {
-    use openapiv3::{ReferenceOr, SchemaKind, Type};
-    let Some(components) = &spec.components else {
-        return Vec::new();
-    };
-    components
-        .schemas
-        .iter()
-        .filter_map(|(name, schema)| match schema {
-            ReferenceOr::Item(schema) => match &schema.schema_kind {
-                SchemaKind::Type(Type::String(string)) if !string.enumeration.is_empty() => {
-                    Some(name.clone())
-                }
-                _ => None,
-            },
-            ReferenceOr::Reference { .. } => None,
-        })
-        .collect()
 }
 
 /// The Rust names of the object types the merge's open-answers rule opened
@@ -152,9 +172,4 @@ fn opened_types(spec: &openapiv3::OpenAPI) -> Result<Vec<String>, String> {
             })
         })
         .collect()
-}
-
-/// The Rust name typify gives a component (`client_type` → `ClientType`).
-fn rust_type_name(component: &str) -> String {
-    operations::pascal(&operations::words(component))
 }

@@ -4,7 +4,9 @@
 //! method that sends it, its HTTP method and path, whether repeating it is
 //! safe — is all in the spec, so it is generated next to the client rather
 //! than listed by hand: an operation KORE adds gets tokens, retries by its
-//! HTTP method, spans and error names through `kore.raw()` on regeneration.
+//! HTTP method, spans and error names on regeneration. The table is part of
+//! `kore-clients`' own API (written by [`crate::wrapper()`]), not of the
+//! raw crate's.
 
 use std::fmt::Write as _;
 

@@ -42,7 +42,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     };
 
     let ping = kore.ping().await?;
-    println!("ping: {}", ping.status.as_deref().unwrap_or("(no status)"));
+    println!("ping: {}", ping.status().unwrap_or("(no status)"));
 
     let created = kore
         .clients()
@@ -52,7 +52,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 .locked(false),
         )
         .await?;
-    let id = created.client_id().unwrap_or_default().to_owned();
+    let id = created.client_id();
     println!("created client {id}");
     println!(
         "  its one-time secret is in `created.client_secret()` (a SecretString, {} characters); \
@@ -80,7 +80,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         );
     }
 
-    let fetched = kore.clients().get(&id).await?;
+    let fetched = kore.clients().get(id).await?;
     println!(
         "got {} back by id: name {:?}, created {}",
         id,

@@ -80,10 +80,10 @@ impl Clients<'_> {
             })
             .await
             .map_err(|error| error.for_create(client.name()))?;
-        CreatedClient::from_raw(created).map_err(|_| match answer {
+        CreatedClient::from_raw(created).map_err(|not_created| match answer {
             Some(answer) => Error::CreatedButUndecodable {
                 created: answer.into_parts().0,
-                reason: "it has no `client_secret` where the spec puts it".into(),
+                reason: not_created.reason.into(),
             },
             // Not reached: a success answer to a create is always kept.
             None => Error::CreatedButUndecodable {

@@ -1,7 +1,7 @@
 //! What the SDK notices in KORE's answers that its spec did not foresee.
 //!
 //! Answers are open (fields the spec does not name are kept in `extra`, enum
-//! values it does not list decode as `Open::Unknown`), so nothing fails when
+//! values it does not list decode as an enum's `Unknown`), so nothing fails when
 //! KORE adds to its API; but nothing should pass unseen either. Each unknown
 //! field and value is logged once per process at DEBUG (target
 //! `kore_clients::drift`), with the schema it appeared in and never its value

@@ -22,10 +22,7 @@ use crate::tls::CertificateFailure;
 /// Shorthand for `Result<T, kore_clients::Error>`.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
-/// The KORE operation a request belonged to: generated from the merged spec
-/// (one variant per `operationId`, e.g. [`Operation::ListClient`]), with its
-/// HTTP method, path and whether it is a read.
-pub use kore_clients_gen::Operation;
+pub use crate::generated::Operation;
 
 /// Everything that can go wrong talking to KORE.
 ///
@@ -33,16 +30,23 @@ pub use kore_clients_gen::Operation;
 /// connection error, say) is not repeated there but returned by
 /// [`std::error::Error::source`], so reports that walk the chain (`anyhow`,
 /// `eyre`, the `kore` CLI) show each cause once.
+///
+/// The enum and each variant are `#[non_exhaustive]`: a release may add a
+/// variant or a field (a request id, say) without breaking your code. Match
+/// variants with `{ field, .. }`, or ask the questions the methods answer
+/// ([`Error::status`], [`Error::operation`], [`Error::is_retryable`], …).
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum Error {
     /// The builder or the environment holds an unusable setting. Nothing was sent.
+    #[non_exhaustive]
     Config {
         /// What is wrong and how to fix it.
         message: String,
     },
 
     /// An argument was rejected before any request was sent.
+    #[non_exhaustive]
     InvalidInput {
         /// The operation the input was for.
         operation: Operation,
@@ -52,6 +56,7 @@ pub enum Error {
 
     /// No usable access token: the token endpoint refused the credentials,
     /// could not be reached, or the API rejected a freshly issued token.
+    #[non_exhaustive]
     Auth {
         /// The operation that needed the token.
         operation: Operation,
@@ -60,6 +65,7 @@ pub enum Error {
     },
 
     /// KORE answered with an error status and a JSON error body.
+    #[non_exhaustive]
     Api {
         /// The operation.
         operation: Operation,
@@ -80,6 +86,7 @@ pub enum Error {
 
     /// An error status whose body is not KORE's JSON error (an API gateway's
     /// HTML page, a proxy's text).
+    #[non_exhaustive]
     UnexpectedResponse {
         /// The operation.
         operation: Operation,
@@ -94,6 +101,7 @@ pub enum Error {
     },
 
     /// An attempt timed out (the per-attempt timeout), and no attempt was left.
+    #[non_exhaustive]
     Timeout {
         /// The operation.
         operation: Operation,
@@ -103,6 +111,7 @@ pub enum Error {
 
     /// The whole call (attempts, back-off, waiting for a token) took longer
     /// than [`KoreBuilder::operation_timeout`](crate::KoreBuilder::operation_timeout).
+    #[non_exhaustive]
     OperationTimeout {
         /// The operation.
         operation: Operation,
@@ -114,6 +123,7 @@ pub enum Error {
 
     /// The connection failed (DNS, refused, reset, TLS). The cause is the
     /// error's `source()`.
+    #[non_exhaustive]
     Transport {
         /// The operation.
         operation: Operation,
@@ -124,6 +134,7 @@ pub enum Error {
     },
 
     /// A success response whose body does not match KORE's documented shape.
+    #[non_exhaustive]
     Decode {
         /// The operation.
         operation: Operation,
@@ -139,6 +150,7 @@ pub enum Error {
     /// its one-time secret could not be read from the answer: an unexpected
     /// shape, a missing field, a body cut off or not JSON at all. Whatever
     /// arrived is kept, secret included: see [`UndecodedCreate::expose_body`].
+    #[non_exhaustive]
     CreatedButUndecodable {
         /// The raw response, as much of it as arrived.
         created: UndecodedCreate,
@@ -150,6 +162,7 @@ pub enum Error {
     /// (a timeout or a connection lost after sending, or a gateway's 5xx).
     /// KORE may have created the client: look for it by name before trying
     /// again. The cause is this error's `source()`.
+    #[non_exhaustive]
     CreateOutcomeUnknown {
         /// The name the client was to be created with.
         name: String,
@@ -159,6 +172,7 @@ pub enum Error {
 
     /// The HTTP client could not be built (TLS set-up, an invalid user
     /// agent, …). Nothing was sent. The cause is this error's `source()`.
+    #[non_exhaustive]
     HttpClient {
         /// Why reqwest refused.
         source: reqwest::Error,
@@ -166,6 +180,7 @@ pub enum Error {
 
     /// The server's pagination is inconsistent (a page repeats an earlier
     /// one, or is not the page asked for); the stream stops rather than loop.
+    #[non_exhaustive]
     Pagination {
         /// The operation.
         operation: Operation,
@@ -505,6 +520,102 @@ impl Error {
         Error::InvalidInput {
             operation,
             message: message.into(),
+        }
+    }
+}
+
+/// Errors made by hand, for tests of code that handles them (the `kore`
+/// CLI's exit codes and hints) without a server to provoke each one.
+///
+/// Hidden from the docs and **outside the stability promise**: the variants
+/// are `#[non_exhaustive]` so that they can gain fields, and these
+/// constructors change with them.
+#[doc(hidden)]
+pub mod testing {
+    use std::time::Duration;
+
+    use reqwest::StatusCode;
+
+    use super::{Error, Operation};
+
+    /// [`Error::Config`].
+    pub fn config(message: &str) -> Error {
+        Error::Config {
+            message: message.to_owned(),
+        }
+    }
+
+    /// [`Error::InvalidInput`].
+    pub fn invalid_input(operation: Operation, message: &str) -> Error {
+        Error::invalid_input(operation, message)
+    }
+
+    /// [`Error::Api`] without `Retry-After` or extra fields.
+    pub fn api(
+        operation: Operation,
+        status: StatusCode,
+        code: Option<i64>,
+        message: Option<&str>,
+    ) -> Error {
+        Error::Api {
+            operation,
+            status,
+            code,
+            message: message.map(str::to_owned),
+            info: None,
+            extra: crate::Extra::new(),
+            retry_after: None,
+        }
+    }
+
+    /// [`Error::UnexpectedResponse`] without `Retry-After`.
+    pub fn unexpected_response(
+        operation: Operation,
+        status: StatusCode,
+        content_type: Option<&str>,
+        excerpt: &str,
+    ) -> Error {
+        Error::UnexpectedResponse {
+            operation,
+            status,
+            content_type: content_type.map(str::to_owned),
+            excerpt: excerpt.to_owned(),
+            retry_after: None,
+        }
+    }
+
+    /// [`Error::Decode`].
+    pub fn decode(operation: Operation, status: StatusCode, message: &str, excerpt: &str) -> Error {
+        Error::Decode {
+            operation,
+            status,
+            message: message.to_owned(),
+            excerpt: excerpt.to_owned(),
+        }
+    }
+
+    /// [`Error::Pagination`].
+    pub fn pagination(operation: Operation, message: &str) -> Error {
+        Error::Pagination {
+            operation,
+            message: message.to_owned(),
+        }
+    }
+
+    /// [`Error::Timeout`].
+    pub fn timeout(operation: Operation, attempts: u32) -> Error {
+        Error::Timeout {
+            operation,
+            attempts,
+        }
+    }
+
+    /// [`Error::OperationTimeout`].
+    pub fn operation_timeout(operation: Operation, limit: Duration, attempts: u32) -> Error {
+        Error::OperationTimeout {
+            operation,
+            limit,
+            attempts,
         }
     }
 }

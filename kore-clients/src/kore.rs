@@ -55,23 +55,23 @@ impl Kore {
     }
 
     /// Checks that KORE's API gateway is up and the credentials work.
-    pub async fn ping(&self) -> Result<kore_clients_gen::types::PingStatus> {
-        let status = self
-            .call(Operation::GetPingStatus, |raw| raw.get_ping_status().send())
-            .await?;
-        if !status.extra.is_empty() {
-            crate::drift::note_unknown_fields("PingStatus", &status.extra);
-        }
-        Ok(status)
+    pub async fn ping(&self) -> Result<crate::PingStatus> {
+        self.call(Operation::GetPingStatus, |raw| raw.get_ping_status().send())
+            .await
+            .map(crate::PingStatus::from_raw)
     }
 
-    /// The generated client, with this client's authentication and retries
-    /// attached. Errors come back in the generated crate's own type.
+    /// **Unstable** (feature `unstable-raw`): the generated client, with this
+    /// client's authentication and retries attached, for operations this
+    /// crate does not wrap. It changes with every regeneration from KORE's
+    /// spec, in any release. Errors come back in the generated crate's own
+    /// type.
     ///
     /// The raw layer does not protect secrets: its `types::CreatedClient`
     /// holds `client_secret` as a plain `String` (with a derived `Debug`),
     /// and its decode errors print response bodies. Prefer
     /// [`Clients::create`](crate::Clients::create) for creating clients.
+    #[cfg(feature = "unstable-raw")]
     pub fn raw(&self) -> &kore_clients_gen::Client {
         &self.shared.raw
     }

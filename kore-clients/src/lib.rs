@@ -25,7 +25,7 @@
 //!     .create(NewClient::new("ci-bot").product(Product::SuperSim).locked(false))
 //!     .await?;
 //! // `created.client_secret()` is shown once by KORE; it never appears in Debug output.
-//! let again = kore.clients().get(created.client_id().unwrap_or_default()).await?;
+//! let again = kore.clients().get(created.client_id()).await?;
 //! # let _ = (all, again);
 //! # Ok(())
 //! # }
@@ -45,13 +45,25 @@
 //!   [`SecretString`]s and never appear in `Debug`, `Display`, errors or logs.
 //! - **Forward compatibility**: an answer KORE changed before this crate was
 //!   regenerated still decodes. An enum value it does not list is an
-//!   [`Open::Unknown`] that keeps KORE's text; a field it does not name is kept
+//!   `Unknown` ([`ClientType::Unknown`]) that keeps KORE's text; a field it does not name is kept
 //!   in `extra()` ([`Client::extra`], [`PageMeta::extra`], [`Error::extra`], …)
 //!   and serialized back. Only a field whose JSON *type* changed is an
 //!   [`Error::Decode`], which names it by its JSON pointer.
 //!
-//! The raw generated client stays reachable through [`Kore::raw`] for
-//! anything this crate does not wrap.
+//! # Stability
+//!
+//! This crate's public API is its own: no type of the generated crate
+//! (`kore-clients-gen`), progenitor or schemars appears in it, so
+//! regenerating from a new KORE spec only ever *adds* to it when KORE's change
+//! is additive. The enums are `#[non_exhaustive]` and keep unknown values
+//! ([`ClientType::Unknown`]); answers expose their fields through methods
+//! (a field KORE adds is a new method); request builders gain setters;
+//! [`Error`] and its variants are `#[non_exhaustive]`. `cargo xtask semver`
+//! checks every regeneration with cargo-semver-checks.
+//!
+//! The raw generated client stays reachable, outside that promise, with the
+//! feature `unstable-raw` (`kore_clients::raw`, `Kore::raw`): it changes
+//! with every regeneration.
 
 #![warn(missing_docs)]
 
@@ -71,13 +83,21 @@ macro_rules! setters {
     )*};
 }
 
+// `accessors` and `generated` are written by `cargo xtask merge`, formatted by
+// the generator (prettyplease); rustfmt leaves them as written so that
+// `merge --check` and `cargo fmt --check` agree.
+#[rustfmt::skip]
+mod accessors;
 pub mod auth;
 mod clients;
 mod config;
 mod drift;
 mod error;
+#[rustfmt::skip]
+mod generated;
 mod kore;
 mod models;
+mod open;
 mod paginate;
 mod retry;
 mod tls;
@@ -88,14 +108,13 @@ mod transport;
 pub use chrono;
 pub use clients::{Clients, CreateIfAbsent};
 pub use config::{DEFAULT_BASE_URL, DEFAULT_TOKEN_URL, KoreBuilder};
-pub use error::{
-    AuthError, AuthErrorKind, Error, Operation, Result, UndecodedCreate, check_command,
-};
+pub use error::{AuthError, AuthErrorKind, Error, Result, UndecodedCreate, check_command, testing};
+pub use generated::{ClientType, Operation, Product};
 pub use kore::Kore;
 pub use models::{
-    Client, ClientType, CreatedClient, Extra, NewClient, Open, Page, PageMeta, Product,
-    UnknownValue, parse_kore_date,
+    Client, CreatedClient, Extra, NewClient, Page, PageMeta, PingStatus, parse_kore_date,
 };
+pub use open::UnknownValue;
 pub use paginate::{DEFAULT_PAGE_SIZE, ListClients};
 /// The HTTP client crate this SDK uses (for [`KoreBuilder::http_client`]).
 pub use reqwest;
@@ -103,7 +122,20 @@ pub use retry::{RetryPolicy, parse_retry_after};
 pub use secrecy::{ExposeSecret, SecretString};
 pub use tls::{CertificateFailure, CertificateProblem};
 
-/// The generated client and its types, for what this crate does not wrap.
+/// The merged, corrected OpenAPI document this SDK was generated from, as
+/// JSON (e.g. to validate live answers against it).
+pub const SPEC: &str = kore_clients_gen::SPEC;
+
+/// The spec's `info.version`: the KORE Client API version this SDK speaks.
+pub const API_VERSION: &str = kore_clients_gen::API_VERSION;
+
+/// **Unstable**: the generated client and its types, for what this crate
+/// does not wrap (feature `unstable-raw`).
+///
+/// Outside this crate's stability promise: it is regenerated from KORE's
+/// spec and changes with every regeneration — a field KORE adds to an answer
+/// changes a struct, a value it adds changes an enum — so any release of
+/// `kore-clients`, a patch release included, may break code that uses it.
+/// Everything else in this crate only grows when the spec does.
+#[cfg(feature = "unstable-raw")]
 pub use kore_clients_gen as raw;
-pub use kore_clients_gen::types::PingStatus;
-pub use kore_clients_gen::{API_VERSION, SPEC};

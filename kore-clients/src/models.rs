@@ -1,10 +1,12 @@
 //! The API's data as users see it: clients, pages, new-client requests, created clients.
 //!
-//! Each model wraps the generated type, so every field KORE sent is kept
-//! ([`Client::raw`]) — fields the spec does not name in [`Client::extra`],
-//! enum values it does not list as [`Open::Unknown`] — and adds what the spec
-//! cannot say: integer page numbers, dates parsed from either of KORE's
-//! formats, and a secret that never prints.
+//! Each model keeps the generated type privately, so every field KORE sent is
+//! kept — fields the spec does not name in [`Client::extra`], enum values it
+//! does not list as [`ClientType::Unknown`] — and reads it through methods:
+//! the accessors of the spec's fields are generated with the spec
+//! (`generated.rs`), so a field KORE adds is a new method, never a changed
+//! struct. This file adds what the spec cannot say: integer page numbers,
+//! dates parsed from either of KORE's formats, and a secret that never prints.
 
 use std::fmt;
 
@@ -15,20 +17,22 @@ use serde::{Serialize, Serializer};
 use serde_json::{Map, Value};
 
 use crate::drift;
-
-pub use kore_clients_gen::types::{ClientType, Product};
-pub use kore_clients_gen::{Open, UnknownValue};
+use crate::generated::Product;
 
 /// Fields the spec does not name, as KORE sent them.
 pub type Extra = Map<String, Value>;
 
 /// Logs (once each, at DEBUG) what a decoded client holds that the spec does
 /// not know.
-fn note_client(schema: &'static str, extra: &Extra, client_type: Option<&Open<ClientType>>) {
+fn note_client(
+    schema: &'static str,
+    extra: &Extra,
+    client_type: Option<&kore_clients_gen::Open<types::ClientType>>,
+) {
     if !extra.is_empty() {
         drift::note_unknown_fields(schema, extra);
     }
-    if let Some(value) = client_type.and_then(Open::unknown) {
+    if let Some(value) = client_type.and_then(kore_clients_gen::Open::unknown) {
         drift::note_unknown_value("ClientType", value);
     }
 }
@@ -51,6 +55,10 @@ pub fn parse_kore_date(text: &str) -> Option<DateTime<Utc>> {
 }
 
 /// An API client of a KORE account, as `list` and `get` return it.
+///
+/// Its fields are methods: [`client_id`](Client::client_id),
+/// [`name`](Client::name), [`client_type`](Client::client_type), … — one per
+/// field of KORE's spec.
 #[derive(Debug, Clone)]
 pub struct Client(types::Client);
 
@@ -60,41 +68,14 @@ impl Client {
         Self(raw)
     }
 
-    /// The client's id (`apiclient_…`).
-    pub fn client_id(&self) -> Option<&str> {
-        self.0.client_id.as_deref()
-    }
-
-    /// The account it belongs to (`acct_…`).
-    pub fn account_id(&self) -> Option<&str> {
-        self.0.account_id.as_deref()
-    }
-
-    /// Its name.
-    pub fn name(&self) -> Option<&str> {
-        self.0.name.as_deref()
-    }
-
-    /// The owner's email address.
-    pub fn client_owner(&self) -> Option<&str> {
-        self.0.client_owner.as_deref()
-    }
-
-    /// `admin` or `standard` — or a type KORE added after this SDK was
-    /// built, kept as [`Open::Unknown`] with KORE's text.
-    pub fn client_type(&self) -> Option<&Open<ClientType>> {
-        self.0.client_type.as_ref()
+    pub(crate) fn generated(&self) -> &types::Client {
+        &self.0
     }
 
     /// The fields KORE sent that the spec does not name, with KORE's names
     /// and values (also in this client's [`Serialize`] output).
     pub fn extra(&self) -> &Extra {
         &self.0.extra
-    }
-
-    /// `Some(true)` locked, `Some(false)` unlocked, `None` never locked.
-    pub fn locked(&self) -> Option<bool> {
-        self.0.locked
     }
 
     /// When it was created, parsed from RFC 1123 or RFC 3339; `None` when
@@ -108,14 +89,11 @@ impl Client {
         self.0.date_created.as_deref()
     }
 
-    /// The generated type with every field KORE sent.
+    /// **Unstable** (feature `unstable-raw`): the generated type with every
+    /// field KORE sent. It changes with every regeneration.
+    #[cfg(feature = "unstable-raw")]
     pub fn raw(&self) -> &types::Client {
         &self.0
-    }
-
-    /// Unwraps into the generated type.
-    pub fn into_raw(self) -> types::Client {
-        self.0
     }
 }
 
@@ -126,24 +104,25 @@ impl Serialize for Client {
     }
 }
 
-/// Paging information of one page of clients, as integers.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-#[non_exhaustive]
+/// Paging information of one page of clients, with page numbers as integers.
+#[derive(Debug, Clone, Default, Serialize)]
 pub struct PageMeta {
-    /// Clients in this page.
-    pub count: Option<u64>,
-    /// This page's number (1-based).
-    pub page_number: Option<u64>,
-    /// The page size the server applied.
-    pub page_size: Option<u64>,
-    /// The previous page's URL, if there is one. Informational: the SDK never
-    /// sends credentials to URLs taken from a response.
-    pub previous_page_url: Option<String>,
-    /// The next page's URL, if there is one (same caveat).
-    pub next_page_url: Option<String>,
-    /// The fields of `meta` that the spec does not name, as KORE sent them.
+    count: Option<u64>,
+    page_number: Option<u64>,
+    page_size: Option<u64>,
+    previous_page_url: Option<String>,
+    next_page_url: Option<String>,
     #[serde(flatten)]
-    pub extra: Extra,
+    extra: Extra,
+    #[serde(skip)]
+    generated: types::ClientListMeta,
+}
+
+impl PartialEq for PageMeta {
+    /// Equal when every field KORE sent is.
+    fn eq(&self, other: &Self) -> bool {
+        serde_json::to_value(&self.generated).ok() == serde_json::to_value(&other.generated).ok()
+    }
 }
 
 /// KORE sends page numbers as JSON numbers (`type: number` in its spec);
@@ -154,41 +133,92 @@ fn whole(value: Option<f64>) -> Option<u64> {
         .map(|v| v as u64)
 }
 
+impl PageMeta {
+    fn from_raw(meta: types::ClientListMeta) -> Self {
+        if !meta.extra.is_empty() {
+            drift::note_unknown_fields("ClientList.meta", &meta.extra);
+        }
+        Self {
+            count: whole(meta.count),
+            page_number: whole(meta.page_number),
+            page_size: whole(meta.page_size),
+            previous_page_url: meta.previous_page_url.clone().filter(|u| !u.is_empty()),
+            next_page_url: meta.next_page_url.clone().filter(|u| !u.is_empty()),
+            extra: meta.extra.clone(),
+            generated: meta,
+        }
+    }
+
+    // The generated accessors of fields KORE adds to `meta` read it (none today).
+    #[allow(dead_code)]
+    pub(crate) fn generated(&self) -> &types::ClientListMeta {
+        &self.generated
+    }
+
+    /// Clients in this page, when KORE sent a whole number.
+    pub fn count(&self) -> Option<u64> {
+        self.count
+    }
+
+    /// This page's number (1-based), when KORE sent a whole number.
+    pub fn page_number(&self) -> Option<u64> {
+        self.page_number
+    }
+
+    /// The page size the server applied, when KORE sent a whole number.
+    pub fn page_size(&self) -> Option<u64> {
+        self.page_size
+    }
+
+    /// The previous page's URL, if there is one (`null` and `""` are none).
+    /// Informational: the SDK never sends credentials to URLs taken from a
+    /// response.
+    pub fn previous_page_url(&self) -> Option<&str> {
+        self.previous_page_url.as_deref()
+    }
+
+    /// The next page's URL, if there is one (same caveat).
+    pub fn next_page_url(&self) -> Option<&str> {
+        self.next_page_url.as_deref()
+    }
+
+    /// The fields of `meta` that the spec does not name, as KORE sent them.
+    pub fn extra(&self) -> &Extra {
+        &self.extra
+    }
+}
+
 /// One page of clients with its paging information.
 #[derive(Debug, Clone)]
 pub struct Page {
     clients: Vec<Client>,
     meta: PageMeta,
-    raw_meta: Option<types::ClientListMeta>,
-    extra: Extra,
+    /// Whether the answer had a `meta` object at all.
+    had_meta: bool,
+    /// The envelope, without `clients` and `meta` (taken out above).
+    generated: types::ClientList,
 }
 
 impl Page {
-    pub(crate) fn from_raw(raw: types::ClientList) -> Self {
-        let meta = raw.meta.as_ref();
+    pub(crate) fn from_raw(mut raw: types::ClientList) -> Self {
         if !raw.extra.is_empty() {
             drift::note_unknown_fields("ClientList", &raw.extra);
         }
-        if let Some(meta) = meta.filter(|m| !m.extra.is_empty()) {
-            drift::note_unknown_fields("ClientList.meta", &meta.extra);
-        }
         Self {
-            meta: PageMeta {
-                count: whole(meta.and_then(|m| m.count)),
-                page_number: whole(meta.and_then(|m| m.page_number)),
-                page_size: whole(meta.and_then(|m| m.page_size)),
-                previous_page_url: meta
-                    .and_then(|m| m.previous_page_url.clone())
-                    .filter(|u| !u.is_empty()),
-                next_page_url: meta
-                    .and_then(|m| m.next_page_url.clone())
-                    .filter(|u| !u.is_empty()),
-                extra: meta.map(|m| m.extra.clone()).unwrap_or_default(),
-            },
-            raw_meta: raw.meta,
-            extra: raw.extra,
-            clients: raw.clients.into_iter().map(Client::from_raw).collect(),
+            had_meta: raw.meta.is_some(),
+            meta: raw.meta.take().map(PageMeta::from_raw).unwrap_or_default(),
+            clients: std::mem::take(&mut raw.clients)
+                .into_iter()
+                .map(Client::from_raw)
+                .collect(),
+            generated: raw,
         }
+    }
+
+    // The generated accessors of fields KORE adds to the page read it (none today).
+    #[allow(dead_code)]
+    pub(crate) fn generated(&self) -> &types::ClientList {
+        &self.generated
     }
 
     /// The clients of this page.
@@ -206,20 +236,50 @@ impl Page {
         &self.meta
     }
 
-    /// The `meta` object exactly as decoded (numbers as KORE sent them).
-    pub fn raw_meta(&self) -> Option<&types::ClientListMeta> {
-        self.raw_meta.as_ref()
-    }
-
     /// The fields of the page's envelope (beside `clients` and `meta`) that
     /// the spec does not name, as KORE sent them.
     pub fn extra(&self) -> &Extra {
-        &self.extra
+        &self.generated.extra
+    }
+
+    /// Whether the answer had a `meta` object (else nothing says whether
+    /// more pages follow).
+    pub(crate) fn had_meta(&self) -> bool {
+        self.had_meta
     }
 
     /// Whether the server says there is a next page.
     pub fn has_next(&self) -> bool {
         self.meta.next_page_url.is_some()
+    }
+}
+
+/// The API gateway's answer to [`Kore::ping`](crate::Kore::ping).
+#[derive(Debug, Clone)]
+pub struct PingStatus(types::PingStatus);
+
+impl PingStatus {
+    pub(crate) fn from_raw(raw: types::PingStatus) -> Self {
+        if !raw.extra.is_empty() {
+            drift::note_unknown_fields("PingStatus", &raw.extra);
+        }
+        Self(raw)
+    }
+
+    pub(crate) fn generated(&self) -> &types::PingStatus {
+        &self.0
+    }
+
+    /// The fields KORE sent that the spec does not name, as KORE sent them.
+    pub fn extra(&self) -> &Extra {
+        &self.0.extra
+    }
+}
+
+impl Serialize for PingStatus {
+    /// Serializes with KORE's field names, as the API sent them.
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.0.serialize(serializer)
     }
 }
 
@@ -233,88 +293,86 @@ impl Page {
 ///     .locked(false);
 /// # let _ = request;
 /// ```
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct NewClient {
-    name: String,
-    locked: bool,
-    products: Vec<Open<Product>>,
-    account_id: Option<String>,
+    pub(crate) body: types::CreateClient,
 }
 
 impl NewClient {
     /// A new, unlocked client named `name`, with no product scopes yet.
     pub fn new(name: impl Into<String>) -> Self {
         Self {
-            name: name.into(),
-            locked: false,
-            products: Vec::new(),
-            account_id: None,
+            body: types::CreateClient {
+                account_id: None,
+                locked: false,
+                name: name.into(),
+                scopes: types::CreateClientScopes {
+                    products: Vec::new(),
+                },
+            },
         }
     }
 
     /// The name it will be created with.
     pub fn name(&self) -> &str {
-        &self.name
+        &self.body.name
     }
 
     /// Grants access to `product` (repeat for several).
     ///
     /// A product KORE added after this SDK was built can be sent as
-    /// [`Open::parse`]`("KORE's name")` — the one way to send a value the SDK
-    /// does not list; nothing checks it before KORE does.
+    /// [`Product::parse`]`("KORE's name")` — the one way to send a value the
+    /// SDK does not list; nothing checks it before KORE does.
     ///
     /// ```
-    /// use kore_clients::{NewClient, Open, Product};
+    /// use kore_clients::{NewClient, Product};
     ///
     /// let request = NewClient::new("ci-bot")
     ///     .product(Product::SuperSim)
-    ///     .product(Open::parse("IoTConnect"));
+    ///     .product(Product::parse("IoTConnect"));
     /// # let _ = request;
     /// ```
-    pub fn product(mut self, product: impl Into<Open<Product>>) -> Self {
-        let product = product.into();
-        if !self.products.contains(&product) {
-            self.products.push(product);
+    pub fn product(mut self, product: Product) -> Self {
+        let product = product.to_generated();
+        if !self.body.scopes.products.contains(&product) {
+            self.body.scopes.products.push(product);
         }
         self
     }
 
-    setters! {
-        /// Whether the client starts out locked (default `false`).
-        locked(locked: bool) => locked = locked;
-
-        /// The account to create it in; KORE defaults to the caller's account.
-        account_id(account_id: impl Into<String>) => account_id = Some(account_id.into());
+    /// The products it will be granted, in the order given.
+    pub fn products(&self) -> Vec<Product> {
+        self.body
+            .scopes
+            .products
+            .iter()
+            .map(Product::from_generated)
+            .collect()
     }
 
     /// Checks the request and builds the API body.
     pub(crate) fn to_body(&self) -> Result<types::CreateClient, String> {
-        if self.name.trim().is_empty() {
+        if self.body.name.trim().is_empty() {
             return Err("the client name must not be empty".into());
         }
-        if let Some(account) = &self.account_id
+        if let Some(account) = &self.body.account_id
             && account.trim().is_empty()
         {
             return Err("account_id, when given, must not be empty".into());
         }
         if let Some(blank) = self
+            .body
+            .scopes
             .products
             .iter()
-            .filter_map(Open::unknown)
+            .filter_map(kore_clients_gen::Open::unknown)
             .find(|p| p.trim().is_empty() || p.trim() != *p)
         {
             return Err(format!(
                 "the product {blank:?} is empty or has surrounding spaces: give KORE's exact name"
             ));
         }
-        Ok(types::CreateClient {
-            account_id: self.account_id.clone(),
-            locked: self.locked,
-            name: self.name.clone(),
-            scopes: types::CreateClientScopes {
-                products: self.products.clone(),
-            },
-        })
+        Ok(self.body.clone())
     }
 }
 
@@ -324,59 +382,55 @@ impl NewClient {
 /// `Debug` redacts it, and serializing a `CreatedClient` leaves it out.
 #[derive(Clone)]
 pub struct CreatedClient {
-    raw: types::CreatedClient,
+    generated: types::CreatedClient,
+    client_id: String,
     client_secret: SecretString,
+}
+
+/// What a create answer lacks for a [`CreatedClient`].
+pub(crate) struct NotCreated {
+    /// The missing field and why it matters.
+    pub(crate) reason: &'static str,
 }
 
 impl CreatedClient {
     /// Takes the secret out of the generated type so that no plain `String`
-    /// copy of it stays reachable. Without a (non-empty) secret, the error
-    /// is the new client's id, if KORE sent one.
-    pub(crate) fn from_raw(mut raw: types::CreatedClient) -> Result<Self, Option<String>> {
+    /// copy of it stays reachable. Without a (non-empty) secret or id, the
+    /// answer is no usable created client: the caller keeps it whole.
+    pub(crate) fn from_raw(mut raw: types::CreatedClient) -> Result<Self, NotCreated> {
         note_client("CreatedClient", &raw.extra, raw.client_type.as_ref());
-        match raw.client_secret.take().filter(|s| !s.is_empty()) {
-            Some(secret) => Ok(Self {
-                raw,
-                client_secret: SecretString::from(secret),
+        let Some(secret) = raw.client_secret.take().filter(|s| !s.is_empty()) else {
+            return Err(NotCreated {
+                reason: "it has no `client_secret` where the spec puts it",
+            });
+        };
+        let secret = SecretString::from(secret);
+        match raw.client_id.clone().filter(|id| !id.trim().is_empty()) {
+            Some(client_id) => Ok(Self {
+                generated: raw,
+                client_id,
+                client_secret: secret,
             }),
-            None => Err(raw.client_id),
+            None => Err(NotCreated {
+                reason: "it has no `client_id`, which every later call about the client needs",
+            }),
         }
     }
 
-    /// The new client's id.
-    pub fn client_id(&self) -> Option<&str> {
-        self.raw.client_id.as_deref()
+    pub(crate) fn generated(&self) -> &types::CreatedClient {
+        &self.generated
+    }
+
+    /// The new client's id (`apiclient_…`): what [`Clients::get`](crate::Clients::get)
+    /// takes. A create answer without one is an
+    /// [`Error::CreatedButUndecodable`](crate::Error::CreatedButUndecodable).
+    pub fn client_id(&self) -> &str {
+        &self.client_id
     }
 
     /// The one-time secret. Store it now: KORE will not show it again.
     pub fn client_secret(&self) -> &SecretString {
         &self.client_secret
-    }
-
-    /// KORE's status message.
-    pub fn message(&self) -> Option<&str> {
-        self.raw.message.as_deref()
-    }
-
-    /// The account it was created in.
-    pub fn account_id(&self) -> Option<&str> {
-        self.raw.account_id.as_deref()
-    }
-
-    /// Its name.
-    pub fn name(&self) -> Option<&str> {
-        self.raw.name.as_deref()
-    }
-
-    /// The owner's email address.
-    pub fn client_owner(&self) -> Option<&str> {
-        self.raw.client_owner.as_deref()
-    }
-
-    /// Its type (KORE documents `standard`; another value is kept as
-    /// [`Open::Unknown`]).
-    pub fn client_type(&self) -> Option<&Open<ClientType>> {
-        self.raw.client_type.as_ref()
     }
 
     /// The fields KORE sent that the spec does not name, as KORE sent them.
@@ -387,43 +441,37 @@ impl CreatedClient {
     /// depth, every field whose name suggests a credential (`…secret…`,
     /// `…token…`, `…password…`, `…private…`, `…key`, …). They are all here.
     pub fn extra(&self) -> &Extra {
-        &self.raw.extra
-    }
-
-    /// Whether it is locked.
-    pub fn locked(&self) -> Option<bool> {
-        self.raw.locked
+        &self.generated.extra
     }
 
     /// When it was created, parsed from RFC 1123 or RFC 3339.
     pub fn date_created(&self) -> Option<DateTime<Utc>> {
-        self.raw.date_created.as_deref().and_then(parse_kore_date)
+        self.generated
+            .date_created
+            .as_deref()
+            .and_then(parse_kore_date)
     }
 
     /// `date_created` exactly as KORE sent it.
     pub fn date_created_raw(&self) -> Option<&str> {
-        self.raw.date_created.as_deref()
-    }
-
-    /// Every field KORE sent except the secret.
-    pub fn raw_without_secret(&self) -> &types::CreatedClient {
-        &self.raw
+        self.generated.date_created.as_deref()
     }
 }
 
 impl fmt::Debug for CreatedClient {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let raw = &self.generated;
         f.debug_struct("CreatedClient")
-            .field("client_id", &self.raw.client_id)
+            .field("client_id", &self.client_id)
             .field("client_secret", &"[redacted]")
-            .field("name", &self.raw.name)
-            .field("account_id", &self.raw.account_id)
-            .field("client_type", &self.raw.client_type)
-            .field("client_owner", &self.raw.client_owner)
-            .field("locked", &self.raw.locked)
-            .field("date_created", &self.raw.date_created)
-            .field("message", &self.raw.message)
-            .field("extra_fields", &ExtraNames(&self.raw.extra))
+            .field("name", &raw.name)
+            .field("account_id", &raw.account_id)
+            .field("client_type", &self.client_type())
+            .field("client_owner", &raw.client_owner)
+            .field("locked", &raw.locked)
+            .field("date_created", &raw.date_created)
+            .field("message", &raw.message)
+            .field("extra_fields", &ExtraNames(&raw.extra))
             .finish()
     }
 }
@@ -492,17 +540,17 @@ impl Serialize for CreatedClient {
     /// [`CreatedClient::client_secret`].
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         if self
-            .raw
+            .generated
             .extra
             .iter()
             .any(|(name, value)| may_be_credential(name) || holds_credential(value))
         {
-            let mut shown = self.raw.clone();
+            let mut shown = self.generated.clone();
             shown.extra.retain(|name, _| !may_be_credential(name));
             shown.extra.values_mut().for_each(without_credentials);
             shown.serialize(serializer)
         } else {
-            self.raw.serialize(serializer)
+            self.generated.serialize(serializer)
         }
     }
 }

@@ -31,7 +31,8 @@ use tracing::Instrument as _;
 
 use crate::Kore;
 use crate::error::{Error, Operation, Result};
-use crate::models::{Client, ClientType, Open, Page};
+use crate::generated::ListClientParams;
+use crate::models::{Client, Page};
 
 /// Default page size of [`ListClients`].
 pub const DEFAULT_PAGE_SIZE: u32 = 100;
@@ -63,7 +64,9 @@ pub struct ListClients {
     kore: Kore,
     pub(crate) page_size: u32,
     pub(crate) page_number: u32,
-    pub(crate) client_type: Option<Open<ClientType>>,
+    /// The query parameters other than the page's (generated with the spec:
+    /// `client_type`, and any KORE adds).
+    pub(crate) params: ListClientParams,
     pub(crate) limit: Option<usize>,
     pub(crate) concurrency: usize,
 }
@@ -74,7 +77,7 @@ impl ListClients {
             kore,
             page_size: DEFAULT_PAGE_SIZE,
             page_number: 1,
-            client_type: None,
+            params: ListClientParams::default(),
             limit: None,
             concurrency: 1,
         }
@@ -88,12 +91,6 @@ impl ListClients {
         /// [`stream`](Self::stream) starts (default 1; must be at least 1).
         page_number(page_number: u32) => page_number = page_number;
 
-        /// Only clients of this type. A type KORE added after this SDK was
-        /// built can be given as [`Open::parse`]`("service")`; KORE's answer, not
-        /// the SDK, then decides whether it exists.
-        client_type(client_type: impl Into<Open<ClientType>>)
-            => client_type = Some(client_type.into());
-
         /// [`stream`](Self::stream) stops after `n` clients, fetching no page
         /// beyond the one that holds the `n`th.
         limit(n: usize) => limit = Some(n);
@@ -106,7 +103,8 @@ impl ListClients {
     /// Checks page size, number and an unlisted type before any request.
     pub(crate) fn validate(&self) -> Result<()> {
         let invalid = |message: String| Err(Error::invalid_input(Operation::ListClient, message));
-        if let Some(text) = self.client_type.as_ref().and_then(Open::unknown)
+        if let Some(crate::ClientType::Unknown(text)) = &self.params.client_type
+            && let text = text.as_str()
             && (text.is_empty() || text.trim() != text)
         {
             return invalid(format!(
@@ -135,13 +133,7 @@ impl ListClients {
     /// Fetches one page: `page_number` (default 1) of `page_size` clients.
     pub async fn send(self) -> Result<Page> {
         self.validate()?;
-        fetch_page(
-            &self.kore,
-            self.page_size,
-            self.page_number,
-            self.client_type,
-        )
-        .await
+        fetch_page(&self.kore, self.page_size, self.page_number, &self.params).await
     }
 
     /// Every client from `page_number` on, fetched lazily page by page as
@@ -159,7 +151,7 @@ impl ListClients {
         }
         let walk = Walk {
             kore: self.kore.clone(),
-            client_type: self.client_type,
+            params: self.params,
             concurrency: self.concurrency,
             next_number: self.page_number,
             in_flight: VecDeque::new(),
@@ -179,18 +171,17 @@ pub(crate) async fn fetch_page(
     kore: &Kore,
     page_size: u32,
     page_number: u32,
-    client_type: Option<Open<ClientType>>,
+    params: &ListClientParams,
 ) -> Result<Page> {
     let raw = kore
         .call(Operation::ListClient, |raw| {
-            let mut request = raw
-                .list_client()
-                .page_size(page_size)
-                .page_number(page_number);
-            if let Some(client_type) = &client_type {
-                request = request.client_type(client_type.clone());
-            }
-            request.send()
+            params
+                .apply(
+                    raw.list_client()
+                        .page_size(page_size)
+                        .page_number(page_number),
+                )
+                .send()
         })
         .await?;
     Ok(Page::from_raw(raw))
@@ -200,7 +191,7 @@ pub(crate) async fn fetch_page(
 /// accepted but not yet yielded.
 struct Walk {
     kore: Kore,
-    client_type: Option<Open<ClientType>>,
+    params: ListClientParams,
     concurrency: usize,
     next_number: u32,
     in_flight: VecDeque<(u32, Prefetch)>,
@@ -233,13 +224,8 @@ impl Walk {
                     return None;
                 }
                 let number = self.take_number();
-                let page = fetch_page(
-                    &self.kore,
-                    self.walker.page_size,
-                    number,
-                    self.client_type.clone(),
-                )
-                .await;
+                let page =
+                    fetch_page(&self.kore, self.walker.page_size, number, &self.params).await;
                 (number, page)
             } else {
                 self.top_up();
@@ -264,13 +250,13 @@ impl Walk {
                 break;
             }
             let number = self.take_number();
-            let (kore, size, client_type) = (
+            let (kore, size, params) = (
                 self.kore.clone(),
                 self.walker.page_size,
-                self.client_type.clone(),
+                self.params.clone(),
             );
             let task = tokio::spawn(
-                async move { fetch_page(&kore, size, number, client_type).await }.in_current_span(),
+                async move { fetch_page(&kore, size, number, &params).await }.in_current_span(),
             );
             self.in_flight.push_back((number, Prefetch(task)));
         }
@@ -338,7 +324,7 @@ impl Walker {
                 return vec![Err(error)];
             }
         };
-        if let Some(reported) = page.meta().page_number
+        if let Some(reported) = page.meta().page_number()
             && reported != u64::from(number)
         {
             return self.fail(format!(
@@ -367,16 +353,16 @@ impl Walker {
         // A server that caps the page size says so in `meta.page_size`;
         // later pages are asked for at that size, and a `limit` is counted
         // in pages of it. A size of 0 or above the current one is not a cap.
-        if let Some(applied) = page.meta().page_size.and_then(|s| u32::try_from(s).ok())
+        if let Some(applied) = page.meta().page_size().and_then(|s| u32::try_from(s).ok())
             && applied > 0
         {
             self.page_size = self.page_size.min(applied);
         }
         // With `meta`, its next-page URL decides; without, only a short
         // page says the end has come.
-        let more = match page.raw_meta() {
-            Some(_) => page.has_next(),
-            None => page.clients().len() >= self.page_size as usize,
+        let more = match page.had_meta() {
+            true => page.has_next(),
+            false => page.clients().len() >= self.page_size as usize,
         };
         let mut clients = page.into_clients();
         if let Some(remaining) = self.remaining.as_mut() {

@@ -755,19 +755,32 @@ fn api_error(
     retry_after: Option<Duration>,
     scrub: impl Fn(&str) -> String,
 ) -> Error {
-    let mut extra = body.extra;
-    if !extra.is_empty() {
-        crate::drift::note_unknown_fields("Error", &extra);
-        extra
-            .values_mut()
-            .for_each(|value| scrub_strings(value, &scrub));
+    if !body.extra.is_empty() {
+        crate::drift::note_unknown_fields("Error", &body.extra);
     }
+    let (code, message, info) = (
+        body.code.map(i64::from),
+        body.message.as_deref().map(&scrub),
+        body.info.as_deref().map(&scrub),
+    );
+    // Every field `Error::Api` does not name is kept in `extra`: the ones the
+    // spec does not know and the ones it learns in a later regeneration.
+    let mut extra = match serde_json::to_value(&body) {
+        Ok(serde_json::Value::Object(fields)) => fields,
+        _ => body.extra,
+    };
+    for named in ["code", "message", "info", "status"] {
+        extra.remove(named);
+    }
+    extra
+        .values_mut()
+        .for_each(|value| scrub_strings(value, &scrub));
     Error::Api {
         operation,
         status,
-        code: body.code.map(i64::from),
-        message: body.message.map(|m| scrub(&m)),
-        info: body.info.map(|i| scrub(&i)),
+        code,
+        message,
+        info,
         extra,
         retry_after,
     }

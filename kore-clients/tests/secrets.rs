@@ -117,9 +117,10 @@ async fn no_secret_appears_in_debug_display_errors_or_trace_logs() {
         format!("{missing} {missing:?}"),
         format!("{undecodable} {undecodable:?}"),
         format!("{rejected} {rejected:?}"),
-        format!("{:?}", kore.raw()),
         format!("{wrong:?}"),
     ];
+    #[cfg(feature = "unstable-raw")]
+    let rendered = [rendered.as_slice(), &[format!("{:?}", kore.raw())]].concat();
     for text in &rendered {
         assert_hidden(text, &secrets);
     }

@@ -47,7 +47,7 @@ async fn token_list_create_and_get_work_over_https_with_a_private_ca() {
         .await
         .unwrap();
     assert!(!created.client_secret().expose_secret().is_empty());
-    let id = created.client_id().expect("KORE names the new client");
+    let id = created.client_id();
     let fetched = kore.clients().get(id).await.unwrap();
     assert_eq!(fetched.name(), Some("tls-bot"));
     assert_eq!(mock.token_grants(), 1);

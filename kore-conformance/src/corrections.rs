@@ -67,9 +67,11 @@ fn text(value: &Value, key: &str) -> String {
 
 impl RecordedCorrection {
     /// The spec as it would be without this correction: its operations
-    /// undone, last first. Later corrections stay applied. Fails when an
-    /// operation cannot be undone (an append to an array, a path that a
-    /// later correction moved away).
+    /// undone, last first. Later corrections stay applied; where one refers
+    /// by `$ref` to something this correction created, the reference is
+    /// replaced by the value it named. Fails when an operation cannot be
+    /// undone (an append to an array, a path that a later correction moved
+    /// away).
     pub fn undo(&self, spec: &Spec) -> Result<Spec, SpecError> {
         let mut inverse = Vec::new();
         for operation in self.operations.iter().rev() {
@@ -115,7 +117,54 @@ impl RecordedCorrection {
                 self.id
             ))
         })?;
+        // A later correction may refer to what this one created (the
+        // component `client-type-schema` extracts is where
+        // `created-client-type-widened` points). Undone alone, this
+        // correction must not leave that `$ref` dangling: the reference gets
+        // the value it named, so the later correction keeps its meaning.
+        for created in self.created() {
+            if doc.pointer(&created).is_none()
+                && let Some(value) = spec.document().pointer(&created)
+            {
+                inline_refs(&mut doc, &format!("#{created}"), value);
+            }
+        }
         Ok(Spec::from_value(doc))
+    }
+
+    /// The paths this correction's `add`, `copy` and `move` operations wrote.
+    fn created(&self) -> Vec<String> {
+        self.operations
+            .iter()
+            .filter(|op| {
+                matches!(
+                    op.get("op").and_then(Value::as_str),
+                    Some("add" | "copy" | "move")
+                )
+            })
+            .map(|op| text(op, "path"))
+            .collect()
+    }
+}
+
+/// Replaces every `{"$ref": reference}` in `doc` by `value`.
+fn inline_refs(doc: &mut Value, reference: &str, value: &Value) {
+    match doc {
+        Value::Object(map) => {
+            if map.get("$ref").and_then(Value::as_str) == Some(reference) {
+                *doc = value.clone();
+                return;
+            }
+            for child in map.values_mut() {
+                inline_refs(child, reference, value);
+            }
+        }
+        Value::Array(items) => {
+            for item in items {
+                inline_refs(item, reference, value);
+            }
+        }
+        _ => {}
     }
 }
 
@@ -617,8 +666,8 @@ mod tests {
             ("name-created-client", vec![]),
             ("name-ping-status", vec![]),
             ("created-date-not-date-time", vec!["createClient 201"]),
-            ("created-client-type-widened", vec!["createClient 201"]),
             ("client-type-schema", vec![]),
+            ("created-client-type-widened", vec!["createClient 201"]),
             ("product-schema", vec![]),
             ("page-urls-nullable", vec!["listClient 200"]),
             ("locked-nullable", vec!["listClient 200", "getClient 200"]),
@@ -647,6 +696,29 @@ mod tests {
             spec.document()["components"]["schemas"]["CreatedClient"]["properties"]["date_created"]
                 .get("format")
                 .is_none()
+        );
+    }
+
+    #[test]
+    fn undoing_an_extraction_inlines_what_later_corrections_refer_to() {
+        let spec = Spec::merged();
+        let extraction = recorded(&spec)
+            .into_iter()
+            .find(|c| c.id == "client-type-schema")
+            .unwrap();
+        let without = extraction.undo(&spec).unwrap();
+        let schemas = &without.document()["components"]["schemas"];
+        assert!(schemas.get("ClientType").is_none());
+        // KORE's inline copy is back...
+        assert_eq!(
+            schemas["Client"]["properties"]["client_type"]["enum"],
+            json!(["admin", "standard"])
+        );
+        // ...and `created-client-type-widened`, still applied, keeps every
+        // client type, now inline.
+        assert_eq!(
+            schemas["CreatedClient"]["properties"]["client_type"],
+            spec.document()["components"]["schemas"]["ClientType"]
         );
     }
 

@@ -94,3 +94,40 @@ fn no_published_crate_names_the_placeholder_repository() {
         );
     }
 }
+
+#[test]
+fn kore_clients_gen_ships_its_digest_and_runs_exactly_its_own_generator_release() {
+    // generated.sha256 is the digest of what this release of
+    // kore-clients-codegen generates: a later release of it (other pins)
+    // resolved by a `^` requirement would stop every user's build.
+    let root = std::fs::read_to_string(workspace().join("Cargo.toml")).unwrap();
+    let version = root
+        .lines()
+        .skip_while(|l| l.trim() != "[workspace.package]")
+        .find_map(|l| l.strip_prefix("version = "))
+        .expect("[workspace.package] has a version");
+    let requirement = root
+        .lines()
+        .find(|l| l.starts_with("kore-clients-codegen = "))
+        .expect("a workspace dependency on kore-clients-codegen");
+    assert!(
+        requirement.contains(&format!("version = \"={}", version.trim_matches('"'))),
+        "kore-clients-gen must depend on kore-clients-codegen {version} exactly: {requirement}"
+    );
+    let manifest =
+        std::fs::read_to_string(workspace().join("kore-clients-gen/Cargo.toml")).unwrap();
+    let build_dependencies = manifest
+        .split("[build-dependencies]")
+        .nth(1)
+        .and_then(|rest| rest.split("\n[").next())
+        .expect("kore-clients-gen has build-dependencies");
+    assert!(
+        build_dependencies.contains("kore-clients-codegen.workspace = true"),
+        "{build_dependencies}"
+    );
+    let include = manifest
+        .lines()
+        .find(|l| l.starts_with("include"))
+        .expect("kore-clients-gen lists what it packages");
+    assert!(include.contains("\"generated.sha256\""), "{include}");
+}

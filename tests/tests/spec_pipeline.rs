@@ -40,6 +40,32 @@ fn generated_client_snapshot() {
 }
 
 #[test]
+fn the_committed_digest_is_that_of_the_snapshotted_code() {
+    // kore-clients-gen's build checks what it generates against
+    // kore-clients-gen/generated.sha256 (it fails, and this test with it,
+    // while the record is stale). This states what the record is: the
+    // digest of exactly the text the snapshot above reviews, and the file
+    // the build writes is that text.
+    let spec = compiled_spec();
+    let snapshotted = codegen::generate(&spec).unwrap();
+    let files = codegen::generate_files(&spec).unwrap();
+    let client = files.iter().find(|f| f.name == "kore_clients.rs").unwrap();
+    assert_eq!(client.text, snapshotted);
+    let record =
+        std::fs::read_to_string(workspace().join("kore-clients-gen/generated.sha256")).unwrap();
+    let record = codegen::tested::Record::parse(&record).unwrap();
+    assert_eq!(
+        record.digests(),
+        [(
+            "kore_clients.rs".to_owned(),
+            codegen::tested::sha256_hex(&snapshotted)
+        )],
+        "kore-clients-gen/generated.sha256 is not the digest of the snapshotted code: run \
+         `cargo xtask merge`, review the snapshot, and commit both"
+    );
+}
+
+#[test]
 fn committed_spec_copies_are_fresh() {
     let report = xtask::check(&xtask::Layout::at(workspace())).unwrap();
     for (path, state) in report {
@@ -185,17 +211,36 @@ fn snapshot_test_fails_when_a_fragment_changes() {
     list_doc["components"]["schemas"]["Client"] = doc["components"]["schemas"]["Client"].clone();
     std::fs::write(&list, serde_json::to_string_pretty(&list_doc).unwrap()).unwrap();
 
-    // `merge --check` now reports the committed spec as stale...
-    std::fs::copy(
-        workspace().join("kore-clients-gen/kore-clients.json"),
-        root.join("kore-clients-gen/kore-clients.json"),
-    )
-    .unwrap();
+    // `merge --check` now reports the committed spec, the digest of the code
+    // generated from it and the wrapper's accessors as stale...
+    for file in [
+        "kore-clients-gen/kore-clients.json",
+        "kore-clients-gen/generated.sha256",
+        "Cargo.lock",
+        "kore-clients/src/generated.rs",
+        "kore-clients/src/accessors.rs",
+    ] {
+        std::fs::create_dir_all(root.join(file).parent().unwrap()).unwrap();
+        std::fs::copy(workspace().join(file), root.join(file)).unwrap();
+    }
     let report = xtask::check(&layout).unwrap();
-    assert!(
-        report
-            .iter()
-            .all(|(_, state)| *state == xtask::Freshness::Stale),
+    let stale: Vec<_> = report
+        .iter()
+        .filter(|(_, state)| *state == xtask::Freshness::Stale)
+        .map(|(path, _)| path.strip_prefix(root).unwrap().to_owned())
+        .collect();
+    // The merged spec's two copies, the wrapper's accessors (a new method
+    // for the new field; its enums and operations are unchanged) and the
+    // digest of the generated code.
+    assert_eq!(
+        stale,
+        [
+            "openapi/kore-clients.json",
+            "kore-clients-gen/kore-clients.json",
+            "kore-clients/src/accessors.rs",
+            "kore-clients-gen/generated.sha256",
+        ]
+        .map(std::path::PathBuf::from),
         "{report:?}"
     );
 
@@ -234,7 +279,7 @@ fn copy_tree(from: &Path, to: &Path) {
 
 #[test]
 fn the_operation_table_is_the_spec_s_operations_with_their_generated_methods() {
-    use kore_clients_gen::Operation;
+    use kore_clients::Operation;
     let spec = spec_json();
     let source = codegen::generate(&compiled_spec()).unwrap();
     let mut in_spec = Vec::new();

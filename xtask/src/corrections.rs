@@ -17,6 +17,11 @@
 //! merge fails, names the correction, its reason and every operation that
 //! belongs to it: all of them are deleted together.
 //!
+//! A correction that extracts a schema KORE writes inline several times into
+//! one component must not paper over copies that disagree: the sharing rule
+//! ([`Corrections::apply_recorded`]) refuses a `$ref` to a component the same
+//! correction created in place of a schema that differs from it.
+//!
 //! The merged spec records what was applied (see [`Corrections::provenance`])
 //! as its `x-kore-corrections` extension, so tools that only hold the merged
 //! spec — `kore doctor` — can tell which correction a live response still
@@ -124,6 +129,31 @@ impl Corrections {
         &self.entries
     }
 
+    /// The id of every correction, once each, in file order.
+    pub fn ids(&self) -> Vec<&str> {
+        let mut ids: Vec<&str> = Vec::new();
+        for correction in &self.entries {
+            if !ids.contains(&correction.id.as_str()) {
+                ids.push(&correction.id);
+            }
+        }
+        ids
+    }
+
+    /// Only the corrections whose id `keep` accepts (each operation keeps
+    /// its position in the file, so messages still point into it).
+    pub fn retain(&self, keep: impl Fn(&str) -> bool) -> Self {
+        Self {
+            file: self.file.clone(),
+            entries: self
+                .entries
+                .iter()
+                .filter(|c| keep(&c.id))
+                .cloned()
+                .collect(),
+        }
+    }
+
     /// The operations of correction `id`.
     pub fn operations_of<'a>(&'a self, id: &'a str) -> impl Iterator<Item = &'a Correction> + 'a {
         self.entries.iter().filter(move |c| c.id == id)
@@ -146,9 +176,14 @@ impl Corrections {
 
     /// Applies every correction in order to `doc`, recording what each
     /// `remove` and `replace` took away (for [`Self::provenance`]).
+    ///
+    /// After the last operation of each correction, checks the sharing rule
+    /// ([`Self::check_sharing`]): a copy of a schema that the correction
+    /// replaces by a `$ref` to a component it created must agree with that
+    /// component.
     pub fn apply_recorded(&self, mut doc: Value) -> Result<(Value, Vec<Applied>)> {
         let mut applied = Vec::with_capacity(self.entries.len());
-        for correction in &self.entries {
+        for (position, correction) in self.entries.iter().enumerate() {
             let before = match &correction.operation {
                 PatchOperation::Remove(op) => doc.pointer(op.path.as_str()).cloned(),
                 PatchOperation::Replace(op) => doc.pointer(op.path.as_str()).cloned(),
@@ -159,8 +194,119 @@ impl Corrections {
                 index: correction.index,
                 before,
             });
+            let last_of_its_correction = self
+                .entries
+                .get(position + 1)
+                .is_none_or(|next| next.id != correction.id);
+            if last_of_its_correction {
+                self.check_sharing(&doc, &correction.id, &applied)?;
+            }
         }
         Ok((doc, applied))
+    }
+
+    /// The sharing rule. A correction that extracts a schema KORE writes
+    /// inline several times creates the component (`copy`/`move` of one
+    /// copy, or `add`) and replaces the other copies by a `$ref` to it. Each
+    /// `replace` whose value is a `$ref` to a component the same correction
+    /// created must take away a schema that agrees with that component:
+    /// equal once annotations (`description`, `example`, `title`, ...) are
+    /// left out. So a value KORE adds to every copy reaches the component
+    /// with no edit of the corrections, and a value it adds to only some
+    /// copies stops the merge instead of being kept or lost silently.
+    ///
+    /// A `$ref` to a component that another correction created is a
+    /// deliberate change of its own (`created-client-type-widened`) and is
+    /// not checked here; its `test` guards say what it expects.
+    fn check_sharing(&self, doc: &Value, id: &str, applied: &[Applied]) -> Result<()> {
+        let operations: Vec<&Correction> = self.operations_of(id).collect();
+        let created: Vec<&str> = operations
+            .iter()
+            .filter_map(|c| match &c.operation {
+                PatchOperation::Add(op) => Some(op.path.as_str()),
+                PatchOperation::Copy(op) => Some(op.path.as_str()),
+                PatchOperation::Move(op) => Some(op.path.as_str()),
+                _ => None,
+            })
+            .filter(|path| is_component(path))
+            .collect();
+        for correction in &operations {
+            let PatchOperation::Replace(op) = &correction.operation else {
+                continue;
+            };
+            let Some(target) = op
+                .value
+                .get("$ref")
+                .and_then(Value::as_str)
+                .and_then(|r| r.strip_prefix('#'))
+                .filter(|target| created.contains(target))
+            else {
+                continue;
+            };
+            let (Some(component), Some(replaced)) = (
+                doc.pointer(target),
+                applied
+                    .iter()
+                    .find(|a| a.index == correction.index)
+                    .and_then(|a| a.before.as_ref()),
+            ) else {
+                continue;
+            };
+            let differences = schema_differences(component, replaced);
+            if differences.is_empty() {
+                continue;
+            }
+            let replaced_at = op.path.as_str();
+            let shown = differences
+                .iter()
+                .map(|(at, mine, theirs)| {
+                    let what = match at.strip_prefix('/') {
+                        Some(keyword) => format!("`{keyword}`"),
+                        None => "the schema".to_owned(),
+                    };
+                    let in_component = format!("{target}{at}");
+                    let mine_at = match origin(&operations, &in_component) {
+                        Some(from) => format!("{from} (copied to {in_component})"),
+                        None => format!("{in_component} (written by this correction)"),
+                    };
+                    format!(
+                        "    {what}: {} at {mine_at}, but {} at {replaced_at}{at}",
+                        shown_value(mine.as_ref()),
+                        shown_value(theirs.as_ref()),
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join("\n");
+            let (listed, _) = self.listing(id);
+            return Err(err(format!(
+                "{file}: correction `{id}` would share one schema between copies that KORE's \
+                 fragments define differently: operation #{index} (replace {replaced_at}) puts a \
+                 `$ref` to {target}, a component this correction made, in place of a schema \
+                 that differs from it:\n{shown}\n  reason it exists: {reason}\n  its \
+                 operations (every entry with \"correction\": \"{id}\"):\n{listed}\n  KORE \
+                 changed some copies of this schema and not the others. One shared component \
+                 would silently change what the other copies accept, so the merge picks no side. \
+                 Read KORE's docs page to decide which copy is right; then either fix the wrong \
+                 copy with a correction of its own placed before `{id}`, or stop sharing that \
+                 copy (delete this `replace` and its `test` guards), and run `cargo xtask merge` \
+                 again.",
+                file = self.file,
+                index = correction.index,
+                reason = self.reason_of(id),
+            )));
+        }
+        Ok(())
+    }
+
+    /// Every operation of correction `id`, one per line, and how many there are.
+    fn listing(&self, id: &str) -> (String, usize) {
+        let operations: Vec<&Correction> = self.operations_of(id).collect();
+        let listed = operations
+            .iter()
+            .map(|c| format!("    #{} {}", c.index, describe(&c.operation)))
+            .collect::<Vec<_>>()
+            .join("\n");
+        (listed, operations.len())
     }
 
     /// What the merged spec records about the corrections (its
@@ -209,12 +355,7 @@ impl Corrections {
 
     fn apply_one(&self, doc: &mut Value, correction: &Correction) -> Result<()> {
         let stale = |why: String| {
-            let operations: Vec<&Correction> = self.operations_of(&correction.id).collect();
-            let listed = operations
-                .iter()
-                .map(|c| format!("    #{} {}", c.index, describe(&c.operation)))
-                .collect::<Vec<_>>()
-                .join("\n");
+            let (listed, count) = self.listing(&correction.id);
             err(format!(
                 "{file}: correction `{id}` no longer applies: operation #{index} ({what}): \
                  {why}.\n  reason it exists: {reason}\n  its operations (every entry with \
@@ -226,7 +367,6 @@ impl Corrections {
                 index = correction.index,
                 what = describe(&correction.operation),
                 reason = self.reason_of(&correction.id),
-                count = operations.len(),
             ))
         };
         // RFC 6902 lets `add`, `move` and `copy` replace an existing member;
@@ -263,6 +403,79 @@ impl Corrections {
             stale(what)
         })
     }
+}
+
+/// Whether `path` names one component (`/components/<kind>/<name>`).
+fn is_component(path: &str) -> bool {
+    let mut segments = path.split('/');
+    segments.next() == Some("")
+        && segments.next() == Some("components")
+        && segments.next().is_some_and(|kind| !kind.is_empty())
+        && segments.next().is_some_and(|name| !name.is_empty())
+        && segments.next().is_none()
+}
+
+/// Where two schemas differ once annotations are left out: `(pointer
+/// relative to the schemas, value in a, value in b)`, `None` for absent.
+fn schema_differences(a: &Value, b: &Value) -> Vec<(String, Option<Value>, Option<Value>)> {
+    let mut out = Vec::new();
+    collect_differences(
+        &crate::spec_diff::without_annotations(a),
+        &crate::spec_diff::without_annotations(b),
+        String::new(),
+        &mut out,
+    );
+    out
+}
+
+fn collect_differences(
+    a: &Value,
+    b: &Value,
+    at: String,
+    out: &mut Vec<(String, Option<Value>, Option<Value>)>,
+) {
+    match (a, b) {
+        (Value::Object(x), Value::Object(y)) => {
+            let mut keys: Vec<&String> = x.keys().chain(y.keys()).collect();
+            keys.sort();
+            keys.dedup();
+            for key in keys {
+                let here = format!("{at}/{}", crate::merge::escape(key));
+                match (x.get(key), y.get(key)) {
+                    (Some(p), Some(q)) if p == q => {}
+                    (Some(p), Some(q)) => collect_differences(p, q, here, out),
+                    (p, q) => out.push((here, p.cloned(), q.cloned())),
+                }
+            }
+        }
+        _ if a == b => {}
+        _ => out.push((at, Some(a.clone()), Some(b.clone()))),
+    }
+}
+
+/// Where the value at `pointer` came from, when a `copy` or `move` of
+/// `operations` wrote it (or the member it lies in): the source pointer.
+fn origin(operations: &[&Correction], pointer: &str) -> Option<String> {
+    operations
+        .iter()
+        .filter_map(|c| match &c.operation {
+            PatchOperation::Copy(op) => Some((op.from.as_str(), op.path.as_str())),
+            PatchOperation::Move(op) => Some((op.from.as_str(), op.path.as_str())),
+            _ => None,
+        })
+        .filter_map(|(from, path)| {
+            let rest = pointer.strip_prefix(path)?;
+            (rest.is_empty() || rest.starts_with('/'))
+                .then(|| (path.len(), format!("{from}{rest}")))
+        })
+        .max_by_key(|(len, _)| *len)
+        .map(|(_, from)| from)
+}
+
+fn shown_value(value: Option<&Value>) -> String {
+    value
+        .as_ref()
+        .map_or_else(|| "nothing".to_owned(), ToString::to_string)
 }
 
 /// `remove /components/...` or `move /a -> /b`: one operation on one line.

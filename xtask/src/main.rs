@@ -2,7 +2,7 @@
 
 use std::process::ExitCode;
 
-use xtask::{Freshness, Layout, vendor};
+use xtask::{Freshness, Layout, spec_diff, vendor};
 
 const USAGE: &str = "\
 usage: cargo xtask <command>
@@ -13,9 +13,22 @@ commands:
                           the page (getPingStatus) are left as they are
   merge                   merge openapi/fragments/*.json, apply openapi/corrections.json,
                           record the corrections in the spec (x-kore-corrections), validate,
-                          and write openapi/kore-clients.json and its copy
-                          kore-clients-gen/kore-clients.json
-  merge --check           fail if either committed copy differs from a fresh merge
+                          and write openapi/kore-clients.json, its copy
+                          kore-clients-gen/kore-clients.json, kore-clients' generated part
+                          (kore-clients/src/generated.rs and accessors.rs), and
+                          kore-clients-gen/generated.sha256: the digest of the code
+                          generated from it (the code the snapshot test reviews) and the
+                          versions of the crates that generated it (from Cargo.lock); then
+                          print how the merged spec changed against the committed one, each
+                          change classified as BREAKING BY NATURE, ADDITIVE or NEUTRAL
+  merge --check           fail if a committed output or the digest differs from a fresh merge
+  replay [VERSION]        replay KORE's published history (openapi/history) through the merge,
+                          from VERSION (default 2025-02-04): per change, what it changed,
+                          whether the merge took it with no hand edit, and its classification
+  fresh-build             package kore-clients-codegen and kore-clients-gen, check them in a
+                          scratch crate (target/fresh-build) with the newest compatible
+                          releases from crates.io, and fail unless they generate the tested
+                          code; then show that a changed digest stops the build
   bench                   run kore-bench's benchmarks and memory test, build two scratch apps
                           cold (one on kore-clients, one on reqwest + serde + tokio) and write
                           kore-bench/REPORT.md (ratios, spreads, targets, machine, build cost)
@@ -55,14 +68,16 @@ after KORE changes its spec (the whole guide: openapi/README.md):
   1. curl -fsSL https://docs.korewireless.com/api/global-resources/api-clients/clients.md \\
           -o openapi/source/clients.md
   2. cargo xtask vendor openapi/source/clients.md
-  3. cargo xtask merge                 (a stale correction names its reason and operations)
+  3. cargo xtask merge                 (a stale correction names its reason and operations;
+                                         read the classification it prints)
   4. cargo insta test --review -p kore-clients-tests   (review the snapshot diff)
   5. cargo test --workspace
   6. commit openapi/source/clients.md, openapi/fragments/, openapi/corrections.json if you
-     changed it, openapi/kore-clients.json, kore-clients-gen/kore-clients.json and
-     tests/tests/snapshots/
+     changed it, openapi/kore-clients.json, kore-clients-gen/kore-clients.json,
+     kore-clients-gen/generated.sha256 and tests/tests/snapshots/
   7. cargo xtask semver                (the bump the regeneration needs; a breaking one needs
-                                        the version bumped and a CHANGELOG.md entry)";
+                                        the version bumped and a CHANGELOG.md entry)
+after a generator upgrade (Cargo.lock, kore-clients-codegen): steps 3 to 7";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -72,7 +87,10 @@ fn main() -> ExitCode {
         ["vendor", page] => run_vendor(&layout, page),
         ["merge"] => run_merge(&layout),
         ["merge", "--check"] => run_check(&layout),
+        ["replay"] => run_replay(&layout, DEFAULT_SINCE),
+        ["replay", since] => run_replay(&layout, since),
         ["bench", flags @ ..] => run_bench(&layout, flags),
+        ["fresh-build"] => xtask::fresh_build::run(layout.root()),
         ["mutants", rest @ ..] => xtask::mutants::parse_args(rest)
             .map_err(|e| format!("{e}\n\n{USAGE}"))
             .and_then(|options| xtask::mutants::run(layout.root(), &options)),
@@ -130,18 +148,43 @@ fn run_vendor(layout: &Layout, page: &str) -> Result<(), String> {
 }
 
 fn run_merge(layout: &Layout) -> Result<(), String> {
-    let changed = xtask::write(layout).map_err(|e| e.to_string())?;
-    if changed.is_empty() {
+    let report = xtask::merge_and_classify(layout).map_err(|e| e.to_string())?;
+    if report.changed.is_empty() {
         println!("merged spec unchanged");
     } else {
-        for path in &changed {
+        for path in &report.changed {
             println!("wrote {}", layout.display(path));
         }
+    }
+    match &report.baseline {
+        Some(baseline) => {
+            println!("\nhow the merged spec changed against {baseline}:");
+            print!("{}", spec_diff::render(&report.changes));
+            if spec_diff::overall(&report.changes) == Some(spec_diff::Class::Breaking) {
+                println!(
+                    "KORE's change is breaking by nature for callers (see each `why` above): \
+                     say so in the release notes of the SDK built from it"
+                );
+            }
+        }
+        None => println!("no committed merged spec to compare with: nothing classified"),
+    }
+    if !report.changed.is_empty() {
         println!(
             "next: cargo insta test --review -p kore-clients-tests (review the snapshot diff), \
              then cargo test --workspace"
         );
     }
+    Ok(())
+}
+
+/// The first version `cargo xtask replay` starts from: KORE's first spec with
+/// today's operations (see openapi/history/README.md).
+const DEFAULT_SINCE: &str = "2025-02-04";
+
+fn run_replay(layout: &Layout, since: &str) -> Result<(), String> {
+    let replay = xtask::replay::replay(layout, since).map_err(|e| e.to_string())?;
+    print!("{}", xtask::replay::render(&replay));
     Ok(())
 }
 
@@ -151,6 +194,12 @@ fn run_check(layout: &Layout) -> Result<(), String> {
     for (path, state) in report {
         match state {
             Freshness::Fresh => {}
+            Freshness::Stale if path == layout.record_file() => stale.push(format!(
+                "{} is stale: the code generated from the merged spec, or the generator's \
+                 versions in Cargo.lock, changed since it was written (review the generated \
+                 code's snapshot too)",
+                layout.display(&path)
+            )),
             Freshness::Stale => stale.push(format!(
                 "{} is stale: it differs from a fresh merge of openapi/fragments",
                 layout.display(&path)

@@ -14,7 +14,7 @@ use serde_json::{Map, Value};
 use crate::{Result, err};
 
 /// The HTTP methods an OpenAPI 3.0 path item may hold.
-const METHODS: [&str; 8] = [
+pub(crate) const METHODS: [&str; 8] = [
     "get", "put", "post", "delete", "options", "head", "patch", "trace",
 ];
 

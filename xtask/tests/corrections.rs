@@ -263,11 +263,9 @@ fn workspace_copy() -> (tempfile::TempDir, xtask::Layout) {
 /// Applies `change` to `Client.locked` in every fragment that defines `Client`.
 fn change_locked(layout: &xtask::Layout, change: impl Fn(&mut serde_json::Value)) {
     for name in ["listClient.json", "getClient.json"] {
-        let path = layout.fragments_dir().join(name);
-        let mut doc: serde_json::Value =
-            serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
-        change(&mut doc["components"]["schemas"]["Client"]["properties"]["locked"]);
-        std::fs::write(&path, serde_json::to_string_pretty(&doc).unwrap()).unwrap();
+        edit_fragment(layout, name, |doc| {
+            change(&mut doc["components"]["schemas"]["Client"]["properties"]["locked"]);
+        });
     }
 }
 
@@ -332,4 +330,275 @@ fn the_merged_spec_records_every_correction_of_the_file() {
         .map(|c| c["operations"].as_array().unwrap().len())
         .sum();
     assert_eq!(operations, corrections.entries().len());
+}
+
+/// Two objects that each write the same `kind` enum inline, `a_kind` and `b_kind` their schemas.
+fn two_copies(a_kind: serde_json::Value, b_kind: serde_json::Value) -> serde_json::Value {
+    json!({"components": {"schemas": {
+        "A": {"type": "object", "properties": {"kind": a_kind}},
+        "B": {"type": "object", "properties": {"kind": b_kind}}
+    }}})
+}
+
+/// The extraction of `kind` into the component `Kind`, as `client-type-schema` does it.
+fn extract_kind() -> Corrections {
+    let reference = json!({"$ref": "#/components/schemas/Kind"});
+    Corrections::parse(
+        "corrections.json",
+        &json!([
+            {"correction": "kind-schema", "op": "test", "path": "/components/schemas/A/properties/kind/type", "value": "string", "reason": "guard"},
+            {"correction": "kind-schema", "op": "add", "path": "/components/schemas/Kind", "value": {"type": "string", "description": "Kind of a thing."}, "reason": "one named enum"},
+            {"correction": "kind-schema", "op": "copy", "from": "/components/schemas/A/properties/kind/enum", "path": "/components/schemas/Kind/enum", "reason": "KORE's values"},
+            {"correction": "kind-schema", "op": "replace", "path": "/components/schemas/A/properties/kind", "value": reference, "reason": "use it"},
+            {"correction": "kind-schema", "op": "replace", "path": "/components/schemas/B/properties/kind", "value": reference, "reason": "use it"}
+        ])
+        .to_string(),
+    )
+    .unwrap()
+}
+
+#[test]
+fn a_copy_that_agrees_with_the_component_its_correction_extracted_is_shared() {
+    // Descriptions (and examples) may differ between the copies, or be missing.
+    let doc = two_copies(
+        json!({"type": "string", "enum": ["x", "y"]}),
+        json!({"type": "string", "enum": ["x", "y"], "description": "Kind of B.", "example": "x"}),
+    );
+    let out = extract_kind().apply(doc).unwrap();
+    assert_eq!(
+        out["components"]["schemas"]["Kind"],
+        json!({"type": "string", "description": "Kind of a thing.", "enum": ["x", "y"]})
+    );
+    for owner in ["A", "B"] {
+        assert_eq!(
+            out["components"]["schemas"][owner]["properties"]["kind"],
+            json!({"$ref": "#/components/schemas/Kind"})
+        );
+    }
+}
+
+#[test]
+fn a_copy_that_differs_from_the_component_its_correction_extracted_is_refused() {
+    let doc = two_copies(
+        json!({"type": "string", "enum": ["x", "y", "z"]}),
+        json!({"type": "string", "enum": ["x", "y"]}),
+    );
+    let message = extract_kind().apply(doc).unwrap_err().to_string();
+    assert_says(
+        &message,
+        &[
+            "correction `kind-schema` would share one schema between copies that KORE's fragments define differently",
+            "operation #4 (replace /components/schemas/B/properties/kind)",
+            "`enum`: [\"x\",\"y\",\"z\"] at /components/schemas/A/properties/kind/enum (copied to /components/schemas/Kind/enum), but [\"x\",\"y\"] at /components/schemas/B/properties/kind/enum",
+            "reason it exists: one named enum",
+            "#4 replace /components/schemas/B/properties/kind",
+            "the merge picks no side",
+        ],
+    );
+}
+
+#[test]
+fn a_keyword_only_one_copy_has_is_a_difference_too() {
+    let doc = two_copies(
+        json!({"type": "string", "enum": ["x", "y"]}),
+        json!({"type": "string", "enum": ["x", "y"], "nullable": true}),
+    );
+    let message = extract_kind().apply(doc).unwrap_err().to_string();
+    assert_says(
+        &message,
+        &[
+            "`nullable`: nothing at /components/schemas/Kind/nullable (written by this correction), but true at /components/schemas/B/properties/kind/nullable",
+        ],
+    );
+}
+
+#[test]
+fn a_ref_to_a_component_another_correction_made_is_a_change_of_its_own() {
+    // Widening B to the shared enum is what a later correction is for: its
+    // guards, not the sharing rule, say what it expects.
+    let doc = two_copies(
+        json!({"type": "string", "enum": ["x", "y"]}),
+        json!({"type": "string", "enum": ["y"]}),
+    );
+    let corrections = Corrections::parse(
+        "corrections.json",
+        &json!([
+            {"correction": "kind-schema", "op": "copy", "from": "/components/schemas/A/properties/kind", "path": "/components/schemas/Kind", "reason": "one named enum"},
+            {"correction": "kind-schema", "op": "replace", "path": "/components/schemas/A/properties/kind", "value": {"$ref": "#/components/schemas/Kind"}, "reason": "use it"},
+            {"correction": "b-widened", "op": "test", "path": "/components/schemas/B/properties/kind/enum", "value": ["y"], "reason": "guard: B still allows only y"},
+            {"correction": "b-widened", "op": "replace", "path": "/components/schemas/B/properties/kind", "value": {"$ref": "#/components/schemas/Kind"}, "reason": "accept every kind"}
+        ])
+        .to_string(),
+    )
+    .unwrap();
+    let out = corrections.apply(doc).unwrap();
+    assert_eq!(
+        out["components"]["schemas"]["Kind"]["enum"],
+        json!(["x", "y"])
+    );
+}
+
+/// Applies `change` to fragment `name` of `layout`.
+fn edit_fragment(layout: &xtask::Layout, name: &str, change: impl FnOnce(&mut serde_json::Value)) {
+    let path = layout.fragments_dir().join(name);
+    let mut doc: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    change(&mut doc);
+    std::fs::write(&path, serde_json::to_string_pretty(&doc).unwrap()).unwrap();
+}
+
+/// Adds `value` to `Client.client_type`'s enum in both fragments that define `Client`.
+fn add_client_type(layout: &xtask::Layout, value: &str) {
+    for name in ["listClient.json", "getClient.json"] {
+        edit_fragment(layout, name, |doc| {
+            doc["components"]["schemas"]["Client"]["properties"]["client_type"]["enum"]
+                .as_array_mut()
+                .unwrap()
+                .push(json!(value));
+        });
+    }
+}
+
+/// Adds `value` to listClient's `client_type` filter.
+fn add_filter_type(layout: &xtask::Layout, value: &str) {
+    edit_fragment(layout, "listClient.json", |doc| {
+        let filter = &mut doc["paths"]["/v1/clients"]["get"]["parameters"][2];
+        assert_eq!(filter["name"], "client_type");
+        filter["schema"]["enum"]
+            .as_array_mut()
+            .unwrap()
+            .push(json!(value));
+    });
+}
+
+fn merged(layout: &xtask::Layout) -> serde_json::Value {
+    serde_json::from_str(&xtask::build_spec(layout).unwrap()).unwrap()
+}
+
+#[test]
+fn a_value_added_to_every_copy_of_an_enum_reaches_the_component_with_no_edit() {
+    let (_dir, layout) = workspace_copy();
+    add_client_type(&layout, "service");
+    add_filter_type(&layout, "service");
+    let spec = merged(&layout);
+    let schemas = &spec["components"]["schemas"];
+    assert_eq!(
+        schemas["ClientType"]["enum"],
+        json!(["admin", "standard", "service"])
+    );
+    let reference = json!({"$ref": "#/components/schemas/ClientType"});
+    assert_eq!(schemas["Client"]["properties"]["client_type"], reference);
+    assert_eq!(
+        schemas["CreatedClient"]["properties"]["client_type"],
+        reference
+    );
+    assert_eq!(
+        spec["paths"]["/v1/clients"]["get"]["parameters"][2]["schema"],
+        reference
+    );
+}
+
+#[test]
+fn a_product_added_by_kore_reaches_the_product_component_with_no_edit() {
+    let (_dir, layout) = workspace_copy();
+    edit_fragment(&layout, "createClient.json", |doc| {
+        doc["components"]["schemas"]["CreateClient"]["properties"]["scopes"]["properties"]
+            ["products"]["items"]["enum"]
+            .as_array_mut()
+            .unwrap()
+            .push(json!("IoTConnect"));
+    });
+    let spec = merged(&layout);
+    assert_eq!(
+        spec["components"]["schemas"]["Product"]["enum"],
+        json!(["SuperSIM", "ProgrammableWireless", "IoTConnect"])
+    );
+}
+
+#[test]
+fn a_value_added_to_only_one_copy_of_an_enum_is_refused_naming_both_pointers() {
+    let (_dir, layout) = workspace_copy();
+    add_client_type(&layout, "service");
+    let message = xtask::build_spec(&layout).unwrap_err().to_string();
+    assert_says(
+        &message,
+        &[
+            "correction `client-type-schema` would share one schema between copies that KORE's fragments define differently",
+            "(replace /paths/~1v1~1clients/get/parameters/2/schema)",
+            "`enum`: [\"admin\",\"standard\",\"service\"] at /components/schemas/Client/properties/client_type/enum (copied to /components/schemas/ClientType/enum), but [\"admin\",\"standard\"] at /paths/~1v1~1clients/get/parameters/2/schema/enum",
+            "Read KORE's docs page to decide which copy is right",
+        ],
+    );
+
+    // The other way round: only the filter has the new value.
+    let (_dir, layout) = workspace_copy();
+    add_filter_type(&layout, "service");
+    let message = xtask::build_spec(&layout).unwrap_err().to_string();
+    assert_says(
+        &message,
+        &[
+            "[\"admin\",\"standard\"] at /components/schemas/Client/properties/client_type/enum (copied to /components/schemas/ClientType/enum), but [\"admin\",\"standard\",\"service\"] at /paths/~1v1~1clients/get/parameters/2/schema/enum",
+        ],
+    );
+}
+
+#[test]
+fn an_optional_property_added_to_an_answer_object_and_to_create_client_merges() {
+    let (_dir, layout) = workspace_copy();
+    let sim_limit = json!({"type": "integer", "description": "Most SIMs the client may manage."});
+    edit_fragment(&layout, "createClient.json", |doc| {
+        let schemas = &mut doc["components"]["schemas"];
+        schemas["201CreateClient"]["properties"]["sim_limit"] = sim_limit.clone();
+        schemas["CreateClient"]["properties"]["sim_limit"] = sim_limit.clone();
+    });
+    let spec = merged(&layout);
+    let schemas = &spec["components"]["schemas"];
+    assert_eq!(
+        schemas["CreatedClient"]["properties"]["sim_limit"],
+        sim_limit
+    );
+    assert_eq!(
+        schemas["CreateClient"]["properties"]["sim_limit"],
+        sim_limit
+    );
+    assert_eq!(
+        schemas["CreateClient"]["required"],
+        json!(["name", "locked", "scopes"])
+    );
+}
+
+#[test]
+fn the_create_answer_is_widened_to_the_shared_client_type_until_kore_fixes_it() {
+    // The widening follows the shared type: a type added to every copy
+    // reaches the create answer too.
+    let (_dir, layout) = workspace_copy();
+    add_client_type(&layout, "service");
+    add_filter_type(&layout, "service");
+    let spec = merged(&layout);
+    let correction = spec[xtask::corrections::PROVENANCE_KEY]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == "created-client-type-widened")
+        .unwrap();
+    assert_eq!(
+        correction["operations"][1]["before"]["enum"],
+        json!(["standard"])
+    );
+
+    // KORE changing the create answer's enum is a change to what the
+    // correction fixes: the merge stops there and names it.
+    let (_dir, layout) = workspace_copy();
+    edit_fragment(&layout, "createClient.json", |doc| {
+        doc["components"]["schemas"]["201CreateClient"]["properties"]["client_type"]["enum"] =
+            json!(["admin", "standard"]);
+    });
+    let message = xtask::build_spec(&layout).unwrap_err().to_string();
+    assert_says(
+        &message,
+        &[
+            "correction `created-client-type-widened` no longer applies",
+            "the fragments now have [\"admin\",\"standard\"]",
+        ],
+    );
 }

@@ -93,14 +93,16 @@ pub async fn run(kore: &Kore, args: &CreateArgs, out: &mut impl Write) -> Result
             }
             .map_err(Failure::io("stdout"));
         }
-        // An empty answer holds no secret to save: say so, keep no file.
-        Err(Error::CreatedButUndecodable { created, reason })
-            if created.expose_body().is_empty() =>
-        {
-            drop(reserved);
-            return Err(Error::CreatedButUndecodable { created, reason }.into());
-        }
-        Err(Error::CreatedButUndecodable { created, reason }) => {
+        Err(error) => {
+            // `reserved` drops when this arm returns and removes the empty file.
+            let Error::CreatedButUndecodable { created, .. } = &error else {
+                return Err(error.into());
+            };
+            // An empty answer holds no secret to save: say so, keep no file.
+            if created.expose_body().is_empty() {
+                drop(reserved);
+                return Err(error.into());
+            }
             // The client exists and the raw answer may hold its only copy
             // of the secret: deliver it like the secret itself.
             let id = created.client_id().map(str::to_owned);
@@ -127,10 +129,8 @@ pub async fn run(kore: &Kore, args: &CreateArgs, out: &mut impl Write) -> Result
                     );
                 }
             }
-            return Err(Error::CreatedButUndecodable { created, reason }.into());
+            return Err(error.into());
         }
-        // `reserved` drops here and removes the empty file.
-        Err(error) => return Err(error.into()),
     };
     deliver_created(&created, reserved, args.output, out)
 }
@@ -143,7 +143,7 @@ fn deliver_created(
     format: Format,
     out: &mut impl Write,
 ) -> Result<(), Failure> {
-    let id = created.client_id().map(str::to_owned);
+    let id = Some(created.client_id().to_owned());
     let secret = created.client_secret().expose_secret();
 
     let secret_file = match reserved {

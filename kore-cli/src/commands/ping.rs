@@ -13,7 +13,7 @@ pub async fn run(kore: &Kore, out: &mut impl Write) -> Result<(), Failure> {
         out,
         "KORE is up at {}: status {}, authenticated as {}",
         kore.base_url(),
-        status.status.as_deref().unwrap_or("unknown"),
+        status.status().unwrap_or("unknown"),
         kore.client_id()
     )
     .map_err(Failure::io("stdout"))

@@ -209,6 +209,9 @@ async fn kore_is_cheap_to_clone_and_shares_its_token_across_tasks() {
     assert_eq!(mock.token_grants(), 1);
 }
 
+// The raw client is behind `unstable-raw`; the workspace's test run has it
+// (kore-bench turns it on).
+#[cfg(feature = "unstable-raw")]
 #[tokio::test]
 async fn the_raw_client_has_authentication_attached() {
     let (mock, kore) = common::start(MockKore::builder().clients(3)).await;

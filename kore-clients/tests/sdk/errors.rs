@@ -155,7 +155,7 @@ async fn create_then_get_and_list() {
         )
         .await
         .unwrap();
-    let id = created.client_id().unwrap().to_owned();
+    let id = created.client_id().to_owned();
     assert!(id.starts_with("apiclient_"), "{id}");
     assert!(!created.client_secret().expose_secret().is_empty());
     assert_eq!(created.locked(), Some(true));
@@ -189,7 +189,7 @@ async fn create_then_get_and_list() {
 async fn ping_reports_status() {
     let (_mock, kore) = common::start(MockKore::builder()).await;
     let status = kore.ping().await.unwrap();
-    assert_eq!(status.status.as_deref(), Some("OK"));
+    assert_eq!(status.status(), Some("OK"));
 }
 
 mod created_without_a_secret {
@@ -321,7 +321,10 @@ mod created_without_a_secret {
             .unwrap();
         let error = common::create_error(&kore, NewClient::new("x")).await;
         assert_eq!(server.connections(), 1, "the create reached the server");
-        let Error::CreatedButUndecodable { created, reason } = &error else {
+        let Error::CreatedButUndecodable {
+            created, reason, ..
+        } = &error
+        else {
             panic!("expected CreatedButUndecodable, got {error:?}")
         };
         assert_eq!(

@@ -146,7 +146,7 @@ async fn create_is_never_retried_after_a_timeout() {
         Fault::Delay(Duration::from_millis(600)),
     );
     let error = common::create_error(&kore, NewClient::new("slow")).await;
-    let Error::CreateOutcomeUnknown { name, cause } = &error else {
+    let Error::CreateOutcomeUnknown { name, cause, .. } = &error else {
         panic!("expected an unknown outcome, got {error:?}")
     };
     assert_eq!(name, "slow");

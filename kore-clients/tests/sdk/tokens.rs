@@ -132,7 +132,10 @@ async fn wrong_credentials_surface_kores_error_without_the_secret() {
     let wrong_secret = "definitely-the-wrong-secret";
     let kore = common::kore_for(&mock, |b| b.client_secret(SecretString::from(wrong_secret)));
     let error = kore.clients().get("apiclient_x").await.unwrap_err();
-    let Error::Auth { source, operation } = &error else {
+    let Error::Auth {
+        source, operation, ..
+    } = &error
+    else {
         panic!("expected an auth error, got {error:?}")
     };
     assert_eq!(*operation, kore_clients::Operation::GetClient);
