@@ -20,6 +20,7 @@
 
 use std::path::{Path, PathBuf};
 
+pub mod api_surface;
 pub mod corrections;
 mod error;
 pub mod fresh_build;

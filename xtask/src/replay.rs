@@ -295,6 +295,9 @@ pub struct Step {
     /// The class of KORE's change judged on its own two specs, for
     /// comparison (the corrections can make the merged view differ).
     pub kore_class: Option<spec_diff::Class>,
+    /// What the change does to `kore-clients`' public API (its generated
+    /// part), when the merge took it.
+    pub api: Option<crate::api_surface::Delta>,
 }
 
 impl Step {
@@ -365,8 +368,13 @@ pub fn replay(layout: &Layout, since: &str) -> Result<Replay> {
 
     // 2. The starting point, merged.
     let (mut current, not_yet) = applicable(&corrections, &fragments)?;
+    let start_text = crate::build_spec_from(&fragments, &current);
+    let mut api_before = match &start_text {
+        Ok(text) => Some(crate::api_surface::of_spec(text)?),
+        Err(_) => None,
+    };
     let mut merged_before: Value =
-        parse(&crate::build_spec_from(&fragments, &current).map_err(|e| {
+        parse(&start_text.map_err(|e| {
             err(format!(
                 "the replay's starting point (openapi/fragments taken back to {}) does not \
                  merge with the corrections that apply to it: {e}",
@@ -384,12 +392,25 @@ pub fn replay(layout: &Layout, since: &str) -> Result<Replay> {
                 (edit, placement)
             })
             .collect();
+        let mut api = None;
+        let mut api_of = |text: &str| -> Result<()> {
+            let after = crate::api_surface::of_spec(text)?;
+            api = api_before
+                .as_ref()
+                .map(|before| crate::api_surface::Delta::between(before, &after));
+            api_before = Some(after);
+            Ok(())
+        };
         let (outcome, merged) = match crate::build_spec_from(&fragments, &current) {
-            Ok(text) => (Outcome::NoHandEdit, Some(parse(&text)?)),
+            Ok(text) => {
+                api_of(&text)?;
+                (Outcome::NoHandEdit, Some(parse(&text)?))
+            }
             Err(refusal) => {
                 let (adapted, _) = applicable(&corrections, &fragments)?;
                 match crate::build_spec_from(&fragments, &adapted) {
                     Ok(text) => {
+                        api_of(&text)?;
                         let ids = |c: &Corrections| -> Vec<String> {
                             c.ids().into_iter().map(str::to_owned).collect()
                         };
@@ -433,6 +454,7 @@ pub fn replay(layout: &Layout, since: &str) -> Result<Replay> {
             outcome,
             changes,
             kore_class: spec_diff::overall(&spec_diff::compare(&pair[0].doc, &pair[1].doc)),
+            api,
         });
     }
 
@@ -528,6 +550,28 @@ pub fn render(replay: &Replay) -> String {
             for line in change.to_string().lines() {
                 out.push_str(&format!("    {line}\n"));
             }
+        }
+        match &step.api {
+            Some(api) if api.added.is_empty() && api.gone.is_empty() => {
+                out.push_str("  kore-clients' public API: unchanged\n");
+            }
+            Some(api) => {
+                out.push_str(&format!(
+                    "  kore-clients' public API: {}\n",
+                    if api.only_grows() {
+                        "only grows (an additive change)"
+                    } else {
+                        "loses or changes items (a breaking change)"
+                    }
+                ));
+                for item in &api.added {
+                    out.push_str(&format!("    + {item}\n"));
+                }
+                for item in &api.gone {
+                    out.push_str(&format!("    - {item}\n"));
+                }
+            }
+            None => out.push_str("  kore-clients' public API: not compared (no merge)\n"),
         }
     }
     out

@@ -57,6 +57,37 @@ fn kore_s_history_replays_with_the_classifications_the_readme_states() {
             step.to
         );
     }
+    // What each change does to kore-clients' public API: the additive ones
+    // only add to it; the enum on the create answer changes an accessor.
+    let api: Vec<(Vec<&str>, Vec<&str>)> = replay
+        .steps
+        .iter()
+        .map(|step| {
+            let api = step.api.as_ref().expect("every step merged");
+            (
+                api.added.iter().map(String::as_str).collect(),
+                api.gone.iter().map(String::as_str).collect(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        api,
+        [
+            (
+                vec!["NewClient::account_id(mut self, account_id: impl Into<String>) -> Self"],
+                vec![]
+            ),
+            (vec![], vec![]),
+            (
+                vec!["CreatedClient::client_type(&self) -> Option<&str>"],
+                vec![]
+            ),
+            (
+                vec!["CreatedClient::client_type(&self) -> Option<ClientType>"],
+                vec!["CreatedClient::client_type(&self) -> Option<&str>"]
+            ),
+        ]
+    );
     let [account_id, scopes, client_type, one_type] = &replay.steps[..] else {
         panic!("four steps");
     };

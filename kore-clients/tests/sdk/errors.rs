@@ -285,6 +285,27 @@ mod created_without_a_secret {
     }
 
     #[tokio::test]
+    async fn a_201_without_a_client_id_keeps_the_answer_and_names_what_is_missing() {
+        // The secret arrived, but no id for `get` and every later call: the
+        // answer is no usable CreatedClient, and nothing is lost.
+        for body in [
+            r#"{"client_secret": "s3cr3t-no-id", "name": "x"}"#,
+            r#"{"client_id": " ", "client_secret": "s3cr3t-no-id"}"#,
+        ] {
+            let error = create_answered_with(body, "application/json").await;
+            let Error::CreatedButUndecodable { created, reason, .. } = &error else {
+                panic!("expected CreatedButUndecodable, got {error:?}")
+            };
+            assert_eq!(created.expose_body(), body, "the answer is kept whole");
+            assert!(reason.contains("`client_id`"), "{reason}");
+            let message = error.to_string();
+            assert!(message.contains("no `client_id`"), "{message}");
+            assert_lacks(&message, "s3cr3t-no-id");
+            assert_lacks(&format!("{error:?}"), "s3cr3t-no-id");
+        }
+    }
+
+    #[tokio::test]
     async fn a_decoder_error_never_quotes_the_secret() {
         let server = MockServer::start().await;
         let answer = json!({"client_id": "apiclient_n", "client_secret": 987654321987u64});
