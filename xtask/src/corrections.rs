@@ -178,7 +178,7 @@ impl Corrections {
     /// `remove` and `replace` took away (for [`Self::provenance`]).
     ///
     /// After the last operation of each correction, checks the sharing rule
-    /// ([`Self::check_sharing`]): a copy of a schema that the correction
+    /// (`check_sharing`): a copy of a schema that the correction
     /// replaces by a `$ref` to a component it created must agree with that
     /// component.
     pub fn apply_recorded(&self, mut doc: Value) -> Result<(Value, Vec<Applied>)> {

@@ -239,7 +239,7 @@ pub struct MergeReport {
     pub changes: Vec<spec_diff::Change>,
 }
 
-/// `cargo xtask merge`: writes a fresh merge ([`write`]) and classifies how
+/// `cargo xtask merge`: writes a fresh merge ([`write()`]) and classifies how
 /// the merged spec changed against the one committed (`git show
 /// HEAD:openapi/kore-clients.json`; without git, the file as it was before
 /// writing), so the maintainer is told when KORE's change is breaking by

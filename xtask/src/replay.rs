@@ -373,14 +373,13 @@ pub fn replay(layout: &Layout, since: &str) -> Result<Replay> {
         Ok(text) => Some(crate::api_surface::of_spec(text)?),
         Err(_) => None,
     };
-    let mut merged_before: Value =
-        parse(&start_text.map_err(|e| {
-            err(format!(
-                "the replay's starting point (openapi/fragments taken back to {}) does not \
+    let mut merged_before: Value = parse(&start_text.map_err(|e| {
+        err(format!(
+            "the replay's starting point (openapi/fragments taken back to {}) does not \
                  merge with the corrections that apply to it: {e}",
-                versions[0].name
-            ))
-        })?)?;
+            versions[0].name
+        ))
+    })?)?;
 
     // 3. and 4. Each change, forward.
     let mut steps = Vec::new();

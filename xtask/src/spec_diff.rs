@@ -167,7 +167,7 @@ const ANNOTATIONS: [&str; 7] = [
     "xml",
 ];
 
-/// Whether a schema keyword only documents (see [`ANNOTATIONS`]; extensions
+/// Whether a schema keyword only documents (see `ANNOTATIONS`; extensions
 /// `x-…` too).
 pub fn is_annotation(key: &str) -> bool {
     ANNOTATIONS.contains(&key) || key.starts_with("x-")

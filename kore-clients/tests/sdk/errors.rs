@@ -293,7 +293,10 @@ mod created_without_a_secret {
             r#"{"client_id": " ", "client_secret": "s3cr3t-no-id"}"#,
         ] {
             let error = create_answered_with(body, "application/json").await;
-            let Error::CreatedButUndecodable { created, reason, .. } = &error else {
+            let Error::CreatedButUndecodable {
+                created, reason, ..
+            } = &error
+            else {
                 panic!("expected CreatedButUndecodable, got {error:?}")
             };
             assert_eq!(created.expose_body(), body, "the answer is kept whole");
