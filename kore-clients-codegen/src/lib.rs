@@ -34,7 +34,10 @@ mod operations;
 mod wrapper;
 
 use names::{rust_type_name, string_enums};
-pub use wrapper::{ANSWERS, Answer, PARAMETERS, Parameters, REQUESTS, Request, WrapperSource};
+pub use wrapper::{
+    ANSWERS, Answer, CREDENTIAL_WORDS, PARAMETERS, Parameters, REQUESTS, Request, WrapperSource,
+    may_be_credential,
+};
 
 /// The spec-shaped part of `kore-clients`' own public API for the merged
 /// spec `spec_json` (its enums, answer accessors, request setters and the

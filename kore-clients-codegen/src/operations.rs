@@ -107,7 +107,7 @@ fn rows(spec: &openapiv3::OpenAPI) -> Result<Vec<Row>, String> {
 /// `text` as one line of Markdown that means what it says: whitespace
 /// (line breaks, a carriage return) folded to single spaces, and the
 /// characters rustdoc would read as links, HTML or emphasis escaped.
-fn doc_text(text: &str) -> String {
+pub(crate) fn doc_text(text: &str) -> String {
     let mut out = String::new();
     for c in text
         .split_whitespace()
@@ -143,6 +143,19 @@ pub(crate) fn check_methods(spec: &openapiv3::OpenAPI, generated: &str) -> Resul
     Ok(())
 }
 
+/// The discriminant of an operation's variant: the 32-bit FNV-1a hash of
+/// its `operationId`, less the top bit (it fits an `i32`, Rust's default
+/// `isize` on every target). A number of its own per operation, rather than
+/// its position, because cargo-semver-checks counts a changed discriminant
+/// of a field-less enum as breaking (`as` casts read it), and an operation
+/// KORE adds sorts among the others.
+fn discriminant(operation_id: &str) -> u32 {
+    let hash = operation_id.bytes().fold(0x811c_9dc5_u32, |hash, byte| {
+        (hash ^ u32::from(byte)).wrapping_mul(0x0100_0193)
+    });
+    hash & 0x7fff_ffff
+}
+
 /// The `Operation` enum and its impls, as Rust source.
 pub(crate) fn source(spec: &openapiv3::OpenAPI) -> Result<String, String> {
     let rows = rows(spec)?;
@@ -161,10 +174,23 @@ pub(crate) fn source(spec: &openapiv3::OpenAPI) -> Result<String, String> {
     out.push_str(
         "/// An operation of the KORE Client API, one per operation of the merged spec \
          (generated with it: an operation added to the spec needs no hand-written line).\n\
+         ///\n/// Each variant's discriminant is derived from its `operationId` alone, so an \
+         operation KORE adds never renumbers the others (`Operation::ListClient as i64` stays \
+         what it was).\n\
          #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]\n\
          #[non_exhaustive]\npub enum Operation {\n",
     );
+    let mut taken: Vec<(u32, &str)> = Vec::new();
     for row in &rows {
+        let discriminant = discriminant(&row.operation_id);
+        if let Some((_, other)) = taken.iter().find(|(d, _)| *d == discriminant) {
+            return Err(format!(
+                "operationIds {other:?} and {:?} hash to the same discriminant {discriminant}; \
+                 change `discriminant` in kore-clients-codegen/src/operations.rs",
+                row.operation_id
+            ));
+        }
+        taken.push((discriminant, &row.operation_id));
         let summary = row
             .summary
             .as_deref()
@@ -173,7 +199,7 @@ pub(crate) fn source(spec: &openapiv3::OpenAPI) -> Result<String, String> {
             .unwrap_or_default();
         writeln!(
             out,
-            "/// `{} {}` (`{}`){summary}\n{},",
+            "/// `{} {}` (`{}`){summary}\n{} = {discriminant},",
             row.http_method, row.path, row.operation_id, row.variant
         )
         .expect("writing to a String");
@@ -322,6 +348,40 @@ mod tests {
         .unwrap();
         let error = source(&spec).unwrap_err();
         assert!(error.contains("both become `GetA`"), "{error}");
+    }
+
+    #[test]
+    fn a_discriminant_depends_on_the_operation_id_alone() {
+        let spec = |ids: &[&str]| -> openapiv3::OpenAPI {
+            let paths: serde_json::Map<String, serde_json::Value> = ids
+                .iter()
+                .map(|id| {
+                    (
+                        format!("/{id}"),
+                        serde_json::json!({"get": {"operationId": id, "responses": {}}}),
+                    )
+                })
+                .collect();
+            serde_json::from_value(serde_json::json!({
+                "openapi": "3.0.1", "info": {"title": "t", "version": "1"}, "paths": paths
+            }))
+            .unwrap()
+        };
+        let line = |source: &str, variant: &str| {
+            source
+                .lines()
+                .find(|line| line.trim_start().starts_with(&format!("{variant} = ")))
+                .map(str::to_owned)
+        };
+        let before = source(&spec(&["getA", "getC"])).unwrap();
+        let after = source(&spec(&["getA", "getB", "getC"])).unwrap();
+        assert_eq!(line(&before, "GetC"), line(&after, "GetC"));
+        assert_eq!(line(&before, "GetA"), line(&after, "GetA"));
+        assert!(line(&after, "GetB").is_some());
+        // FNV-1a of "listClient" (0x9b27_b68a), top bit cleared: fixed for
+        // good, whatever else the spec holds.
+        assert_eq!(discriminant("listClient"), 455_571_850);
+        assert!(line(&after, "ListClient").is_none());
     }
 
     #[test]

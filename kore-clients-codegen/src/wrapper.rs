@@ -33,17 +33,28 @@ pub struct Answer {
     /// Fields whose accessors `kore-clients` writes by hand (or that it
     /// keeps elsewhere, such as the created client's secret).
     pub by_hand: &'static [&'static str],
+    /// The wrapper's hand-written methods: a field named like one of them
+    /// would clash with it.
+    pub taken: &'static [&'static str],
 }
 
 /// A request builder of `kore-clients` and the generated body it fills (it
-/// has a field `body: types::X`).
+/// has a field `body: types::X`, made by the generated `new_body`).
 pub struct Request {
     /// The `kore-clients` builder.
     pub wrapper: &'static str,
     /// The generated body type in `kore_clients_gen::types`.
     pub generated: &'static str,
-    /// Fields that the builder sets by hand (its constructor's, nested ones).
+    /// The field the builder's constructor takes (`name`).
+    pub argument: &'static str,
+    /// Fields that the builder sets by hand (nested ones).
     pub by_hand: &'static [&'static str],
+    /// What a new request sends for a required field until a setter changes
+    /// it, as a Rust expression. A required field KORE adds has none: that is
+    /// breaking by nature, and the merge says so.
+    pub defaults: &'static [(&'static str, &'static str)],
+    /// The builder's hand-written methods.
+    pub taken: &'static [&'static str],
 }
 
 /// The query parameters of one operation, set on a `kore-clients` builder
@@ -57,7 +68,12 @@ pub struct Parameters {
     pub params: &'static str,
     /// Parameters the builder sets by hand (the pagination's own).
     pub by_hand: &'static [&'static str],
+    /// The builder's hand-written methods.
+    pub taken: &'static [&'static str],
 }
+
+/// Methods every answer wrapper has by hand.
+const ANSWER_METHODS: [&str; 4] = ["extra", "generated", "from_raw", "raw"];
 
 /// The answer types `kore-clients` wraps.
 pub const ANSWERS: &[Answer] = &[
@@ -65,16 +81,19 @@ pub const ANSWERS: &[Answer] = &[
         wrapper: "Client",
         generated: "Client",
         by_hand: &["date_created"],
+        taken: &["date_created_raw"],
     },
     Answer {
         wrapper: "CreatedClient",
         generated: "CreatedClient",
         by_hand: &["client_id", "client_secret", "date_created"],
+        taken: &["date_created_raw"],
     },
     Answer {
         wrapper: "Page",
         generated: "ClientList",
         by_hand: &["clients", "meta"],
+        taken: &["into_clients", "has_next", "had_meta"],
     },
     Answer {
         wrapper: "PageMeta",
@@ -86,11 +105,13 @@ pub const ANSWERS: &[Answer] = &[
             "next_page_url",
             "previous_page_url",
         ],
+        taken: &[],
     },
     Answer {
         wrapper: "PingStatus",
         generated: "PingStatus",
         by_hand: &[],
+        taken: &[],
     },
 ];
 
@@ -98,7 +119,16 @@ pub const ANSWERS: &[Answer] = &[
 pub const REQUESTS: &[Request] = &[Request {
     wrapper: "NewClient",
     generated: "CreateClient",
-    by_hand: &["name", "scopes"],
+    argument: "name",
+    by_hand: &["scopes"],
+    defaults: &[
+        // KORE's default when the field is left out; sent so that the
+        // request is valid whatever KORE requires.
+        ("locked", "false"),
+        // Products are added one by one (`NewClient::product`).
+        ("scopes", "::std::default::Default::default()"),
+    ],
+    taken: &["new", "product", "products", "to_body", "body"],
 }];
 
 /// The operations whose query parameters a `kore-clients` builder sets.
@@ -107,7 +137,85 @@ pub const PARAMETERS: &[Parameters] = &[Parameters {
     generated: "ListClient",
     params: "ListClientParams",
     by_hand: &["page_size", "page_number"],
+    taken: &[
+        "new",
+        "limit",
+        "concurrency",
+        "send",
+        "stream",
+        "validate",
+        "params",
+        "kore",
+    ],
 }];
+
+/// Words in a field's name that suggest it holds a credential, and so must
+/// never get a plain accessor or setter (nor be printed or serialized):
+/// the SDK keeps such a field by hand, as a `SecretString`. `kore-clients`
+/// uses the same list, generated into it, for the fields it does not know.
+pub const CREDENTIAL_WORDS: &[&str] = &[
+    "secret",
+    "token",
+    "password",
+    "passwd",
+    "credential",
+    "private",
+    "bearer",
+    "jwt",
+    "authorization",
+    "apikey",
+    "api_key",
+    "signature",
+    "cert",
+];
+
+/// Whether a field's name suggests it holds a credential: one of
+/// [`CREDENTIAL_WORDS`] in it, or a name ending in `key`.
+pub fn may_be_credential(name: &str) -> bool {
+    let name = name.to_ascii_lowercase();
+    CREDENTIAL_WORDS.iter().any(|word| name.contains(word)) || name.ends_with("key")
+}
+
+/// Refuses a generated member whose name clashes with a hand-written method
+/// or suggests a credential.
+fn check_name(wrapper: &str, field: &str, taken: &[&str], what: &str) -> Result<(), String> {
+    if taken.contains(&field) {
+        return Err(format!(
+            "`{wrapper}` would get a generated {what} `{field}`, but it has a hand-written \
+             method of that name: write the field's {what} by hand under another name (add \
+             `{field}` to `by_hand` in kore-clients-codegen/src/wrapper.rs)"
+        ));
+    }
+    if may_be_credential(field) {
+        return Err(format!(
+            "`{wrapper}` would get a plain generated {what} for `{field}`, whose name suggests \
+             a credential: keep it by hand as a `SecretString`, out of `Debug` and `Serialize` \
+             (add it to `by_hand` in kore-clients-codegen/src/wrapper.rs)"
+        ));
+    }
+    Ok(())
+}
+
+/// Refuses a `by_hand` entry the generated type no longer has (KORE renamed
+/// or removed the field: the hand-written code must follow).
+fn check_by_hand(
+    wrapper: &str,
+    generated: &str,
+    by_hand: &[&str],
+    fields: &[Field],
+) -> Result<(), String> {
+    match by_hand
+        .iter()
+        .find(|name| !fields.iter().any(|field| field.name == **name))
+    {
+        Some(stale) => Err(format!(
+            "`{generated}` has no field `{stale}` any more, which kore-clients' `{wrapper}` \
+             handles by hand: KORE renamed or removed it; change the hand-written code and \
+             `by_hand` in kore-clients-codegen/src/wrapper.rs"
+        )),
+        None => Ok(()),
+    }
+}
 
 /// What a generated field or parameter holds, as far as the wrapper cares.
 #[derive(Debug, Clone, PartialEq)]
@@ -323,11 +431,16 @@ fn read_raw(source: &str) -> Result<RawItems, String> {
     Ok(items)
 }
 
+/// The spec's description as one line of doc comment that means what it
+/// says (folded whitespace, Markdown escaped: a description never becomes
+/// code or a broken link), or nothing.
 fn doc_comment(lines: &[String]) -> String {
-    lines
-        .iter()
-        .map(|line| format!("///{}\n", line.replace('\r', "")))
-        .collect()
+    let text = crate::operations::doc_text(&lines.join(" "));
+    if text.is_empty() {
+        String::new()
+    } else {
+        format!("/// {text}\n")
+    }
 }
 
 fn enum_path(name: &str) -> String {
@@ -335,8 +448,16 @@ fn enum_path(name: &str) -> String {
 }
 
 /// The `kore-clients` enum for a spec enum.
-fn enum_source(spec_enum: &SpecEnum, out: &mut String) {
+fn enum_source(spec_enum: &SpecEnum, out: &mut String) -> Result<(), String> {
     let SpecEnum { name, doc, values } = spec_enum;
+    if let Some((_, text)) = values.iter().find(|(variant, _)| variant == "Unknown") {
+        return Err(format!(
+            "the spec's `{name}` lists the value {text:?}, whose variant `Unknown` would be \
+             the one kore-clients keeps unlisted values in: rename the generated variant (a \
+             correction giving the value another name is not possible; change `enum_source` \
+             in kore-clients-codegen/src/wrapper.rs)"
+        ));
+    }
     let raw = enum_path(name);
     let mut doc = doc_comment(doc);
     if doc.is_empty() {
@@ -414,10 +535,23 @@ fn enum_source(spec_enum: &SpecEnum, out: &mut String) {
         listed = listed.join(", ")
     )
     .expect("writing to a String");
+    Ok(())
 }
 
-/// The accessor of one answer field: its return type and expression.
-fn accessor(field: &Field) -> (String, String) {
+/// The accessor of one answer field: its name, return type and expression.
+/// A field of a type this generator does not model is read as JSON by
+/// `{field}_json`, so that a typed `{field}` can be added later without
+/// changing a signature.
+fn accessor(field: &Field) -> (String, String, String) {
+    let (ty, expr) = accessor_type(field);
+    let name = match field.ty.shape {
+        Shape::Other(_) => format!("{}_json", field.name),
+        _ => field.name.clone(),
+    };
+    (name, ty, expr)
+}
+
+fn accessor_type(field: &Field) -> (String, String) {
     let place = format!("self.generated().{}", field.name);
     let optional = field.ty.optional;
     let wrap = |ty: &str| {
@@ -495,6 +629,7 @@ fn answers_source(items: &RawItems, out: &mut String) -> Result<(), String> {
                 answer.generated, answer.wrapper
             )
         })?;
+        check_by_hand(answer.wrapper, answer.generated, answer.by_hand, fields)?;
         let generated: Vec<&Field> = fields
             .iter()
             .filter(|field| field.name != "extra" && !answer.by_hand.contains(&field.name.as_str()))
@@ -504,7 +639,14 @@ fn answers_source(items: &RawItems, out: &mut String) -> Result<(), String> {
         }
         writeln!(out, "impl crate::{} {{", answer.wrapper).expect("writing to a String");
         for field in generated {
-            let (ty, expr) = accessor(field);
+            let (name, ty, expr) = accessor(field);
+            let taken: Vec<&str> = answer
+                .taken
+                .iter()
+                .chain(&ANSWER_METHODS)
+                .copied()
+                .collect();
+            check_name(answer.wrapper, &name, &taken, "accessor")?;
             let mut doc = doc_comment(&field.doc);
             if doc.is_empty() {
                 writeln!(doc, "/// KORE's `{}`.", field.name).expect("writing to a String");
@@ -514,19 +656,21 @@ fn answers_source(items: &RawItems, out: &mut String) -> Result<(), String> {
                     "///\n/// As JSON (`null` when absent): this SDK does not model its type yet.\n",
                 );
             }
-            writeln!(
-                out,
-                "{doc}pub fn {}(&self) -> {ty} {{ {expr} }}\n",
-                field.name
-            )
-            .expect("writing to a String");
+            writeln!(out, "{doc}pub fn {name}(&self) -> {ty} {{ {expr} }}\n")
+                .expect("writing to a String");
         }
         out.push_str("}\n\n");
     }
     Ok(())
 }
 
-fn requests_source(items: &RawItems, out: &mut String) -> Result<(), String> {
+/// Each request's setters (into `out`) and the constructor of its body,
+/// `new_{body}` (into `body_out`, the lower file the wrapper builds on).
+fn requests_source(
+    items: &RawItems,
+    out: &mut String,
+    body_out: &mut String,
+) -> Result<(), String> {
     for request in REQUESTS {
         let fields = items.structs.get(request.generated).ok_or_else(|| {
             format!(
@@ -535,12 +679,60 @@ fn requests_source(items: &RawItems, out: &mut String) -> Result<(), String> {
                 request.generated, request.wrapper
             )
         })?;
+        let by_hand: Vec<&str> = request
+            .by_hand
+            .iter()
+            .chain(std::iter::once(&request.argument))
+            .copied()
+            .collect();
+        check_by_hand(request.wrapper, request.generated, &by_hand, fields)?;
+        let body = format!("::kore_clients_gen::types::{}", request.generated);
+        let mut init = String::new();
+        for field in fields {
+            let name = &field.name;
+            let value = if *name == request.argument {
+                name.clone()
+            } else if let Some((_, default)) = request.defaults.iter().find(|(f, _)| f == name) {
+                (*default).to_owned()
+            } else if field.ty.optional {
+                "::std::option::Option::None".to_owned()
+            } else if matches!(field.ty.shape, Shape::TextList | Shape::EnumList(_)) {
+                "::std::vec::Vec::new()".to_owned()
+            } else {
+                return Err(format!(
+                    "`{}` has a required field `{name}` that kore-clients' `{}` has no value \
+                     for: a breaking change by nature (every request without it is refused). \
+                     Give it the value a new request sends (`defaults` in REQUESTS, \
+                     kore-clients-codegen/src/wrapper.rs) so that callers who do not set it \
+                     keep working, and say so in CHANGELOG.md",
+                    request.generated, request.wrapper
+                ));
+            };
+            if value == *name {
+                writeln!(init, "{name},").expect("writing to a String");
+            } else {
+                writeln!(init, "{name}: {value},").expect("writing to a String");
+            }
+        }
+        writeln!(
+            body_out,
+            "/// A new `{generated}` body with `{argument}`, every optional field left out \
+             and every other field at the value a new [`{wrapper}`](crate::{wrapper}) sends.\n\
+             pub(crate) fn new_{snake}({argument}: ::std::string::String) -> {body} {{ {body} {{ {init} }} }}\n",
+            generated = request.generated,
+            argument = request.argument,
+            wrapper = request.wrapper,
+            snake = crate::operations::words(request.generated).join("_"),
+        )
+        .expect("writing to a String");
+
         writeln!(out, "impl crate::{} {{", request.wrapper).expect("writing to a String");
         let mut untyped = Vec::new();
         for field in fields {
-            if field.name == "extra" || request.by_hand.contains(&field.name.as_str()) {
+            if by_hand.contains(&field.name.as_str()) {
                 continue;
             }
+            check_name(request.wrapper, &field.name, request.taken, "setter")?;
             let Some((arg_ty, value)) = setter(&field.ty, &field.name) else {
                 untyped.push(field.name.clone());
                 continue;
@@ -583,10 +775,19 @@ fn parameters_source(
                 parameters.generated, parameters.wrapper
             )
         })?;
+        check_by_hand(
+            parameters.wrapper,
+            parameters.generated,
+            parameters.by_hand,
+            fields,
+        )?;
         let fields: Vec<&Field> = fields
             .iter()
             .filter(|field| !parameters.by_hand.contains(&field.name.as_str()))
             .collect();
+        for field in &fields {
+            check_name(parameters.wrapper, &field.name, parameters.taken, "setter")?;
+        }
         if let Some(required) = fields.iter().find(|field| !field.ty.optional) {
             return Err(format!(
                 "`{}` has a required parameter `{}` that kore-clients' `{}` does not set: a \
@@ -713,12 +914,27 @@ pub(crate) fn source(
         let spec_enum = items.enums.get(&rust_name).ok_or_else(|| {
             format!("the raw client has no enum `{rust_name}` for the spec's `{name}`")
         })?;
-        enum_source(spec_enum, &mut types);
+        enum_source(spec_enum, &mut types)?;
     }
     types.push_str(&crate::operations::source(&spec)?);
     let mut accessors = String::from("#[allow(unused_imports)]\nuse crate::generated::*;\n\n");
     answers_source(&items, &mut accessors)?;
-    requests_source(&items, &mut accessors)?;
+    requests_source(&items, &mut accessors, &mut types)?;
+    write!(
+        types,
+        "/// Whether a field's name suggests it holds a credential (kore-clients-codegen's \
+         `CREDENTIAL_WORDS`, or a name ending in `key`): such a field KORE adds is never \
+         printed or serialized.\n\
+         pub(crate) fn may_be_credential(name: &str) -> bool {{\n\
+         let name = name.to_ascii_lowercase();\n\
+         [{}].iter().any(|word| name.contains(word)) || name.ends_with(\"key\")\n}}\n",
+        CREDENTIAL_WORDS
+            .iter()
+            .map(|word| format!("{word:?}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    )
+    .expect("writing to a String");
     parameters_source(&items, &mut types, &mut accessors)?;
     Ok(WrapperSource {
         types: formatted(&types)?,

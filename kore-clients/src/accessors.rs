@@ -5,15 +5,15 @@
 #[allow(unused_imports)]
 use crate::generated::*;
 impl crate::Client {
-    ///Identifier of the account to which the client belongs.
+    /// Identifier of the account to which the client belongs.
     pub fn account_id(&self) -> ::std::option::Option<&str> {
         self.generated().account_id.as_deref()
     }
-    ///Unique identifier for the client.
+    /// Unique identifier for the client.
     pub fn client_id(&self) -> ::std::option::Option<&str> {
         self.generated().client_id.as_deref()
     }
-    ///Email address of the client owner. If not specified, defaults to the account owner's email.
+    /// Email address of the client owner. If not specified, defaults to the account owner's email.
     pub fn client_owner(&self) -> ::std::option::Option<&str> {
         self.generated().client_owner.as_deref()
     }
@@ -21,21 +21,21 @@ impl crate::Client {
     pub fn client_type(&self) -> ::std::option::Option<ClientType> {
         self.generated().client_type.as_ref().map(ClientType::from_generated)
     }
-    ///Indicates whether the client is locked. If true, the client is locked; if false, it is unlocked; if null, it has not been locked.
+    /// Indicates whether the client is locked. If true, the client is locked; if false, it is unlocked; if null, it has not been locked.
     pub fn locked(&self) -> ::std::option::Option<bool> {
         self.generated().locked
     }
-    ///Name of the client.
+    /// Name of the client.
     pub fn name(&self) -> ::std::option::Option<&str> {
         self.generated().name.as_deref()
     }
 }
 impl crate::CreatedClient {
-    ///ID of the account the client is for.
+    /// ID of the account the client is for.
     pub fn account_id(&self) -> ::std::option::Option<&str> {
         self.generated().account_id.as_deref()
     }
-    ///Email of the user who is the client owner.
+    /// Email of the user who is the client owner.
     pub fn client_owner(&self) -> ::std::option::Option<&str> {
         self.generated().client_owner.as_deref()
     }
@@ -43,15 +43,15 @@ impl crate::CreatedClient {
     pub fn client_type(&self) -> ::std::option::Option<ClientType> {
         self.generated().client_type.as_ref().map(ClientType::from_generated)
     }
-    ///Specifies whether the client is locked or not.
+    /// Specifies whether the client is locked or not.
     pub fn locked(&self) -> ::std::option::Option<bool> {
         self.generated().locked
     }
-    ///A message indicating the status of the client creation process.
+    /// A message indicating the status of the client creation process.
     pub fn message(&self) -> ::std::option::Option<&str> {
         self.generated().message.as_deref()
     }
-    ///Name of the client.
+    /// Name of the client.
     pub fn name(&self) -> ::std::option::Option<&str> {
         self.generated().name.as_deref()
     }
@@ -63,7 +63,7 @@ impl crate::PingStatus {
     }
 }
 impl crate::NewClient {
-    ///ID of the account the client belongs to. Defaults to the clientCred's account scope if not specified.
+    /// ID of the account the client belongs to. Defaults to the clientCred's account scope if not specified.
     pub fn account_id(
         mut self,
         account_id: impl ::std::convert::Into<::std::string::String>,
@@ -71,7 +71,7 @@ impl crate::NewClient {
         self.body.account_id = ::std::option::Option::Some(account_id.into());
         self
     }
-    ///Specifies whether the client is locked or not. Can be true, false, or null.
+    /// Specifies whether the client is locked or not. Can be true, false, or null.
     pub fn locked(mut self, locked: bool) -> Self {
         self.body.locked = locked;
         self

@@ -61,9 +61,10 @@ impl Clients<'_> {
     /// KORE has no idempotency key, so this is retried only when the request
     /// provably never reached KORE (connection refused) or KORE answered 429.
     /// What can go wrong, and what is kept:
-    /// - KORE answered with success but the secret cannot be read from the
-    ///   answer (another shape, cut off, not JSON): [`Error::CreatedButUndecodable`]
-    ///   keeps the raw answer, secret included.
+    /// - KORE answered with success but the secret or the new client's id
+    ///   cannot be read from the answer (another shape, a missing field, cut
+    ///   off, not JSON): [`Error::CreatedButUndecodable`] keeps the raw
+    ///   answer, secret included, and says what was missing.
     /// - The request may have reached KORE but no answer came (a timeout or
     ///   a connection lost after sending, a gateway's 5xx):
     ///   [`Error::CreateOutcomeUnknown`]. Look for the client with

@@ -147,9 +147,11 @@ pub enum Error {
     },
 
     /// KORE **created the client** (it answered with a success status), but
-    /// its one-time secret could not be read from the answer: an unexpected
-    /// shape, a missing field, a body cut off or not JSON at all. Whatever
-    /// arrived is kept, secret included: see [`UndecodedCreate::expose_body`].
+    /// the answer is not a usable created client: its one-time secret or the
+    /// new client's id could not be read from it (an unexpected shape, a
+    /// missing field, a body cut off or not JSON at all). Whatever arrived is
+    /// kept, secret included: see [`UndecodedCreate::expose_body`]; `reason`
+    /// names what was missing.
     #[non_exhaustive]
     CreatedButUndecodable {
         /// The raw response, as much of it as arrived.
@@ -461,8 +463,9 @@ impl Error {
         })
     }
 
-    /// The fields of KORE's error body that the spec does not name (for an
-    /// [`Error::Api`]; `None` for every other error), with KORE's names.
+    /// The fields of KORE's error body other than `code`, `message` and
+    /// `info` (for an [`Error::Api`]; `None` for every other error), with
+    /// KORE's names: the body's own `status`, and any field KORE adds.
     ///
     /// ```
     /// # fn example(error: kore_clients::Error) {

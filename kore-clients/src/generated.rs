@@ -2,7 +2,7 @@
 // openapi/kore-clients.json. Do not edit: change the spec, a correction or
 // kore-clients-codegen, and merge again.
 
-///Type of a client.
+/// Type of a client.
 ///
 /// KORE may send a value this SDK does not list yet: it is kept as [`ClientType::Unknown`], with KORE's spelling in [`ClientType::as_str`], and serialized back unchanged. The enum is `#[non_exhaustive]`: a value KORE adds becomes a new variant when the SDK is regenerated, which is not a breaking change. Match with a wildcard arm, and compare `as_str()` rather than matching `Unknown` for a value you expect: once it gets a variant of its own, `Unknown` no longer holds it.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -80,7 +80,7 @@ impl ClientType {
     }
 }
 crate::open::open_enum_traits!(ClientType);
-///A KORE product that a client's scopes grant access to.
+/// A KORE product that a client's scopes grant access to.
 ///
 /// KORE may send a value this SDK does not list yet: it is kept as [`Product::Unknown`], with KORE's spelling in [`Product::as_str`], and serialized back unchanged. The enum is `#[non_exhaustive]`: a value KORE adds becomes a new variant when the SDK is regenerated, which is not a breaking change. Match with a wildcard arm, and compare `as_str()` rather than matching `Unknown` for a value you expect: once it gets a variant of its own, `Unknown` no longer holds it.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -159,17 +159,19 @@ impl Product {
 }
 crate::open::open_enum_traits!(Product);
 /// An operation of the KORE Client API, one per operation of the merged spec (generated with it: an operation added to the spec needs no hand-written line).
+///
+/// Each variant's discriminant is derived from its `operationId` alone, so an operation KORE adds never renumbers the others (`Operation::ListClient as i64` stays what it was).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
 pub enum Operation {
     /// `GET /v1/clients` (`listClient`): List Client
-    ListClient,
+    ListClient = 455571850,
     /// `POST /v1/clients` (`createClient`): Create Client
-    CreateClient,
+    CreateClient = 954448102,
     /// `GET /v1/clients/{client_id}` (`getClient`): Get Client
-    GetClient,
+    GetClient = 579041912,
     /// `GET /v1/ping` (`getPingStatus`): Gives Online Connection Status for API Gateway
-    GetPingStatus,
+    GetPingStatus = 175769517,
 }
 impl Operation {
     /// Every operation, in the spec's order.
@@ -267,6 +269,38 @@ impl std::fmt::Display for Operation {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{} ({} {})", self.words(), self.http_method(), self.path())
     }
+}
+/// A new `CreateClient` body with `name`, every optional field left out and every other field at the value a new [`NewClient`](crate::NewClient) sends.
+pub(crate) fn new_create_client(
+    name: ::std::string::String,
+) -> ::kore_clients_gen::types::CreateClient {
+    ::kore_clients_gen::types::CreateClient {
+        account_id: ::std::option::Option::None,
+        locked: false,
+        name,
+        scopes: ::std::default::Default::default(),
+    }
+}
+/// Whether a field's name suggests it holds a credential (kore-clients-codegen's `CREDENTIAL_WORDS`, or a name ending in `key`): such a field KORE adds is never printed or serialized.
+pub(crate) fn may_be_credential(name: &str) -> bool {
+    let name = name.to_ascii_lowercase();
+    [
+        "secret",
+        "token",
+        "password",
+        "passwd",
+        "credential",
+        "private",
+        "bearer",
+        "jwt",
+        "authorization",
+        "apikey",
+        "api_key",
+        "signature",
+        "cert",
+    ]
+        .iter()
+        .any(|word| name.contains(word)) || name.ends_with("key")
 }
 /// The query parameters of [`ListClients`](crate::ListClients) that the pagination does not set itself.
 #[derive(Debug, Clone, Default, PartialEq)]

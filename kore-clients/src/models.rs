@@ -17,7 +17,7 @@ use serde::{Serialize, Serializer};
 use serde_json::{Map, Value};
 
 use crate::drift;
-use crate::generated::Product;
+use crate::generated::{Product, may_be_credential};
 
 /// Fields the spec does not name, as KORE sent them.
 pub type Extra = Map<String, Value>;
@@ -105,23 +105,56 @@ impl Serialize for Client {
 }
 
 /// Paging information of one page of clients, with page numbers as integers.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default)]
 pub struct PageMeta {
     count: Option<u64>,
     page_number: Option<u64>,
     page_size: Option<u64>,
     previous_page_url: Option<String>,
     next_page_url: Option<String>,
-    #[serde(flatten)]
-    extra: Extra,
-    #[serde(skip)]
+    /// Every field of `meta` as KORE sent it (the ones above read from it).
     generated: types::ClientListMeta,
 }
 
+impl PageMeta {
+    /// What [`Serialize`] writes: every field KORE sent, with KORE's names
+    /// (a field the spec learns in a later regeneration included), the page
+    /// numbers as the integers this type reads them as, and no empty URL.
+    fn shown(&self) -> Map<String, Value> {
+        let mut shown = match serde_json::to_value(&self.generated) {
+            Ok(Value::Object(fields)) => fields,
+            _ => self.generated.extra.clone(),
+        };
+        let facts = [
+            ("count", self.count.map(Value::from)),
+            ("page_number", self.page_number.map(Value::from)),
+            ("page_size", self.page_size.map(Value::from)),
+            (
+                "previous_page_url",
+                self.previous_page_url.clone().map(Value::from),
+            ),
+            ("next_page_url", self.next_page_url.clone().map(Value::from)),
+        ];
+        for (name, value) in facts {
+            match value {
+                Some(value) => shown.insert(name.to_owned(), value),
+                None => shown.remove(name),
+            };
+        }
+        shown
+    }
+}
+
+impl Serialize for PageMeta {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.shown().serialize(serializer)
+    }
+}
+
 impl PartialEq for PageMeta {
-    /// Equal when every field KORE sent is.
+    /// Equal when they serialize the same: the same facts, the same fields.
     fn eq(&self, other: &Self) -> bool {
-        serde_json::to_value(&self.generated).ok() == serde_json::to_value(&other.generated).ok()
+        self.shown() == other.shown()
     }
 }
 
@@ -144,7 +177,6 @@ impl PageMeta {
             page_size: whole(meta.page_size),
             previous_page_url: meta.previous_page_url.clone().filter(|u| !u.is_empty()),
             next_page_url: meta.next_page_url.clone().filter(|u| !u.is_empty()),
-            extra: meta.extra.clone(),
             generated: meta,
         }
     }
@@ -184,7 +216,7 @@ impl PageMeta {
 
     /// The fields of `meta` that the spec does not name, as KORE sent them.
     pub fn extra(&self) -> &Extra {
-        &self.extra
+        &self.generated.extra
     }
 }
 
@@ -293,7 +325,7 @@ impl Serialize for PingStatus {
 ///     .locked(false);
 /// # let _ = request;
 /// ```
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct NewClient {
     pub(crate) body: types::CreateClient,
 }
@@ -302,15 +334,13 @@ impl NewClient {
     /// A new, unlocked client named `name`, with no product scopes yet.
     pub fn new(name: impl Into<String>) -> Self {
         Self {
-            body: types::CreateClient {
-                account_id: None,
-                locked: false,
-                name: name.into(),
-                scopes: types::CreateClientScopes {
-                    products: Vec::new(),
-                },
-            },
+            body: crate::generated::new_create_client(name.into()),
         }
+    }
+
+    /// The body as KORE will receive it.
+    fn shown(&self) -> Value {
+        serde_json::to_value(&self.body).unwrap_or(Value::Null)
     }
 
     /// The name it will be created with.
@@ -373,6 +403,21 @@ impl NewClient {
             ));
         }
         Ok(self.body.clone())
+    }
+}
+
+impl fmt::Debug for NewClient {
+    /// The request body as JSON, with KORE's names. (No field of it can be a
+    /// credential: the generator gives such a field no plain setter.)
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("NewClient").field(&self.shown()).finish()
+    }
+}
+
+impl PartialEq for NewClient {
+    /// Equal when they send the same body.
+    fn eq(&self, other: &Self) -> bool {
+        self.shown() == other.shown()
     }
 }
 
@@ -476,29 +521,6 @@ impl fmt::Debug for CreatedClient {
     }
 }
 
-/// Whether a field's name suggests it holds a credential.
-fn may_be_credential(name: &str) -> bool {
-    let name = name.to_ascii_lowercase();
-    [
-        "secret",
-        "token",
-        "password",
-        "passwd",
-        "credential",
-        "private",
-        "bearer",
-        "jwt",
-        "authorization",
-        "apikey",
-        "api_key",
-        "signature",
-        "cert",
-    ]
-    .iter()
-    .any(|word| name.contains(word))
-        || name.ends_with("key")
-}
-
 /// Whether `value` holds, at any depth, a field that may be a credential.
 fn holds_credential(value: &Value) -> bool {
     match value {
@@ -539,18 +561,12 @@ impl Serialize for CreatedClient {
     /// secret where it belongs deliberately, with
     /// [`CreatedClient::client_secret`].
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        if self
-            .generated
-            .extra
-            .iter()
-            .any(|(name, value)| may_be_credential(name) || holds_credential(value))
-        {
-            let mut shown = self.generated.clone();
-            shown.extra.retain(|name, _| !may_be_credential(name));
-            shown.extra.values_mut().for_each(without_credentials);
-            shown.serialize(serializer)
-        } else {
-            self.generated.serialize(serializer)
+        // Every field, typed or not: a credential KORE adds is only ever
+        // written by hand, deliberately.
+        let mut shown = serde_json::to_value(&self.generated).map_err(serde::ser::Error::custom)?;
+        if holds_credential(&shown) {
+            without_credentials(&mut shown);
         }
+        shown.serialize(serializer)
     }
 }

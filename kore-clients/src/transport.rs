@@ -764,12 +764,13 @@ fn api_error(
         body.info.as_deref().map(&scrub),
     );
     // Every field `Error::Api` does not name is kept in `extra`: the ones the
-    // spec does not know and the ones it learns in a later regeneration.
+    // spec does not know, the ones it learns in a later regeneration, and the
+    // body's own `status` (the HTTP status is `Error::status`).
     let mut extra = match serde_json::to_value(&body) {
         Ok(serde_json::Value::Object(fields)) => fields,
         _ => body.extra,
     };
-    for named in ["code", "message", "info", "status"] {
+    for named in ["code", "message", "info"] {
         extra.remove(named);
     }
     extra

@@ -114,6 +114,17 @@ fn kore_clients_gen_ships_its_digest_and_runs_exactly_its_own_generator_release(
         requirement.contains(&format!("version = \"={}", version.trim_matches('"'))),
         "kore-clients-gen must depend on kore-clients-codegen {version} exactly: {requirement}"
     );
+    // kore-clients' generated part is written against this release's
+    // generated types: a later kore-clients-gen (any regeneration) would not
+    // compile under it.
+    let gen_requirement = root
+        .lines()
+        .find(|l| l.starts_with("kore-clients-gen = "))
+        .expect("a workspace dependency on kore-clients-gen");
+    assert!(
+        gen_requirement.contains(&format!("version = \"={}", version.trim_matches('"'))),
+        "kore-clients must depend on kore-clients-gen {version} exactly: {gen_requirement}"
+    );
     let manifest =
         std::fs::read_to_string(workspace().join("kore-clients-gen/Cargo.toml")).unwrap();
     let build_dependencies = manifest

@@ -50,6 +50,7 @@ fn text(tokens: &impl quote::ToTokens) -> String {
         .replace(" )", ")")
         .replace(" : ", ": ")
         .replace(",)", ")")
+        .replace(":: ", "")
 }
 
 fn collect(item: &syn::Item, items: &mut BTreeSet<String>) {

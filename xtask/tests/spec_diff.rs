@@ -491,8 +491,23 @@ fn the_merge_classifies_kore_s_change_against_the_spec_it_replaces() {
     let fragment = layout.fragments_dir().join("createClient.json");
     let mut doc: Value =
         serde_json::from_str(&std::fs::read_to_string(&fragment).unwrap()).unwrap();
+    let original = doc.clone();
+    // A new required request field the SDK has no value for: the merge
+    // stops and says that it is breaking by nature, and what to do.
     doc["components"]["schemas"]["CreateClient"]["required"] =
         json!(["name", "locked", "scopes", "account_id"]);
+    std::fs::write(&fragment, serde_json::to_string_pretty(&doc).unwrap()).unwrap();
+    let refused = xtask::merge_and_classify(&layout).unwrap_err().to_string();
+    assert!(
+        refused.contains("required field `account_id`")
+            && refused.contains("breaking change by nature"),
+        "{refused}"
+    );
+
+    // A field whose type changes: merged, and classified as breaking.
+    let mut doc = original;
+    doc["components"]["schemas"]["CreateClient"]["properties"]["account_id"]["type"] =
+        json!("integer");
     std::fs::write(&fragment, serde_json::to_string_pretty(&doc).unwrap()).unwrap();
 
     let report = xtask::merge_and_classify(&layout).unwrap();
@@ -506,11 +521,15 @@ fn the_merge_classifies_kore_s_change_against_the_spec_it_replaces() {
     );
     assert_eq!(
         classes(&report.changes),
-        [(Class::Breaking, "/components/schemas/CreateClient/required")]
+        [(
+            Class::Breaking,
+            "/components/schemas/CreateClient/properties/account_id"
+        )]
     );
-    assert_eq!(
-        report.changes[0].what,
-        "property `account_id` became required in a request"
+    assert!(
+        report.changes[0].what.starts_with("`type` changed from"),
+        "{}",
+        report.changes[0].what
     );
 
     // Merged again: nothing left to classify.
