@@ -472,7 +472,9 @@ fn enum_source(spec_enum: &SpecEnum, out: &mut String) -> Result<(), String> {
          when the SDK is regenerated, which is not a breaking change. Match with a wildcard \
          arm, and compare `as_str()` rather than matching `Unknown` for a value you expect: \
          once it gets a variant of its own, `Unknown` no longer holds it.\n\
-         #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]\n\
+         ///\n/// Not ordered (`Ord`): a value's place would change when it moves from \
+         `Unknown` to a variant of its own.\n\
+         #[derive(Debug, Clone, PartialEq, Eq, Hash)]\n\
          #[non_exhaustive]\npub enum {name} {{\n"
     )
     .expect("writing to a String");

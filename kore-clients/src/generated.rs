@@ -5,7 +5,9 @@
 /// Type of a client.
 ///
 /// KORE may send a value this SDK does not list yet: it is kept as [`ClientType::Unknown`], with KORE's spelling in [`ClientType::as_str`], and serialized back unchanged. The enum is `#[non_exhaustive]`: a value KORE adds becomes a new variant when the SDK is regenerated, which is not a breaking change. Match with a wildcard arm, and compare `as_str()` rather than matching `Unknown` for a value you expect: once it gets a variant of its own, `Unknown` no longer holds it.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+///
+/// Not ordered (`Ord`): a value's place would change when it moves from `Unknown` to a variant of its own.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum ClientType {
     /// `admin`
@@ -83,7 +85,9 @@ crate::open::open_enum_traits!(ClientType);
 /// A KORE product that a client's scopes grant access to.
 ///
 /// KORE may send a value this SDK does not list yet: it is kept as [`Product::Unknown`], with KORE's spelling in [`Product::as_str`], and serialized back unchanged. The enum is `#[non_exhaustive]`: a value KORE adds becomes a new variant when the SDK is regenerated, which is not a breaking change. Match with a wildcard arm, and compare `as_str()` rather than matching `Unknown` for a value you expect: once it gets a variant of its own, `Unknown` no longer holds it.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+///
+/// Not ordered (`Ord`): a value's place would change when it moves from `Unknown` to a variant of its own.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Product {
     /// `SuperSIM`

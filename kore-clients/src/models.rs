@@ -4,7 +4,7 @@
 //! kept — fields the spec does not name in [`Client::extra`], enum values it
 //! does not list as [`ClientType::Unknown`] — and reads it through methods:
 //! the accessors of the spec's fields are generated with the spec
-//! (`generated.rs`), so a field KORE adds is a new method, never a changed
+//! (`accessors.rs`), so a field KORE adds is a new method, never a changed
 //! struct. This file adds what the spec cannot say: integer page numbers,
 //! dates parsed from either of KORE's formats, and a secret that never prints.
 

@@ -13,7 +13,7 @@ use std::fmt;
 /// The text of an enum value this SDK does not list, exactly as KORE sent it
 /// (or as given to `parse`). Only this crate makes one, so an `Unknown`
 /// never holds a listed value.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct UnknownValue(String);
 
 impl UnknownValue {
