@@ -116,32 +116,46 @@ pub struct PageMeta {
     generated: types::ClientListMeta,
 }
 
+/// What a [`PageMeta`] serializes as: the facts it reads, as it reads them
+/// (`null` when absent), then every other field KORE sent.
+#[derive(Serialize, PartialEq)]
+struct ShownMeta<'a> {
+    count: Option<u64>,
+    page_number: Option<u64>,
+    page_size: Option<u64>,
+    previous_page_url: Option<&'a str>,
+    next_page_url: Option<&'a str>,
+    #[serde(flatten)]
+    rest: Map<String, Value>,
+}
+
 impl PageMeta {
-    /// What [`Serialize`] writes: every field KORE sent, with KORE's names
-    /// (a field the spec learns in a later regeneration included), the page
-    /// numbers as the integers this type reads them as, and no empty URL.
-    fn shown(&self) -> Map<String, Value> {
-        let mut shown = match serde_json::to_value(&self.generated) {
+    /// What [`Serialize`] writes: the page numbers as the integers this type
+    /// reads them as, the URLs without empty ones, and every other field
+    /// with KORE's name (a field the spec learns in a later regeneration
+    /// included).
+    fn shown(&self) -> ShownMeta<'_> {
+        let mut rest = match serde_json::to_value(&self.generated) {
             Ok(Value::Object(fields)) => fields,
             _ => self.generated.extra.clone(),
         };
-        let facts = [
-            ("count", self.count.map(Value::from)),
-            ("page_number", self.page_number.map(Value::from)),
-            ("page_size", self.page_size.map(Value::from)),
-            (
-                "previous_page_url",
-                self.previous_page_url.clone().map(Value::from),
-            ),
-            ("next_page_url", self.next_page_url.clone().map(Value::from)),
-        ];
-        for (name, value) in facts {
-            match value {
-                Some(value) => shown.insert(name.to_owned(), value),
-                None => shown.remove(name),
-            };
+        for read in [
+            "count",
+            "page_number",
+            "page_size",
+            "previous_page_url",
+            "next_page_url",
+        ] {
+            rest.remove(read);
         }
-        shown
+        ShownMeta {
+            count: self.count,
+            page_number: self.page_number,
+            page_size: self.page_size,
+            previous_page_url: self.previous_page_url.as_deref(),
+            next_page_url: self.next_page_url.as_deref(),
+            rest,
+        }
     }
 }
 
