@@ -418,39 +418,10 @@ fn is_component(path: &str) -> bool {
 /// Where two schemas differ once annotations are left out: `(pointer
 /// relative to the schemas, value in a, value in b)`, `None` for absent.
 fn schema_differences(a: &Value, b: &Value) -> Vec<(String, Option<Value>, Option<Value>)> {
-    let mut out = Vec::new();
-    collect_differences(
+    crate::merge::differences(
         &crate::spec_diff::without_annotations(a),
         &crate::spec_diff::without_annotations(b),
-        String::new(),
-        &mut out,
-    );
-    out
-}
-
-fn collect_differences(
-    a: &Value,
-    b: &Value,
-    at: String,
-    out: &mut Vec<(String, Option<Value>, Option<Value>)>,
-) {
-    match (a, b) {
-        (Value::Object(x), Value::Object(y)) => {
-            let mut keys: Vec<&String> = x.keys().chain(y.keys()).collect();
-            keys.sort();
-            keys.dedup();
-            for key in keys {
-                let here = format!("{at}/{}", crate::merge::escape(key));
-                match (x.get(key), y.get(key)) {
-                    (Some(p), Some(q)) if p == q => {}
-                    (Some(p), Some(q)) => collect_differences(p, q, here, out),
-                    (p, q) => out.push((here, p.cloned(), q.cloned())),
-                }
-            }
-        }
-        _ if a == b => {}
-        _ => out.push((at, Some(a.clone()), Some(b.clone()))),
-    }
+    )
 }
 
 /// Where the value at `pointer` came from, when a `copy` or `move` of

@@ -378,6 +378,40 @@ pub fn escape(segment: &str) -> String {
     segment.replace('~', "~0").replace('/', "~1")
 }
 
+/// Where `a` and `b` differ: `(pointer, value in a, value in b)`, `None`
+/// for absent. Members of objects count one by one (an added or removed
+/// member is one difference); any other difference is the smallest value
+/// that holds it (an array is one value).
+pub fn differences(a: &Value, b: &Value) -> Vec<(String, Option<Value>, Option<Value>)> {
+    fn walk(
+        a: &Value,
+        b: &Value,
+        at: String,
+        out: &mut Vec<(String, Option<Value>, Option<Value>)>,
+    ) {
+        match (a, b) {
+            (Value::Object(x), Value::Object(y)) => {
+                let mut keys: Vec<&String> = x.keys().chain(y.keys()).collect();
+                keys.sort();
+                keys.dedup();
+                for key in keys {
+                    let here = format!("{at}/{}", escape(key));
+                    match (x.get(key), y.get(key)) {
+                        (Some(p), Some(q)) if p == q => {}
+                        (Some(p), Some(q)) => walk(p, q, here, out),
+                        (p, q) => out.push((here, p.cloned(), q.cloned())),
+                    }
+                }
+            }
+            _ if a == b => {}
+            _ => out.push((at, Some(a.clone()), Some(b.clone()))),
+        }
+    }
+    let mut out = Vec::new();
+    walk(a, b, String::new(), &mut out);
+    out
+}
+
 /// The JSON pointer (below `at`) of the first place where `a` and `b` differ.
 pub fn first_difference(a: &Value, b: &Value, at: &str) -> String {
     match (a, b) {

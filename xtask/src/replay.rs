@@ -36,7 +36,7 @@ use std::path::Path;
 use serde_json::Value;
 
 use crate::corrections::Corrections;
-use crate::merge::{Fragment, escape};
+use crate::merge::Fragment;
 use crate::spec_diff::{self, Change};
 use crate::{Layout, Result, err};
 
@@ -194,42 +194,26 @@ fn short(value: &Value) -> String {
 /// one, any other difference as a `replace` of the smallest value that
 /// holds it (an array is replaced whole).
 pub fn diff(old: &Value, new: &Value) -> Vec<Edit> {
-    let mut out = Vec::new();
-    diff_at(old, new, String::new(), &mut out);
-    out
-}
-
-fn diff_at(old: &Value, new: &Value, at: String, out: &mut Vec<Edit>) {
-    match (old, new) {
-        (Value::Object(a), Value::Object(b)) => {
-            let mut keys: Vec<&String> = a.keys().chain(b.keys()).collect();
-            keys.sort();
-            keys.dedup();
-            for key in keys {
-                let path = format!("{at}/{}", escape(key));
-                match (a.get(key), b.get(key)) {
-                    (Some(x), Some(y)) if x != y => diff_at(x, y, path, out),
-                    (Some(_), None) => out.push(Edit {
-                        kind: EditKind::Remove,
-                        path,
-                        value: None,
-                    }),
-                    (None, Some(y)) => out.push(Edit {
-                        kind: EditKind::Add,
-                        path,
-                        value: Some(y.clone()),
-                    }),
-                    _ => {}
-                }
-            }
-        }
-        _ if old != new => out.push(Edit {
-            kind: EditKind::Replace,
-            path: at,
-            value: Some(new.clone()),
-        }),
-        _ => {}
-    }
+    crate::merge::differences(old, new)
+        .into_iter()
+        .map(|(path, before, after)| match (before, after) {
+            (Some(_), None) => Edit {
+                kind: EditKind::Remove,
+                path,
+                value: None,
+            },
+            (None, after) => Edit {
+                kind: EditKind::Add,
+                path,
+                value: after,
+            },
+            (Some(_), after) => Edit {
+                kind: EditKind::Replace,
+                path,
+                value: after,
+            },
+        })
+        .collect()
 }
 
 /// Where one edit of KORE's went.
