@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::assert_says;
+use common::{assert_says, workspace_copy};
 use serde_json::json;
 use xtask::corrections::Corrections;
 
@@ -242,24 +242,6 @@ fn the_provenance_groups_operations_and_keeps_what_they_replaced() {
 }
 
 /// A copy of the workspace's `openapi/` in a temporary root, to change fragments in.
-fn workspace_copy() -> (tempfile::TempDir, xtask::Layout) {
-    let dir = tempfile::tempdir().unwrap();
-    let from = xtask::Layout::workspace();
-    let fragments = dir.path().join("openapi/fragments");
-    std::fs::create_dir_all(&fragments).unwrap();
-    for entry in std::fs::read_dir(from.fragments_dir()).unwrap() {
-        let entry = entry.unwrap();
-        std::fs::copy(entry.path(), fragments.join(entry.file_name())).unwrap();
-    }
-    std::fs::copy(
-        from.corrections_file(),
-        dir.path().join("openapi/corrections.json"),
-    )
-    .unwrap();
-    let layout = xtask::Layout::at(dir.path());
-    (dir, layout)
-}
-
 /// Applies `change` to `Client.locked` in every fragment that defines `Client`.
 fn change_locked(layout: &xtask::Layout, change: impl Fn(&mut serde_json::Value)) {
     for name in ["listClient.json", "getClient.json"] {

@@ -1,5 +1,7 @@
 //! The change classifier: each kind of change between two merged specs, and its class.
 
+mod common;
+
 use serde_json::{Value, json};
 use xtask::spec_diff::{Change, Class, compare, overall, render};
 
@@ -460,21 +462,9 @@ fn the_breaking_changes_come_first_and_the_summary_counts_each_class() {
 /// A copy of the workspace's pipeline (fragments, corrections, both merged
 /// copies) in a temporary root outside any git checkout.
 fn pipeline_copy() -> (tempfile::TempDir, xtask::Layout) {
-    let dir = tempfile::tempdir().unwrap();
+    let (dir, layout) = common::workspace_copy();
     let from = xtask::Layout::workspace();
-    let fragments = dir.path().join("openapi/fragments");
-    std::fs::create_dir_all(&fragments).unwrap();
     std::fs::create_dir_all(dir.path().join("kore-clients-gen")).unwrap();
-    for entry in std::fs::read_dir(from.fragments_dir()).unwrap() {
-        let entry = entry.unwrap();
-        std::fs::copy(entry.path(), fragments.join(entry.file_name())).unwrap();
-    }
-    std::fs::copy(
-        from.corrections_file(),
-        dir.path().join("openapi/corrections.json"),
-    )
-    .unwrap();
-    let layout = xtask::Layout::at(dir.path());
     for (source, target) in from.merged_outputs().iter().zip(layout.merged_outputs()) {
         std::fs::copy(source, target).unwrap();
     }
