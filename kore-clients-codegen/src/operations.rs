@@ -177,7 +177,9 @@ pub(crate) fn source(spec: &openapiv3::OpenAPI) -> Result<String, String> {
          ///\n/// Each variant's discriminant is derived from its `operationId` alone, so an \
          operation KORE adds never renumbers the others (`Operation::ListClient as i64` stays \
          what it was).\n\
-         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]\n\
+         ///\n/// Ordered by `operationId`, not by position: an operation KORE adds takes its place \
+         among the others without reordering them.\n\
+         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]\n\
          #[non_exhaustive]\npub enum Operation {\n",
     );
     let mut taken: Vec<(u32, &str)> = Vec::new();
@@ -275,6 +277,13 @@ pub(crate) fn source(spec: &openapiv3::OpenAPI) -> Result<String, String> {
     )
     .expect("writing to a String");
     out.push_str("}\n\n");
+    out.push_str(
+        "impl PartialOrd for Operation {\n\
+         fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> { Some(self.cmp(other)) }\n}\n\n\
+         impl Ord for Operation {\n\
+         /// By `operationId`.\n\
+         fn cmp(&self, other: &Self) -> std::cmp::Ordering { self.operation_id().cmp(other.operation_id()) }\n}\n\n",
+    );
     out.push_str(
         "impl std::fmt::Display for Operation {\n\
          /// `list client (GET /v1/clients)`: the operation id in words, then the request.\n\

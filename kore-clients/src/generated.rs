@@ -165,7 +165,9 @@ crate::open::open_enum_traits!(Product);
 /// An operation of the KORE Client API, one per operation of the merged spec (generated with it: an operation added to the spec needs no hand-written line).
 ///
 /// Each variant's discriminant is derived from its `operationId` alone, so an operation KORE adds never renumbers the others (`Operation::ListClient as i64` stays what it was).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+///
+/// Ordered by `operationId`, not by position: an operation KORE adds takes its place among the others without reordering them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Operation {
     /// `GET /v1/clients` (`listClient`): List Client
@@ -266,6 +268,17 @@ impl Operation {
                 _ => return None,
             },
         )
+    }
+}
+impl PartialOrd for Operation {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for Operation {
+    /// By `operationId`.
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.operation_id().cmp(other.operation_id())
     }
 }
 impl std::fmt::Display for Operation {
