@@ -37,8 +37,14 @@
 //!   token ever reaches `Debug`, `Display`, an error or a log line.
 //! - With a [`TokenStore`] (tokens shared across processes), the token
 //!   request's task consults it first and saves what it obtained; the
-//!   rules above hold unchanged, and [`crate::token_store`] lists the
-//!   store's own.
+//!   rules above hold unchanged, and
+//!   [`crate::token_store`] lists the store's own. Each store call is
+//!   bounded in time [a store that hangs would otherwise hang every call].
+//! - With a [`SecretSource`] the secret is fetched by the token request's
+//!   task, only when a grant is needed, and kept for the next one [a
+//!   password manager would otherwise prompt on every run].
+//! - The token endpoint's answer is read up to the answer limit and no
+//!   further [a misbehaving endpoint could otherwise exhaust memory].
 
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -51,6 +57,8 @@ use oauth2::{
     AuthType, ClientId, ClientSecret, EndpointNotSet, EndpointSet, RequestTokenError,
     StandardRevocableToken, TokenUrl,
 };
+
+use crate::outside::{self, Busy, Credential};
 use reqwest::StatusCode;
 use reqwest::header::HeaderValue;
 use secrecy::{ExposeSecret, SecretString};
@@ -62,6 +70,20 @@ use tracing::Instrument as _;
 use crate::error::{AuthError, AuthErrorKind};
 use crate::retry::{self, RetryPolicy};
 use crate::token_store::{StoreLock, StoredToken, TokenKey, TokenStore};
+
+/// What a [`TokenCache`] needs besides the identity and the HTTP client.
+pub(crate) struct Settings {
+    /// The timeout of each token request.
+    pub(crate) timeout: Duration,
+    /// How often a failed token request is repeated.
+    pub(crate) retry: RetryPolicy,
+    /// Where tokens outlive the process, if anywhere.
+    pub(crate) store: Option<Arc<dyn TokenStore>>,
+    /// The longest one store call may take.
+    pub(crate) store_timeout: Duration,
+    /// The most of an answer read, in bytes.
+    pub(crate) answer_limit: u64,
+}
 
 /// Lifetime assumed when KORE's answer says nothing usable about expiry
 /// (no `expires_in`, no JWT `exp`): short enough that a wrong guess costs one
@@ -359,16 +381,16 @@ pub struct TokenCache {
 
 struct Inner {
     client_id: String,
-    client_secret: SecretString,
+    secret: Credential,
     token_url: String,
-    oauth: OAuthClient,
+    token_uri: TokenUrl,
     http: reqwest::Client,
-    /// The timeout of each token request.
-    timeout: Duration,
-    retry: RetryPolicy,
+    settings: Settings,
     state: RwLock<State>,
     grants: AtomicU64,
-    store: Option<Arc<dyn TokenStore>>,
+    /// Set while a store call runs (and stays set while one that outlived
+    /// its limit still does).
+    store_busy: Busy,
     key: TokenKey,
 }
 
@@ -386,49 +408,38 @@ impl fmt::Debug for TokenCache {
 }
 
 impl TokenCache {
-    /// A cache for `client_id`/`client_secret` at `token_url`. `http` must not
+    /// A cache for `client_id` and `secret` at `token_url`. `http` must not
     /// follow redirects from `token_url` (it may be the API's client, so that
-    /// both share connections); each token request gets `timeout`; `retry`
-    /// says how often a failed token request is repeated.
+    /// both share connections).
     pub(crate) fn new(
         client_id: String,
-        client_secret: SecretString,
+        secret: Credential,
         token_url: &str,
         http: reqwest::Client,
-        timeout: Duration,
-        retry: RetryPolicy,
+        settings: Settings,
     ) -> Result<Self, String> {
-        let url = TokenUrl::new(token_url.to_owned())
+        let token_uri = TokenUrl::new(token_url.to_owned())
             .map_err(|e| format!("invalid token URL {token_url}: {e}"))?;
-        let oauth = oauth2::Client::new(ClientId::new(client_id.clone()))
-            .set_client_secret(ClientSecret::new(client_secret.expose_secret().to_owned()))
-            .set_auth_type(AuthType::RequestBody)
-            .set_token_uri(url);
-        let key = TokenKey::new(token_url, &client_id, &client_secret);
+        let key = match &secret {
+            Credential::Given(secret) => TokenKey::new(token_url, &client_id, secret),
+            Credential::Source { source, .. } => {
+                TokenKey::bound_to(token_url, &client_id, source.binding())
+            }
+        };
         Ok(Self {
             inner: Arc::new(Inner {
                 key,
-                store: None,
                 client_id,
-                client_secret,
+                secret,
                 token_url: token_url.to_owned(),
-                oauth,
+                token_uri,
                 http,
-                timeout,
-                retry,
+                settings,
                 state: RwLock::new(State::default()),
                 grants: AtomicU64::new(0),
+                store_busy: Busy::default(),
             }),
         })
-    }
-
-    /// Consults `store` before each token request from now on (called
-    /// while building, before the cache is shared).
-    pub(crate) fn with_store(mut self, store: Option<Arc<dyn TokenStore>>) -> Self {
-        if let Some(inner) = Arc::get_mut(&mut self.inner) {
-            inner.store = store;
-        }
-        self
     }
 
     /// The fingerprint under which a [`TokenStore`] keeps this identity's token.
@@ -648,6 +659,8 @@ impl Inner {
             }
             Err(error) => {
                 if error.kind() == AuthErrorKind::Rejected {
+                    // A source may have a new secret by the next request.
+                    self.secret.rejected();
                     let backoff = state
                         .rejection
                         .as_ref()
@@ -677,35 +690,30 @@ impl Inner {
 
     /// A token from the store if it holds a fresh one, else from a grant,
     /// which is then saved. The store's lock is held from the load to the
-    /// save, so processes sharing it make one grant between them.
+    /// save, so processes sharing the store make one grant between them.
+    /// (Saved before the waiters get it: a process that exits once it has
+    /// its answer must not lose the save.)
     async fn obtain(&self, forget_stored: bool) -> Result<Token, AuthError> {
-        let Some(store) = self.store.clone() else {
+        let opened = self
+            .with_store("lock and load", move |store, key| {
+                let lock = store.lock(key)?;
+                if forget_stored {
+                    if let Err(error) = store.forget(key) {
+                        tracing::debug!(%error, "token store: could not forget the rejected token");
+                    }
+                    return Ok((lock, None));
+                }
+                match store.load(key) {
+                    Ok(loaded) => Ok((lock, loaded)),
+                    Err(error) => {
+                        tracing::debug!(%error, "token store: could not load a token");
+                        Ok((lock, None))
+                    }
+                }
+            })
+            .await;
+        let Some((lock, loaded)) = opened else {
             return self.fetch_with_retries().await;
-        };
-        let key = self.key.clone();
-        let opened = on_blocking_pool(move || {
-            let lock = store.lock(&key)?;
-            if forget_stored {
-                if let Err(error) = store.forget(&key) {
-                    tracing::debug!(%error, "token store: could not forget the rejected token");
-                }
-                return Ok((lock, None));
-            }
-            match store.load(&key) {
-                Ok(loaded) => Ok((lock, loaded)),
-                Err(error) => {
-                    tracing::debug!(%error, "token store: could not load a token");
-                    Ok((lock, None))
-                }
-            }
-        })
-        .await;
-        let (lock, loaded) = match opened {
-            Ok(opened) => opened,
-            Err(error) => {
-                tracing::debug!(%error, "token store: not used (no lock)");
-                return self.fetch_with_retries().await;
-            }
         };
         if let Some(token) = loaded.and_then(|s| Token::from_stored(&s, SystemTime::now())) {
             tracing::debug!("token store: using a stored token");
@@ -718,20 +726,50 @@ impl Inner {
                 obtained_at,
                 expires_at,
             );
-            let (store, key) = (self.store.clone(), self.key.clone());
-            let saved = on_blocking_pool(move || {
+            self.with_store("save", move |store, key| {
                 let _lock: StoreLock = lock;
-                match store {
-                    Some(store) => store.save(&key, &stored),
-                    None => Ok(()),
-                }
+                store.save(key, &stored)
             })
             .await;
-            if let Err(error) = saved {
-                tracing::debug!(%error, "token store: could not save the token");
-            }
         }
         Ok(token)
+    }
+
+    /// Runs `work` with the store, bounded by the store timeout: `None`
+    /// (logged at DEBUG) when there is no store, it failed, it did not
+    /// return in time, or an earlier call that outlived its limit still
+    /// runs. The SDK then goes on as if there were no store.
+    async fn with_store<T: Send + 'static>(
+        &self,
+        what: &'static str,
+        work: impl FnOnce(&dyn TokenStore, &TokenKey) -> std::io::Result<T> + Send + 'static,
+    ) -> Option<T> {
+        let store = self.settings.store.clone()?;
+        let Some(running) = self.store_busy.enter() else {
+            tracing::debug!(
+                what,
+                "token store: not used (an earlier call has not returned)"
+            );
+            return None;
+        };
+        let key = self.key.clone();
+        let limit = self.settings.store_timeout;
+        let done = outside::bounded("kore-token-store", limit, move || {
+            let _running = running;
+            work(store.as_ref(), &key)
+        })
+        .await;
+        match done {
+            Ok(Ok(value)) => Some(value),
+            Ok(Err(error)) => {
+                tracing::debug!(%error, what, "token store: failed; going on without it");
+                None
+            }
+            Err(error) => {
+                tracing::debug!(%error, what, "token store: going on without it");
+                None
+            }
+        }
     }
 
     /// Requests a token, repeating transient failures as the retry policy
@@ -743,16 +781,16 @@ impl Inner {
                 Ok(token) => return Ok(token),
                 Err(failure) => failure,
             };
-            if !failure.transient || retries + 1 >= self.retry.attempts() {
+            if !failure.transient || retries + 1 >= self.settings.retry.attempts() {
                 return Err(failure.error);
             }
             retries += 1;
             let delay = match failure.retry_after {
-                Some(asked) => match self.retry.server_delay(asked) {
+                Some(asked) => match self.settings.retry.server_delay(asked) {
                     Some(delay) => delay,
                     None => return Err(failure.error),
                 },
-                None => self.retry.backoff(retries),
+                None => self.settings.retry.backoff(retries),
             };
             tracing::debug!(
                 error = %failure.error,
@@ -764,10 +802,19 @@ impl Inner {
     }
 
     async fn fetch(&self) -> Result<Token, Failure> {
+        let secret = self.secret.get().await.map_err(|source| Failure {
+            error: AuthError::new(AuthErrorKind::SecretUnavailable).with_boxed_source(source),
+            transient: false,
+            retry_after: None,
+        })?;
+        let oauth: OAuthClient = oauth2::Client::new(ClientId::new(self.client_id.clone()))
+            .set_client_secret(ClientSecret::new(secret.expose_secret().to_owned()))
+            .set_auth_type(AuthType::RequestBody)
+            .set_token_uri(self.token_uri.clone());
         // oauth2 keeps the status and headers of a failed exchange to itself;
         // the HTTP closure records what errors need.
         let seen: Arc<Mutex<(Option<StatusCode>, Option<Duration>)>> = Arc::default();
-        let timeout = self.timeout;
+        let (timeout, limit) = (self.settings.timeout, self.settings.answer_limit);
         let send = |request: oauth2::HttpRequest| {
             let http = self.http.clone();
             let seen = seen.clone();
@@ -784,18 +831,17 @@ impl Inner {
                 if let Some(headers) = builder.headers_mut() {
                     *headers = response.headers().clone();
                 }
-                let body = response.bytes().await?;
+                let body = crate::limit::bounded(response, limit).bytes().await?;
                 Ok::<_, reqwest::Error>(
                     builder
-                        .body(body.to_vec())
+                        .body(Vec::from(body))
                         .expect("status and headers come from a valid response"),
                 )
             }
         };
         let started = Instant::now();
         let started_wall = SystemTime::now();
-        let result = self
-            .oauth
+        let result = oauth
             .exchange_client_credentials()
             .request_async(&send)
             .await;
@@ -875,9 +921,18 @@ impl Inner {
                     .with_status(status)
                     .with_error(body.code(), body.description().map(|d| self.scrub(d)))
             }
-            RequestTokenError::Request(e) => {
-                AuthError::new(AuthErrorKind::Unreachable).with_source(e)
-            }
+            RequestTokenError::Request(e) => match crate::limit::too_large(&e) {
+                Some(too_large) => AuthError::new(AuthErrorKind::AnswerTooLarge)
+                    .with_status(status)
+                    .with_error(
+                        None,
+                        Some(format!(
+                            "{too_large}; it starts: {}",
+                            excerpt(&too_large.head, EXCERPT_LIMIT, |t| self.scrub(t))
+                        )),
+                    ),
+                None => AuthError::new(AuthErrorKind::Unreachable).with_source(e),
+            },
             RequestTokenError::Parse(e, body) => {
                 let kind = match status {
                     _ if transient => AuthErrorKind::Unavailable,
@@ -919,7 +974,10 @@ impl Inner {
     }
 
     fn scrub(&self, text: &str) -> String {
-        scrub_secret(text, self.client_secret.expose_secret())
+        match self.secret.known() {
+            Some(secret) => scrub_secret(text, secret.expose_secret()),
+            None => text.to_owned(),
+        }
     }
 }
 
@@ -991,15 +1049,6 @@ fn stated_lifetime(
         .filter(|s| *s > 0)
         .or_else(from_jwt)
         .map(Duration::from_secs)
-}
-
-/// Runs blocking store I/O off the async workers.
-async fn on_blocking_pool<T: Send + 'static>(
-    work: impl FnOnce() -> std::io::Result<T> + Send + 'static,
-) -> std::io::Result<T> {
-    tokio::task::spawn_blocking(work)
-        .await
-        .map_err(std::io::Error::other)?
 }
 
 /// The `exp` claim (seconds since the epoch) of a JWT-shaped token, if any.

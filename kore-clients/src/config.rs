@@ -8,9 +8,10 @@ use std::time::Duration;
 use reqwest::Url;
 use secrecy::SecretString;
 
-use crate::auth::TokenCache;
+use crate::auth::{self, TokenCache};
 use crate::error::{Error, Result};
 use crate::kore::{Kore, Shared};
+use crate::outside::{Credential, SecretSource};
 use crate::retry::RetryPolicy;
 use crate::tls::CaSource;
 use crate::token_store::TokenStore;
@@ -24,7 +25,10 @@ pub const DEFAULT_TOKEN_URL: &str = "https://api.korewireless.com/api-services/v
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 const DEFAULT_TOKEN_TIMEOUT: Duration = Duration::from_secs(10);
-const DEFAULT_OPERATION_TIMEOUT: Duration = Duration::from_secs(120);
+const DEFAULT_TOKEN_STORE_TIMEOUT: Duration = Duration::from_secs(5);
+/// The default of [`KoreBuilder::max_answer_size`]: 16 MiB, a page of some
+/// 30,000 clients.
+pub const DEFAULT_MAX_ANSWER_SIZE: u64 = 16 * 1024 * 1024;
 
 /// Configures and builds a [`Kore`].
 ///
@@ -43,7 +47,7 @@ const DEFAULT_OPERATION_TIMEOUT: Duration = Duration::from_secs(120);
 #[derive(Clone, Default)]
 pub struct KoreBuilder {
     client_id: Option<String>,
-    client_secret: Option<SecretString>,
+    client_secret: Option<Secret>,
     base_url: Option<String>,
     token_url: Option<String>,
     timeout: Option<Duration>,
@@ -55,8 +59,17 @@ pub struct KoreBuilder {
     http: Option<reqwest::Client>,
     allow_insecure_http: bool,
     token_store: Option<Arc<dyn TokenStore>>,
+    token_store_timeout: Option<Duration>,
+    max_answer_size: Option<u64>,
     ca_certs: Vec<CaSource>,
     proxy: Option<Proxy>,
+}
+
+/// Where the client secret comes from.
+#[derive(Clone)]
+enum Secret {
+    Given(SecretString),
+    Source(Arc<dyn SecretSource>),
 }
 
 /// Which proxy requests go through.
@@ -94,6 +107,8 @@ impl fmt::Debug for KoreBuilder {
             http,
             allow_insecure_http,
             token_store,
+            token_store_timeout,
+            max_answer_size,
             ca_certs,
             proxy,
         } = self;
@@ -101,7 +116,10 @@ impl fmt::Debug for KoreBuilder {
             .field("client_id", client_id)
             .field(
                 "client_secret",
-                &client_secret.as_ref().map(|_| "[redacted]"),
+                &client_secret.as_ref().map(|secret| match secret {
+                    Secret::Given(_) => "[redacted]",
+                    Secret::Source(_) => "caller's SecretSource",
+                }),
             )
             .field("base_url", base_url)
             .field("token_url", token_url)
@@ -117,6 +135,8 @@ impl fmt::Debug for KoreBuilder {
                 "token_store",
                 &token_store.as_ref().map(|_| "caller's TokenStore"),
             )
+            .field("token_store_timeout", token_store_timeout)
+            .field("max_answer_size", max_answer_size)
             .field("ca_certs", ca_certs)
             .field("proxy", proxy)
             .finish()
@@ -142,8 +162,9 @@ impl KoreBuilder {
         /// The OAuth client id (required).
         client_id(client_id: impl Into<String>) => client_id = Some(client_id.into());
 
-        /// The OAuth client secret (required).
-        client_secret(client_secret: SecretString) => client_secret = Some(client_secret);
+        /// The OAuth client secret (this or a
+        /// [`client_secret_source`](Self::client_secret_source) is required).
+        client_secret(client_secret: SecretString) => client_secret = Some(Secret::Given(client_secret));
 
         /// The Client API's base URL (default [`DEFAULT_BASE_URL`]).
         base_url(url: impl Into<String>) => base_url = Some(url.into());
@@ -161,12 +182,38 @@ impl KoreBuilder {
         token_timeout(timeout: Duration) => token_timeout = Some(timeout);
 
         /// The most one call may take in all: every attempt, the back-off
-        /// between them and the wait for a token (default 2 min). A call that
-        /// reaches it fails with [`Error::OperationTimeout`]; a token request it
-        /// was waiting for carries on and is cached for the next call.
+        /// between them and the wait for a token. A call that reaches it fails
+        /// with [`Error::OperationTimeout`]; a token request it was waiting for
+        /// carries on and is cached for the next call.
+        ///
+        /// By default it is what the [`RetryPolicy`] can spend when every
+        /// attempt times out and every wait is the longest: on the token
+        /// request (with the [`token_store_timeout`](Self::token_store_timeout)
+        /// and the [`SecretSource::time_limit`] before it) and then on the call
+        /// itself. With the defaults: 3 × 10 s + 2 × 20 s for the token (plus
+        /// 5 s with a token store), 3 × 30 s + 2 × 20 s for the call, 200 s in
+        /// all; [`Kore::operation_timeout`] tells. (A call whose token
+        /// KORE rejects makes one more token request and attempt, which the
+        /// default does not count.)
         ///
         /// For a `list().stream()`, the limit applies to each page request.
         operation_timeout(timeout: Duration) => operation_timeout = Some(timeout);
+
+        /// The longest one call of the [`token_store`](Self::token_store) may take
+        /// (default 5 s). Past it the SDK goes on without the store, as it
+        /// does for a store that fails, and asks it nothing more until that
+        /// call returns; a lock the call returns late is released at once.
+        token_store_timeout(timeout: Duration) => token_store_timeout = Some(timeout);
+
+        /// The most of any one answer read, from the API or the token
+        /// endpoint, in bytes (default [`DEFAULT_MAX_ANSWER_SIZE`], 16 MiB).
+        /// A larger answer is not read further: the call fails with
+        /// [`Error::AnswerTooLarge`] (or, from the token endpoint,
+        /// [`AuthErrorKind::AnswerTooLarge`](crate::AuthErrorKind::AnswerTooLarge)),
+        /// which quotes its start, and is not retried. A created client's
+        /// answer past it is kept up to the limit, in
+        /// [`Error::CreatedButUndecodable`].
+        max_answer_size(bytes: u64) => max_answer_size = Some(bytes);
 
         /// Timeout for establishing a connection (default 10 s).
         connect_timeout(timeout: Duration) => connect_timeout = Some(timeout);
@@ -197,11 +244,22 @@ impl KoreBuilder {
         allow_insecure_http(allow: bool) => allow_insecure_http = allow;
 
         /// Keeps tokens in `store` as well as in memory, so that other processes
-        /// (or a later run) with the same token URL, client id and secret reuse
-        /// them instead of requesting their own. The store is consulted only
-        /// before a token request, never per API call; a failing store is
-        /// logged at DEBUG and otherwise ignored. See [`crate::token_store`].
+        /// (or a later run) with the same token URL, client id and secret (or
+        /// [`SecretSource::binding`]) reuse them instead of requesting their
+        /// own. The store is consulted only before a token request, never per
+        /// API call; a store that fails, or takes longer than the
+        /// [`token_store_timeout`](Self::token_store_timeout), is logged at
+        /// DEBUG and otherwise ignored. See [`crate::token_store`].
         token_store(store: impl TokenStore) => token_store = Some(Arc::new(store));
+    }
+
+    /// Fetches the client secret from `source` when a token request needs it,
+    /// instead of taking it now (instead of [`client_secret`](Self::client_secret)).
+    /// See [`SecretSource`] for when it is asked, and what stored tokens are
+    /// bound to then.
+    pub fn client_secret_source(mut self, source: impl SecretSource) -> Self {
+        self.client_secret = Some(Secret::Source(Arc::new(source)));
+        self
     }
 
     /// Connects directly, ignoring `HTTPS_PROXY`, `HTTP_PROXY` and `ALL_PROXY`.
@@ -255,7 +313,7 @@ impl KoreBuilder {
             self.client_id = Some(id);
         }
         if let Some(secret) = var("KORE_CLIENT_SECRET")? {
-            self.client_secret = Some(SecretString::from(secret));
+            self.client_secret = Some(Secret::Given(SecretString::from(secret)));
         }
         if let Some(url) = var("KORE_BASE_URL")? {
             self.base_url = Some(url);
@@ -288,14 +346,20 @@ impl KoreBuilder {
             .ok_or_else(|| {
                 Error::config("a client id is required (KoreBuilder::client_id or KORE_CLIENT_ID)")
             })?;
-        let client_secret = self.client_secret.ok_or_else(|| {
-            Error::config(
-                "a client secret is required (KoreBuilder::client_secret or KORE_CLIENT_SECRET)",
-            )
-        })?;
-        if secrecy::ExposeSecret::expose_secret(&client_secret).is_empty() {
-            return Err(Error::config("the client secret is empty"));
-        }
+        let secret = match self.client_secret {
+            None => {
+                return Err(Error::config(
+                    "a client secret is required (KoreBuilder::client_secret, KORE_CLIENT_SECRET or KoreBuilder::client_secret_source)",
+                ));
+            }
+            Some(Secret::Given(secret))
+                if secrecy::ExposeSecret::expose_secret(&secret).is_empty() =>
+            {
+                return Err(Error::config("the client secret is empty"));
+            }
+            Some(Secret::Given(secret)) => Credential::Given(secret),
+            Some(Secret::Source(source)) => Credential::from_source(source),
+        };
         let base_url = checked_url(
             "base URL",
             self.base_url.as_deref().unwrap_or(DEFAULT_BASE_URL),
@@ -317,12 +381,18 @@ impl KoreBuilder {
             ("connect_timeout", self.connect_timeout),
             ("token_timeout", self.token_timeout),
             ("operation_timeout", self.operation_timeout),
+            ("token_store_timeout", self.token_store_timeout),
         ] {
             if value.is_some_and(|v| v.is_zero()) {
                 return Err(Error::config(format!(
                     "the {what} is zero; every request would time out at once"
                 )));
             }
+        }
+        if self.max_answer_size == Some(0) {
+            return Err(Error::config(
+                "the max_answer_size is zero; no answer could be read",
+            ));
         }
         let user_agent = self
             .user_agent
@@ -371,21 +441,43 @@ impl KoreBuilder {
         };
 
         let retry = self.retry.unwrap_or_default();
+        let token_timeout = self.token_timeout.unwrap_or(DEFAULT_TOKEN_TIMEOUT);
+        let store_timeout = self
+            .token_store_timeout
+            .unwrap_or(DEFAULT_TOKEN_STORE_TIMEOUT);
+        // What the retry policy can spend: on the way to a token, then on the call.
+        let operation_timeout = self.operation_timeout.unwrap_or_else(|| {
+            let store = if self.token_store.is_some() {
+                store_timeout
+            } else {
+                Duration::ZERO
+            };
+            store
+                .saturating_add(secret.time_limit())
+                .saturating_add(retry.most_spent(token_timeout))
+                .saturating_add(retry.most_spent(timeout))
+        });
+        let answer_limit = self.max_answer_size.unwrap_or(DEFAULT_MAX_ANSWER_SIZE);
         let tokens = TokenCache::new(
             client_id,
-            client_secret,
+            secret,
             token_url.as_str(),
             token_http,
-            self.token_timeout.unwrap_or(DEFAULT_TOKEN_TIMEOUT),
-            retry.clone(),
+            auth::Settings {
+                timeout: token_timeout,
+                retry: retry.clone(),
+                store: self.token_store,
+                store_timeout,
+                answer_limit,
+            },
         )
-        .map_err(Error::config)?
-        .with_store(self.token_store);
+        .map_err(Error::config)?;
         let transport = Arc::new(Transport {
             tokens,
             retry,
             attempt_timeout: timeout,
             client_applies_attempt_timeout,
+            answer_limit,
         });
         let base_url = base_url.as_str().trim_end_matches('/').to_owned();
         let raw = kore_clients_gen::Client::new_with_client(
@@ -396,7 +488,7 @@ impl KoreBuilder {
         Ok(Kore {
             shared: Arc::new(Shared {
                 base_url,
-                operation_timeout: self.operation_timeout.unwrap_or(DEFAULT_OPERATION_TIMEOUT),
+                operation_timeout,
                 transport,
                 raw,
             }),

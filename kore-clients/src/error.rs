@@ -160,6 +160,26 @@ pub enum Error {
         reason: String,
     },
 
+    /// An answer was larger than
+    /// [`KoreBuilder::max_answer_size`](crate::KoreBuilder::max_answer_size):
+    /// reading stopped there and the connection was dropped. Not retried,
+    /// and not retryable: the same request would get the same answer.
+    #[non_exhaustive]
+    AnswerTooLarge {
+        /// The operation.
+        operation: Operation,
+        /// The HTTP status of the answer.
+        status: StatusCode,
+        /// The limit, in bytes.
+        limit: u64,
+        /// How much had arrived when reading stopped, in bytes.
+        received: u64,
+        /// The length the server announced (`Content-Length`), if it did.
+        announced: Option<u64>,
+        /// The start of the body (bounded, secret-scrubbed).
+        excerpt: String,
+    },
+
     /// A create request may have reached KORE, but its answer never arrived
     /// (a timeout or a connection lost after sending, or a gateway's 5xx).
     /// KORE may have created the client: look for it by name before trying
@@ -278,6 +298,26 @@ impl fmt::Display for Error {
             } => write!(
                 f,
                 "{operation}: HTTP {status} response could not be decoded: {message}; body starts: {excerpt}"
+            ),
+            Error::AnswerTooLarge {
+                operation,
+                status,
+                limit,
+                received,
+                announced,
+                excerpt,
+            } => write!(
+                f,
+                "{operation}: the answer (HTTP {status}) is larger than the limit of {limit} bytes ({}), so it was not read; it starts: {excerpt}{}",
+                match announced {
+                    Some(announced) => format!("it announced {announced} bytes"),
+                    None => format!("reading stopped after {received} bytes"),
+                },
+                if status.is_success() {
+                    "; if KORE's answers are really this large, raise `KoreBuilder::max_answer_size`"
+                } else {
+                    hint(*operation, *status)
+                }
             ),
             Error::CreatedButUndecodable { created, reason } => {
                 write!(
@@ -411,7 +451,8 @@ impl Error {
         match self {
             Error::Api { status, .. }
             | Error::UnexpectedResponse { status, .. }
-            | Error::Decode { status, .. } => Some(*status),
+            | Error::Decode { status, .. }
+            | Error::AnswerTooLarge { status, .. } => Some(*status),
             Error::Auth { source, .. } => source.status(),
             Error::CreatedButUndecodable { created, .. } => Some(created.status()),
             Error::CreateOutcomeUnknown { cause, .. } => cause.status(),
@@ -459,6 +500,7 @@ impl Error {
             | Error::OperationTimeout { operation, .. }
             | Error::Transport { operation, .. }
             | Error::Decode { operation, .. }
+            | Error::AnswerTooLarge { operation, .. }
             | Error::Pagination { operation, .. } => *operation,
         })
     }
@@ -498,9 +540,9 @@ impl Error {
             Error::Timeout { .. } => true,
             Error::OperationTimeout { attempts, .. } => *attempts > 0,
             Error::Transport { source, .. } => !source.is_connect(),
-            Error::Api { status, .. } | Error::UnexpectedResponse { status, .. } => {
-                status.is_server_error()
-            }
+            Error::Api { status, .. }
+            | Error::UnexpectedResponse { status, .. }
+            | Error::AnswerTooLarge { status, .. } => status.is_server_error(),
             _ => false,
         };
         if unknown {
@@ -639,6 +681,15 @@ pub enum AuthErrorKind {
     Unavailable,
     /// The token endpoint answered with something that is not a token.
     InvalidResponse,
+    /// The token endpoint's answer was larger than
+    /// [`KoreBuilder::max_answer_size`](crate::KoreBuilder::max_answer_size);
+    /// reading stopped there. The description has the sizes and the
+    /// answer's start.
+    AnswerTooLarge,
+    /// The client secret could not be had from its
+    /// [`SecretSource`](crate::SecretSource): the source's own error is this
+    /// error's `source()`. Nothing was sent.
+    SecretUnavailable,
 }
 
 /// Why no access token could be obtained or used. Cloning is cheap; callers
@@ -679,6 +730,14 @@ impl AuthError {
         source: impl std::error::Error + Send + Sync + 'static,
     ) -> Self {
         self.source = Some(Arc::new(source));
+        self
+    }
+
+    pub(crate) fn with_boxed_source(
+        mut self,
+        source: Box<dyn std::error::Error + Send + Sync>,
+    ) -> Self {
+        self.source = Some(Arc::from(source));
         self
     }
 
@@ -776,6 +835,8 @@ impl fmt::Display for AuthError {
             AuthErrorKind::Unreachable => "could not reach the token endpoint",
             AuthErrorKind::Unavailable => "the token endpoint is unavailable",
             AuthErrorKind::InvalidResponse => "the token endpoint's answer is not a usable token",
+            AuthErrorKind::AnswerTooLarge => "the token endpoint's answer is too large",
+            AuthErrorKind::SecretUnavailable => "the client secret could not be obtained",
         };
         f.write_str(what)?;
         let mut details = Vec::new();
@@ -808,7 +869,10 @@ impl fmt::Display for AuthError {
             }
             AuthErrorKind::Unreachable => "; check the network and the token URL",
             AuthErrorKind::Unavailable => "; retry later",
-            AuthErrorKind::InvalidResponse => "; check the token URL points at KORE's token endpoint",
+            AuthErrorKind::InvalidResponse | AuthErrorKind::AnswerTooLarge => {
+                "; check the token URL points at KORE's token endpoint"
+            }
+            AuthErrorKind::SecretUnavailable => "; check where the client secret comes from",
         })
     }
 }

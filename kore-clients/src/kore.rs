@@ -85,6 +85,25 @@ impl Kore {
         progenitor_client::ClientInfo::client(&self.shared.raw)
     }
 
+    /// The most one call may take in all: the builder's
+    /// [`operation_timeout`](crate::KoreBuilder::operation_timeout), or the
+    /// default derived from the retry policy and the other timeouts.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let kore = kore_clients::Kore::builder()
+    ///     .client_id("id")
+    ///     .client_secret("secret".to_owned().into())
+    ///     .build()?;
+    /// // The token: 3 × 10 s + 2 × 20 s; the call: 3 × 30 s + 2 × 20 s.
+    /// assert_eq!(kore.operation_timeout(), Duration::from_secs(200));
+    /// # Ok::<(), kore_clients::Error>(())
+    /// ```
+    pub fn operation_timeout(&self) -> std::time::Duration {
+        self.shared.operation_timeout
+    }
+
     /// The token cache (e.g. to count grants, or to see expiry in `Debug`).
     pub fn tokens(&self) -> &crate::auth::TokenCache {
         &self.shared.transport.tokens

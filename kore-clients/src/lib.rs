@@ -96,8 +96,10 @@ mod error;
 #[rustfmt::skip]
 mod generated;
 mod kore;
+mod limit;
 mod models;
 mod open;
+mod outside;
 mod paginate;
 mod retry;
 mod tls;
@@ -107,7 +109,7 @@ mod transport;
 /// The date-time crate of [`Client::date_created`] and friends.
 pub use chrono;
 pub use clients::{Clients, CreateIfAbsent};
-pub use config::{DEFAULT_BASE_URL, DEFAULT_TOKEN_URL, KoreBuilder};
+pub use config::{DEFAULT_BASE_URL, DEFAULT_MAX_ANSWER_SIZE, DEFAULT_TOKEN_URL, KoreBuilder};
 pub use error::{AuthError, AuthErrorKind, Error, Result, UndecodedCreate, check_command, testing};
 pub use generated::{ClientType, Operation, Product};
 pub use kore::Kore;
@@ -115,6 +117,7 @@ pub use models::{
     Client, CreatedClient, Extra, NewClient, Page, PageMeta, PingStatus, parse_kore_date,
 };
 pub use open::UnknownValue;
+pub use outside::{DEFAULT_SECRET_TIME_LIMIT, SecretSource};
 pub use paginate::{DEFAULT_PAGE_SIZE, ListClients};
 /// The HTTP client crate this SDK uses (for [`KoreBuilder::http_client`]).
 pub use reqwest;

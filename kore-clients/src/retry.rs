@@ -82,6 +82,16 @@ impl RetryPolicy {
         Duration::from_nanos(fastrand::u64(0..=nanos))
     }
 
+    /// The most a call can spend under this policy when each attempt takes
+    /// `attempt_timeout`: every attempt times out, and every wait between
+    /// two is the longest allowed (a `Retry-After` of `max_backoff`).
+    pub(crate) fn most_spent(&self, attempt_timeout: Duration) -> Duration {
+        let attempts = self.max_attempts;
+        attempt_timeout
+            .saturating_mul(attempts)
+            .saturating_add(self.max_backoff.saturating_mul(attempts - 1))
+    }
+
     /// The wait before retrying a response that carried `retry_after`:
     /// what the server asked for, or `None` (do not retry) when that exceeds
     /// the cap.

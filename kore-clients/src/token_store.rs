@@ -4,9 +4,14 @@
 //! Rules the SDK keeps with a store (the failure each one prevents in brackets):
 //! - The store is asked only when a token request would otherwise start: a
 //!   cached token in memory never touches it [a file read per request].
-//! - Every store call runs on tokio's blocking pool, inside the token
-//!   request's own task, so a slow disk or a held lock delays no caller that
-//!   already has a token, and a dropped caller cancels nothing.
+//! - Every store call runs on a thread of its own, for the token request's
+//!   own task, so a slow disk or a held lock delays no caller that already
+//!   has a token, and a dropped caller cancels nothing.
+//! - Each call is bounded by
+//!   [`KoreBuilder::token_store_timeout`](crate::KoreBuilder::token_store_timeout)
+//!   (5 s by default): past it the SDK goes on without the store, asks it
+//!   nothing more until that call returns, and releases a lock it returns
+//!   late [a hung network filesystem would otherwise hang every call].
 //! - A failing store never fails a call: the error is logged at DEBUG and
 //!   the SDK goes on as if there were no store [a full disk or a read-only
 //!   `$HOME` would otherwise break every command].
@@ -45,9 +50,38 @@ impl TokenKey {
     /// The fingerprint of one identity. Each part is length-prefixed, so no
     /// two different triples hash the same input.
     pub fn new(token_url: &str, client_id: &str, client_secret: &SecretString) -> Self {
+        Self::fingerprint(
+            b"kore-clients token key v1\0",
+            [token_url, client_id, client_secret.expose_secret()],
+        )
+    }
+
+    /// The fingerprint of an identity whose secret comes from a
+    /// [`SecretSource`](crate::SecretSource): bound to the source's
+    /// `binding` (a command line, say) instead of the secret, which is not
+    /// known until it is fetched. Never equal to a key made with [`TokenKey::new`].
+    ///
+    /// ```
+    /// use kore_clients::SecretString;
+    /// use kore_clients::token_store::TokenKey;
+    ///
+    /// let url = "https://api.example/token";
+    /// let bound = TokenKey::bound_to(url, "id", "pass show kore");
+    /// assert_ne!(bound, TokenKey::bound_to(url, "id", "pass show other"));
+    /// assert_ne!(bound, TokenKey::new(url, "id", &SecretString::from("pass show kore")));
+    /// ```
+    pub fn bound_to(token_url: &str, client_id: &str, binding: &str) -> Self {
+        Self::fingerprint(
+            b"kore-clients token key v1 bound\0",
+            [token_url, client_id, binding],
+        )
+    }
+
+    /// SHA-256 of `domain` and the length-prefixed `parts`, as hex.
+    fn fingerprint(domain: &[u8], parts: [&str; 3]) -> Self {
         let mut hash = Sha256::new();
-        hash.update(b"kore-clients token key v1\0");
-        for part in [token_url, client_id, client_secret.expose_secret()] {
+        hash.update(domain);
+        for part in parts {
             hash.update((part.len() as u64).to_be_bytes());
             hash.update(part.as_bytes());
         }
@@ -156,9 +190,11 @@ impl fmt::Debug for StoreLock {
 
 /// Where tokens outlive the process, for [`KoreBuilder::token_store`](crate::KoreBuilder::token_store).
 ///
-/// Calls are blocking and made from tokio's blocking pool. An error is never
-/// fatal: the SDK logs it at DEBUG and carries on without the store, so an
-/// implementation should report trouble rather than work around it.
+/// Calls are blocking, each made on a thread of its own and waited for at
+/// most [`KoreBuilder::token_store_timeout`](crate::KoreBuilder::token_store_timeout).
+/// An error (or a call past that bound) is never fatal: the SDK logs it at
+/// DEBUG and carries on without the store, so an implementation should
+/// report trouble rather than work around it.
 ///
 /// ```
 /// use std::collections::HashMap;
@@ -204,7 +240,9 @@ pub trait TokenStore: Send + Sync + 'static {
     /// Excludes other users of the store from "load, grant, save" for `key`
     /// until the returned lock is dropped. The default locks nothing; a store
     /// shared between processes should wait a bounded time and fail (the SDK
-    /// then goes on without the store) rather than wait forever.
+    /// then goes on without the store) rather than wait forever. The SDK
+    /// stops waiting at its store timeout in any case, and drops a lock that
+    /// arrives later.
     fn lock(&self, key: &TokenKey) -> io::Result<StoreLock> {
         let _ = key;
         Ok(StoreLock::none())

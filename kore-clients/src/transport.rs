@@ -22,6 +22,7 @@ use tracing::Instrument as _;
 
 use crate::auth::{Token, TokenCache};
 use crate::error::{AuthError, AuthErrorKind, Error, Operation, UndecodedCreate};
+use crate::limit;
 use crate::retry::{self, RetryPolicy};
 
 /// Authentication and retries for every request of one [`crate::Kore`].
@@ -35,6 +36,8 @@ pub(crate) struct Transport {
     /// one the builder makes does). Otherwise (a caller's client) it is set
     /// on every request.
     pub(crate) client_applies_attempt_timeout: bool,
+    /// The most of an answer read, in bytes.
+    pub(crate) answer_limit: u64,
 }
 
 /// What happened while one call was sent. Not `Debug`: it may keep a
@@ -222,9 +225,9 @@ impl RequestHooks for Transport {
             let result = first.response.await;
             match self.conclude(first.sent, result, &mut attempts) {
                 Next::Done(Ok(response)) if keeps_answer(&attempts, &response) => {
-                    Ok(Box::pin(keep_answer(response)).await)
+                    Ok(Box::pin(keep_answer(response, self.answer_limit)).await)
                 }
-                Next::Done(result) => result,
+                Next::Done(result) => result.map(|r| limit::bounded(r, self.answer_limit)),
                 Next::Again(again) => Box::pin(self.send_again(http, attempts, again)).await,
             }
         })
@@ -371,9 +374,9 @@ impl Transport {
             let result = attempt.response.await;
             match self.conclude(attempt.sent, result, &mut attempts) {
                 Next::Done(Ok(response)) if keeps_answer(&attempts, &response) => {
-                    return Ok(keep_answer(response).await);
+                    return Ok(keep_answer(response, self.answer_limit).await);
                 }
-                Next::Done(result) => return result,
+                Next::Done(result) => return result.map(|r| limit::bounded(r, self.answer_limit)),
                 Next::Again(next) => again = next,
             }
         }
@@ -565,9 +568,11 @@ fn keeps_answer(attempts: &Attempts, response: &reqwest::Response) -> bool {
 }
 
 /// A write's success answer may hold the only copy of a new secret: read it
-/// whole here, keeping what arrived if it breaks off, note a copy for the
-/// error mapping, and hand the generated code a response with the same bytes.
-async fn keep_answer(mut response: reqwest::Response) -> reqwest::Response {
+/// whole here (up to `limit` bytes), keeping what arrived if it breaks off
+/// or passes the limit, note a copy for the error mapping, and hand the
+/// generated code a response with the same bytes.
+async fn keep_answer(response: reqwest::Response, limit: u64) -> reqwest::Response {
+    let mut response = limit::bounded(response, limit);
     let status = response.status();
     let version = response.version();
     let headers = std::mem::take(response.headers_mut());
@@ -676,6 +681,9 @@ pub(crate) async fn from_generated(
             source: AuthError::new(AuthErrorKind::InvalidResponse)
                 .with_error(None, Some(scrub(&message))),
         },
+        Gen::ResponseBodyError(source) if limit::too_large(&source).is_some() => {
+            too_large(operation, outcome.status, &source, excerpt)
+        }
         Gen::CommunicationError(source)
         | Gen::InvalidUpgrade(source)
         | Gen::ResponseBodyError(source) => {
@@ -733,6 +741,24 @@ pub(crate) async fn from_generated(
         Gen::UnexpectedResponse(response) => {
             from_undocumented(operation, response, attempts, scrub, excerpt).await
         }
+    }
+}
+
+/// [`Error::AnswerTooLarge`] for a read that `source` stopped at the limit.
+fn too_large(
+    operation: Operation,
+    status: Option<StatusCode>,
+    source: &reqwest::Error,
+    excerpt: impl Fn(&[u8]) -> String,
+) -> Error {
+    let stopped = limit::too_large(source).expect("the caller found it");
+    Error::AnswerTooLarge {
+        operation,
+        status: status.unwrap_or(StatusCode::OK),
+        limit: stopped.limit,
+        received: stopped.received,
+        announced: stopped.announced,
+        excerpt: excerpt(&stopped.head),
     }
 }
 
@@ -815,6 +841,9 @@ async fn from_undocumented(
         .map(str::to_owned);
     let bytes = match response.bytes().await {
         Ok(bytes) => bytes,
+        Err(source) if limit::too_large(&source).is_some() => {
+            return too_large(operation, Some(status), &source, excerpt);
+        }
         Err(source) => {
             return Error::Transport {
                 operation,

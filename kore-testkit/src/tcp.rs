@@ -4,7 +4,7 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::net::TcpStream;
@@ -19,6 +19,50 @@ pub enum Reply {
     /// Writes these bytes, then holds the connection open and never writes
     /// again: the peer stalls (no bytes at all: accepted and never answered).
     ThenStall(Vec<u8>),
+    /// Writes `head`, then `chunk` over and over, `repeats` times or until
+    /// the peer hangs up, then `tail`: a huge answer without a huge buffer
+    /// (see [`huge`]).
+    Endless {
+        head: Vec<u8>,
+        chunk: Vec<u8>,
+        repeats: u64,
+        tail: Vec<u8>,
+    },
+}
+
+/// The bytes of each piece of a [`huge`] body.
+const PIECE: usize = 64 * 1024;
+
+/// An HTML answer with `status` and a body of `total` bytes (rounded up to
+/// 64 KiB), announced in `content-length` or, if not `announce`, sent chunked.
+pub fn huge(status: u16, total: u64, announce: bool) -> Reply {
+    let line = b"<html><body>an answer far larger than any page</body></html>\n";
+    let mut piece: Vec<u8> = line.iter().copied().cycle().take(PIECE).collect();
+    let repeats = total.div_ceil(PIECE as u64);
+    let (framing, tail) = if announce {
+        (
+            format!("content-length: {}", repeats * PIECE as u64),
+            Vec::new(),
+        )
+    } else {
+        piece = [
+            format!("{PIECE:x}\r\n").into_bytes(),
+            piece,
+            b"\r\n".to_vec(),
+        ]
+        .concat();
+        (
+            "transfer-encoding: chunked".to_owned(),
+            b"0\r\n\r\n".to_vec(),
+        )
+    };
+    Reply::Endless {
+        head: format!("HTTP/1.1 {status} X\r\ncontent-type: text/html\r\n{framing}\r\n\r\n")
+            .into_bytes(),
+        chunk: piece,
+        repeats,
+        tail,
+    }
 }
 
 /// A whole HTTP/1.1 answer with `status`, a JSON `body` and `connection: close`.
@@ -35,6 +79,7 @@ pub struct RawServer {
     /// Where it listens.
     pub addr: SocketAddr,
     connections: Arc<AtomicUsize>,
+    sent: Arc<AtomicU64>,
 }
 
 impl RawServer {
@@ -45,15 +90,26 @@ impl RawServer {
             .expect("a port on 127.0.0.1");
         let addr = listener.local_addr().expect("the listening address");
         let connections = Arc::new(AtomicUsize::new(0));
-        let counter = connections.clone();
+        let sent = Arc::new(AtomicU64::new(0));
+        let (counter, written) = (connections.clone(), sent.clone());
         let script = Arc::new(script);
         tokio::spawn(async move {
             while let Ok((socket, _)) = listener.accept().await {
                 let reply = script(counter.fetch_add(1, Ordering::SeqCst));
-                tokio::spawn(serve(socket, reply));
+                tokio::spawn(serve(socket, reply, written.clone()));
             }
         });
-        RawServer { addr, connections }
+        RawServer {
+            addr,
+            connections,
+            sent,
+        }
+    }
+
+    /// Bytes of [`Reply::Endless`] answers written so far (accepted by the
+    /// kernel: the peer's socket buffers hold some it never read).
+    pub fn sent(&self) -> u64 {
+        self.sent.load(Ordering::SeqCst)
     }
 
     /// Its base URL, `http://127.0.0.1:port`.
@@ -68,7 +124,7 @@ impl RawServer {
 }
 
 /// Reads one request (headers and a `content-length` body), then replies.
-async fn serve(mut socket: TcpStream, reply: Reply) {
+async fn serve(mut socket: TcpStream, reply: Reply, sent: Arc<AtomicU64>) {
     if !read_request(&mut socket).await {
         return;
     }
@@ -82,6 +138,24 @@ async fn serve(mut socket: TcpStream, reply: Reply) {
             let _ = socket.write_all(&bytes).await;
             // Held open until the runtime ends with the test.
             std::future::pending::<()>().await;
+        }
+        Reply::Endless {
+            head,
+            chunk,
+            repeats,
+            tail,
+        } => {
+            if socket.write_all(&head).await.is_err() {
+                return;
+            }
+            for _ in 0..repeats {
+                if socket.write_all(&chunk).await.is_err() {
+                    return;
+                }
+                sent.fetch_add(chunk.len() as u64, Ordering::SeqCst);
+            }
+            let _ = socket.write_all(&tail).await;
+            let _ = socket.shutdown().await;
         }
     }
 }

@@ -112,6 +112,64 @@ fn builder_requires_credentials() {
 }
 
 #[test]
+fn the_default_deadline_is_what_the_retry_policy_can_spend() {
+    use std::time::Duration;
+    let builder = || {
+        Kore::builder()
+            .client_id("id")
+            .client_secret(SecretString::from("secret"))
+    };
+    let deadline =
+        |builder: kore_clients::KoreBuilder| builder.build().unwrap().operation_timeout();
+    // Token: 3 attempts of 10 s and 2 waits of 20 s; the call: 3 of 30 s and 2 of 20 s.
+    assert_eq!(deadline(builder()), Duration::from_secs(70 + 130));
+    let policy = kore_clients::RetryPolicy::default()
+        .max_attempts(4)
+        .max_backoff(Duration::from_secs(5));
+    assert_eq!(
+        deadline(builder().retry(policy).timeout(Duration::from_secs(7))),
+        Duration::from_secs((4 * 10 + 3 * 5) + (4 * 7 + 3 * 5))
+    );
+    assert_eq!(
+        deadline(builder().retry(kore_clients::RetryPolicy::disabled())),
+        Duration::from_secs(10 + 30)
+    );
+    // A store's bound counts once, before the token request.
+    struct Nowhere;
+    impl kore_clients::token_store::TokenStore for Nowhere {
+        fn load(
+            &self,
+            _: &kore_clients::token_store::TokenKey,
+        ) -> std::io::Result<Option<kore_clients::token_store::StoredToken>> {
+            Ok(None)
+        }
+        fn save(
+            &self,
+            _: &kore_clients::token_store::TokenKey,
+            _: &kore_clients::token_store::StoredToken,
+        ) -> std::io::Result<()> {
+            Ok(())
+        }
+        fn forget(&self, _: &kore_clients::token_store::TokenKey) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    assert_eq!(
+        deadline(
+            builder()
+                .token_store(Nowhere)
+                .token_store_timeout(Duration::from_secs(3))
+        ),
+        Duration::from_secs(3 + 200)
+    );
+    // A given deadline is kept as it is.
+    assert_eq!(
+        deadline(builder().operation_timeout(Duration::from_secs(9))),
+        Duration::from_secs(9)
+    );
+}
+
+#[test]
 fn every_timeout_is_kept_and_a_zero_one_is_refused_by_name() {
     let builder = || {
         Kore::builder()
@@ -123,13 +181,17 @@ fn every_timeout_is_kept_and_a_zero_one_is_refused_by_name() {
         .timeout(second)
         .connect_timeout(second * 2)
         .token_timeout(second * 3)
-        .operation_timeout(second * 4);
+        .operation_timeout(second * 4)
+        .token_store_timeout(second * 5)
+        .max_answer_size(6);
     let shown = format!("{set:?}");
     for field in [
         "timeout: Some(1s)",
         "connect_timeout: Some(2s)",
         "token_timeout: Some(3s)",
         "operation_timeout: Some(4s)",
+        "token_store_timeout: Some(5s)",
+        "max_answer_size: Some(6)",
     ] {
         assert!(shown.contains(field), "{field} in {shown}");
     }
@@ -140,6 +202,11 @@ fn every_timeout_is_kept_and_a_zero_one_is_refused_by_name() {
         (builder().connect_timeout(zero), "the connect_timeout"),
         (builder().token_timeout(zero), "the token_timeout"),
         (builder().operation_timeout(zero), "the operation_timeout"),
+        (
+            builder().token_store_timeout(zero),
+            "the token_store_timeout",
+        ),
+        (builder().max_answer_size(0), "the max_answer_size"),
     ] {
         let error = builder.build().unwrap_err();
         assert!(

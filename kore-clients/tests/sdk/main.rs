@@ -20,5 +20,6 @@ mod pagination;
 mod prop_decoding;
 mod resilience;
 mod retries;
+mod secret_source;
 mod token_store;
 mod tokens;

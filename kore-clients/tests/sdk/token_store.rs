@@ -238,3 +238,86 @@ async fn invalidate_forgets_the_stored_token_too() {
     assert_eq!(mock.token_grants(), 2, "not read back from the store");
     assert_eq!(store.calls(), ["load", "save", "forget", "save"]);
 }
+
+/// A store whose `lock` blocks until the test lets it go, then hands out a
+/// lock that says when it is released.
+struct Stuck {
+    locks: Arc<Mutex<usize>>,
+    go: Mutex<std::sync::mpsc::Receiver<()>>,
+    released: Mutex<std::sync::mpsc::Sender<&'static str>>,
+}
+
+/// Sends "released" when dropped.
+struct Released(std::sync::mpsc::Sender<&'static str>);
+
+impl Drop for Released {
+    fn drop(&mut self) {
+        let _ = self.0.send("released");
+    }
+}
+
+impl TokenStore for Stuck {
+    fn load(&self, _: &TokenKey) -> io::Result<Option<StoredToken>> {
+        Ok(None)
+    }
+    fn save(&self, _: &TokenKey, _: &StoredToken) -> io::Result<()> {
+        Ok(())
+    }
+    fn forget(&self, _: &TokenKey) -> io::Result<()> {
+        Ok(())
+    }
+    fn lock(&self, _: &TokenKey) -> io::Result<kore_clients::token_store::StoreLock> {
+        *self.locks.lock().unwrap() += 1;
+        // Until the test says go, or ends (the sender dropped).
+        let _ = self.go.lock().unwrap().recv();
+        let released = self.released.lock().unwrap().clone();
+        Ok(kore_clients::token_store::StoreLock::new(Released(
+            released,
+        )))
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_store_that_blocks_delays_a_call_by_its_bound_at_most_and_its_late_lock_is_released() {
+    let mock = MockKore::builder().start().await;
+    let (go, wait) = std::sync::mpsc::channel();
+    let (released, was_released) = std::sync::mpsc::channel();
+    let locks = Arc::new(Mutex::new(0));
+    let bound = Duration::from_secs(2);
+    let kore = common::builder_for(&mock)
+        .token_store(Stuck {
+            locks: locks.clone(),
+            go: Mutex::new(wait),
+            released: Mutex::new(released),
+        })
+        .token_store_timeout(bound)
+        .build()
+        .unwrap();
+
+    let started = tokio::time::Instant::now();
+    kore.ping().await.unwrap();
+    let took = started.elapsed();
+    assert!(
+        took >= bound && took < bound + Duration::from_millis(100),
+        "{took:?}"
+    );
+    assert_eq!(mock.token_grants(), 1, "went on without the store");
+
+    // While that call has not returned, the store is not asked again, and
+    // delays nothing.
+    kore.tokens().invalidate();
+    let started = tokio::time::Instant::now();
+    kore.ping().await.unwrap();
+    assert!(started.elapsed() < Duration::from_millis(100));
+    assert_eq!(mock.token_grants(), 2);
+    assert_eq!(*locks.lock().unwrap(), 1);
+
+    // The call returns at last: the lock it brings, nobody waits for, and
+    // it is released at once.
+    go.send(()).unwrap();
+    let outcome =
+        tokio::task::spawn_blocking(move || was_released.recv_timeout(Duration::from_secs(10)))
+            .await
+            .unwrap();
+    assert_eq!(outcome, Ok("released"));
+}
