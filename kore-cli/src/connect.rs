@@ -16,7 +16,7 @@ use kore_mock::MockKore;
 
 use crate::exit::Failure;
 use crate::global::Global;
-use crate::profile::{self, Profile};
+use crate::profile::{self, Profile, Secret};
 use crate::token_cache::{self, CacheUse};
 
 /// The connect timeout never exceeds this, so an unreachable host fails
@@ -38,17 +38,10 @@ pub struct Connection {
 pub async fn connect(global: &Global) -> Result<Connection, Failure> {
     let mut builder = Kore::builder().user_agent(concat!("kore-cli/", env!("CARGO_PKG_VERSION")));
     if let Some(timeout) = global.timeout {
-        // The whole call gets room for every attempt (three) and the
-        // back-off between them, however long --timeout is: the SDK's
-        // default of two minutes would otherwise cut a long one short.
+        // The whole call's deadline is the SDK's, derived from this.
         builder = builder
             .timeout(timeout)
-            .connect_timeout(timeout.min(MAX_CONNECT_TIMEOUT))
-            .operation_timeout(
-                timeout
-                    .saturating_mul(3)
-                    .saturating_add(Duration::from_secs(30)),
-            );
+            .connect_timeout(timeout.min(MAX_CONNECT_TIMEOUT));
     }
 
     if global.mock {
@@ -92,6 +85,7 @@ pub async fn connect(global: &Global) -> Result<Connection, Failure> {
     } else {
         env("KORE_CLIENT_SECRET")?.map(SecretString::from)
     };
+    let given_secret = given_secret.map(Secret::Given);
     let (client_id, secret) = match (given_id, given_secret, &loaded) {
         (Some(id), Some(secret), _) => (id, secret),
         (None, None, Some(loaded)) => {
@@ -169,9 +163,16 @@ pub async fn connect(global: &Global) -> Result<Connection, Failure> {
     // The mock branch returned above: `--mock` never reads or writes the cache.
     let token_cache = token_cache::choose(global.no_token_cache, from_profile)?;
     if let CacheUse::On(store) = &token_cache {
-        builder = builder.token_store(store.clone());
+        // A process waiting for another's grant waits as long as the lock allows.
+        builder = builder
+            .token_store(store.clone())
+            .token_store_timeout(store.lock_wait());
     }
-    let kore = builder.client_id(client_id).client_secret(secret).build()?;
+    builder = match secret {
+        Secret::Given(secret) => builder.client_secret(secret),
+        Secret::Command(command) => builder.client_secret_source(command),
+    };
+    let kore = builder.client_id(client_id).build()?;
     tracing::debug!(
         base_url = kore.base_url(),
         token_url = kore.token_url(),

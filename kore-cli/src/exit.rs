@@ -15,6 +15,8 @@ use std::path::PathBuf;
 
 use kore_clients::{AuthErrorKind, CertificateProblem, Error, Operation};
 
+use crate::secret_command::CommandFailed;
+
 /// The exit codes documented in `kore --help`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Exit {
@@ -176,6 +178,7 @@ impl Failure {
     pub fn report(&self) -> Report {
         match self {
             Failure::Kore(error) => report(error),
+            Failure::Token(error) if let Some(report) = secret_command_report(error) => report,
             Failure::Token(error) => Report {
                 message: format!("cannot get an access token: {error}"),
                 hint: Some(match error.kind() {
@@ -351,6 +354,8 @@ pub fn classify_auth(kind: AuthErrorKind) -> Exit {
     match kind {
         AuthErrorKind::Rejected | AuthErrorKind::ApiRejected => Exit::Auth,
         AuthErrorKind::Unreachable => Exit::Network,
+        // Where the secret comes from is the profile's to fix.
+        AuthErrorKind::SecretUnavailable => Exit::Usage,
         _ => Exit::Api,
     }
 }
@@ -377,6 +382,7 @@ pub fn report(error: &Error) -> Report {
             message: format!("invalid configuration: {}", in_cli_words(message)),
             hint: hint(config_hint(message)),
         },
+        Error::Auth { source, .. } if let Some(report) = secret_command_report(source) => report,
         Error::Auth {
             operation, source, ..
         } => {
@@ -387,6 +393,9 @@ pub fn report(error: &Error) -> Report {
                 }
                 AuthErrorKind::Unreachable => "could not reach the token endpoint".to_owned(),
                 AuthErrorKind::Unavailable => "the token endpoint is unavailable".to_owned(),
+                AuthErrorKind::AnswerTooLarge => {
+                    "the token endpoint's answer is too large".to_owned()
+                }
                 _ => "the token endpoint's answer is not a usable token".to_owned(),
             };
             let status = source.status().map(|s| s.as_u16().to_string());
@@ -520,6 +529,31 @@ pub fn report(error: &Error) -> Report {
                 "this is a local problem (TLS set-up, system configuration); -v shows details",
             ),
         },
+        Error::AnswerTooLarge {
+            operation,
+            status,
+            limit,
+            received,
+            announced,
+            excerpt,
+            ..
+        } => Report {
+            message: format!(
+                "{}: the answer (HTTP {}) is larger than the {} MiB kore reads ({}); it starts: {excerpt}",
+                short(*operation),
+                status.as_u16(),
+                limit / (1024 * 1024),
+                match announced {
+                    Some(announced) => format!("it announced {announced} bytes"),
+                    None => format!("reading stopped after {received} bytes"),
+                }
+            ),
+            hint: hint(if *operation == Operation::ListClient {
+                "ask for smaller pages with --page-size"
+            } else {
+                "KORE, or a proxy on the way, sent far more than any answer holds; retry later, and report it if it persists"
+            }),
+        },
         Error::Decode { .. } | Error::Pagination { .. } => Report {
             message: error.to_string(),
             hint: hint(
@@ -531,6 +565,18 @@ pub fn report(error: &Error) -> Report {
             hint: None,
         },
     }
+}
+
+/// The `client_secret_command` failure behind `error`, worded by the
+/// command's own error (which names the profile and the key).
+fn secret_command_report(error: &kore_clients::AuthError) -> Option<Report> {
+    let first = std::error::Error::source(error)?;
+    let failed = std::iter::successors(Some(first), |e| e.source())
+        .find_map(|e| e.downcast_ref::<CommandFailed>())?;
+    Some(Report {
+        message: failed.to_string(),
+        hint: Some(failed.hint()),
+    })
 }
 
 /// A refused certificate or a proxy's 407: what the TLS stack or the proxy

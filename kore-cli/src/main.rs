@@ -12,6 +12,7 @@ mod logging;
 mod output;
 mod profile;
 mod progress;
+mod secret_command;
 mod secret_file;
 mod style;
 mod table;

@@ -8,6 +8,7 @@
 //! client_id = "apiclient_…"
 //! client_secret = "…"            # or client_secret_file = "/path", or
 //! #                                 client_secret_command = "pass show kore/prod"
+//! #                                 client_secret_command_timeout = "2m"  # default 60 s
 //! base_url = "https://…"         # optional
 //! token_url = "https://…"        # optional
 //! token_cache = false            # optional: no token cache for this profile
@@ -30,6 +31,7 @@ use kore_clients::SecretString;
 use serde::Deserialize;
 
 use crate::exit::Failure;
+use crate::secret_command::{SecretCommand, TIMEOUT_KEY};
 
 /// The profile used when none is named.
 pub const DEFAULT_PROFILE: &str = "default";
@@ -50,6 +52,7 @@ pub struct Profile {
     client_secret: Option<String>,
     client_secret_file: Option<PathBuf>,
     client_secret_command: Option<String>,
+    client_secret_command_timeout: Option<String>,
     pub base_url: Option<String>,
     pub token_url: Option<String>,
     /// `false` turns the token cache off for this profile.
@@ -68,6 +71,10 @@ impl std::fmt::Debug for Profile {
             )
             .field("client_secret_file", &self.client_secret_file)
             .field("client_secret_command", &self.client_secret_command)
+            .field(
+                "client_secret_command_timeout",
+                &self.client_secret_command_timeout,
+            )
             .field("base_url", &self.base_url)
             .field("token_url", &self.token_url)
             .field("token_cache", &self.token_cache)
@@ -181,9 +188,18 @@ pub fn load(requested: Option<&str>) -> Result<Option<Loaded>, Failure> {
     }))
 }
 
+/// Where a profile's client secret comes from.
+pub enum Secret {
+    /// The profile or its file holds it.
+    Given(SecretString),
+    /// Its command prints it, when a token request needs it.
+    Command(SecretCommand),
+}
+
 impl Profile {
-    /// The client secret, from the profile itself, its file, or its command.
-    pub fn secret(&self, name: &str) -> Result<Option<SecretString>, Failure> {
+    /// The client secret: from the profile itself or its file (read now), or
+    /// its command (run by the SDK if a token request needs it).
+    pub fn secret(&self, name: &str) -> Result<Option<Secret>, Failure> {
         let given = [
             self.client_secret.is_some(),
             self.client_secret_file.is_some(),
@@ -197,8 +213,14 @@ impl Profile {
                 "keep one of them",
             ));
         }
+        if self.client_secret_command.is_none() && self.client_secret_command_timeout.is_some() {
+            return Err(Failure::usage(
+                format!("profile {name:?} sets {TIMEOUT_KEY} but no client_secret_command"),
+                format!("remove {TIMEOUT_KEY}, or add the command it is for"),
+            ));
+        }
         if let Some(secret) = &self.client_secret {
-            return Ok(Some(SecretString::from(secret.clone())));
+            return Ok(Some(Secret::Given(SecretString::from(secret.clone()))));
         }
         if let Some(path) = &self.client_secret_file {
             check_private(path)?;
@@ -211,38 +233,23 @@ impl Profile {
                     "check the path in the profile",
                 )
             })?;
-            return non_empty(name, "client_secret_file", text);
+            return non_empty(name, "client_secret_file", text).map(|s| s.map(Secret::Given));
         }
         if let Some(command) = &self.client_secret_command {
-            // The command's stderr stays the user's (a password manager's
-            // prompt); only its stdout is the secret.
-            let output = std::process::Command::new("sh")
-                .args(["-c", command])
-                .stdin(std::process::Stdio::inherit())
-                .stderr(std::process::Stdio::inherit())
-                .output()
-                .map_err(|source| {
+            let limit = self
+                .client_secret_command_timeout
+                .as_deref()
+                .map(crate::global::parse_timeout)
+                .transpose()
+                .map_err(|error| {
                     Failure::usage(
-                        format!("profile {name:?}: cannot run client_secret_command: {source}"),
-                        "check that `sh` and the command exist",
+                        format!("profile {name:?}: {TIMEOUT_KEY}: {error}"),
+                        format!("e.g. {TIMEOUT_KEY} = \"2m\""),
                     )
                 })?;
-            if !output.status.success() {
-                return Err(Failure::usage(
-                    format!(
-                        "profile {name:?}: client_secret_command failed ({})",
-                        output.status
-                    ),
-                    "run the command by hand to see why",
-                ));
-            }
-            let text = String::from_utf8(output.stdout).map_err(|_| {
-                Failure::usage(
-                    format!("profile {name:?}: client_secret_command printed invalid UTF-8"),
-                    "the command must print the secret as text",
-                )
-            })?;
-            return non_empty(name, "client_secret_command", text);
+            return Ok(Some(Secret::Command(SecretCommand::new(
+                name, command, limit,
+            ))));
         }
         Ok(None)
     }

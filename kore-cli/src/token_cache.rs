@@ -140,6 +140,11 @@ impl FileStore {
         }
     }
 
+    /// How long [`TokenStore::lock`] waits for another process's grant.
+    pub fn lock_wait(&self) -> Duration {
+        self.lock_wait
+    }
+
     /// The directory the token files are in.
     pub fn dir(&self) -> &Path {
         &self.dir

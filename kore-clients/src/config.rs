@@ -349,7 +349,7 @@ impl KoreBuilder {
         let secret = match self.client_secret {
             None => {
                 return Err(Error::config(
-                    "a client secret is required (KoreBuilder::client_secret, KORE_CLIENT_SECRET or KoreBuilder::client_secret_source)",
+                    "a client secret is required (KoreBuilder::client_secret or KORE_CLIENT_SECRET; or KoreBuilder::client_secret_source)",
                 ));
             }
             Some(Secret::Given(secret))
