@@ -40,7 +40,7 @@
 //!   rules above hold unchanged, and
 //!   [`crate::token_store`] lists the store's own. Each store call is
 //!   bounded in time [a store that hangs would otherwise hang every call].
-//! - With a [`SecretSource`] the secret is fetched by the token request's
+//! - With a [`SecretSource`](crate::SecretSource) the secret is fetched by the token request's
 //!   task, only when a grant is needed, and kept for the next one [a
 //!   password manager would otherwise prompt on every run].
 //! - The token endpoint's answer is read up to the answer limit and no

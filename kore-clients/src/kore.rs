@@ -104,6 +104,15 @@ impl Kore {
         self.shared.operation_timeout
     }
 
+    /// `response` with its body bounded as the SDK bounds its own answers:
+    /// reading it past [`KoreBuilder::max_answer_size`](crate::KoreBuilder::max_answer_size)
+    /// bytes fails (with a `reqwest::Error` whose `source()` says so) and
+    /// reads no further. For requests of one's own sent through
+    /// [`http_client`](Self::http_client).
+    pub fn limit_answer(&self, response: reqwest::Response) -> reqwest::Response {
+        crate::limit::bounded(response, self.shared.transport.answer_limit)
+    }
+
     /// The token cache (e.g. to count grants, or to see expiry in `Debug`).
     pub fn tokens(&self) -> &crate::auth::TokenCache {
         &self.shared.transport.tokens

@@ -112,6 +112,7 @@ pub async fn run(
     // the calls the doctor checks.
     let probe = Probe {
         http: kore.http_client().clone(),
+        kore: kore.clone(),
         timeout: global.timeout.unwrap_or(DEFAULT_TIMEOUT),
         base: kore.base_url().trim_end_matches('/').to_owned(),
         authorization: token.header().clone(),
@@ -319,6 +320,8 @@ fn deliver_secret(reserved: SecretFile, body: &Body) -> Result<Created, Failure>
 /// Sends the doctor's requests, one attempt each, with the SDK's token.
 struct Probe {
     http: reqwest::Client,
+    /// For the SDK's bound on what an answer may hold.
+    kore: kore_clients::Kore,
     timeout: Duration,
     base: String,
     authorization: header::HeaderValue,
@@ -420,7 +423,7 @@ impl Probe {
             .get(header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned);
-        let bytes = match response.bytes().await {
+        let bytes = match self.kore.limit_answer(response).bytes().await {
             Ok(bytes) => bytes,
             Err(error) => {
                 return Call::failed(operation, &method_name, shown, describe(&error), true);
@@ -451,7 +454,7 @@ fn describe(error: &reqwest::Error) -> String {
     } else if error.is_connect() {
         "could not connect"
     } else if error.is_body() || error.is_decode() {
-        "the answer broke off"
+        "the answer could not be read"
     } else {
         "the request failed"
     };
