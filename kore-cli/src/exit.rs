@@ -539,14 +539,11 @@ pub fn report(error: &Error) -> Report {
             ..
         } => Report {
             message: format!(
-                "{}: the answer (HTTP {}) is larger than the {} MiB kore reads ({}); it starts: {excerpt}",
+                "{}: the answer (HTTP {}, {} bytes or more) is larger than the {} MiB kore reads; it starts: {excerpt}",
                 short(*operation),
                 status.as_u16(),
+                announced.unwrap_or(*received),
                 limit / (1024 * 1024),
-                match announced {
-                    Some(announced) => format!("it announced {announced} bytes"),
-                    None => format!("reading stopped after {received} bytes"),
-                }
             ),
             hint: hint(if *operation == Operation::ListClient {
                 "ask for smaller pages with --page-size"

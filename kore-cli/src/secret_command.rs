@@ -319,14 +319,7 @@ mod tests {
                 .contains("client_secret_command_timeout = \"2m\"")
         );
         let sleeper = std::fs::read_to_string(&pid_file).unwrap();
-        let state = std::fs::read_to_string(format!("/proc/{}/stat", sleeper.trim()));
-        // Gone, or a zombie its new parent has yet to reap.
-        assert!(
-            state.as_ref().map_or(true, |s| s
-                .rsplit_once(')')
-                .is_some_and(|(_, rest)| rest.trim_start().starts_with('Z'))),
-            "{state:?}"
-        );
+        assert!(kore_testkit::process::ended(&sleeper), "{sleeper}");
     }
 
     #[test]

@@ -139,3 +139,15 @@ impl Drop for Spawned {
         }
     }
 }
+
+/// Whether the process `pid` has ended: gone, or a zombie its parent has
+/// yet to reap (Linux's `/proc`).
+pub fn ended(pid: &str) -> bool {
+    match std::fs::read_to_string(format!("/proc/{}/stat", pid.trim())) {
+        // "pid (name) state …": the name may hold anything but the last ')'.
+        Ok(stat) => stat
+            .rsplit_once(')')
+            .is_some_and(|(_, rest)| rest.trim_start().starts_with('Z')),
+        Err(_) => true,
+    }
+}
