@@ -37,12 +37,12 @@
 //!   token ever reaches `Debug`, `Display`, an error or a log line.
 //! - With a [`TokenStore`] (tokens shared across processes), the token
 //!   request's task consults it first and saves what it obtained; the
-//!   rules above hold unchanged, and
-//!   [`crate::token_store`] lists the store's own. Each store call is
-//!   bounded in time [a store that hangs would otherwise hang every call].
-//! - With a [`SecretSource`](crate::SecretSource) the secret is fetched by the token request's
-//!   task, only when a grant is needed, and kept for the next one [a
-//!   password manager would otherwise prompt on every run].
+//!   rules above hold unchanged, and [`crate::token_store`] lists the
+//!   store's own. Each store call is bounded in time [a store that hangs
+//!   would otherwise hang every call].
+//! - With a [`SecretSource`](crate::SecretSource) the secret is fetched by
+//!   the token request's task, only when a grant is needed, and kept for
+//!   the next one [a password manager would otherwise prompt on every run].
 //! - The token endpoint's answer is read up to the answer limit and no
 //!   further [a misbehaving endpoint could otherwise exhaust memory].
 
@@ -57,8 +57,6 @@ use oauth2::{
     AuthType, ClientId, ClientSecret, EndpointNotSet, EndpointSet, RequestTokenError,
     StandardRevocableToken, TokenUrl,
 };
-
-use crate::outside::{self, Busy, Credential};
 use reqwest::StatusCode;
 use reqwest::header::HeaderValue;
 use secrecy::{ExposeSecret, SecretString};
@@ -68,6 +66,7 @@ use tokio::time::Instant;
 use tracing::Instrument as _;
 
 use crate::error::{AuthError, AuthErrorKind};
+use crate::outside::{self, Busy, Credential};
 use crate::retry::{self, RetryPolicy};
 use crate::token_store::{StoreLock, StoredToken, TokenKey, TokenStore};
 
