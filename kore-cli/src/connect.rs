@@ -22,6 +22,8 @@ use crate::token_cache::{self, CacheUse};
 /// The connect timeout never exceeds this, so an unreachable host fails
 /// in reasonable time even with a long `--timeout`.
 const MAX_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long reading a cached token may take once the cache's lock is won.
+const STORE_READ_TIME: Duration = Duration::from_secs(2);
 
 /// A configured client, plus the in-process mock it talks to under `--mock`
 /// (kept here so the mock lives exactly as long as the command).
@@ -163,10 +165,11 @@ pub async fn connect(global: &Global) -> Result<Connection, Failure> {
     // The mock branch returned above: `--mock` never reads or writes the cache.
     let token_cache = token_cache::choose(global.no_token_cache, from_profile)?;
     if let CacheUse::On(store) = &token_cache {
-        // A process waiting for another's grant waits as long as the lock allows.
+        // A process waiting for another's grant waits as long as the lock
+        // allows, and has a moment left to read the token once it has it.
         builder = builder
             .token_store(store.clone())
-            .token_store_timeout(store.lock_wait());
+            .token_store_timeout(store.lock_wait().saturating_add(STORE_READ_TIME));
     }
     builder = match secret {
         Secret::Given(secret) => builder.client_secret(secret),

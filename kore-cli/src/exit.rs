@@ -178,7 +178,9 @@ impl Failure {
     pub fn report(&self) -> Report {
         match self {
             Failure::Kore(error) => report(error),
-            Failure::Token(error) if let Some(report) = secret_command_report(error) => report,
+            Failure::Token(error) if error.kind() == AuthErrorKind::SecretUnavailable => {
+                secret_report(error)
+            }
             Failure::Token(error) => Report {
                 message: format!("cannot get an access token: {error}"),
                 hint: Some(match error.kind() {
@@ -382,7 +384,9 @@ pub fn report(error: &Error) -> Report {
             message: format!("invalid configuration: {}", in_cli_words(message)),
             hint: hint(config_hint(message)),
         },
-        Error::Auth { source, .. } if let Some(report) = secret_command_report(source) => report,
+        Error::Auth { source, .. } if source.kind() == AuthErrorKind::SecretUnavailable => {
+            secret_report(source)
+        }
         Error::Auth {
             operation, source, ..
         } => {
@@ -564,16 +568,31 @@ pub fn report(error: &Error) -> Report {
     }
 }
 
-/// The `client_secret_command` failure behind `error`, worded by the
-/// command's own error (which names the profile and the key).
-fn secret_command_report(error: &kore_clients::AuthError) -> Option<Report> {
-    let first = std::error::Error::source(error)?;
-    let failed = std::iter::successors(Some(first), |e| e.source())
-        .find_map(|e| e.downcast_ref::<CommandFailed>())?;
-    Some(Report {
-        message: failed.to_string(),
-        hint: Some(failed.hint()),
-    })
+/// No secret from the profile's `client_secret_command`: in the command's
+/// own words (they name the profile and the key) when it failed, else what
+/// the SDK says (it stopped waiting, or the command is still running from
+/// an earlier request).
+fn secret_report(error: &kore_clients::AuthError) -> Report {
+    let failed = std::error::Error::source(error).and_then(|cause| {
+        std::iter::successors(Some(cause), |e| e.source())
+            .find_map(|e| e.downcast_ref::<CommandFailed>())
+    });
+    match failed {
+        Some(failed) => Report {
+            message: failed.to_string(),
+            hint: Some(failed.hint()),
+        },
+        None => Report {
+            message: format!(
+                "no client secret from the profile's client_secret_command: {}",
+                std::error::Error::source(error).map_or_else(|| error.to_string(), chain)
+            ),
+            hint: Some(format!(
+                "run the command by hand to see why, or give it longer with {}",
+                crate::secret_command::TIMEOUT_KEY
+            )),
+        },
+    }
 }
 
 /// A refused certificate or a proxy's 407: what the TLS stack or the proxy

@@ -80,7 +80,11 @@ impl SecretCommand {
                 .map(|_| bytes);
             let _ = output.send(result);
         });
-        let deadline = Instant::now() + self.limit;
+        // A limit too large to add is no limit at all.
+        let started = Instant::now();
+        let deadline = started
+            .checked_add(self.limit)
+            .unwrap_or(started + Duration::from_secs(365 * 24 * 3600));
         let status = self.wait(&mut child, deadline)?;
         // A command that left a process behind holding its stdout has had
         // its time all the same. (That process is no longer the child's:
@@ -89,7 +93,7 @@ impl SecretCommand {
         let bytes = match read.recv_timeout(remaining) {
             Ok(Ok(bytes)) => bytes,
             Ok(Err(error)) => return Err(self.failed(Why::Start(error))),
-            Err(_) => return Err(self.failed(Why::TimedOut(self.limit))),
+            Err(_) => return Err(self.failed(Why::LeftRunning(self.limit))),
         };
         // First: a command cut off at the limit dies of the closed pipe.
         if bytes.len() as u64 > MAX_OUTPUT {
@@ -162,6 +166,8 @@ enum Why {
     Start(std::io::Error),
     /// It was still running at its limit, and was killed.
     TimedOut(Duration),
+    /// It exited, but what it left running still held its output at the limit.
+    LeftRunning(Duration),
     /// It exited unsuccessfully.
     Exit(ExitStatus),
     /// It printed more than a secret.
@@ -180,6 +186,9 @@ impl CommandFailed {
             Why::TimedOut(_) => format!(
                 "run the command by hand to see why it hangs, or give it longer with {TIMEOUT_KEY} = \"2m\" in the profile"
             ),
+            Why::LeftRunning(_) => {
+                "the command must not leave a process behind that holds its output".to_owned()
+            }
             Why::Exit(_) => "run the command by hand to see why".to_owned(),
             Why::TooLong | Why::NotUtf8 | Why::Empty => {
                 "the command must print the secret as text, on its first line".to_owned()
@@ -197,6 +206,10 @@ impl fmt::Display for CommandFailed {
                 f,
                 "did not finish within {limit:?} ({TIMEOUT_KEY}) and was stopped"
             ),
+            Why::LeftRunning(limit) => write!(
+                f,
+                "exited, but a process it started still held its output after {limit:?} ({TIMEOUT_KEY})"
+            ),
             Why::Exit(status) => write!(f, "failed ({status})"),
             Why::TooLong => write!(f, "printed more than {MAX_OUTPUT} bytes"),
             Why::NotUtf8 => f.write_str("printed invalid UTF-8"),
@@ -210,54 +223,69 @@ impl std::error::Error for CommandFailed {}
 /// Kills `child`, which must not have been reaped yet (so that its id is
 /// still its own), and every process it started (a shell's pipeline or
 /// background job would otherwise live on).
+///
+/// On Linux the tree is stopped from the top down before anything is
+/// killed: a stopped process can neither start another nor reap one, so
+/// every id found below it still names the process it was found for
+/// (nothing is reaped and reused in between).
 fn kill_tree(child: &mut Child) {
     #[cfg(target_os = "linux")]
-    for pid in descendants(child.id()) {
-        if let Some(pid) = i32::try_from(pid)
-            .ok()
-            .and_then(rustix::process::Pid::from_raw)
-        {
-            let _ = rustix::process::kill_process(pid, rustix::process::Signal::KILL);
+    {
+        use rustix::process::{Pid, Signal, kill_process};
+        let signal = |pid: u32, signal: Signal| {
+            if let Some(pid) = i32::try_from(pid).ok().and_then(Pid::from_raw) {
+                let _ = kill_process(pid, signal);
+            }
+        };
+        let mut stopped = vec![child.id()];
+        signal(child.id(), Signal::STOP);
+        // Each round stops the children of what is stopped; a tree deeper
+        // than this is killed as far down as it was stopped.
+        for _ in 0..MAX_DEPTH {
+            let found: Vec<u32> = children_of(&stopped)
+                .into_iter()
+                .filter(|pid| !stopped.contains(pid))
+                .collect();
+            if found.is_empty() {
+                break;
+            }
+            for &pid in &found {
+                signal(pid, Signal::STOP);
+            }
+            stopped.extend(found);
+        }
+        for &pid in stopped.iter().rev() {
+            signal(pid, Signal::KILL);
         }
     }
     let _ = child.kill();
     let _ = child.wait();
 }
 
-/// The processes below `root`, from `/proc`.
+/// How many generations below the command [`kill_tree`] looks.
 #[cfg(target_os = "linux")]
-fn descendants(root: u32) -> Vec<u32> {
-    let parents: Vec<(u32, u32)> = std::fs::read_dir("/proc")
+const MAX_DEPTH: usize = 32;
+
+/// The processes whose parent is one of `parents`, from `/proc`.
+#[cfg(target_os = "linux")]
+fn children_of(parents: &[u32]) -> Vec<u32> {
+    std::fs::read_dir("/proc")
         .into_iter()
         .flatten()
         .filter_map(|entry| {
             let pid: u32 = entry.ok()?.file_name().to_str()?.parse().ok()?;
             let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
             // "pid (name) state ppid …": the name may hold anything but the last ')'.
-            let ppid = stat
+            let ppid: u32 = stat
                 .rsplit_once(')')?
                 .1
                 .split_whitespace()
                 .nth(1)?
                 .parse()
                 .ok()?;
-            Some((pid, ppid))
+            parents.contains(&ppid).then_some(pid)
         })
-        .collect();
-    let mut found = vec![root];
-    let mut next = 0;
-    while next < found.len() {
-        let parent = found[next];
-        found.extend(
-            parents
-                .iter()
-                .filter(|(_, p)| *p == parent)
-                .map(|(c, _)| *c),
-        );
-        next += 1;
-    }
-    found.remove(0);
-    found
+        .collect()
 }
 
 #[cfg(test)]
@@ -299,19 +327,18 @@ mod tests {
         }
     }
 
+    #[cfg(target_os = "linux")]
     #[test]
     fn a_command_past_its_limit_is_stopped_with_what_it_started() {
         let dir = tempfile::tempdir().unwrap();
         let pid_file = dir.path().join("pid");
         let text = format!("sleep 1000 & echo $! > {}; wait", pid_file.display());
         let started = Instant::now();
-        let error = command(&text, Duration::from_millis(500))
-            .run()
-            .unwrap_err();
-        assert!(started.elapsed() < Duration::from_secs(5));
+        let error = command(&text, Duration::from_secs(2)).run().unwrap_err();
+        assert!(started.elapsed() < Duration::from_secs(10));
         assert_eq!(
             error.to_string(),
-            "profile \"p\": client_secret_command did not finish within 500ms (client_secret_command_timeout) and was stopped"
+            "profile \"p\": client_secret_command did not finish within 2s (client_secret_command_timeout) and was stopped"
         );
         assert!(
             error
@@ -319,7 +346,23 @@ mod tests {
                 .contains("client_secret_command_timeout = \"2m\"")
         );
         let sleeper = std::fs::read_to_string(&pid_file).unwrap();
-        assert!(kore_testkit::process::ended(&sleeper), "{sleeper}");
+        assert!(
+            kore_testkit::process::ends_within(&sleeper, Duration::from_secs(5)),
+            "{sleeper}"
+        );
+    }
+
+    #[test]
+    fn a_process_left_holding_the_output_is_not_waited_for_past_the_limit() {
+        let started = Instant::now();
+        let error = command("sleep 3 & echo s", Duration::from_secs(1))
+            .run()
+            .unwrap_err();
+        assert!(started.elapsed() < Duration::from_secs(3));
+        assert_eq!(
+            error.to_string(),
+            "profile \"p\": client_secret_command exited, but a process it started still held its output after 1s (client_secret_command_timeout)"
+        );
     }
 
     #[test]

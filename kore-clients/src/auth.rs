@@ -585,6 +585,13 @@ impl TokenCache {
     pub(crate) fn excerpt_without(&self, body: &[u8], used: Option<&HeaderValue>) -> String {
         excerpt(body, EXCERPT_LIMIT, |text| self.scrub_without(text, used))
     }
+
+    /// The `Authorization` value of the cached token, if any: what a request
+    /// answered with success carried, unless a refresh replaced it since.
+    pub(crate) fn current_header(&self) -> Option<HeaderValue> {
+        let state = self.inner.state.read().unwrap_or_else(|e| e.into_inner());
+        state.token.as_ref().map(|t| t.header.clone())
+    }
 }
 
 /// Why [`TokenCache::bearer_now`] has no token at hand.
@@ -921,14 +928,19 @@ impl Inner {
                     .with_error(body.code(), body.description().map(|d| self.scrub(d)))
             }
             RequestTokenError::Request(e) => match crate::limit::too_large(&e) {
+                // Quoted only when it is not a success: a success body holds the token.
                 Some(too_large) => AuthError::new(AuthErrorKind::AnswerTooLarge)
                     .with_status(status)
                     .with_error(
                         None,
-                        Some(format!(
-                            "{too_large}; it starts: {}",
-                            excerpt(&too_large.head, EXCERPT_LIMIT, |t| self.scrub(t))
-                        )),
+                        Some(if status.is_some_and(|s| s.is_success()) {
+                            too_large.to_string()
+                        } else {
+                            format!(
+                                "{too_large}; it starts: {}",
+                                excerpt(&too_large.head, EXCERPT_LIMIT, |t| self.scrub(t))
+                            )
+                        }),
                     ),
                 None => AuthError::new(AuthErrorKind::Unreachable).with_source(e),
             },

@@ -191,8 +191,8 @@ impl KoreBuilder {
         /// request (with the [`token_store_timeout`](Self::token_store_timeout)
         /// and the [`SecretSource::time_limit`] before it) and then on the call
         /// itself. With the defaults: 3 × 10 s + 2 × 20 s for the token (plus
-        /// 5 s with a token store), 3 × 30 s + 2 × 20 s for the call, 200 s in
-        /// all; [`Kore::operation_timeout`] tells. (A call whose token
+        /// 2 × 5 s with a token store: before the grant and after it), 3 × 30 s
+        /// + 2 × 20 s for the call, 200 s in all; [`Kore::operation_timeout`] tells. (A call whose token
         /// KORE rejects makes one more token request and attempt, which the
         /// default does not count.)
         ///
@@ -447,8 +447,9 @@ impl KoreBuilder {
             .unwrap_or(DEFAULT_TOKEN_STORE_TIMEOUT);
         // What the retry policy can spend: on the way to a token, then on the call.
         let operation_timeout = self.operation_timeout.unwrap_or_else(|| {
+            // Lock and load before the grant, save after it.
             let store = if self.token_store.is_some() {
-                store_timeout
+                store_timeout.saturating_mul(2)
             } else {
                 Duration::ZERO
             };

@@ -5,7 +5,8 @@
 //! hyper delivers no more than that length, so the common case costs
 //! nothing. Any other response (no length, or a length past the limit) gets
 //! a body that counts what passes through it and fails with [`TooLarge`]
-//! once the limit is passed (at once for an announced length past it). The
+//! once the limit is passed (with its first bytes, for an announced length
+//! past it). The
 //! reader then stops and drops the response, which closes the connection
 //! instead of draining it. The failure keeps the first bytes of the answer,
 //! for an excerpt.
@@ -18,9 +19,10 @@ use bytes::Bytes;
 use futures::Stream;
 use reqwest::ResponseBuilderExt as _;
 
-/// The bytes of a too-large answer kept for its excerpt: enough for
-/// `auth::EXCERPT_LIMIT` characters of up to 4 bytes each, and more.
-const HEAD: usize = 2048;
+/// The bytes of a too-large answer kept for its excerpt: more than the
+/// excerpt reads (`auth::EXCERPT_LIMIT` characters of up to 4 bytes each,
+/// plus 1 KiB), so that it can still say it left something out.
+const HEAD: usize = 4096;
 
 /// An answer passed the limit; reading stopped.
 pub(crate) struct TooLarge {

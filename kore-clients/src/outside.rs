@@ -2,7 +2,9 @@
 //! or a [`SecretSource`]: blocking, so each runs on a thread of its own,
 //! and the SDK waits for it a bounded time.
 //!
-//! The thread is never joined: a call that never returns holds up neither
+//! The thread enters the caller's tokio runtime, as tokio's blocking pool
+//! would (`Handle::current()` works there), but is never joined: a call
+//! that never returns holds up neither
 //! its caller nor the runtime's shutdown (tokio waits for its own blocking
 //! pool when a runtime is dropped), and whatever such a call returns late
 //! is dropped at once, a store's lock included.
@@ -105,9 +107,13 @@ pub(crate) async fn bounded<T: Send + 'static>(
     work: impl FnOnce() -> T + Send + 'static,
 ) -> Result<T, Unanswered> {
     let (answer, answered) = tokio::sync::oneshot::channel();
+    // As on tokio's blocking pool, the runtime can be reached from the
+    // call (`Handle::current()`, for a store that bridges to async code).
+    let runtime = tokio::runtime::Handle::try_current().ok();
     std::thread::Builder::new()
         .name(name.to_owned())
         .spawn(move || {
+            let _entered = runtime.as_ref().map(tokio::runtime::Handle::enter);
             // Nobody waiting any more: the value is dropped here.
             let _ = answer.send(work());
         })

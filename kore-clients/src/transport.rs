@@ -368,7 +368,7 @@ impl Transport {
             sleep(again.delay).await;
             let mut request = again.request;
             if self.authorize(&mut request).await.is_err() {
-                return again.last;
+                return again.last.map(|r| limit::bounded(r, self.answer_limit));
             }
             let attempt = self.start_attempt(http, request, &mut attempts);
             let result = attempt.response.await;
@@ -571,8 +571,8 @@ fn keeps_answer(attempts: &Attempts, response: &reqwest::Response) -> bool {
 /// whole here (up to `limit` bytes), keeping what arrived if it breaks off
 /// or passes the limit, note a copy for the error mapping, and hand the
 /// generated code a response with the same bytes.
-async fn keep_answer(response: reqwest::Response, limit: u64) -> reqwest::Response {
-    let mut response = limit::bounded(response, limit);
+async fn keep_answer(mut response: reqwest::Response, limit: u64) -> reqwest::Response {
+    let announced = response.content_length();
     let status = response.status();
     let version = response.version();
     let headers = std::mem::take(response.headers_mut());
@@ -594,12 +594,30 @@ async fn keep_answer(response: reqwest::Response, limit: u64) -> reqwest::Respon
     loop {
         match response.chunk().await {
             Ok(Some(chunk)) => {
-                body.extend_from_slice(&chunk);
-                kept(&|k| k.body.extend_from_slice(&chunk));
+                let room = usize::try_from(limit).unwrap_or(usize::MAX) - body.len();
+                let taken = &chunk[..chunk.len().min(room)];
+                body.extend_from_slice(taken);
+                kept(&|k| k.body.extend_from_slice(taken));
+                if chunk.len() > room {
+                    // Everything up to the limit is kept; the rest is not read.
+                    let past = limit::TooLarge {
+                        limit,
+                        received: body.len() as u64 + (chunk.len() - room) as u64,
+                        announced,
+                        head: Vec::new(),
+                    };
+                    let reason = past.to_string();
+                    kept(&|k| k.cut_off = Some(reason.clone()));
+                    break;
+                }
             }
             Ok(None) => break,
             Err(error) => {
-                let reason = error_chain(&error);
+                let reason = format!(
+                    "the answer broke off after {} bytes: {}",
+                    body.len(),
+                    error_chain(&error)
+                );
                 kept(&|k| k.cut_off = Some(reason.clone()));
                 break;
             }
@@ -636,13 +654,10 @@ pub(crate) async fn from_generated(
     // A write that KORE answered with success: whatever went wrong after,
     // the client exists and the answer, secret and all, is kept.
     if let Some(kept) = outcome.created.take() {
-        let received = kept.len();
         let (raw, cut_off) = kept.into_parts();
         let status = raw.status();
         let reason = match (cut_off, &error) {
-            (Some(cut_off), _) => {
-                format!("the answer broke off after {received} bytes: {cut_off}")
-            }
+            (Some(cut_off), _) => cut_off,
             (None, Gen::InvalidResponsePayload(_, source)) => decode_reason(source),
             (None, Gen::UnexpectedResponse(_)) => {
                 format!("KORE answered HTTP {status}, which the spec does not document")
@@ -682,7 +697,12 @@ pub(crate) async fn from_generated(
                 .with_error(None, Some(scrub(&message))),
         },
         Gen::ResponseBodyError(source) if limit::too_large(&source).is_some() => {
-            too_large(operation, outcome.status, &source, excerpt)
+            // A success does not note the token it carried: the cached one
+            // is the one it used, unless a refresh replaced it.
+            let used = used.clone().or_else(|| tokens.current_header());
+            too_large(operation, outcome.status, &source, |bytes| {
+                tokens.excerpt_without(bytes, used.as_ref())
+            })
         }
         Gen::CommunicationError(source)
         | Gen::InvalidUpgrade(source)

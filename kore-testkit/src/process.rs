@@ -140,14 +140,22 @@ impl Drop for Spawned {
     }
 }
 
-/// Whether the process `pid` has ended: gone, or a zombie its parent has
-/// yet to reap (Linux's `/proc`).
-pub fn ended(pid: &str) -> bool {
-    match std::fs::read_to_string(format!("/proc/{}/stat", pid.trim())) {
+/// Whether the process `pid` ends within `limit`: is gone, or a zombie its
+/// parent has yet to reap (Linux's `/proc`; a signal takes a moment to land).
+pub fn ends_within(pid: &str, limit: Duration) -> bool {
+    let ended = || match std::fs::read_to_string(format!("/proc/{}/stat", pid.trim())) {
         // "pid (name) state …": the name may hold anything but the last ')'.
         Ok(stat) => stat
             .rsplit_once(')')
             .is_some_and(|(_, rest)| rest.trim_start().starts_with('Z')),
         Err(_) => true,
+    };
+    let deadline = Instant::now() + limit;
+    while !ended() {
+        if Instant::now() >= deadline {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(10));
     }
+    true
 }

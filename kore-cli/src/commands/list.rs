@@ -3,7 +3,7 @@
 //! Stdout carries the clients and nothing else, in every format; the page
 //! summary, the total and the progress line go to stderr.
 
-use std::io::Write;
+use std::io::{IsTerminal as _, Write};
 use std::pin::pin;
 
 use futures::{StreamExt as _, TryStreamExt as _};
@@ -80,6 +80,11 @@ pub async fn run(
             .try_filter(move |client| std::future::ready(filter.keeps(client)))
             .take(args.limit.unwrap_or(usize::MAX))
     );
+    // A profile's client_secret_command may prompt on the terminal: the
+    // token comes before the spinner that would draw over the prompt.
+    if std::io::stderr().is_terminal() {
+        kore.tokens().bearer().await.map_err(Failure::Token)?;
+    }
     // Erases its line when dropped, so an error message starts on a clean one.
     let mut progress = Progress::for_stderr(args.page_size, verbose);
     // A page's worth of clients has arrived: push it to the reader, so a

@@ -134,7 +134,7 @@ fn the_default_deadline_is_what_the_retry_policy_can_spend() {
         deadline(builder().retry(kore_clients::RetryPolicy::disabled())),
         Duration::from_secs(10 + 30)
     );
-    // A store's bound counts once, before the token request.
+    // A store's bound counts twice: lock and load before the grant, save after it.
     struct Nowhere;
     impl kore_clients::token_store::TokenStore for Nowhere {
         fn load(
@@ -160,7 +160,7 @@ fn the_default_deadline_is_what_the_retry_policy_can_spend() {
                 .token_store(Nowhere)
                 .token_store_timeout(Duration::from_secs(3))
         ),
-        Duration::from_secs(3 + 200)
+        Duration::from_secs(2 * 3 + 200)
     );
     // A given deadline is kept as it is.
     assert_eq!(

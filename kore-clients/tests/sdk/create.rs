@@ -357,26 +357,31 @@ fn a_token_request_abandoned_with_its_runtime_does_not_block_the_next_one() {
 #[tokio::test]
 async fn a_created_clients_answer_past_the_limit_is_kept_up_to_it() {
     let mock = MockKore::builder().start().await;
-    let api = RawServer::start(|_| tcp::huge(201, 1 << 30, false)).await;
-    let limit = 64 * 1024;
-    let kore = common::builder_for(&mock)
-        .base_url(api.url())
-        .max_answer_size(limit)
-        .build()
-        .unwrap();
-    let error = common::create_error(&kore, NewClient::new("huge")).await;
-    let Error::CreatedButUndecodable {
-        created, reason, ..
-    } = &error
-    else {
-        panic!("{error:?}");
-    };
-    assert_eq!(
-        created.expose_body().len() as u64,
-        limit,
-        "kept up to the limit"
-    );
-    assert_contains(reason, "larger than the limit of 65536 bytes");
-    assert_contains(&error.to_string(), "KORE created the client");
-    assert_eq!(api.connections(), 1);
+    // Sent chunked, and with its length announced: either way, the first
+    // bytes up to the limit are kept.
+    for announce in [false, true] {
+        let api = RawServer::start(move |_| tcp::huge(201, 1 << 30, announce)).await;
+        let limit = 64 * 1024 + 7;
+        let kore = common::builder_for(&mock)
+            .base_url(api.url())
+            .max_answer_size(limit)
+            .build()
+            .unwrap();
+        let error = common::create_error(&kore, NewClient::new("huge")).await;
+        let Error::CreatedButUndecodable {
+            created, reason, ..
+        } = &error
+        else {
+            panic!("{error:?}");
+        };
+        assert_eq!(
+            created.expose_body().len() as u64,
+            limit,
+            "kept up to the limit"
+        );
+        assert!(created.expose_body().starts_with("<html><body>"));
+        assert_contains(reason, "larger than the limit of 65543 bytes");
+        assert_contains(&error.to_string(), "KORE created the client");
+        assert_eq!(api.connections(), 1);
+    }
 }

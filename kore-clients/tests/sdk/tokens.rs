@@ -370,3 +370,27 @@ async fn ping_error(server: &MockServer) -> kore_clients::Error {
     let kore = common::wiremock_builder(server).build().unwrap();
     kore.ping().await.unwrap_err()
 }
+
+#[tokio::test]
+async fn a_token_answer_past_the_limit_is_an_error_that_quotes_none_of_it() {
+    let server = wiremock::MockServer::start().await;
+    let token = format!("eyJ{}", "t".repeat(4000));
+    common::mount_token(
+        &server,
+        serde_json::json!({"access_token": token, "token_type": "Bearer", "expires_in": 3600}),
+    )
+    .await;
+    let kore = common::wiremock_builder(&server)
+        .max_answer_size(1024)
+        .build()
+        .unwrap();
+    let error = kore.ping().await.unwrap_err();
+    let source = common::auth_source(&error);
+    assert_eq!(source.kind(), kore_clients::AuthErrorKind::AnswerTooLarge);
+    let shown = common::report(&error);
+    assert!(
+        shown.contains("larger than the limit of 1024 bytes") && !shown.contains("eyJ"),
+        "{shown}"
+    );
+    assert!(!format!("{error:?}").contains("eyJ"));
+}
