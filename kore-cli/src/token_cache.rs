@@ -26,6 +26,18 @@
 //!   fail the way a "database is locked" cache does].
 //! - No cache directory (no `HOME`), or one that cannot be created or
 //!   written (a read-only `HOME`), silently means no cache.
+//! - `kore auth logout --all` checks the directory as reading does (a
+//!   missing one holds nothing; an untrusted one is refused, with the
+//!   warning, and nothing in it is touched) and removes only what the cache
+//!   writes: regular files named `<fingerprint>.json` (64 lowercase hex
+//!   digits) and `.<fingerprint>.json.<pid>.<nanos>.tmp` (left by a crash
+//!   between write and rename, a token in it; a `kore` writing one at that
+//!   moment just does not cache its token). Everything else stays: other
+//!   names, symlinks (never followed; the cache makes none, so one is the
+//!   user's own, and reading refuses it with a warning that names it), and
+//!   the `.lock` files (a running `kore` may hold one; they hold nothing)
+//!   [a cache path pointed at the wrong directory would otherwise lose
+//!   someone's files, or a planted symlink one of theirs].
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read as _, Write as _};
@@ -219,18 +231,30 @@ impl FileStore {
         }
     }
 
-    /// Removes every cached token (`kore auth logout --all`); how many there were.
+    /// Removes the token files the cache wrote, and its leftover temporary
+    /// files (`kore auth logout --all`); how many token files it removed.
+    /// A missing directory holds none; an untrusted one is refused
+    /// (`PermissionDenied`, with the warning) and nothing in it is touched.
     pub fn remove_all(&self) -> io::Result<usize> {
-        let entries = match fs::read_dir(&self.dir) {
+        match self.trusted_dir(false) {
             Err(error) if error.kind() == io::ErrorKind::NotFound => return Ok(0),
-            other => other?,
-        };
+            checked => checked?,
+        }
         let mut removed = 0;
-        for entry in entries {
-            let path = entry?.path();
-            if path.extension().is_some_and(|e| e == "json") {
-                remove_if_present(&path)?;
-                removed += 1;
+        for entry in fs::read_dir(&self.dir)? {
+            let entry = entry?;
+            // The entry's own type: a symlink is not followed, nor removed.
+            if !entry.file_type()?.is_file() {
+                continue;
+            }
+            let name = entry.file_name();
+            let Some(name) = name.to_str() else { continue };
+            if is_token_file(name) {
+                if remove_if_present(&entry.path())? {
+                    removed += 1;
+                }
+            } else if is_temp_file(name) {
+                remove_if_present(&entry.path())?;
             }
         }
         Ok(removed)
@@ -324,6 +348,35 @@ fn parse(bytes: &[u8], key: &TokenKey) -> Result<StoredToken, &'static str> {
         time(&entry.obtained_at)?,
         time(&entry.expires_at)?,
     ))
+}
+
+/// Whether the cache names token files so: `<fingerprint>.json`.
+fn is_token_file(name: &str) -> bool {
+    name.strip_suffix(".json").is_some_and(is_fingerprint)
+}
+
+/// Whether [`write_atomically`] names a token file's temporary file so:
+/// `.<fingerprint>.json.<pid>.<nanos>.tmp`.
+fn is_temp_file(name: &str) -> bool {
+    let Some(middle) = name.strip_prefix('.').and_then(|n| n.strip_suffix(".tmp")) else {
+        return false;
+    };
+    let mut parts = middle.rsplitn(3, '.');
+    match (parts.next(), parts.next(), parts.next()) {
+        (Some(nanos), Some(pid), Some(file)) => {
+            is_number(nanos) && is_number(pid) && is_token_file(file)
+        }
+        _ => false,
+    }
+}
+
+/// A [`TokenKey`] as text: 64 lowercase hex digits.
+fn is_fingerprint(text: &str) -> bool {
+    text.len() == 64 && text.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+}
+
+fn is_number(text: &str) -> bool {
+    !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit())
 }
 
 /// `time` as RFC 3339 in UTC, whole seconds (rounded down, so a cached
@@ -488,5 +541,39 @@ mod tests {
             assert_eq!(parse_switch(off), Some(false), "{off}");
         }
         assert_eq!(parse_switch("sometimes"), None);
+    }
+
+    #[test]
+    fn only_the_cache_s_own_names_are_token_or_temporary_files() {
+        let fp = key().to_string();
+        assert!(is_token_file(&format!("{fp}.json")));
+        for name in [
+            fp.clone(),
+            format!("{fp}.lock"),
+            format!("{}.json", fp.to_uppercase()),
+            format!("{}.json", &fp[1..]),
+            format!("{fp}0.json"),
+            format!("{}g.json", &fp[1..]),
+            "notes.json".into(),
+            "ABC.json".into(),
+        ] {
+            assert!(!is_token_file(&name), "{name}");
+        }
+
+        let temp = |pid: &str, nanos: &str| format!(".{fp}.json.{pid}.{nanos}.tmp");
+        assert!(is_temp_file(&temp("123", "456")));
+        for name in [
+            temp("12x", "456"),
+            temp("123", "45x"),
+            temp("", "456"),
+            temp("123", ""),
+            ".notes.json.1.2.tmp".into(),
+            format!("{fp}.json.1.2.tmp"),
+            format!(".{fp}.json.1.2"),
+            format!(".{fp}.json.1.tmp"),
+            format!(".{fp}.lock.1.2.tmp"),
+        ] {
+            assert!(!is_temp_file(&name), "{name}");
+        }
     }
 }

@@ -480,13 +480,147 @@ fn auth_logout_removes_this_identity_s_token_and_all_removes_every_one() {
     assert_eq!(mock.token_files().len(), 1);
     let status = status(&mock);
     assert_eq!(status["cached"], false);
+    let output = exits(0, mock.kore().args(["auth", "logout"]));
+    assert_contains(&stderr(&output), "no token was cached");
 
-    let mut all = common::kore();
-    all.env("XDG_CACHE_HOME", mock.cache.path())
-        .args(["auth", "logout", "--all"]);
-    let output = exits(0, &mut all);
-    assert_contains(&stderr(&output), "removed 1 cached token(s)");
+    let output = exits(0, &mut logout_all(&mock));
+    assert_eq!(stdout(&output), "");
+    assert_eq!(
+        stderr(&output),
+        format!(
+            "note: removed 1 cached token(s) from {}\n",
+            mock.cache.path().join("kore").display()
+        )
+    );
     assert!(mock.token_files().is_empty());
+}
+
+/// `kore auth logout --all` with `mock`'s cache, and no credentials.
+fn logout_all(mock: &Mock) -> assert_cmd::Command {
+    let mut command = common::kore();
+    command
+        .env("XDG_CACHE_HOME", mock.cache.path())
+        .args(["auth", "logout", "--all"]);
+    command
+}
+
+/// The names in `dir`, sorted.
+fn names(dir: &Path) -> Vec<String> {
+    let mut names: Vec<_> = fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    names.sort();
+    names
+}
+
+#[test]
+fn auth_logout_all_removes_only_what_the_cache_wrote_and_counts_it() {
+    let mock = Mock::start();
+    ping_ok(&mock);
+    let other = Mock::with(MockKore::builder().credentials("other-client", "other-secret"));
+    other
+        .kore()
+        .env("XDG_CACHE_HOME", mock.cache.path())
+        .arg("ping")
+        .assert()
+        .success();
+    let dir = mock.cache.path().join("kore");
+    let tokens = mock.token_files();
+    assert_eq!(tokens.len(), 2);
+    let fingerprint = tokens[0].file_stem().unwrap().to_str().unwrap().to_owned();
+
+    // A crash between write and rename leaves the cache's temporary file.
+    let stale = format!(".{fingerprint}.json.4242.123456789.tmp");
+    // Files the cache never writes, one of them a symlink named like a token.
+    let foreign = ["notes.json", "ABC.json", ".notes.json.tmp"];
+    for name in foreign.iter().chain([&stale.as_str()]) {
+        fs::write(dir.join(name), "{}").unwrap();
+        fs::set_permissions(dir.join(name), fs::Permissions::from_mode(0o600)).unwrap();
+    }
+    let elsewhere = tempfile::tempdir().unwrap();
+    let target = elsewhere.path().join("theirs.json");
+    fs::write(&target, "theirs").unwrap();
+    let link = format!("{}.json", "e".repeat(64));
+    std::os::unix::fs::symlink(&target, dir.join(&link)).unwrap();
+
+    let output = exits(0, &mut logout_all(&mock));
+    assert_eq!(stdout(&output), "");
+    assert_contains(&stderr(&output), "note: removed 2 cached token(s)");
+    let mut kept: Vec<String> = foreign.iter().map(|n| n.to_string()).collect();
+    kept.push(link);
+    for token in &tokens {
+        let lock = token.with_extension("lock");
+        kept.push(lock.file_name().unwrap().to_str().unwrap().to_owned());
+    }
+    kept.sort();
+    assert_eq!(
+        names(&dir),
+        kept,
+        "locks, foreign files and the symlink stay"
+    );
+    assert_eq!(fs::read_to_string(&target).unwrap(), "theirs");
+
+    let output = exits(0, &mut logout_all(&mock));
+    assert_contains(&stderr(&output), "note: removed 0 cached token(s)");
+    assert_eq!(names(&dir), kept);
+}
+
+#[test]
+fn auth_logout_all_refuses_an_untrusted_cache_and_removes_nothing() {
+    let mock = Mock::start();
+    ping_ok(&mock);
+    let dir = mock.cache.path().join("kore");
+    let before = names(&dir);
+
+    fs::set_permissions(&dir, fs::Permissions::from_mode(0o755)).unwrap();
+    let output = exits(2, &mut logout_all(&mock));
+    assert_eq!(stdout(&output), "");
+    let shown = stderr(&output);
+    assert_contains(&shown, "(mode 755) is open to other users");
+    assert_contains(
+        &shown,
+        &format!(
+            "error: cannot remove the cached tokens in {}",
+            dir.display()
+        ),
+    );
+    assert_contains(&shown, "hint: look at what");
+    assert_eq!(names(&dir), before, "nothing removed");
+
+    // A symlink in its place: not followed.
+    fs::set_permissions(&dir, fs::Permissions::from_mode(0o700)).unwrap();
+    let elsewhere = tempfile::tempdir().unwrap();
+    let moved = elsewhere.path().join("kore");
+    fs::rename(&dir, &moved).unwrap();
+    std::os::unix::fs::symlink(&moved, &dir).unwrap();
+    let output = exits(2, &mut logout_all(&mock));
+    assert_contains(&stderr(&output), "is a symlink or not a directory");
+    assert_eq!(names(&moved), before, "nothing removed through it");
+
+    // A file in its place.
+    fs::remove_file(&dir).unwrap();
+    fs::write(&dir, "").unwrap();
+    fs::set_permissions(&dir, fs::Permissions::from_mode(0o600)).unwrap();
+    let output = exits(2, &mut logout_all(&mock));
+    assert_contains(&stderr(&output), "is a symlink or not a directory");
+    assert!(dir.is_file());
+}
+
+#[test]
+fn auth_logout_all_without_a_cache_removes_nothing_and_creates_nothing() {
+    let mock = Mock::start();
+    let output = exits(0, &mut logout_all(&mock));
+    assert_contains(&stderr(&output), "note: removed 0 cached token(s)");
+    assert!(!mock.cache.path().join("kore").exists());
+
+    let output = exits(
+        0,
+        common::kore()
+            .env_remove("HOME")
+            .args(["auth", "logout", "--all"]),
+    );
+    assert_contains(&stderr(&output), "nothing is cached");
 }
 
 #[test]

@@ -1,6 +1,6 @@
 //! `kore auth token|status|logout`: the access token for other tools, and the token cache.
 
-use std::io::Write;
+use std::io::{self, Write};
 use std::time::SystemTime;
 
 use serde_json::json;
@@ -139,20 +139,32 @@ async fn logout(global: &Global) -> Result<(), Failure> {
     Ok(())
 }
 
-/// Removes every cached token; needs no credentials.
+/// Removes every cached token; needs no credentials. An untrusted cache
+/// directory is refused (exit 2, as an untrusted config file is): nothing
+/// in it is removed, since the cache cannot know what it holds.
 fn logout_all() -> Result<(), Failure> {
     let Some(dir) = token_cache::cache_dir() else {
         eprintln!("note: nothing is cached (neither XDG_CACHE_HOME nor HOME is set)");
         return Ok(());
     };
     let store = FileStore::at(dir);
-    let removed = store.remove_all().map_err(|source| Failure::Io {
-        context: format!("{} (to remove the tokens in it)", store.dir().display()),
-        source,
+    let dir = store.dir().display();
+    let removed = store.remove_all().map_err(|source| {
+        if source.kind() == io::ErrorKind::PermissionDenied {
+            Failure::usage(
+                format!("cannot remove the cached tokens in {dir}: {source}"),
+                format!(
+                    "look at what {dir} holds, then make it a private directory (chmod 700, \
+                     not a symlink) and run `kore auth logout --all` again, or remove it yourself"
+                ),
+            )
+        } else {
+            Failure::Io {
+                context: format!("{dir} (to remove the cached tokens in it)"),
+                source,
+            }
+        }
     })?;
-    eprintln!(
-        "note: removed {removed} cached token(s) from {}",
-        store.dir().display()
-    );
+    eprintln!("note: removed {removed} cached token(s) from {dir}");
     Ok(())
 }
