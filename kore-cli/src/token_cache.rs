@@ -152,7 +152,8 @@ impl FileStore {
         }
     }
 
-    /// How long [`TokenStore::lock`] waits for another process's grant.
+    /// How long [`TokenStore::lock`] waits for another process's grant
+    /// before it gives up and the command goes on without the cache.
     pub fn lock_wait(&self) -> Duration {
         self.lock_wait
     }
@@ -300,7 +301,7 @@ impl TokenStore for FileStore {
             OpenOptions::new().read(true).write(true).create(true),
             &path,
         )?;
-        let deadline = Instant::now() + self.lock_wait;
+        let deadline = Instant::now() + self.lock_wait();
         let mut pause = Duration::from_millis(2);
         loop {
             match file.try_lock() {
@@ -315,7 +316,7 @@ impl TokenStore for FileStore {
                         format!(
                             "another kore held {} for over {:?}",
                             path.display(),
-                            self.lock_wait
+                            self.lock_wait()
                         ),
                     ));
                 }
