@@ -59,6 +59,10 @@ pub const SCHEMA: &str = "kore-token-cache/1";
 const DEFAULT_LOCK_WAIT: Duration = Duration::from_secs(15);
 /// The largest cache file read; a token file is a few KiB at most.
 const MAX_FILE: u64 = 256 * 1024;
+/// The first pause between two tries of a held lock; each pause doubles,
+/// up to [`MAX_PAUSE`].
+const FIRST_PAUSE: Duration = Duration::from_millis(2);
+const MAX_PAUSE: Duration = Duration::from_millis(50);
 
 /// Whether this command uses the cache, and if not, why.
 #[derive(Debug, Clone)]
@@ -181,10 +185,7 @@ impl FileStore {
                 if let Some(parent) = self.dir.parent() {
                     fs::create_dir_all(parent)?;
                 }
-                match private_dir(&self.dir) {
-                    Err(error) if error.kind() == io::ErrorKind::AlreadyExists => {}
-                    other => other?,
-                }
+                private_dir(&self.dir)?;
                 fs::symlink_metadata(&self.dir)?
             }
             other => other?,
@@ -200,13 +201,13 @@ impl FileStore {
     }
 
     /// The entry stored for `key`, if one is there and readable; `Ok(None)`
-    /// for a missing, untrusted or unreadable file (a miss).
+    /// for a missing, untrusted or unparsable file (a miss), an error if the
+    /// directory is missing or untrusted or the file cannot be read.
     pub fn read(&self, key: &TokenKey) -> io::Result<Option<StoredToken>> {
         self.trusted_dir(false)?;
         let path = self.token_path(key);
-        let metadata = match fs::symlink_metadata(&path) {
-            Err(error) if error.kind() == io::ErrorKind::NotFound => return Ok(None),
-            other => other?,
+        let Some(metadata) = if_present(fs::symlink_metadata(&path))? else {
+            return Ok(None);
         };
         if metadata.file_type().is_symlink() || !metadata.is_file() {
             warn_untrusted(&path, "is a symlink or not a regular file", None);
@@ -237,9 +238,8 @@ impl FileStore {
     /// A missing directory holds none; an untrusted one is refused
     /// (`PermissionDenied`, with the warning) and nothing in it is touched.
     pub fn remove_all(&self) -> io::Result<usize> {
-        match self.trusted_dir(false) {
-            Err(error) if error.kind() == io::ErrorKind::NotFound => return Ok(0),
-            checked => checked?,
+        if if_present(self.trusted_dir(false))?.is_none() {
+            return Ok(0);
         }
         let mut removed = 0;
         for entry in fs::read_dir(&self.dir)? {
@@ -302,13 +302,13 @@ impl TokenStore for FileStore {
             &path,
         )?;
         let deadline = Instant::now() + self.lock_wait();
-        let mut pause = Duration::from_millis(2);
+        let mut pause = FIRST_PAUSE;
         loop {
             match file.try_lock() {
                 Ok(()) => return Ok(StoreLock::new(file)),
                 Err(fs::TryLockError::WouldBlock) if Instant::now() < deadline => {
                     std::thread::sleep(pause);
-                    pause = (pause * 2).min(Duration::from_millis(50));
+                    pause = next_pause(pause);
                 }
                 Err(fs::TryLockError::WouldBlock) => {
                     return Err(io::Error::new(
@@ -349,6 +349,11 @@ fn parse(bytes: &[u8], key: &TokenKey) -> Result<StoredToken, &'static str> {
         time(&entry.obtained_at)?,
         time(&entry.expires_at)?,
     ))
+}
+
+/// The pause after `pause` while a lock is held: twice as long, at most [`MAX_PAUSE`].
+fn next_pause(pause: Duration) -> Duration {
+    (pause * 2).min(MAX_PAUSE)
 }
 
 /// Whether the cache names token files so: `<fingerprint>.json`.
@@ -406,10 +411,16 @@ fn write_atomically(dir: &Path, path: &Path, bytes: &[u8]) -> io::Result<()> {
     written
 }
 
+/// Removes the file `path`; whether it was there.
 fn remove_if_present(path: &Path) -> io::Result<bool> {
-    match fs::remove_file(path) {
-        Ok(()) => Ok(true),
-        Err(error) if error.kind() == io::ErrorKind::NotFound => Ok(false),
+    Ok(if_present(fs::remove_file(path))?.is_some())
+}
+
+/// `result`, with "not found" as `None`: what is not there is an answer.
+fn if_present<T>(result: io::Result<T>) -> io::Result<Option<T>> {
+    match result {
+        Ok(value) => Ok(Some(value)),
+        Err(error) if error.kind() == io::ErrorKind::NotFound => Ok(None),
         Err(error) => Err(error),
     }
 }
@@ -436,57 +447,62 @@ fn untrusted(path: &Path, what: &str, mode: Option<u32>) -> io::Error {
     )
 }
 
-#[cfg(unix)]
+/// Creates the directory `path` with mode 0700, whatever the umask; `Ok`
+/// if it is there already (another `kore` made it first), left as it is.
 fn private_dir(path: &Path) -> io::Result<()> {
-    use std::os::unix::fs::{DirBuilderExt as _, PermissionsExt as _};
-    fs::DirBuilder::new().mode(0o700).create(path)?;
-    // The umask may have taken bits away; set exactly 0700.
-    fs::set_permissions(path, fs::Permissions::from_mode(0o700))
-}
-
-#[cfg(not(unix))]
-fn private_dir(path: &Path) -> io::Result<()> {
-    fs::create_dir(path)
-}
-
-#[cfg(unix)]
-fn private_file(options: &mut OpenOptions, path: &Path) -> io::Result<File> {
-    use std::os::unix::fs::{OpenOptionsExt as _, PermissionsExt as _};
-    let file = options.mode(0o600).open(path)?;
-    file.set_permissions(fs::Permissions::from_mode(0o600))?;
-    Ok(file)
-}
-
-#[cfg(not(unix))]
-fn private_file(options: &mut OpenOptions, path: &Path) -> io::Result<File> {
-    options.open(path)
-}
-
-/// An error (and a warning) if group or others may use `path`.
-#[cfg(unix)]
-fn check_mode(path: &Path, metadata: &fs::Metadata) -> io::Result<()> {
-    use std::os::unix::fs::PermissionsExt as _;
-    let mode = metadata.permissions().mode() & 0o777;
-    if mode & 0o077 == 0 {
-        return Ok(());
+    let mut builder = fs::DirBuilder::new();
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    match builder.create(path) {
+        Err(error) if error.kind() == io::ErrorKind::AlreadyExists => return Ok(()),
+        created => created?,
     }
-    Err(untrusted(path, "is open to other users", Some(mode)))
-}
-
-#[cfg(not(unix))]
-fn check_mode(_path: &Path, _metadata: &fs::Metadata) -> io::Result<()> {
+    // The umask may have taken bits away; set exactly 0700.
+    #[cfg(unix)]
+    fs::set_permissions(path, std::os::unix::fs::PermissionsExt::from_mode(0o700))?;
     Ok(())
 }
 
-#[cfg(unix)]
-fn same_file(a: &fs::Metadata, b: &fs::Metadata) -> bool {
-    use std::os::unix::fs::MetadataExt as _;
-    a.dev() == b.dev() && a.ino() == b.ino()
+/// Opens `path` with `options` and sets its mode to exactly 0600 (on Unix),
+/// whatever the umask gave a new file.
+fn private_file(options: &mut OpenOptions, path: &Path) -> io::Result<File> {
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(options, 0o600);
+    let file = options.open(path)?;
+    #[cfg(unix)]
+    file.set_permissions(std::os::unix::fs::PermissionsExt::from_mode(0o600))?;
+    Ok(file)
 }
 
-#[cfg(not(unix))]
-fn same_file(_a: &fs::Metadata, _b: &fs::Metadata) -> bool {
-    true
+/// An error (and a warning) if group or others may use `path` (Unix modes;
+/// elsewhere a path is not checked).
+fn check_mode(path: &Path, metadata: &fs::Metadata) -> io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = metadata.permissions().mode() & 0o777;
+        if mode & 0o077 != 0 {
+            return Err(untrusted(path, "is open to other users", Some(mode)));
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = (path, metadata);
+    Ok(())
+}
+
+/// Whether two metadata are of one file (Unix: device and inode; elsewhere
+/// always true).
+fn same_file(a: &fs::Metadata, b: &fs::Metadata) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt as _;
+        a.dev() == b.dev() && a.ino() == b.ino()
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = (a, b);
+        true
+    }
 }
 
 #[cfg(test)]
@@ -545,6 +561,18 @@ mod tests {
     }
 
     #[test]
+    fn times_are_kept_in_whole_seconds_rounded_down() {
+        let time = SystemTime::UNIX_EPOCH + Duration::from_millis(1_999);
+        assert_eq!(rfc3339(time), "1970-01-01T00:00:01Z");
+    }
+
+    #[test]
+    fn a_held_lock_is_retried_after_doubling_pauses_up_to_a_cap() {
+        assert_eq!(next_pause(FIRST_PAUSE), Duration::from_millis(4));
+        assert_eq!(next_pause(Duration::from_millis(40)), MAX_PAUSE);
+    }
+
+    #[test]
     fn only_the_cache_s_own_names_are_token_or_temporary_files() {
         let fp = key().to_string();
         assert!(is_token_file(&format!("{fp}.json")));
@@ -575,6 +603,373 @@ mod tests {
             format!(".{fp}.lock.1.2.tmp"),
         ] {
             assert!(!is_temp_file(&name), "{name}");
+        }
+    }
+
+    /// The store's files on disk, in a temporary directory.
+    #[cfg(unix)]
+    mod on_disk {
+        use std::fmt;
+        use std::os::unix::fs::{PermissionsExt as _, symlink};
+        use std::sync::mpsc;
+
+        use kore_testkit::text::assert_contains;
+        use tempfile::TempDir;
+
+        use super::*;
+
+        /// A store whose directory (and its parent) does not exist yet.
+        fn store_in(temp: &TempDir) -> FileStore {
+            FileStore::at(temp.path().join("cache").join("kore"))
+        }
+
+        fn other_key() -> TokenKey {
+            TokenKey::new("http://127.0.0.1/token", "other", &SecretString::from("s"))
+        }
+
+        fn token(text: &str) -> StoredToken {
+            let at = SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000);
+            StoredToken::new(SecretString::from(text), at, at + Duration::from_secs(3600))
+        }
+
+        fn mode(path: &Path) -> u32 {
+            fs::symlink_metadata(path).unwrap().permissions().mode() & 0o777
+        }
+
+        fn chmod(path: &Path, mode: u32) {
+            fs::set_permissions(path, fs::Permissions::from_mode(mode)).unwrap();
+        }
+
+        /// The names in `dir`, sorted.
+        fn names(dir: &Path) -> Vec<String> {
+            let mut names: Vec<_> = fs::read_dir(dir)
+                .unwrap()
+                .map(|e| e.unwrap().file_name().into_string().unwrap())
+                .collect();
+            names.sort();
+            names
+        }
+
+        /// Writes a private file.
+        fn put(path: &Path, bytes: &[u8]) {
+            fs::write(path, bytes).unwrap();
+            chmod(path, 0o600);
+        }
+
+        fn kind<T: fmt::Debug>(result: io::Result<T>) -> io::ErrorKind {
+            result.expect_err("an error").kind()
+        }
+
+        #[test]
+        fn a_saved_token_is_read_back_from_private_files() {
+            let temp = tempfile::tempdir().unwrap();
+            let store = store_in(&temp);
+            store.save(&key(), &token("t-1")).unwrap();
+            assert_eq!(mode(store.dir()), 0o700);
+            assert_eq!(mode(&store.token_path(&key())), 0o600);
+            assert_eq!(names(store.dir()), [format!("{}.json", key())]);
+
+            let read = store.load(&key()).unwrap().expect("a hit");
+            assert_eq!(read.access_token().expose_secret(), "t-1");
+            assert_eq!(read.obtained_at(), token("t-1").obtained_at());
+            assert_eq!(read.expires_at(), token("t-1").expires_at());
+            assert!(
+                store.read(&other_key()).unwrap().is_none(),
+                "another identity's miss"
+            );
+
+            // A second save replaces the first.
+            store.save(&key(), &token("t-2")).unwrap();
+            let read = store.read(&key()).unwrap().expect("a hit");
+            assert_eq!(read.access_token().expose_secret(), "t-2");
+        }
+
+        #[test]
+        fn reading_and_removing_create_no_directory() {
+            let temp = tempfile::tempdir().unwrap();
+            let store = store_in(&temp);
+            assert_eq!(kind(store.read(&key())), io::ErrorKind::NotFound);
+            assert_eq!(store.remove_all().unwrap(), 0);
+            assert!(!store.dir().exists());
+        }
+
+        #[test]
+        fn an_untrusted_directory_is_refused_by_every_call() {
+            let temp = tempfile::tempdir().unwrap();
+            let elsewhere = tempfile::tempdir().unwrap();
+            let store = store_in(&temp);
+            store.save(&key(), &token("t")).unwrap();
+
+            let open_to_others = || chmod(store.dir(), 0o750);
+            let symlinked = || {
+                fs::rename(store.dir(), elsewhere.path().join("kore")).unwrap();
+                symlink(elsewhere.path().join("kore"), store.dir()).unwrap();
+            };
+            let a_file = || {
+                fs::remove_dir_all(store.dir()).unwrap();
+                put(store.dir(), b"");
+            };
+            for (what, make) in [
+                ("open to others", &open_to_others as &dyn Fn()),
+                ("a symlink", &symlinked),
+                ("a file", &a_file),
+            ] {
+                make();
+                assert_eq!(
+                    kind(store.read(&key())),
+                    io::ErrorKind::PermissionDenied,
+                    "{what}"
+                );
+                let saved = store.save(&key(), &token("u"));
+                assert_eq!(kind(saved), io::ErrorKind::PermissionDenied, "{what}");
+                assert_eq!(
+                    kind(store.lock(&key())),
+                    io::ErrorKind::PermissionDenied,
+                    "{what}"
+                );
+                assert_eq!(
+                    kind(store.remove_all()),
+                    io::ErrorKind::PermissionDenied,
+                    "{what}"
+                );
+                if what == "open to others" {
+                    assert_eq!(names(store.dir()), [format!("{}.json", key())]);
+                    chmod(store.dir(), 0o700);
+                    assert!(store.read(&key()).unwrap().is_some());
+                }
+            }
+            // What the symlink pointed at is as it was.
+            assert_eq!(
+                names(&elsewhere.path().join("kore")),
+                [format!("{}.json", key())]
+            );
+        }
+
+        #[test]
+        fn only_a_private_regular_file_is_read() {
+            let temp = tempfile::tempdir().unwrap();
+            let store = store_in(&temp);
+            store.save(&key(), &token("t")).unwrap();
+            let path = store.token_path(&key());
+            let good = fs::read(&path).unwrap();
+
+            chmod(&path, 0o640);
+            assert!(store.read(&key()).unwrap().is_none(), "open to the group");
+            chmod(&path, 0o400);
+            assert!(
+                store.read(&key()).unwrap().is_some(),
+                "read-only is private"
+            );
+
+            fs::remove_file(&path).unwrap();
+            let planted = temp.path().join("planted.json");
+            put(&planted, &good);
+            symlink(&planted, &path).unwrap();
+            assert!(store.read(&key()).unwrap().is_none(), "a symlink");
+
+            fs::remove_file(&path).unwrap();
+            fs::create_dir(&path).unwrap();
+            chmod(&path, 0o700);
+            assert!(store.read(&key()).unwrap().is_none(), "a directory");
+        }
+
+        #[test]
+        fn a_file_is_read_up_to_its_size_bound() {
+            let temp = tempfile::tempdir().unwrap();
+            let store = store_in(&temp);
+            store.save(&key(), &token("t")).unwrap();
+            let path = store.token_path(&key());
+            let entry = fs::read(&path).unwrap();
+            let padded = |spaces: u64| {
+                let mut bytes = vec![b' '; spaces as usize];
+                bytes.extend_from_slice(&entry);
+                bytes
+            };
+            put(&path, &padded(8 * 1024));
+            assert!(store.read(&key()).unwrap().is_some(), "a large file");
+            put(&path, &padded(MAX_FILE));
+            assert!(store.read(&key()).unwrap().is_none(), "beyond the bound");
+        }
+
+        #[test]
+        fn remove_and_forget_drop_one_token_and_say_whether_it_was_there() {
+            let temp = tempfile::tempdir().unwrap();
+            let store = store_in(&temp);
+            store.save(&key(), &token("t")).unwrap();
+            store.save(&other_key(), &token("o")).unwrap();
+            assert!(store.remove(&key()).unwrap());
+            assert!(!store.remove(&key()).unwrap());
+            store.save(&key(), &token("t")).unwrap();
+            store.forget(&key()).unwrap();
+            assert!(store.read(&key()).unwrap().is_none());
+            assert!(
+                store.read(&other_key()).unwrap().is_some(),
+                "the other stays"
+            );
+
+            assert!(remove_if_present(&store.token_path(&other_key())).unwrap());
+            assert!(!remove_if_present(&store.token_path(&other_key())).unwrap());
+            fs::create_dir(store.token_path(&key())).unwrap();
+            assert!(
+                remove_if_present(&store.token_path(&key())).is_err(),
+                "a directory"
+            );
+        }
+
+        #[test]
+        fn remove_all_removes_only_the_cache_s_own_files() {
+            let temp = tempfile::tempdir().unwrap();
+            let store = store_in(&temp);
+            store.save(&key(), &token("t")).unwrap();
+            store.save(&other_key(), &token("o")).unwrap();
+            drop(store.lock(&key()).unwrap());
+            let dir = store.dir();
+            let fp = |n: char| n.to_string().repeat(64);
+            let stale = format!(".{}.json.{}.17.tmp", key(), std::process::id());
+            let target = temp.path().join("target.json");
+            put(&target, b"theirs");
+            for name in ["notes.json", "ABC.json", ".notes.tmp", stale.as_str()] {
+                put(&dir.join(name), b"{}");
+            }
+            put(&dir.join(format!("{}.json", fp('A'))), b"{}");
+            fs::create_dir(dir.join(format!("{}.json", fp('b')))).unwrap();
+            symlink(&target, dir.join(format!("{}.json", fp('c')))).unwrap();
+
+            assert_eq!(store.remove_all().unwrap(), 2);
+            let mut kept = vec![
+                format!("{}.lock", key()),
+                format!("{}.json", fp('A')),
+                format!("{}.json", fp('b')),
+                format!("{}.json", fp('c')),
+                ".notes.tmp".to_owned(),
+                "ABC.json".to_owned(),
+                "notes.json".to_owned(),
+            ];
+            kept.sort();
+            assert_eq!(names(dir), kept);
+            assert_eq!(fs::read(&target).unwrap(), b"theirs");
+            assert_eq!(store.remove_all().unwrap(), 0, "nothing left to remove");
+        }
+
+        #[test]
+        fn a_directory_made_meanwhile_is_accepted_as_it_is() {
+            let temp = tempfile::tempdir().unwrap();
+            let dir = temp.path().join("kore");
+            fs::create_dir(&dir).unwrap();
+            chmod(&dir, 0o750);
+            private_dir(&dir).unwrap();
+            assert_eq!(mode(&dir), 0o750, "not widened, nor narrowed");
+            put(&temp.path().join("file"), b"");
+            assert!(private_dir(&temp.path().join("file").join("kore")).is_err());
+        }
+
+        #[test]
+        fn only_what_group_and_others_cannot_use_is_trusted() {
+            let temp = tempfile::tempdir().unwrap();
+            let path = temp.path().join("file");
+            put(&path, b"");
+            for (mode, trusted) in [
+                (0o600, true),
+                (0o400, true),
+                (0o700, true),
+                (0o640, false),
+                (0o610, false),
+                (0o602, false),
+            ] {
+                chmod(&path, mode);
+                let metadata = fs::metadata(&path).unwrap();
+                assert_eq!(check_mode(&path, &metadata).is_ok(), trusted, "{mode:o}");
+            }
+        }
+
+        #[test]
+        fn same_file_means_the_same_inode() {
+            let temp = tempfile::tempdir().unwrap();
+            let (a, b) = (temp.path().join("a"), temp.path().join("b"));
+            put(&a, b"");
+            put(&b, b"");
+            let meta = |path: &Path| fs::metadata(path).unwrap();
+            assert!(same_file(&meta(&a), &meta(&a)));
+            assert!(!same_file(&meta(&a), &meta(&b)));
+        }
+
+        #[test]
+        fn an_atomic_write_replaces_the_file_and_leaves_no_temporary_file() {
+            let temp = tempfile::tempdir().unwrap();
+            let path = temp.path().join("file");
+            write_atomically(temp.path(), &path, b"one").unwrap();
+            write_atomically(temp.path(), &path, b"two").unwrap();
+            assert_eq!(fs::read(&path).unwrap(), b"two");
+            assert_eq!(mode(&path), 0o600);
+
+            // Renaming over a directory that is not empty fails.
+            let busy = temp.path().join("busy");
+            fs::create_dir(&busy).unwrap();
+            put(&busy.join("inside"), b"");
+            assert!(write_atomically(temp.path(), &busy, b"three").is_err());
+            assert_eq!(names(temp.path()), ["busy", "file"]);
+        }
+
+        #[test]
+        fn a_lock_let_go_within_the_wait_is_taken() {
+            let temp = tempfile::tempdir().unwrap();
+            let store = FileStore {
+                lock_wait: Duration::from_secs(60),
+                ..store_in(&temp)
+            };
+            let held = store.lock(&key()).unwrap();
+            let holder = std::thread::spawn(move || {
+                std::thread::sleep(Duration::from_millis(50));
+                drop(held);
+            });
+            store.lock(&key()).expect("taken once let go");
+            holder.join().unwrap();
+            store
+                .lock(&other_key())
+                .expect("another identity's lock is another file");
+        }
+
+        #[test]
+        fn a_lock_held_for_longer_than_the_wait_is_given_up() {
+            let temp = tempfile::tempdir().unwrap();
+            let store = FileStore {
+                lock_wait: Duration::from_millis(100),
+                ..store_in(&temp)
+            };
+            assert_eq!(store.lock_wait(), Duration::from_millis(100));
+            let held = store.lock(&key()).unwrap();
+            let (done, finished) = mpsc::channel();
+            let waiter = std::thread::spawn({
+                let store = store.clone();
+                move || {
+                    let started = Instant::now();
+                    let locked = store.lock(&key());
+                    done.send(()).unwrap();
+                    (locked, started.elapsed())
+                }
+            });
+            // Were `lock` never to give up, letting go ends it (and fails the test).
+            let _ = finished.recv_timeout(Duration::from_secs(10));
+            drop(held);
+            let (locked, waited) = waiter.join().unwrap();
+            let error = locked.expect_err("the lock was held");
+            assert_eq!(error.kind(), io::ErrorKind::TimedOut);
+            assert!(waited >= store.lock_wait(), "{waited:?}");
+            assert_contains(&error.to_string(), "for over 100ms");
+        }
+
+        #[test]
+        fn a_symlinked_lock_file_is_refused_and_its_target_left_alone() {
+            let temp = tempfile::tempdir().unwrap();
+            let store = store_in(&temp);
+            store.save(&key(), &token("t")).unwrap();
+            let target = temp.path().join("target");
+            fs::write(&target, "theirs").unwrap();
+            chmod(&target, 0o644);
+            symlink(&target, store.lock_path(&key())).unwrap();
+            assert_eq!(kind(store.lock(&key())), io::ErrorKind::PermissionDenied);
+            assert_eq!(mode(&target), 0o644);
+            assert_eq!(fs::read(&target).unwrap(), b"theirs");
         }
     }
 }

@@ -400,13 +400,16 @@ fn a_held_lock_is_waited_for_a_bounded_time_and_a_killed_holder_blocks_nobody() 
     mock.kore().args(["auth", "logout"]).assert().success();
 
     // Held by a live process: after the bound, the command goes on without the cache.
+    // Were it to wait on, it would be killed at 20 s, long before the holder's 60 s end.
     let mut holder = hold_lock(&lock);
-    exits(
+    let output = exits(
         0,
         mock.kore()
             .env("KORE_TOKEN_CACHE_WAIT", "300ms")
-            .arg("ping"),
+            .timeout(Duration::from_secs(20))
+            .args(["-v", "ping"]),
     );
+    assert_contains(&stderr(&output), "for over 300ms");
     assert!(
         mock.token_files().is_empty(),
         "not written without the lock"
@@ -621,6 +624,93 @@ fn auth_logout_all_without_a_cache_removes_nothing_and_creates_nothing() {
             .args(["auth", "logout", "--all"]),
     );
     assert_contains(&stderr(&output), "nothing is cached");
+}
+
+#[test]
+fn auth_status_names_the_cache_file_or_why_there_is_none() {
+    let mock = Mock::start();
+    let cache_off = |command: &mut assert_cmd::Command| {
+        let output = command
+            .args(["auth", "status", "-o", "json"])
+            .output()
+            .unwrap();
+        json(&output)["cache_off"].clone()
+    };
+    assert_eq!(cache_off(&mut mock.kore()), serde_json::Value::Null);
+    assert!(
+        !mock.cache.path().join("kore").exists(),
+        "status writes nothing"
+    );
+    assert_eq!(
+        cache_off(mock.kore().arg("--no-token-cache")),
+        "--no-token-cache"
+    );
+    assert_eq!(
+        cache_off(mock.kore().env("KORE_TOKEN_CACHE", "off")),
+        "KORE_TOKEN_CACHE=off"
+    );
+    // Blank variables are unset ones.
+    let blank = cache_off(
+        mock.kore()
+            .env("KORE_TOKEN_CACHE", " ")
+            .env("KORE_TOKEN_CACHE_WAIT", " "),
+    );
+    assert_eq!(blank, serde_json::Value::Null);
+
+    let config = kore_testkit::config::ConfigDir::new();
+    let path = config.config(&format!(
+        "[profiles.default]\n{}token_cache = false\n",
+        common::profile(&mock, mock.mock.client_secret())
+    ));
+    let from_profile = |cache: Option<&str>| {
+        let mut command = common::kore();
+        command
+            .env_remove("KORE_TOKEN_CACHE")
+            .env("XDG_CACHE_HOME", mock.cache.path())
+            .env("KORE_CONFIG", &path);
+        if let Some(cache) = cache {
+            command.env("KORE_TOKEN_CACHE", cache);
+        }
+        cache_off(&mut command)
+    };
+    assert_eq!(from_profile(None), "the profile sets token_cache = false");
+    assert_eq!(
+        from_profile(Some("")),
+        "the profile sets token_cache = false"
+    );
+    assert_eq!(from_profile(Some("on")), serde_json::Value::Null, "on wins");
+
+    let output = exits(
+        2,
+        mock.kore()
+            .env("KORE_TOKEN_CACHE_WAIT", "a while")
+            .args(["auth", "status"]),
+    );
+    assert_contains(&stderr(&output), "KORE_TOKEN_CACHE_WAIT");
+}
+
+#[test]
+fn the_cache_is_under_xdg_cache_home_if_absolute_else_under_home() {
+    let mock = Mock::start();
+    let home = tempfile::tempdir().unwrap();
+    let file = |xdg: &str| {
+        let output = mock
+            .kore()
+            .env("XDG_CACHE_HOME", xdg)
+            .env("HOME", home.path())
+            .args(["auth", "status", "-o", "json"])
+            .output()
+            .unwrap();
+        let file = json(&output)["cache_file"].as_str().unwrap().to_owned();
+        Path::new(&file).parent().unwrap().to_owned()
+    };
+    let under_home = home.path().join(".cache").join("kore");
+    assert_eq!(file(""), under_home);
+    assert_eq!(file("relative/cache"), under_home);
+    assert_eq!(
+        file(&mock.cache.path().display().to_string()),
+        mock.cache.path().join("kore")
+    );
 }
 
 #[test]
