@@ -372,13 +372,6 @@ impl std::error::Error for Error {
     }
 }
 
-/// An error and its causes.
-pub(crate) fn chain<'a>(
-    error: &'a (dyn std::error::Error + 'static),
-) -> impl Iterator<Item = &'a (dyn std::error::Error + 'static)> {
-    std::iter::successors(Some(error), |e| e.source())
-}
-
 /// The `kore` command that lists the clients named `name`: what to run
 /// before creating a client again after [`Error::CreateOutcomeUnknown`].
 ///

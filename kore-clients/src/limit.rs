@@ -66,7 +66,7 @@ impl std::error::Error for TooLarge {}
 
 /// The [`TooLarge`] in `error`'s chain, if reading stopped at the limit.
 pub(crate) fn too_large<'a>(error: &'a (dyn std::error::Error + 'static)) -> Option<&'a TooLarge> {
-    crate::error::chain(error).find_map(|e| e.downcast_ref::<TooLarge>())
+    crate::tls::chain(error).find_map(|e| e.downcast_ref::<TooLarge>())
 }
 
 /// `response` with a body that fails with [`TooLarge`] past `limit` bytes.

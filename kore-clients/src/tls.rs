@@ -7,7 +7,6 @@
 //! callers (and the `kore` CLI) can say what to trust instead of "check the
 //! network".
 
-use crate::error::chain;
 use std::fmt;
 use std::path::PathBuf;
 
@@ -186,6 +185,13 @@ fn host_of(url: &reqwest::Url) -> String {
         Some(port) => format!("{host}:{port}"),
         None => host.to_owned(),
     }
+}
+
+/// An error and its causes.
+pub(crate) fn chain<'a>(
+    error: &'a (dyn std::error::Error + 'static),
+) -> impl Iterator<Item = &'a (dyn std::error::Error + 'static)> {
+    std::iter::successors(Some(error), |e| e.source())
 }
 
 /// The certificate problem anywhere in `error`'s chain. An `io::Error` is
