@@ -310,7 +310,10 @@ async fn a_store_that_blocks_delays_a_call_by_its_bound_at_most_and_its_late_loc
     kore.ping().await.unwrap();
     assert!(started.elapsed() < Duration::from_millis(100));
     assert_eq!(mock.token_grants(), 2);
-    assert_eq!(*locks.lock().unwrap(), 1);
+    // Asked once at most: the first call's thread may not even have started
+    // when the paused clock reached the bound.
+    let asked = *locks.lock().unwrap();
+    assert!(asked <= 1, "{asked}");
 
     // The call returns at last: the lock it brings, nobody waits for, and
     // it is released at once.
