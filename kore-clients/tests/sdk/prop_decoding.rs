@@ -417,10 +417,19 @@ fn arb_expires_in() -> impl Strategy<Value = (Option<Value>, Option<u64>)> {
         Just((Some(json!(3600.9)), Some(3600))),
         (any::<u64>(), "[ \t]{0,2}", "[ \t]{0,2}")
             .prop_map(|(n, l, r)| (Some(Value::from(format!("{l}{n}{r}"))), Some(n))),
+        // Any text: a whole number, or a finite non-negative decimal
+        // (`"3600.0"`, `"0."`), truncated; anything else is unknown.
         any::<String>().prop_map(|s| {
-            let expected = s.trim().parse::<u64>().ok();
+            let text = s.trim();
+            let expected = text.parse::<u64>().ok().or_else(|| {
+                text.parse::<f64>()
+                    .ok()
+                    .filter(|f| f.is_finite() && *f >= 0.0)
+                    .map(|f| f as u64)
+            });
             (Some(Value::from(s)), expected)
         }),
+        Just((Some(json!("0.")), Some(0))),
         any::<bool>().prop_map(|b| (Some(Value::from(b)), None)),
         Just((Some(json!([3600])), None)),
         Just((Some(json!({"seconds": 3600})), None)),
